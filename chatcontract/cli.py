@@ -1,0 +1,160 @@
+"""The ``chatcontract`` command line.
+
+Exit codes: 0 conforms (warnings allowed), 1 an error-severity violation was found, 2 usage or I/O error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._exceptions import ChatContractError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits 2 on usage errors, as we want; keep its format
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _split(values: Sequence[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+def _read_input(name: str) -> bytes:
+    if name == "-":
+        return sys.stdin.buffer.read()
+    return Path(name).read_bytes()
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .engine import check
+
+    try:
+        body = _read_input(args.file)
+        request = _read_input(args.request) if args.request else None
+    except OSError as exc:
+        print(f"chatcontract: cannot read {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    report = check(
+        body,
+        dialect=args.dialect,
+        status=args.status,
+        stream=args.stream,
+        request=request,
+        provider=args.provider,
+        select=_split(args.select),
+        ignore=_split(args.ignore),
+    )
+    if args.format == "json":
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        source = "<stdin>" if args.file == "-" else args.file
+        print(f"{source}: {report}")
+    return EXIT_OK if report.ok else EXIT_VIOLATIONS
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from .rules import RULES
+
+    rows = sorted(
+        (r for r in RULES.values() if args.dialect is None or r.applies_to(args.dialect)), key=lambda r: r.code
+    )
+    if args.format == "json":
+        print(
+            json.dumps(
+                [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "severity": r.severity.value,
+                        "dialects": sorted(r.dialects),
+                        "status": r.status.value,
+                        "summary": r.summary,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    width = max(len(r.name) for r in rows)
+    for r in rows:
+        dialects = "" if len(r.dialects) > 1 else f" [{next(iter(r.dialects))} only]"
+        print(f"{r.code}  {r.name:<{width}}  {r.severity.value:<7}  {r.summary}{dialects}")
+    return EXIT_OK
+
+
+def _cmd_rule(args: argparse.Namespace) -> int:
+    from .rules import get_rule
+
+    r = get_rule(args.code)
+    dialects = ", ".join(sorted(r.dialects))
+    print(f"# {r.name} ({r.code})\n")
+    print(f"Severity: {r.severity.value}. Dialects: {dialects}. Status: {r.status.value} since {r.since}.")
+    if r.requires_request:
+        print("Runs only when the request is known (request=, --request).")
+    print()
+    print(r.doc)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for documentation and tests)."""
+    parser = _Parser(prog="chatcontract", description="Contract testing for chat-completion APIs.")
+    parser.add_argument("--version", action="version", version=f"chatcontract {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("check", help="check a response, stream or error body")
+    p.add_argument("file", nargs="?", default="-", help="file to check, or - for standard input (default)")
+    p.add_argument("--dialect", choices=("mistral", "openai"), help="contract dialect (default: config or mistral)")
+    p.add_argument("--status", type=int, help="HTTP status of the response (>= 400 checks an error body)")
+    stream = p.add_mutually_exclusive_group()
+    stream.add_argument("--stream", dest="stream", action="store_true", default=None, help="treat input as SSE")
+    stream.add_argument("--no-stream", dest="stream", action="store_false", help="treat input as one JSON body")
+    p.add_argument("--request", metavar="FILE", help="request body (JSON) to enable request-aware rules")
+    p.add_argument("--provider", help="provider name, for per-provider-ignores")
+    p.add_argument("--select", action="append", metavar="CODES", help="rule codes/prefixes to enable (comma list)")
+    p.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable (comma list)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("rules", help="list every rule")
+    p.add_argument("--dialect", choices=("mistral", "openai"), help="only the rules of one dialect")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=_cmd_rules)
+
+    p = sub.add_parser("rule", help="explain one rule")
+    p.add_argument("code", help="rule code (CC201) or name (usage-total-mismatch)")
+    p.set_defaults(func=_cmd_rule)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        code: int = args.func(args)
+    except ChatContractError as exc:
+        print(f"chatcontract: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `chatcontract rules | head`
+        return EXIT_OK
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

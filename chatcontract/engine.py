@@ -1,0 +1,410 @@
+"""The engine: ``check()`` returns a :class:`Report`; ``assert_conforms()`` raises once with every violation.
+
+Data flow::
+
+    any input --inputs.py--> body / parsed document (+ status, content type, request)
+        --> parser findings (CC0xx) --> pydantic contracts (CC1xx) --> rule functions (CC2xx-CC5xx)
+        --> Report(ok, violations in document order)
+
+The pytest plugin, the fuzzer and the CLI all call this module; none of them re-implements a check.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._exceptions import ContractViolation, UsageError
+from .config import Config, load_config
+from .contracts import DIALECTS, DialectContracts, contracts_for
+from .inputs import MISSING, Finding, Received, coerce, parse_json
+from .rules import RULES, Hit, Rule, RuleContext, Target, resolve_codes
+from .rules.schema import schema_hits
+from .violations import Severity, Violation, render_violations
+
+__all__ = ["Report", "Settings", "assert_conforms", "check", "resolve_settings"]
+
+_TITLES = {
+    ("mistral", "response"): "ChatCompletionResponse (mistral)",
+    ("openai", "response"): "ChatCompletion (openai)",
+    ("mistral", "stream"): "chat completion stream (mistral)",
+    ("openai", "stream"): "chat completion stream (openai)",
+    ("mistral", "error"): "error response (mistral)",
+    ("openai", "error"): "error response (openai)",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """The result of one check: every violation, in document order.
+
+    Attributes:
+        violations: All violations (errors and warnings), in document order.
+        dialect: The dialect checked against, ``"mistral"`` or ``"openai"``.
+        kind: What was checked: ``"response"``, ``"stream"`` or ``"error"``.
+        status: The HTTP status, when known.
+    """
+
+    violations: tuple[Violation, ...]
+    dialect: str
+    kind: str
+    status: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no violation has severity error (warnings do not fail a check)."""
+        return not any(v.severity is Severity.ERROR for v in self.violations)
+
+    @property
+    def errors(self) -> tuple[Violation, ...]:
+        """The violations of severity error."""
+        return tuple(v for v in self.violations if v.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        """The violations of severity warning."""
+        return tuple(v for v in self.violations if v.severity is Severity.WARNING)
+
+    @property
+    def title(self) -> str:
+        """What was checked, e.g. ``ChatCompletionResponse (mistral)``."""
+        return _TITLES.get((self.dialect, self.kind), f"{self.kind} ({self.dialect})")
+
+    def codes(self) -> list[str]:
+        """The codes of all violations, in order (handy in tests)."""
+        return [v.code for v in self.violations]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: ``{"ok", "dialect", "kind", "status", "violations": [...]}``."""
+        return {
+            "ok": self.ok,
+            "dialect": self.dialect,
+            "kind": self.kind,
+            "status": self.status,
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+    def __str__(self) -> str:
+        if not self.violations:
+            return f"{self.title}: conforms"
+        return render_violations(self.violations, title=self.title)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Resolved options for one check: dialect, contracts and the enabled rules by target."""
+
+    dialect: str
+    contracts: DialectContracts
+    enabled: frozenset[str]
+    rules: Mapping[Target, tuple[Rule, ...]]
+
+
+_config_checked = 0.0
+_config: Config | None = None
+
+
+def _project_config() -> Config:
+    # Re-reading pyproject.toml on every check would dominate the cost of checking a small response; look at
+    # it at most once a second (load_config itself caches until the file's mtime changes).
+    global _config_checked, _config
+    now = time.monotonic()
+    if _config is None or now - _config_checked > 1.0:
+        _config = load_config()
+        _config_checked = now
+    return _config
+
+
+def resolve_settings(
+    *,
+    dialect: str | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    provider: str | None = None,
+    config: Config | None = None,
+) -> Settings:
+    """Resolve dialect and rule selection. Precedence: arguments > ``[tool.chatcontract]`` > defaults.
+
+    An explicit ``select`` replaces the configured selection (and the configured ``ignore`` with it); an
+    explicit ``ignore`` is applied on top of whatever is selected; per-provider ignores always apply.
+    """
+    cfg = config if config is not None else _project_config()
+    return _resolve(
+        dialect or cfg.dialect or "mistral",
+        None if select is None else _as_tuple(select, "select"),
+        None if ignore is None else _as_tuple(ignore, "ignore"),
+        cfg.provider_ignores(provider),
+        cfg,
+    )
+
+
+def _as_tuple(value: Iterable[str], name: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    items = tuple(value)
+    if not all(isinstance(v, str) for v in items):
+        raise UsageError(f"{name}= takes rule codes as strings, e.g. ['CC2', 'CC401']; received {items!r}.")
+    return items
+
+
+@functools.lru_cache(maxsize=256)
+def _resolve(
+    dialect: str,
+    select: tuple[str, ...] | None,
+    ignore: tuple[str, ...] | None,
+    provider_ignores: tuple[str, ...],
+    cfg: Config,
+) -> Settings:
+    if dialect not in DIALECTS:
+        raise UsageError(f"dialect={dialect!r} is not supported; choose one of {', '.join(DIALECTS)}.")
+    if select is None:
+        enabled = resolve_codes(cfg.select, cfg.ignore)
+    else:
+        enabled = resolve_codes(select, ())
+    drop = (ignore or ()) + provider_ignores
+    if drop:
+        enabled = enabled - resolve_codes(drop, ())
+    by_target: dict[Target, list[Rule]] = {}
+    for code in RULES:
+        r = RULES[code]
+        if code in enabled and r.check is not None and r.applies_to(dialect):
+            by_target.setdefault(r.target, []).append(r)
+    return Settings(
+        dialect=dialect,
+        contracts=contracts_for(dialect),
+        enabled=enabled,
+        rules={t: tuple(rs) for t, rs in by_target.items()},
+    )
+
+
+class _Collector:
+    """Turns (code, hit) pairs into violations, honouring the enabled set, and keeps them in order."""
+
+    __slots__ = ("enabled", "dialect", "items", "_seen")
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.enabled
+        self.dialect = settings.dialect
+        self.items: list[Violation] = []
+        self._seen: set[tuple[str, tuple[Any, ...], int | None]] = set()
+
+    def add(self, code: str, h: Hit, *, event: int | None = None) -> None:
+        if code not in self.enabled:
+            return
+        ev = h.event if h.event is not None else event
+        key = (code, h.loc, ev)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        r = RULES[code]
+        self.items.append(
+            Violation(
+                code=code,
+                name=r.name,
+                severity=r.severity,
+                loc=h.loc,
+                message=h.message,
+                actual=h.actual,
+                expected=h.expected,
+                event=ev,
+            )
+        )
+
+    def extend(self, findings: Iterable[Finding], *, event: int | None = None) -> None:
+        for code, h in findings:
+            self.add(code, h, event=event)
+
+    def run(self, rules: Sequence[Rule], doc: Any, ctx: RuleContext, *, event: int | None = None) -> None:
+        for r in rules:
+            if r.requires_request and ctx.request is None:
+                continue
+            assert r.check is not None
+            try:
+                for h in r.check(doc, ctx):
+                    self.add(r.code, h, event=event)
+            except AssertionError as exc:
+                message = str(exc) or f"Custom rule {r.name} failed."
+                self.add(r.code, Hit((), message), event=event)
+            except Exception as exc:  # a rule bug must not lose the other findings
+                self.add(
+                    "CC900",
+                    Hit((), f"Rule {r.code} ({r.name}) crashed on this input: {type(exc).__name__}: {exc}"),
+                    event=event,
+                )
+
+
+def _doc_order(doc: Any, v: Violation) -> tuple[Any, ...]:
+    key: list[int] = []
+    node = doc
+    for seg in v.loc:
+        if isinstance(node, dict):
+            keys = list(node)
+            if seg in node:
+                key.append(keys.index(seg))
+                node = node[seg]
+            else:
+                key.append(len(keys))
+                node = None
+        elif isinstance(node, list) and isinstance(seg, int):
+            key.append(seg)
+            node = node[seg] if 0 <= seg < len(node) else None
+        else:
+            key.append(0)
+            node = None
+    return (-1 if v.event is None else v.event, key, v.code)
+
+
+def _check_json_document(
+    received: Received, settings: Settings, collector: _Collector, ctx: RuleContext, kind: str
+) -> Any:
+    doc = received.doc
+    if doc is MISSING and received.body is not None:
+        doc, findings = parse_json(received.body)
+        collector.extend(findings)
+    if doc is MISSING:
+        return doc
+    if kind == "error":
+        from .rules.errors import error_body_hits
+
+        for code, h in error_body_hits(doc, ctx):
+            collector.add(code, h)
+        collector.run(settings.rules.get(Target.ERROR, ()), doc, ctx)
+    else:
+        if not isinstance(doc, dict):
+            collector.add("CC008", Hit((), f"Expected a JSON object at the top level; received {_type(doc)}.", doc))
+        else:
+            for code, h in schema_hits(settings.contracts.response, doc, what="response"):
+                collector.add(code, h)
+        collector.run(settings.rules.get(Target.RESPONSE, ()), doc, ctx)
+    collector.run(settings.rules.get(Target.ANY, ()), doc, ctx)
+    return doc
+
+
+def _type(doc: Any) -> str:
+    from .inputs import json_type
+
+    return json_type(doc)
+
+
+def _is_stream(received: Received, stream: bool | None) -> bool:
+    if stream is not None:
+        return stream
+    if received.content_type is not None:
+        return received.is_event_stream
+    if received.chunks is not None:
+        return True
+    if received.body is not None:
+        from .sse import looks_like_sse
+
+        return looks_like_sse(received.body[:256])
+    return False
+
+
+def check(
+    payload: Any,
+    *,
+    dialect: str | None = None,
+    status: int | None = None,
+    stream: bool | None = None,
+    request: Any = None,
+    provider: str | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> Report:
+    """Check a chat-completion response, stream or error body against the dialect's contract.
+
+    Args:
+        payload: bytes or str (a JSON body or SSE text), a parsed dict or list, an ``httpx.Response``, a
+            ``requests.Response`` (status, content type and request are read from it), or an SDK object with
+            ``model_dump()``.
+        dialect: ``"mistral"`` (the default) or ``"openai"``; ``[tool.chatcontract] dialect`` when omitted.
+        status: The HTTP status. ``>= 400`` checks the body against the dialect's error contracts.
+        stream: ``None`` detects SSE (content type or leading SSE fields); True or False forces it.
+        request: The request body (dict or JSON) when known; enables the request-aware rules (CC4xx).
+        provider: A provider name that selects ``per-provider-ignores`` from the configuration.
+        select: Rule codes, prefixes (``"CC2"``), names or ``"ALL"`` to enable (replaces the configured ones).
+        ignore: Rule codes, prefixes or names to disable.
+
+    Returns:
+        A :class:`Report`; ``report.ok`` is False when any violation has severity error.
+
+    Example:
+        >>> report = check(b'{"id": "x"}', dialect="openai")
+        >>> report.ok
+        False
+    """
+    settings = resolve_settings(dialect=dialect, select=select, ignore=ignore, provider=provider)
+    received = coerce(payload, status=status, request=request)
+    collector = _Collector(settings)
+    ctx = RuleContext(
+        dialect=settings.dialect, contracts=settings.contracts, request=received.request, status=received.status
+    )
+    if _is_stream(received, stream):
+        from .streams import check_stream_into
+
+        kind = "stream"
+        check_stream_into(received, settings, collector, ctx)
+        violations = collector.items
+        violations.sort(key=lambda v: (-1 if v.event is None else v.event))
+    else:
+        kind = "error" if received.status is not None and received.status >= 400 else "response"
+        if received.chunks is not None:
+            received.body = b"".join(received.chunks)
+            received.chunks = None
+        if received.content_type is not None and received.body:
+            _check_content_type(received, collector)
+        doc = _check_json_document(received, settings, collector, ctx, kind)
+        violations = collector.items
+        if len(violations) > 1:
+            violations.sort(key=lambda v: _doc_order(doc, v))
+    return Report(violations=tuple(violations), dialect=settings.dialect, kind=kind, status=received.status)
+
+
+def _check_content_type(received: Received, collector: _Collector) -> None:
+    ctype = (received.content_type or "").split(";")[0].strip().lower()
+    if ctype == "application/json" or ctype.endswith("+json"):
+        return
+    collector.add(
+        "CC007",
+        Hit((), f"Content-Type is {received.content_type!r}; expected application/json.", received.content_type),
+    )
+
+
+def assert_conforms(
+    payload: Any,
+    *,
+    dialect: str | None = None,
+    status: int | None = None,
+    stream: bool | None = None,
+    request: Any = None,
+    provider: str | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> Report:
+    """Like :func:`check`, but raise :class:`ContractViolation` (an ``AssertionError``) carrying every violation.
+
+    Warnings do not raise. Returns the report when the payload conforms, so warnings stay inspectable.
+    """
+    report = check(
+        payload,
+        dialect=dialect,
+        status=status,
+        stream=stream,
+        request=request,
+        provider=provider,
+        select=select,
+        ignore=ignore,
+    )
+    if not report.ok:
+        raise ContractViolation(report.violations, title=report.title)
+    return report
+
+
+def iter_rules(dialect: str | None = None) -> Iterator[Rule]:
+    """Every registered rule, optionally only those for ``dialect``."""
+    for r in RULES.values():
+        if dialect is None or r.applies_to(dialect):
+            yield r

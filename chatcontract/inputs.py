@@ -1,0 +1,326 @@
+"""Turning anything into one internal form: the only module that knows about foreign types.
+
+Accepted payloads: ``bytes``/``bytearray``/``memoryview`` and ``str`` (a JSON body or SSE text), a parsed ``dict`` or
+``list``, an ``httpx.Response``, a ``requests.Response``, or an SDK object with ``model_dump()`` (mistralai, openai).
+Foreign types are recognised by duck typing and module name, so none of those libraries is imported here.
+
+JSON is parsed strictly (:func:`parse_json`): invalid UTF-8, a byte-order mark, duplicate keys, NaN/Infinity,
+numbers that do not fit 64 bits, excessive nesting, an empty body, HTML and truncated JSON all become violations
+at ``$`` or at the right path, never exceptions.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import jiter
+
+from ._exceptions import UsageError
+from .rules import Hit, hit
+
+__all__ = ["MISSING", "Received", "coerce", "json_type", "parse_json", "parse_request"]
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+"""Marks a document that could not be parsed."""
+
+_BOM = b"\xef\xbb\xbf"
+# Numbers that may not survive as IEEE doubles / 64-bit integers: long digit runs or 3-digit exponents.
+_SUSPECT_NUMBER = re.compile(rb"\d{19,}|\d[eE][+]?\d{3}")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+Finding = tuple[str, Hit]
+"""A parse-stage finding: the rule code and the hit."""
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a parsed value: null, boolean, integer, number, string, array, object."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+@dataclass(slots=True, kw_only=True)
+class Received:
+    """A payload in internal form: raw body and/or parsed document, plus what is known about the exchange."""
+
+    body: bytes | None = None
+    doc: Any = MISSING
+    chunks: Iterable[bytes] | None = None  # a body still to be read (streaming responses)
+    status: int | None = None
+    content_type: str | None = None
+    request: Mapping[str, Any] | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def is_event_stream(self) -> bool:
+        """Whether the content type says ``text/event-stream``."""
+        return bool(self.content_type) and "text/event-stream" in (self.content_type or "").lower()
+
+
+def _snippet(text: str, pos: int, width: int = 40) -> str:
+    start = max(0, pos - width // 2)
+    return text[start : start + width]
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text.lstrip()[:200].lower()
+    return head.startswith(("<!doctype", "<html", "<head", "<body", "<?xml", "<h1", "<title"))
+
+
+def _position(message: str, text: str) -> int | None:
+    m = re.search(r"line (\d+) column (\d+)", message)
+    if not m:
+        return None
+    line, col = int(m.group(1)), int(m.group(2))
+    offset = 0
+    for _ in range(line - 1):
+        nl = text.find("\n", offset)
+        if nl < 0:
+            break
+        offset = nl + 1
+    return offset + max(col - 1, 0)
+
+
+def _walk(doc: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    stack: list[tuple[tuple[str | int, ...], Any]] = [(loc, doc)]
+    while stack:
+        here, node = stack.pop()
+        yield here, node
+        if isinstance(node, dict):
+            stack.extend(((*here, k), v) for k, v in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend(((*here, i), v) for i, v in reversed(list(enumerate(node))))
+
+
+def _number_findings(doc: Any) -> list[Finding]:
+    out: list[Finding] = []
+    for loc, node in _walk(doc):
+        if isinstance(node, bool):
+            continue
+        if isinstance(node, int) and not INT64_MIN <= node <= INT64_MAX:
+            out.append(
+                ("CC108", hit(loc, f"Integer with {len(str(abs(node)))} digits does not fit in 64 bits.", node))
+            )
+        elif isinstance(node, float) and not math.isfinite(node):
+            out.append(("CC005", hit(loc, f"Number overflows to {node!r}; JSON numbers must be finite.", node)))
+    return out
+
+
+def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
+    """Second, slower parse that locates duplicate keys and NaN/Infinity and keeps going (last key wins)."""
+    dup_ids: dict[int, list[str]] = {}
+    constants: list[str] = []
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        d = dict(pairs)
+        if len(d) != len(pairs):
+            seen: set[str] = set()
+            dup_ids[id(d)] = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+        return d
+
+    def constant(name: str) -> float:
+        constants.append(name)
+        return float(name)
+
+    doc = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=constant)
+    findings: list[Finding] = []
+    if dup_ids or constants:
+        for loc, node in _walk(doc):
+            if isinstance(node, dict) and id(node) in dup_ids:
+                for key in dup_ids[id(node)]:
+                    findings.append(
+                        (
+                            "CC004",
+                            hit(
+                                (*loc, key),
+                                f"Key {key!r} appears more than once in one object; parsers disagree on which wins.",
+                                node[key],
+                            ),
+                        )
+                    )
+            elif isinstance(node, float) and not math.isfinite(node):
+                findings.append(
+                    ("CC005", hit(loc, f"{node!r} is not a JSON number (JSON has no NaN or Infinity).", str(node)))
+                )
+    return doc, findings
+
+
+def parse_json(body: bytes | str) -> tuple[Any, list[Finding]]:
+    """Parse a JSON body strictly; return the document (or :data:`MISSING`) and every parse-stage finding."""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+    if not raw.startswith(_BOM):
+        try:
+            doc = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True)
+        except ValueError:
+            pass  # diagnose below, on the slow path
+        else:
+            return doc, _numbers(doc, raw)
+    return _diagnose(raw)
+
+
+def _diagnose(raw: bytes) -> tuple[Any, list[Finding]]:
+    findings: list[Finding] = []
+    if raw.startswith(_BOM):
+        findings.append(("CC003", hit((), "Body starts with a UTF-8 byte-order mark; JSON must not.", "BOM")))
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        findings.append(
+            (
+                "CC002",
+                hit(
+                    (),
+                    f"Body is not valid UTF-8: byte {raw[exc.start:exc.start + 1]!r} at offset {exc.start}.",
+                    raw[max(0, exc.start - 20) : exc.start + 20].decode("utf-8", "replace"),
+                ),
+            )
+        )
+        text = raw.decode("utf-8", "replace")
+    if not text.strip():
+        findings.append(("CC001", hit((), "Body is empty; expected a JSON document.", text)))
+        return MISSING, findings
+    encoded = text.encode("utf-8", "surrogatepass")
+    try:
+        doc = jiter.from_json(encoded, allow_inf_nan=False, catch_duplicate_keys=True)
+    except ValueError as exc:
+        message = str(exc)
+        if "recursion limit" in message:
+            findings.append(("CC006", hit((), "JSON nesting is deeper than the parser's limit (200 levels).", None)))
+            return MISSING, findings
+        try:
+            doc, lenient = _lenient_parse(text)
+        except RecursionError:
+            findings.append(("CC006", hit((), "JSON nesting is deeper than the parser's limit (200 levels).", None)))
+            return MISSING, findings
+        except ValueError as lenient_exc:
+            pos = getattr(lenient_exc, "pos", None)
+            if pos is None:
+                pos = _position(message, text) or 0
+            if _looks_like_html(text):
+                reason = "Body is HTML, not JSON"
+            elif pos >= len(text.rstrip()):
+                reason = f"Body is truncated JSON: it ends at offset {len(text)} inside a value"
+            else:
+                reason = f"Body is not valid JSON at offset {pos}: {getattr(lenient_exc, 'msg', message)}"
+            findings.append(("CC001", hit((), reason + ".", _snippet(text, pos))))
+            return MISSING, findings
+        findings.extend(lenient)
+    findings.extend(f for f in _numbers(doc, encoded) if f not in findings)
+    return doc, findings
+
+
+def _numbers(doc: Any, raw: bytes) -> list[Finding]:
+    # A regex pre-scan is cheapest for ordinary bodies; past 1 MiB walking the (few) nodes of e.g. one huge string
+    # beats scanning every byte. Both are linear.
+    if len(raw) <= 1 << 20 and not _SUSPECT_NUMBER.search(raw):
+        return []
+    return _number_findings(doc)
+
+
+def parse_request(request: Any) -> Mapping[str, Any] | None:
+    """Accept a request body as dict, JSON text or bytes; ``None`` when absent or not a JSON object."""
+    if request is None:
+        return None
+    if isinstance(request, Mapping):
+        return request
+    if isinstance(request, (bytes, bytearray, memoryview, str)):
+        doc, _ = parse_json(bytes(request) if not isinstance(request, str) else request)
+        return doc if isinstance(doc, dict) else None
+    raise UsageError(
+        f"request= takes the request body as a dict, JSON str or bytes; received {type(request).__name__}."
+    )
+
+
+def _module(obj: Any) -> str:
+    return type(obj).__module__.split(".", 1)[0]
+
+
+def _from_http_response(obj: Any, received: Received) -> None:
+    received.status = int(obj.status_code)
+    headers = obj.headers
+    received.content_type = headers.get("content-type")
+    req = getattr(obj, "_request", None) if _module(obj) == "httpx" else getattr(obj, "request", None)
+    body = None
+    if req is not None:
+        body = getattr(req, "content", None) if _module(obj) == "httpx" else getattr(req, "body", None)
+    if body and received.request is None:
+        try:
+            received.request = parse_request(body)
+        except UsageError:
+            received.request = None
+    if _module(obj) == "httpx":
+        if getattr(obj, "is_stream_consumed", False) or hasattr(obj, "_content"):
+            received.body = obj.content
+        else:
+            received.chunks = obj.iter_bytes()
+    else:
+        received.body = obj.content
+
+
+def coerce(payload: Any, *, status: int | None = None, request: Any = None) -> Received:
+    """Bring any accepted payload into :class:`Received` form (no parsing of bodies yet)."""
+    received = Received(status=status, request=parse_request(request))
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        received.body = bytes(payload)
+    elif isinstance(payload, str):
+        received.body = payload.encode("utf-8", "surrogatepass")
+    elif isinstance(payload, (dict, list)):
+        received.doc = payload
+    elif hasattr(payload, "status_code") and hasattr(payload, "headers") and hasattr(payload, "content"):
+        explicit = status
+        _from_http_response(payload, received)
+        if explicit is not None:
+            received.status = explicit
+    elif callable(getattr(payload, "model_dump", None)):
+        received.doc = _dump_sdk_object(payload)
+    elif payload is None:
+        received.body = b""
+    else:
+        raise UsageError(
+            "check() accepts bytes, str, dict, list, an httpx or requests Response, or an SDK object with "
+            f"model_dump(); received {type(payload).__module__}.{type(payload).__qualname__}."
+        )
+    return received
+
+
+def _dump_sdk_object(obj: Any) -> Any:
+    """Dump a pydantic-based SDK object back to wire JSON, keeping only fields the server sent."""
+    for kwargs in (
+        {"mode": "json", "by_alias": True, "exclude_unset": True},
+        {"mode": "json", "by_alias": True},
+        {},
+    ):
+        try:
+            return obj.model_dump(**kwargs)
+        except TypeError:
+            continue
+    raise UsageError(f"could not dump {type(obj).__qualname__} with model_dump()")

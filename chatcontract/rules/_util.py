@@ -1,0 +1,75 @@
+"""Small defensive accessors shared by rule functions (rules run on raw documents that may be malformed)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ["as_int", "choices", "iter_tool_calls", "loads_object", "message_of", "text_of"]
+
+
+def as_int(value: Any) -> int | None:
+    """``value`` if it is a JSON integer (not a bool), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def choices(doc: Any) -> list[tuple[int, dict[str, Any]]]:
+    """``(position, choice)`` for every choice that is an object."""
+    items = doc.get("choices") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        return []
+    return [(i, c) for i, c in enumerate(items) if isinstance(c, dict)]
+
+
+def message_of(choice: dict[str, Any]) -> dict[str, Any] | None:
+    """The choice's message object, if it has one."""
+    msg = choice.get("message")
+    return msg if isinstance(msg, dict) else None
+
+
+def iter_tool_calls(message: dict[str, Any] | None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(position, tool_call)`` for every tool call object in a message."""
+    if message is None:
+        return
+    calls = message.get("tool_calls")
+    if isinstance(calls, list):
+        for i, call in enumerate(calls):
+            if isinstance(call, dict):
+                yield i, call
+
+
+def text_of(message: dict[str, Any] | None) -> str | None:
+    """The message's text: the string content, or its text chunks joined (Mistral chunk lists)."""
+    if message is None:
+        return None
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [c.get("text") for c in content if isinstance(c, dict) and c.get("type") == "text"]
+        texts = [p for p in parts if isinstance(p, str)]
+        return "".join(texts) if texts else None
+    return None
+
+
+class NotJSON(ValueError):
+    """Raised by :func:`loads_object` with a readable reason."""
+
+
+def loads_object(text: str) -> Any:
+    """Parse ``text`` as JSON (no NaN/Infinity); raises :class:`NotJSON` with a one-line reason."""
+
+    def reject(name: str) -> Any:
+        raise NotJSON(f"{name} is not JSON")
+
+    try:
+        return json.loads(text, parse_constant=reject)
+    except NotJSON:
+        raise
+    except RecursionError:
+        raise NotJSON("nested too deeply") from None
+    except ValueError as exc:
+        msg = getattr(exc, "msg", str(exc))
+        pos = getattr(exc, "pos", None)
+        raise NotJSON(f"{msg} at offset {pos}" if pos is not None else msg) from None

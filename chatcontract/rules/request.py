@@ -1,0 +1,564 @@
+"""CC4xx: request-aware rules — the response must honour what the request asked for. Run only with ``request=``."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..violations import Severity
+from ._registry import Hit, RuleContext, hit, rule
+from ._util import NotJSON, as_int, choices, iter_tool_calls, loads_object, message_of, text_of
+
+_BASE = (
+    '{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [%s], '
+    '"usage": {"prompt_tokens": 3, "completion_tokens": %d, "total_tokens": %d}}'
+)
+
+
+def _req(ctx: RuleContext) -> Mapping[str, Any]:
+    assert ctx.request is not None
+    return ctx.request
+
+
+def _max_tokens(req: Mapping[str, Any]) -> int | None:
+    for key in ("max_completion_tokens", "max_tokens"):
+        if (n := as_int(req.get(key))) is not None:
+            return n
+    return None
+
+
+def _n(req: Mapping[str, Any]) -> int:
+    n = as_int(req.get("n"))
+    return n if n is not None and n >= 1 else 1
+
+
+@rule("CC401", "choice-count-mismatch", requires_request=True)
+def choice_count_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        The response has as many choices as the request's ``n`` (1 when absent).
+
+    Why is this bad?
+        Code that asked for three candidates indexes ``choices[2]``. llama.cpp's server and LiteLLM's mocks ignore
+        ``n`` and answer with one choice.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "n": 2}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}, {"index": 1, "message": {"role": "assistant", "content": "Hello"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}}
+        ```
+    """
+    items = doc.get("choices") if isinstance(doc, dict) else None
+    if not isinstance(items, list) or not items:
+        return  # CC101/CC214 report it
+    n = _n(_req(ctx))
+    if len(items) != n:
+        yield hit(("choices",), f"Request asked for n={n} choices; received {len(items)}.", len(items), n)
+
+
+@rule("CC402", "completion-tokens-exceed-max-tokens", requires_request=True)
+def completion_tokens_exceed(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        ``usage.completion_tokens`` is at most the request's ``max_tokens`` (``max_completion_tokens`` for OpenAI)
+        times ``n``.
+
+    Why is this bad?
+        ``max_tokens`` is a cost ceiling. A provider that ignores it (LiteLLM's mocks report a constant 20) or
+        miscounts (llama-cpp-python's UTF-8 handling) bills more than the caller allowed.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 5}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 10, "completion_tokens": 20, "total_tokens": 30}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "length"}], "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+        ```
+    """
+    req = _req(ctx)
+    limit = _max_tokens(req)
+    usage = doc.get("usage") if isinstance(doc, dict) else None
+    if limit is None or not isinstance(usage, dict):
+        return
+    used = as_int(usage.get("completion_tokens"))
+    cap = limit * _n(req)
+    if used is not None and used > cap:
+        yield hit(
+            ("usage", "completion_tokens"),
+            f"completion_tokens is {used}, above the request's limit of {cap} tokens.",
+            used,
+            cap,
+        )
+
+
+@rule("CC403", "length-finish-reason-mismatch", severity=Severity.WARNING, requires_request=True)
+def length_finish_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        ``finish_reason: "length"`` agrees with ``max_tokens``: with one choice, the completion used all
+        ``max_tokens`` tokens. A warning: OpenAI also says ``length`` when the context window is full
+        (Mistral says ``model_length`` for that).
+
+    Why is this bad?
+        Clients retry or continue on ``length``; a wrong reason makes them continue a finished answer.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 50}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "length"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+    """
+    req = _req(ctx)
+    limit = _max_tokens(req)
+    items = choices(doc)
+    usage = doc.get("usage") if isinstance(doc, dict) else None
+    if limit is None or len(items) != 1 or not isinstance(usage, dict):
+        return
+    used = as_int(usage.get("completion_tokens"))
+    pos, choice = items[0]
+    if choice.get("finish_reason") == "length" and used is not None and used < limit:
+        yield hit(
+            ("choices", pos, "finish_reason"),
+            f"finish_reason is 'length' but only {used} of max_tokens={limit} tokens were used.",
+            "length",
+        )
+
+
+def _response_format(req: Mapping[str, Any]) -> tuple[str | None, Any]:
+    rf = req.get("response_format")
+    if not isinstance(rf, dict):
+        return None, None
+    kind = rf.get("type")
+    schema = None
+    if kind == "json_schema" and isinstance(rf.get("json_schema"), dict):
+        schema = rf["json_schema"].get("schema")
+    return (kind if isinstance(kind, str) else None), schema
+
+
+@rule("CC404", "response-format-not-json", requires_request=True)
+def response_format_not_json(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        With ``response_format`` ``json_object`` or ``json_schema``, each finished choice's content parses as a
+        JSON object. Choices cut off by ``length`` are skipped: both APIs document truncated JSON there.
+
+    Why is this bad?
+        The caller asked for JSON so it could ``json.loads`` the answer without guarding.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_object"}}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Sure! {\\"a\\": 1}"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\\"a\\": 1}"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+    """
+    kind, _ = _response_format(_req(ctx))
+    if kind not in ("json_object", "json_schema"):
+        return
+    for pos, choice in choices(doc):
+        if choice.get("finish_reason") == "length":
+            continue
+        msg = message_of(choice)
+        if msg is not None and msg.get("tool_calls"):
+            continue
+        text = text_of(msg)
+        loc = ("choices", pos, "message", "content")
+        if text is None:
+            yield hit(loc, f"response_format is {kind} but the message has no text content.", None)
+            continue
+        try:
+            parsed = loads_object(text)
+        except NotJSON as exc:
+            yield hit(loc, f"response_format is {kind} but the content is not JSON ({exc}).", text)
+            continue
+        if not isinstance(parsed, dict):
+            yield hit(loc, f"response_format is {kind} but the content is not a JSON object.", text)
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(schema_json: str) -> Any:
+    import jsonschema
+
+    schema = json.loads(schema_json)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def schema_errors(instance: Any, schema: Any) -> list[str]:
+    """JSON Schema errors of ``instance`` (readable one-liners with the path inside it); [] when valid."""
+    if not isinstance(schema, dict):
+        return []
+    try:
+        validator = _validator(json.dumps(schema, sort_keys=True))
+    except Exception as exc:  # an invalid schema in the request is the client's problem, say so once
+        return [f"the request's schema is not a valid JSON Schema ({type(exc).__name__})"]
+    out = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path) or "(root)"
+        out.append(f"{where}: {err.message}")
+    return out
+
+
+@rule("CC405", "response-schema-mismatch", requires_request=True)
+def response_schema_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        With ``response_format: {"type": "json_schema", ...}``, the JSON content validates against the schema.
+
+    Why is this bad?
+        Structured output exists so the caller can trust the shape; a missing required key surfaces as a
+        KeyError deep in application code.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "response_format": {"type": "json_schema", "json_schema": {"name": "city", "schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\\"town\\": \\"Paris\\"}"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\\"city\\": \\"Paris\\"}"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+    """
+    kind, schema = _response_format(_req(ctx))
+    if kind != "json_schema" or not isinstance(schema, dict):
+        return
+    for pos, choice in choices(doc):
+        if choice.get("finish_reason") == "length":
+            continue
+        text = text_of(message_of(choice))
+        if text is None:
+            continue
+        try:
+            parsed = loads_object(text)
+        except NotJSON:
+            continue  # CC404 reports it
+        errors = schema_errors(parsed, schema)
+        if errors:
+            yield hit(
+                ("choices", pos, "message", "content"),
+                f"Content does not match the requested schema: {'; '.join(errors[:3])}.",
+                text,
+            )
+
+
+def _tool_choice(req: Mapping[str, Any]) -> tuple[str, str | None]:
+    """('none'|'auto'|'required'|'named', name)."""
+    tc = req.get("tool_choice")
+    if isinstance(tc, str):
+        return ("required" if tc == "any" else tc), None
+    if isinstance(tc, dict):
+        fn = tc.get("function")
+        if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+            return "named", fn["name"]
+    return "auto", None
+
+
+def _declared_tools(req: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    tools = req.get("tools")
+    if isinstance(tools, list):
+        for t in tools:
+            fn = t.get("function") if isinstance(t, dict) else None
+            if isinstance(fn, dict) and isinstance(fn.get("name"), str):
+                out[fn["name"]] = fn.get("parameters")
+    return out
+
+
+def _calls(doc: Any) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+    for pos, choice in choices(doc):
+        for tpos, call in iter_tool_calls(message_of(choice)):
+            yield ("choices", pos, "message", "tool_calls", tpos), call
+
+
+_TOOLS_REQUEST = (
+    '{"model": "m", "messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": [{"type": "function", '
+    '"function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, '
+    '"required": ["city"]}}}], "tool_choice": %s}'
+)
+
+
+@rule("CC406", "tool-calls-despite-tool-choice-none", requires_request=True)
+def tool_calls_despite_none(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        With ``tool_choice: "none"``, the response has no tool calls.
+
+    Why is this bad?
+        The caller said it will not run tools in this turn; calls it did not ask for are dropped or crash it.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": "none"}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+    """
+    mode, _ = _tool_choice(_req(ctx))
+    if mode != "none":
+        return
+    for loc, _call in _calls(doc):
+        yield hit(loc, "tool_choice is 'none' but the response calls a tool.", None)
+
+
+@rule("CC407", "undeclared-tool-called", requires_request=True)
+def undeclared_tool_called(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        Every tool call names a function declared in the request's ``tools``.
+
+    Why is this bad?
+        The client has no implementation for a tool it never declared; models hallucinate names and providers
+        must not pass them through.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "g", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+    """
+    declared = _declared_tools(_req(ctx))
+    for loc, call in _calls(doc):
+        fn = call.get("function")
+        name = fn.get("name") if isinstance(fn, dict) else None
+        if isinstance(name, str) and name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            yield hit((*loc, "function", "name"), f"Tool {name!r} was not declared (declared: {known}).", name)
+
+
+@rule("CC408", "tool-arguments-schema-mismatch", requires_request=True)
+def tool_arguments_schema_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        With a named or required ``tool_choice`` (Mistral: ``any``), each call's arguments validate against the
+        declared tool's ``parameters`` schema.
+
+    Why is this bad?
+        Forced tool calls are how structured extraction is done; providers that constrain decoding by grammar
+        promise this, and the caller passes the arguments on unchecked.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": [{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}}], "tool_choice": "required"}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "get_weather", "arguments": "{\\"town\\": 3}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "get_weather", "arguments": "{\\"city\\": \\"Paris\\"}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+    """
+    req = _req(ctx)
+    mode, _ = _tool_choice(req)
+    if mode not in ("required", "named"):
+        return
+    declared = _declared_tools(req)
+    for loc, call in _calls(doc):
+        fn = call.get("function")
+        if not isinstance(fn, dict) or fn.get("name") not in declared:
+            continue
+        args = fn.get("arguments")
+        if isinstance(args, str):
+            try:
+                args = loads_object(args)
+            except NotJSON:
+                continue  # CC207 reports it
+        errors = schema_errors(args, declared[fn["name"]])
+        if errors:
+            yield hit(
+                (*loc, "function", "arguments"),
+                f"Arguments do not match the parameters of {fn['name']!r}: {'; '.join(errors[:3])}.",
+                fn.get("arguments"),
+            )
+
+
+@rule("CC409", "tool-choice-not-honoured", requires_request=True)
+def tool_choice_not_honoured(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        With ``tool_choice`` ``required``/``any`` each finished choice calls a tool; with a named function it calls
+        only that function.
+
+    Why is this bad?
+        The caller forced a tool call and will not handle a plain text answer.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}], "tool_choice": {"type": "function", "function": {"name": "f"}}}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+    """
+    mode, name = _tool_choice(_req(ctx))
+    if mode not in ("required", "named"):
+        return
+    for pos, choice in choices(doc):
+        calls = list(iter_tool_calls(message_of(choice)))
+        if not calls:
+            if choice.get("finish_reason") != "length":
+                wanted = f"a call to {name!r}" if name else "a tool call"
+                yield hit(("choices", pos, "message"), f"tool_choice requires {wanted}; the message has none.", None)
+            continue
+        if name is None:
+            continue
+        for tpos, call in calls:
+            fn = call.get("function")
+            got = fn.get("name") if isinstance(fn, dict) else None
+            if isinstance(got, str) and got != name:
+                yield hit(
+                    ("choices", pos, "message", "tool_calls", tpos, "function", "name"),
+                    f"tool_choice names {name!r} but the response calls {got!r}.",
+                    got,
+                    name,
+                )
+
+
+@rule("CC410", "stop-sequence-in-content", requires_request=True)
+def stop_sequence_in_content(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        No request ``stop`` sequence appears in the returned content (generation stops before it and the
+        sequence itself is not returned).
+
+    Why is this bad?
+        Callers use stop sequences as delimiters; a server that returns them, or keeps generating past them,
+        breaks the parsing that relies on them.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Count"}], "stop": ["4"]}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "1 2 3 4 5"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 5, "total_tokens": 8}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "1 2 3 "}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}}
+        ```
+    """
+    stop = _req(ctx).get("stop")
+    stops = [stop] if isinstance(stop, str) else [s for s in stop if isinstance(s, str)] if isinstance(stop, list) else []
+    stops = [s for s in stops if s]
+    if not stops:
+        return
+    for pos, choice in choices(doc):
+        text = text_of(message_of(choice))
+        if not text:
+            continue
+        for s in stops:
+            at = text.find(s)
+            if at >= 0:
+                yield hit(
+                    ("choices", pos, "message", "content"),
+                    f"Content contains the stop sequence {s!r} at offset {at}.",
+                    text,
+                )
+                break
+
+
+@rule("CC411", "model-echo-mismatch", severity=Severity.WARNING, requires_request=True)
+def model_echo_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        The response's ``model`` is the requested model or a version of it (``gpt-4o`` -> ``gpt-4o-2024-08-06``;
+        ``mistral-small-latest`` -> ``mistral-small-2409``). A warning: gateways route and rename legitimately.
+
+    Why is this bad?
+        Cost and quality dashboards group by the returned model; an unrelated name means the request was served by
+        something else than what was asked for (or a proxy forgot to pass it through).
+
+    Request:
+        ```json
+        {"model": "mistral-small-latest", "messages": [{"role": "user", "content": "Hi"}]}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "gpt-3.5-turbo", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "mistral-small-2409", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+    """
+    wanted = _req(ctx).get("model")
+    got = doc.get("model") if isinstance(doc, dict) else None
+    if not isinstance(wanted, str) or not isinstance(got, str) or not got:
+        return
+    stem = wanted.removesuffix("-latest")
+    tail = wanted.rsplit("/", 1)[-1].removesuffix("-latest")
+    if got == wanted or got.startswith(stem) or got.startswith(tail) or wanted.endswith("/" + got):
+        return
+    yield hit(("model",), f"Requested model {wanted!r}; the response names {got!r}.", got, wanted)

@@ -1,0 +1,383 @@
+"""CC1xx: schema violations, mapped one-to-one from the pydantic contracts' validation errors.
+
+Pydantic reports union alternatives and discriminator tags inside ``loc``; :func:`schema_hits` strips those labels by
+walking the location against the document, so each violation sits at the exact JSON path, and folds the
+alternatives of one union into a single violation ("expected string, array or null; received integer").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from ..violations import Loc, Severity, shorten
+from ._registry import Hit, declare, hit
+
+__all__ = ["schema_hits"]
+
+_REF = "References:\n        - Mistral OpenAPI document, ChatCompletionResponse; OpenAI OpenAPI, CreateChatCompletionResponse"
+
+declare(
+    "CC101",
+    "missing-required-field",
+    f"""
+    What it checks:
+        Every field the dialect's contract requires is present.
+
+    Why is this bad?
+        Clients read required fields without checking: a response without ``choices`` or ``usage`` crashes code
+        far from the provider (one-api omitted ``model``; AnythingLLM omitted ``usage`` and ``choices[].index``).
+
+    Example:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}]}}
+        ```
+
+    Use instead:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    {_REF}
+    """,
+)
+
+declare(
+    "CC102",
+    "wrong-type",
+    f"""
+    What it checks:
+        Every value has the JSON type the contract gives it, strictly: ``"10"`` is not 10, ``true`` is not 1 and
+        ``1.5`` is not an integer.
+
+    Why is this bad?
+        SDKs differ in coercion: mistralai turns ``"10"`` into 10, openai keeps the string, a TypeScript client
+        concatenates it. Float token counts (``completion_tokens: 37.25``) and float ``created`` timestamps
+        (SambaNova) broke real clients.
+
+    Example:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1757876416.566, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": "3", "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    Use instead:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1757876416, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    {_REF}
+    """,
+)
+
+declare(
+    "CC103",
+    "invalid-enum-value",
+    f"""
+    What it checks:
+        Enumerated fields hold one of the dialect's values: ``finish_reason`` (Mistral: stop, length, model_length,
+        error, tool_calls; OpenAI: stop, length, tool_calls, content_filter, function_call), ``role``, ``object``
+        (OpenAI: ``chat.completion``).
+
+    Why is this bad?
+        Code switches on these values. An unknown ``finish_reason`` crashed mistralai's closed enum during streams;
+        OpenAI's SDK rejects Mistral's ``model_length`` when it validates.
+
+    Example:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "end_turn"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    Use instead:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    {_REF}
+    """,
+)
+
+declare(
+    "CC104",
+    "unexpected-field",
+    f"""
+    What it checks:
+        Objects whose published schema sets ``additionalProperties: false`` carry no other fields.
+
+    Why is this bad?
+        It is a warning, not an error: providers add fields (vLLM's null extras, llama.cpp's ``timings``,
+        OpenRouter's ``provider``) and clients usually ignore them. It tells you the response is not exactly the
+        documented shape, which matters to strict clients and generated SDKs.
+
+    Example:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4, "cost_usd": 0.0001}}}}
+        ```
+
+    Use instead:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    Options:
+        Ignore it per provider with ``[tool.chatcontract.per-provider-ignores]``.
+
+    {_REF}
+    """,
+    severity=Severity.WARNING,
+)
+
+declare(
+    "CC105",
+    "value-out-of-range",
+    """
+    What it checks:
+        Values satisfy the contract's numeric and length constraints (minimum, maximum, minItems, maxItems).
+
+    Why is this bad?
+        Out-of-range values are outside what the other side was built to handle.
+
+    References:
+        - Mistral OpenAPI document, ChatCompletionRequest (temperature, top_p, n, ...)
+    """,
+)
+
+declare(
+    "CC106",
+    "unknown-variant",
+    f"""
+    What it checks:
+        Tagged unions use a known tag: content chunks (``text``, ``thinking``, ``image_url``, ...), tool calls
+        (``function``, ``custom``), messages by ``role``.
+
+    Why is this bad?
+        A client dispatches on the tag; an unknown one is dropped or crashes the client.
+
+    Example:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": [{{"type": "markdown", "text": "Hi"}}]}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    Use instead:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": [{{"type": "text", "text": "Hi"}}]}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    {_REF}
+    """,
+)
+
+declare(
+    "CC107",
+    "unexpected-null",
+    f"""
+    What it checks:
+        ``null`` appears only where the contract makes a field nullable.
+
+    Why is this bad?
+        ``usage: null`` or ``choices: null`` pass loose SDK constructors and crash later on attribute access
+        (pydantic-ai#5170).
+
+    Example:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}], "usage": null}}
+        ```
+
+    Use instead:
+        ```json
+        {{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi"}}, "finish_reason": "stop"}}], "usage": {{"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}}}
+        ```
+
+    {_REF}
+    """,
+)
+
+declare(
+    "CC108",
+    "integer-out-of-range",
+    """
+    What it checks:
+        Integers fit in 64 bits.
+
+    Why is this bad?
+        JSON allows any number of digits, but Go, Java, Rust and JavaScript clients cannot represent them;
+        ``10^400`` as a token count is a bug or an attack.
+
+    References:
+        - RFC 8259 §6, Numbers (interoperability of large numbers)
+    """,
+)
+
+_TYPE_NAMES = {
+    "string_type": "string",
+    "int_type": "integer",
+    "int_from_float": "integer",
+    "float_type": "number",
+    "bool_type": "boolean",
+    "list_type": "array",
+    "tuple_type": "array",
+    "dict_type": "object",
+    "model_type": "object",
+    "model_attributes_type": "object",
+    "dataclass_type": "object",
+    "none_required": "null",
+    "is_instance_of": "object",
+}
+_RANGE = {
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "too_short",
+    "too_long",
+    "multiple_of",
+    "string_too_short",
+    "string_too_long",
+}
+
+
+def _json_type(value: Any) -> str:
+    from ..inputs import json_type
+
+    return json_type(value)
+
+
+def _clean_loc(doc: Any, raw: tuple[str | int, ...]) -> tuple[Loc, Any, bool]:
+    """Strip union/tag labels from a pydantic loc; returns (loc, value at loc, whether the value exists)."""
+    node = doc
+    out: list[str | int] = []
+    exists = True
+    last = len(raw) - 1
+    for i, seg in enumerate(raw):
+        if isinstance(node, dict):
+            if isinstance(seg, str) and seg in (node.get("type"), node.get("role")) and i < last:
+                continue  # a discriminator tag label, e.g. ("content", 0, "text", "text")
+            if isinstance(seg, str) and seg in node:
+                out.append(seg)
+                node = node[seg]
+                continue
+            if i == last and isinstance(seg, str):
+                out.append(seg)
+                exists = False
+                node = None
+            continue  # a union member label such as "function-after[...]" or "str"
+        if isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            out.append(seg)
+            node = node[seg]
+            continue
+        # a label on a scalar or a mismatched segment: not part of the document path
+    return tuple(out), node, exists
+
+
+def _expected(err: Any) -> str:
+    t = err["type"]
+    if t in _TYPE_NAMES:
+        return _TYPE_NAMES[t]
+    if t == "literal_error":
+        return str(err.get("ctx", {}).get("expected", "one of the allowed values"))
+    return str(err.get("msg", t))
+
+
+def _classify(err: Any, value: Any, exists: bool) -> str:
+    t = err["type"]
+    if t == "missing" or not exists and t != "extra_forbidden":
+        return "CC101"
+    if t == "extra_forbidden":
+        return "CC104"
+    if t in ("union_tag_invalid",):
+        return "CC106"
+    if t == "union_tag_not_found":
+        return "CC101"
+    if t in ("literal_error", "enum"):
+        return "CC103"
+    if t in _RANGE:
+        return "CC105"
+    if t == "finite_number":
+        return "CC005"
+    if value is None:
+        return "CC107"
+    return "CC102"
+
+
+def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[tuple[str, Hit]]:
+    """Validate ``doc`` with ``adapter``; yield ``(code, hit)`` per schema error at its exact path."""
+    try:
+        adapter.validate_python(doc)
+        return
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    except RecursionError:
+        yield "CC006", hit((), f"{what} is nested too deeply to validate.")
+        return
+    groups: dict[Loc, list[tuple[Any, Any, bool]]] = {}
+    for err in errors:
+        loc, value, exists = _clean_loc(doc, tuple(err["loc"]))
+        if err["type"] == "union_tag_not_found":
+            key = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
+            loc, value, exists = (*loc, key), None, False
+        groups.setdefault(loc, []).append((err, value, exists))
+    locs = list(groups)
+    for loc in locs:
+        entries = groups[loc]
+        deeper = any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
+        # A union reports each alternative; when one alternative got further (errors deeper inside the value),
+        # its errors are the informative ones and the shallow "wrong type" noise of the others is dropped.
+        type_entries = [e for e in entries if _classify(e[0], e[1], e[2]) in ("CC102", "CC107")]
+        other_entries = [e for e in entries if e not in type_entries]
+        if deeper and len(type_entries) == len(entries):
+            continue
+        for err, value, exists in other_entries:
+            code = _classify(err, value, exists)
+            if code == "CC101":
+                yield code, hit(loc, f"Field {_name(loc)} is required but missing.", expected="present")
+            elif code == "CC104":
+                yield code, hit(loc, f"Field {_name(loc)} is not in the contract.", shorten(value))
+            elif code == "CC103":
+                yield code, hit(
+                    loc,
+                    f"Received {_show(value)}; expected {_expected(err)}.",
+                    shorten(value),
+                    _expected(err),
+                )
+            elif code == "CC106":
+                tags = err.get("ctx", {}).get("expected_tags", "")
+                tag = _show(err.get("ctx", {}).get("tag"))
+                yield code, hit(loc, f"Unknown variant tag {tag}; expected one of {tags}.", shorten(value))
+            else:
+                yield code, hit(loc, f"{err['msg']}; received {_show(value)}.", shorten(value))
+        if type_entries:
+            expected = sorted({_expected(e[0]) for e in type_entries}, key=lambda n: _ORDER.get(n, 99))
+            value = type_entries[0][1]
+            code = "CC107" if value is None else "CC102"
+            yield code, hit(
+                loc,
+                f"Expected {_join(expected)}; received {_json_type(value)} {_show(value)}.",
+                shorten(value),
+                " or ".join(expected),
+            )
+
+
+_ORDER = {n: i for i, n in enumerate(["object", "array", "string", "integer", "number", "boolean", "null"])}
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 1:
+        return items[0] if items else "another type"
+    return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+def _name(loc: Loc) -> str:
+    from ..violations import format_path
+
+    return format_path(loc)
+
+
+def _show(value: Any) -> str:
+    shown = shorten(value, 60)
+    try:
+        import json
+
+        return json.dumps(shown, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(shown)

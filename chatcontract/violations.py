@@ -1,0 +1,182 @@
+"""The violation record, severities, location rendering and the text report.
+
+A :class:`Violation` is data: a stable rule code, a location inside the checked document, a one-sentence message
+and the offending value. Everything that shows violations (``str(ContractViolation)``, the CLI's text and JSON
+output, the pytest plugin, reports) renders this one record.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+__all__ = ["Loc", "Severity", "Violation", "format_path", "format_pointer", "render_violations", "shorten"]
+
+Loc = tuple[Union[str, int], ...]
+"""A location inside a JSON document, like pydantic's ``loc``: ``("choices", 0, "message", "content")``."""
+
+DOCS_URL = "https://chatcontract.readthedocs.io/en/latest/rules/{code}/"
+_MAX_ACTUAL = 200
+
+
+class Severity(str, enum.Enum):
+    """How bad a violation is: errors make a check fail, warnings are reported but do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _segment(seg: str | int) -> str:
+    if isinstance(seg, int):
+        return f"[{seg}]"
+    if seg.isidentifier():
+        return f".{seg}"
+    return "[" + json.dumps(seg, ensure_ascii=False) + "]"
+
+
+def format_path(loc: Iterable[str | int]) -> str:
+    """Render a location as a JSONPath-like string rooted at ``$``: ``$.choices[0].finish_reason``."""
+    return "$" + "".join(_segment(s) for s in loc)
+
+
+def format_pointer(loc: Iterable[str | int]) -> str:
+    """Render a location as an RFC 6901 JSON pointer: ``/choices/0/finish_reason``."""
+    return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in loc)
+
+
+def shorten(value: Any, limit: int = _MAX_ACTUAL) -> Any:
+    """Return ``value`` unchanged when its JSON form is short, else a truncated string form of it.
+
+    Violations keep the offending value for display; a 50 MB string must not be copied into every report.
+    """
+    if value is None or isinstance(value, (bool, int, float)):
+        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+            text = str(value)
+            return text[: limit // 2] + f"...({len(text)} digits)"
+        return value
+    if isinstance(value, str):
+        if len(value) <= limit:
+            return value
+        return value[:limit] + f"...({len(value)} characters)"
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=True, default=repr)
+    except (ValueError, RecursionError, TypeError):
+        text = repr(type(value))
+    if len(text) <= limit:
+        return value
+    return text[:limit] + f"...({len(text)} characters)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Violation:
+    """One broken rule at one place in a checked document.
+
+    Attributes:
+        code: The rule's stable code, e.g. ``"CC201"``.
+        name: The rule's kebab-case name, e.g. ``"usage-total-mismatch"``.
+        severity: :class:`Severity` of the rule (after configuration).
+        loc: Location inside the document the violation refers to, like pydantic's ``loc``.
+        message: One sentence: what was received and what was expected.
+        actual: The offending value, shortened for display.
+        expected: What the contract expected there, when that is a value (optional).
+        event: For streams, the 0-based index of the SSE event whose data ``loc`` refers to; ``None`` for
+            whole-document findings and findings on an assembled stream.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    loc: Loc
+    message: str
+    actual: Any = field(default=None, compare=False)
+    expected: Any = field(default=None, compare=False)
+    event: int | None = None
+
+    @property
+    def path(self) -> str:
+        """The location as ``$.choices[0].finish_reason``."""
+        return format_path(self.loc)
+
+    @property
+    def pointer(self) -> str:
+        """The location as an RFC 6901 JSON pointer, ``/choices/0/finish_reason``."""
+        return format_pointer(self.loc)
+
+    @property
+    def url(self) -> str:
+        """Link to the rule's documentation."""
+        return DOCS_URL.format(code=self.code)
+
+    @property
+    def where(self) -> str:
+        """The location as shown in reports: the path, prefixed by the stream event when there is one."""
+        if self.event is None:
+            return self.path
+        return f"event {self.event}  {self.path}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready mapping (the CLI's ``--format json`` record)."""
+        data: dict[str, Any] = {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "path": self.path,
+            "pointer": self.pointer,
+            "message": self.message,
+            "actual": _jsonable(self.actual),
+        }
+        if self.expected is not None:
+            data["expected"] = _jsonable(self.expected)
+        if self.event is not None:
+            data["event"] = self.event
+        return data
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str) and value.endswith("characters)") and "..." in value:
+        return repr(value)
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
+def render_violations(violations: Sequence[Violation], *, title: str, verbose: bool = True) -> str:
+    """Render violations the way pydantic renders a ``ValidationError``.
+
+    ``title`` names what was checked (``ChatCompletionResponse (mistral)``). Repeats of one rule at one path
+    (possible in streams) fold into one block with a count.
+    """
+    count = len(violations)
+    noun = "contract violation" if count == 1 else "contract violations"
+    lines = [f"{count} {noun} in {title}"]
+    folded: dict[tuple[str, Loc, str], list[Violation]] = {}
+    for v in violations:
+        folded.setdefault((v.code, v.loc, v.message), []).append(v)
+    for group in folded.values():
+        v = group[0]
+        repeat = f" ({len(group)} violations)" if len(group) > 1 else ""
+        lines.append(f"{v.code} {v.name} at {v.where}{repeat}  [{v.severity.value}]")
+        lines.append(f"  {v.message}")
+        if verbose:
+            detail = f"  Received: {_show(v.actual)}"
+            if v.expected is not None:
+                detail += f" / Expected: {_show(v.expected)}"
+            lines.append(detail)
+            lines.append(f"  For further information visit {v.url}")
+    return "\n".join(lines)
+
