@@ -5,7 +5,6 @@
     >>> report.ok, [v.code for v in report.violations]
 """
 
-from __future__ import annotations
 
 from ._exceptions import (
     CassetteError,
@@ -22,7 +21,6 @@ from .violations import Severity, Violation
 __version__ = "0.1.0"
 
 __all__ = [
-    # Checking
     "assert_conforms",
     "CassetteError",
     "ChatContractError",

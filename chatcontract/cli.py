@@ -108,6 +108,13 @@ def _cmd_rule(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo()
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = _Parser(prog="chatcontract", description="Contract testing for chat-completion APIs.")
@@ -136,6 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rule", help="explain one rule")
     p.add_argument("code", help="rule code (CC201) or name (usage-total-mismatch)")
     p.set_defaults(func=_cmd_rule)
+
+    p = sub.add_parser("demo", help="check the shipped real-world examples and print the reports")
+    p.set_defaults(func=_cmd_demo)
     return parser
 
 

@@ -353,21 +353,13 @@ class SSEParser:
         if ends_cr:
             buf = buf[:-1]
         if b"\r" not in buf:
-            lines = buf.split(b"\n")
-            tail = lines.pop()
-            if lines:
-                self._lines(lines, 1, _LF, out)
+            tail = self._uniform(buf, b"\n", _LF, out)
         else:
             n_lf = buf.count(b"\n")
-            n_crlf = buf.count(b"\r\n")
             if n_lf == 0:
-                lines = buf.split(b"\r")
-                tail = lines.pop()
-                self._lines(lines, 1, _CR, out)
-            elif n_crlf == n_lf and n_crlf == buf.count(b"\r"):
-                lines = buf.split(b"\r\n")
-                tail = lines.pop()
-                self._lines(lines, 2, _CRLF, out)
+                tail = self._uniform(buf, b"\r", _CR, out)
+            elif n_lf == buf.count(b"\r\n") == buf.count(b"\r"):
+                tail = self._uniform(buf, b"\r\n", _CRLF, out)
             else:
                 start = 0
                 for m in _EOL_RE.finditer(buf):
@@ -388,6 +380,69 @@ class SSEParser:
             else:
                 self._pending = [tail]
                 self._pending_len = len(tail)
+
+    def _uniform(self, buf: bytes, eolb: bytes, style: int, out: list[SSEEvent]) -> bytes:
+        """Interpret the complete lines of ``buf``, all ended by ``eolb``; return the unfinished last line.
+
+        The fast path: ``buf`` is cut at blank lines (``eolb`` twice), and every block that is one valid
+        ``data:`` line within the size limit, starting no event in progress, is dispatched without going
+        line by line. Every other block goes through :meth:`_lines`.
+        """
+        eol = len(eolb)
+        if not (self._styles & style):
+            # The first line ending in this style: let _lines note it, line by line.
+            lines = buf.split(eolb)
+            tail = lines.pop()
+            if lines:
+                self._lines(lines, eol, style, out)
+            return tail
+        blocks = buf.split(eolb + eolb)
+        last = blocks.pop()
+        if blocks:
+            it = iter(blocks)
+            if self._ev_pos >= 0:
+                # The first block ends the event in progress: line by line.
+                lines = next(it).split(eolb)
+                lines.append(b"")
+                self._lines(lines, eol, 0, out)
+            # Each block ends with a blank line, so every block after the first starts with no event in progress.
+            pos = self._line_start
+            lineno = self._lineno
+            index = self._index
+            maxb = self._max
+            make = _make_event
+            emit = out.append
+            step = eol + eol
+            for block in it:
+                n = len(block)
+                if n <= maxb and block.startswith(b"data:") and eolb not in block:
+                    try:
+                        text = (block[6:] if block[5:6] == b" " else block[5:]).decode()
+                    except UnicodeDecodeError:
+                        pass  # _lines reports it
+                    else:
+                        emit(make(index, text, None, None, None, pos, lineno))
+                        index += 1
+                        pos += n + step
+                        lineno += 2
+                        continue
+                self._line_start = pos
+                self._lineno = lineno
+                self._index = index
+                lines = block.split(eolb)
+                lines.append(b"")
+                self._lines(lines, eol, 0, out)
+                pos = self._line_start
+                lineno = self._lineno
+                index = self._index
+            self._line_start = pos
+            self._lineno = lineno
+            self._index = index
+        lines = last.split(eolb)
+        tail = lines.pop()
+        if lines:
+            self._lines(lines, eol, 0, out)
+        return tail
 
     def _line_overflow(self) -> None:
         """Drop the unfinished line, which grew past the limit, and skip the rest of it and of its event."""

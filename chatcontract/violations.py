@@ -172,7 +172,9 @@ def render_violations(violations: Sequence[Violation], *, title: str, verbose: b
         repeat = f" ({len(group)} violations)" if len(group) > 1 else ""
         lines.append(f"{v.code} {v.name} at {v.where}{repeat}  [{v.severity.value}]")
         lines.append(f"  {v.message}")
-        if verbose:
+        if verbose and v.code == "CC101":
+            lines.append(f"  For further information visit {v.url}")
+        elif verbose:
             detail = f"  Received: {_show(v.actual)}"
             if v.expected is not None:
                 detail += f" / Expected: {_show(v.expected)}"

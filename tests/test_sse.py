@@ -28,7 +28,7 @@ from chatcontract.sse import (
     parse_sse,
 )
 
-# -- helpers --------------------------------------------------------------------------------------------------
+# -- helpers -------------------------------------------------------------------------------------------------
 
 
 def feed_chunks(chunks: Iterable[bytes], **kwargs: int) -> tuple[list[SSEEvent], SSEParser]:
@@ -43,7 +43,7 @@ def feed_chunks(chunks: Iterable[bytes], **kwargs: int) -> tuple[list[SSEEvent],
 def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:
     points = sorted({c for c in cuts if 0 < c < len(data)})
     bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    return [data[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def bytewise(data: bytes) -> list[bytes]:
@@ -66,7 +66,11 @@ def all_ways(data: bytes, **kwargs: int) -> tuple[list[SSEEvent], SSEParser]:
     """Parse at once, byte by byte and in a few fixed splits; assert they agree; return the at-once result."""
     events, parser = feed_chunks([data], **kwargs)
     expected = outcome(parser, events)
-    for chunks in (bytewise(data), split_at(data, range(0, len(data), 3)), split_at(data, range(1, len(data), 2))):
+    for chunks in (
+        bytewise(data),
+        split_at(data, range(0, len(data), 3)),
+        split_at(data, range(1, len(data), 2)),
+    ):
         ev2, p2 = feed_chunks(chunks, **kwargs)
         assert outcome(p2, ev2) == expected, chunks
     return events, parser
@@ -124,10 +128,10 @@ def as_tuples(events: Sequence[SSEEvent]) -> list[tuple[str, str | None, str | N
     return [(e.data, e.event, e.id, e.retry, e.line) for e in events]
 
 
-# -- the public surface ---------------------------------------------------------------------------------------
+# -- the public surface --------------------------------------------------------------------------------------
 
 
-def test_kinds_are_the_documented_strings():
+def test_kinds_are_the_documented_strings() -> None:
     assert {
         BOM,
         INVALID_UTF8,
@@ -142,7 +146,7 @@ def test_kinds_are_the_documented_strings():
     assert "bom" in ANOMALY_KINDS and "invalid-utf8" in ANOMALY_KINDS and "event-too-large" in ANOMALY_KINDS
 
 
-def test_records_are_frozen_and_fast_constructed_events_equal_normal_ones():
+def test_records_are_frozen_and_fast_constructed_events_equal_normal_ones() -> None:
     (event,), _ = parse_sse(b"event: e\nid: 7\nretry: 5\ndata: x\n\n")
     assert event == SSEEvent(index=0, data="x", event="e", id="7", retry=5, offset=0, line=1)
     assert type(event) is SSEEvent
@@ -156,7 +160,7 @@ def test_records_are_frozen_and_fast_constructed_events_equal_normal_ones():
         anomaly.kind = "x"  # type: ignore[misc]
 
 
-def test_openai_style_stream():
+def test_openai_style_stream() -> None:
     stream = (
         b'data: {"choices":[{"delta":{"role":"assistant"}}]}\n\n'
         b'data: {"choices":[{"delta":{"content":"Hi"}}]}\n\n'
@@ -175,25 +179,25 @@ def test_openai_style_stream():
     assert parser.bytes_seen == len(stream)
 
 
-def test_done_is_an_ordinary_event_and_data_after_it_is_parsed():
+def test_done_is_an_ordinary_event_and_data_after_it_is_parsed() -> None:
     events, anomalies = parse_sse(b"data: [DONE]\n\ndata: more\n\n")
     assert datas(events) == ["[DONE]", "more"]
     assert anomalies == []
 
 
-def test_parse_sse_accepts_str():
+def test_parse_sse_accepts_str() -> None:
     events, anomalies = parse_sse("data: héllo\r\n\r\n")
     assert datas(events) == ["héllo"]
     assert anomalies == []
 
 
-def test_feed_accepts_bytearray_and_memoryview():
+def test_feed_accepts_bytearray_and_memoryview() -> None:
     parser = SSEParser()
     assert datas(parser.feed(bytearray(b"data: a\n\n"))) == ["a"]
     assert datas(parser.feed(memoryview(b"data: b\n\n"))) == ["b"]
 
 
-def test_feed_returns_events_as_soon_as_completed():
+def test_feed_returns_events_as_soon_as_completed() -> None:
     parser = SSEParser()
     assert parser.feed(b"data: a\n") == []
     assert datas(parser.feed(b"\ndata: b")) == ["a"]
@@ -202,7 +206,7 @@ def test_feed_returns_events_as_soon_as_completed():
     assert parser.close() == []
 
 
-def test_feed_after_close_raises_and_close_is_idempotent():
+def test_feed_after_close_raises_and_close_is_idempotent() -> None:
     parser = SSEParser()
     parser.feed(b"data: x\n\n")
     assert parser.close() == []
@@ -211,22 +215,22 @@ def test_feed_after_close_raises_and_close_is_idempotent():
         parser.feed(b"data: y\n\n")
 
 
-def test_empty_chunks_and_empty_stream():
+def test_empty_chunks_and_empty_stream() -> None:
     events, parser = feed_chunks([b"", b"data: x\n", b"", b"\n", b""])
     assert datas(events) == ["x"]
     assert parse_sse(b"") == ([], [])
 
 
-def test_max_event_bytes_must_be_positive():
+def test_max_event_bytes_must_be_positive() -> None:
     with pytest.raises(ValueError):
         SSEParser(max_event_bytes=0)
 
 
-# -- line endings ---------------------------------------------------------------------------------------------
+# -- line endings --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
-def test_each_line_ending_style(eol: bytes):
+def test_each_line_ending_style(eol: bytes) -> None:
     stream = b"data: a" + eol + b"data: b" + eol + eol + b": c" + eol + b"data: d" + eol + eol
     events, parser = all_ways(stream)
     assert datas(events) == ["a\nb", "d"]
@@ -236,7 +240,7 @@ def test_each_line_ending_style(eol: bytes):
     assert parser.comments == 1
 
 
-def test_crlf_split_across_feeds_is_one_line_ending():
+def test_crlf_split_across_feeds_is_one_line_ending() -> None:
     parser = SSEParser()
     assert parser.feed(b"data: a\r") == []
     assert parser.feed(b"\n") == []  # the LF completes the CRLF: no blank line
@@ -246,7 +250,7 @@ def test_crlf_split_across_feeds_is_one_line_ending():
     assert parser.anomalies == []
 
 
-def test_cr_at_chunk_end_dispatches_without_waiting_for_the_next_byte():
+def test_cr_at_chunk_end_dispatches_without_waiting_for_the_next_byte() -> None:
     parser = SSEParser()
     assert datas(parser.feed(b"data: a\r\r")) == ["a"]
     assert datas(parser.feed(b"data: b\r\r")) == ["b"]
@@ -254,7 +258,7 @@ def test_cr_at_chunk_end_dispatches_without_waiting_for_the_next_byte():
     assert parser.anomalies == []
 
 
-def test_cr_then_lf_then_lf_is_a_blank_line():
+def test_cr_then_lf_then_lf_is_a_blank_line() -> None:
     # "\r" "\n" is one ending, the following "\n" is a blank line.
     for chunks in ([b"data: a\r", b"\n", b"\n"], [b"data: a\r\n\n"], [b"data: a\r", b"\n\n"]):
         events, parser = feed_chunks(chunks)
@@ -262,19 +266,19 @@ def test_cr_then_lf_then_lf_is_a_blank_line():
         assert kinds(parser.anomalies) == [MIXED_LINE_ENDINGS]  # CRLF then LF
 
 
-def test_lone_cr_followed_by_non_lf_is_a_cr_ending():
+def test_lone_cr_followed_by_non_lf_is_a_cr_ending() -> None:
     events, parser = feed_chunks([b"data: a\r", b"data: b\r", b"\r"])
     assert datas(events) == ["a\nb"]
     assert parser.anomalies == []
 
 
-def test_trailing_cr_at_end_of_stream():
+def test_trailing_cr_at_end_of_stream() -> None:
     events, parser = feed_chunks([b"data: a\r\r"])
     assert datas(events) == ["a"]
     assert parser.anomalies == []
 
 
-def test_mixed_line_endings_reported_once_at_the_first_different_ending():
+def test_mixed_line_endings_reported_once_at_the_first_different_ending() -> None:
     stream = b"data: a\n\ndata: b\r\n\r\ndata: c\r\r"
     events, parser = all_ways(stream)
     assert datas(events) == ["a", "b", "c"]
@@ -286,7 +290,7 @@ def test_mixed_line_endings_reported_once_at_the_first_different_ending():
     assert "CRLF" in mixed.message and "LF" in mixed.message
 
 
-def test_mixed_line_endings_split_cr_lf_resolution():
+def test_mixed_line_endings_split_cr_lf_resolution() -> None:
     parser = SSEParser()
     parser.feed(b"data: a\n\ndata: b\r")
     assert parser.anomalies == []  # not known yet: CR or CRLF?
@@ -296,10 +300,10 @@ def test_mixed_line_endings_split_cr_lf_resolution():
     assert "CR" in parser.anomalies[0].message
 
 
-# -- BOM ------------------------------------------------------------------------------------------------------
+# -- BOM -----------------------------------------------------------------------------------------------------
 
 
-def test_bom_stripped_once_and_reported():
+def test_bom_stripped_once_and_reported() -> None:
     stream = b"\xef\xbb\xbfdata: a\n\n"
     events, parser = all_ways(stream)
     assert datas(events) == ["a"]
@@ -308,36 +312,36 @@ def test_bom_stripped_once_and_reported():
     assert parser.anomalies[0].offset == 0 and parser.anomalies[0].event is None
 
 
-def test_second_bom_is_not_stripped():
+def test_second_bom_is_not_stripped() -> None:
     # The second BOM is part of the first line's field name: "\ufeffdata" is an unknown field.
     events, parser = all_ways(b"\xef\xbb\xbf\xef\xbb\xbfdata: a\n\n")
     assert events == []
     assert kinds(parser.anomalies) == [BOM, UNKNOWN_FIELD]
 
 
-def test_bom_only_inside_the_stream_is_data():
+def test_bom_only_inside_the_stream_is_data() -> None:
     events, parser = all_ways(b"data: \xef\xbb\xbfa\n\n")
     assert datas(events) == ["\ufeffa"]
     assert parser.anomalies == []
 
 
 @pytest.mark.parametrize("stream", [b"\xef", b"\xef\xbb", b"\xef\xbbx\n\n", b"\xefdata: a\n\n"])
-def test_partial_bom_is_not_a_bom(stream: bytes):
+def test_partial_bom_is_not_a_bom(stream: bytes) -> None:
     events, parser = all_ways(stream)
     assert events == []
     assert BOM not in kinds(parser.anomalies)
     assert INVALID_UTF8 in kinds(parser.anomalies)
 
 
-def test_bom_only_stream():
+def test_bom_only_stream() -> None:
     events, parser = all_ways(b"\xef\xbb\xbf")
     assert events == [] and kinds(parser.anomalies) == [BOM] and parser.bytes_seen == 3
 
 
-# -- comments and fields --------------------------------------------------------------------------------------
+# -- comments and fields -------------------------------------------------------------------------------------
 
 
-def test_comments_and_keep_alives_are_legal_and_counted():
+def test_comments_and_keep_alives_are_legal_and_counted() -> None:
     stream = b": keep-alive\n\n: OPENROUTER PROCESSING\n\ndata: a\n: inside\ndata: b\n\n:\n\n"
     events, parser = all_ways(stream)
     assert datas(events) == ["a\nb"]
@@ -346,12 +350,12 @@ def test_comments_and_keep_alives_are_legal_and_counted():
     assert events[0].line == 5  # comments before the event do not start it
 
 
-def test_exactly_one_space_after_colon_is_removed():
+def test_exactly_one_space_after_colon_is_removed() -> None:
     events, _ = all_ways(b"data:a\n\ndata: a\n\ndata:  a\n\ndata:\ta\n\ndata: \n\ndata:\n\n")
     assert datas(events) == ["a", "a", " a", "\ta", "", ""]
 
 
-def test_line_without_colon_is_a_field_with_empty_value():
+def test_line_without_colon_is_a_field_with_empty_value() -> None:
     events, parser = all_ways(b"data\n\ndata\ndata\n\nevent\ndata: x\n\nid\ndata: y\n\n")
     assert datas(events) == ["", "\n", "x", "y"]
     assert events[2].event == ""
@@ -359,18 +363,18 @@ def test_line_without_colon_is_a_field_with_empty_value():
     assert parser.anomalies == []
 
 
-def test_multiline_data_and_empty_data_lines():
+def test_multiline_data_and_empty_data_lines() -> None:
     events, _ = all_ways(b"data: a\ndata:\ndata: b\ndata\n\n")
     assert datas(events) == ["a\n\nb\n"]
 
 
-def test_value_may_contain_colons():
+def test_value_may_contain_colons() -> None:
     events, _ = all_ways(b'data: {"a": "b:c"}\n\nevent: x:y\ndata: 1\n\n')
     assert datas(events) == ['{"a": "b:c"}', "1"]
     assert events[1].event == "x:y"
 
 
-def test_field_names_are_case_sensitive_and_exact():
+def test_field_names_are_case_sensitive_and_exact() -> None:
     events, parser = all_ways(b"Data: a\ndata : b\n data: c\nDATA: d\n\n")
     assert events == []
     assert kinds(parser.anomalies) == [UNKNOWN_FIELD] * 4
@@ -378,24 +382,24 @@ def test_field_names_are_case_sensitive_and_exact():
     assert [a.line for a in parser.anomalies] == [1, 2, 3, 4]
 
 
-def test_event_field_last_one_wins_and_resets_after_dispatch():
+def test_event_field_last_one_wins_and_resets_after_dispatch() -> None:
     events, _ = all_ways(b"event: a\nevent: b\ndata: 1\n\ndata: 2\n\n")
     assert [(e.event, e.data) for e in events] == [("b", "1"), (None, "2")]
 
 
-def test_event_type_resets_even_when_nothing_is_dispatched():
+def test_event_type_resets_even_when_nothing_is_dispatched() -> None:
     events, _ = all_ways(b"event: lost\n\ndata: 1\n\n")
     assert [(e.event, e.data) for e in events] == [(None, "1")]
 
 
-def test_id_field_and_last_event_id_persistence():
+def test_id_field_and_last_event_id_persistence() -> None:
     stream = b"id: 1\ndata: a\n\ndata: b\n\nid:\ndata: c\n\nid: 9\n\n"
     events, parser = all_ways(stream)
     assert [(e.data, e.id) for e in events] == [("a", "1"), ("b", None), ("c", "")]
     assert parser.last_event_id == "9"  # set by a block without data, which dispatched nothing
 
 
-def test_id_with_nul_is_ignored_and_reported():
+def test_id_with_nul_is_ignored_and_reported() -> None:
     stream = b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n"
     events, parser = all_ways(stream)
     assert [(e.data, e.id) for e in events] == [("a", "1"), ("b", None)]
@@ -405,7 +409,7 @@ def test_id_with_nul_is_ignored_and_reported():
     assert anomaly.line == 4 and anomaly.offset == stream.index(b"id: 2") and anomaly.event == 1
 
 
-def test_retry_field():
+def test_retry_field() -> None:
     stream = b"retry: 3000\ndata: a\n\nretry: 0012\n\ndata: b\n\n"
     events, parser = all_ways(stream)
     assert [(e.data, e.retry) for e in events] == [("a", 3000), ("b", None)]
@@ -414,9 +418,10 @@ def test_retry_field():
 
 
 @pytest.mark.parametrize(
-    "value", [b"", b"abc", b"1.5", b"-1", b"+1", b"  1", b"1 ", b"1_000", b"\xd9\xa1", b"\xef\xbc\x91", b"0x10"]
+    "value",
+    [b"", b"abc", b"1.5", b"-1", b"+1", b"  1", b"1 ", b"1_000", b"\xd9\xa1", b"\xef\xbc\x91", b"0x10"],
 )
-def test_retry_junk_is_ignored_and_reported(value: bytes):
+def test_retry_junk_is_ignored_and_reported(value: bytes) -> None:
     stream = b"retry: 100\n\nretry:" + value + b"\ndata: x\n\n"
     events, parser = all_ways(stream)
     assert [(e.data, e.retry) for e in events] == [("x", None)]
@@ -426,13 +431,13 @@ def test_retry_junk_is_ignored_and_reported(value: bytes):
     assert parser.anomalies[-1].line == 3
 
 
-def test_retry_with_more_digits_than_int_accepts_is_reported_not_raised():
+def test_retry_with_more_digits_than_int_accepts_is_reported_not_raised() -> None:
     events, parser = all_ways(b"retry: " + b"9" * 5000 + b"\ndata: x\n\n")
     assert datas(events) == ["x"]
     assert kinds(parser.anomalies) == [INVALID_RETRY]
 
 
-def test_unknown_fields_are_ignored_and_reported():
+def test_unknown_fields_are_ignored_and_reported() -> None:
     stream = b"foo: bar\ndata: a\nbaz\n\n"
     events, parser = all_ways(stream)
     assert datas(events) == ["a"]
@@ -443,19 +448,19 @@ def test_unknown_fields_are_ignored_and_reported():
     assert events[0].line == 1  # an unknown field still starts the event's block
 
 
-def test_block_without_data_dispatches_nothing():
+def test_block_without_data_dispatches_nothing() -> None:
     events, parser = all_ways(b"event: ping\n\nid: 5\n\nretry: 10\n\n\n\n\ndata: x\n\n")
     assert [(e.index, e.data, e.event, e.id, e.retry) for e in events] == [(0, "x", None, None, None)]
     assert parser.anomalies == []
 
 
-# -- end of stream --------------------------------------------------------------------------------------------
+# -- end of stream -------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "tail", [b"data: last", b"data: last\n", b"data: last\r\n", b"data: last\r", b"data: last\ndata: more"]
 )
-def test_unterminated_final_event_is_discarded_and_reported(tail: bytes):
+def test_unterminated_final_event_is_discarded_and_reported(tail: bytes) -> None:
     stream = b"data: a\n\n" + tail
     events, parser = all_ways(stream)
     assert datas(events) == ["a"]
@@ -464,7 +469,7 @@ def test_unterminated_final_event_is_discarded_and_reported(tail: bytes):
     assert anomaly.offset == len(b"data: a\n\n") and anomaly.line == 3 and anomaly.event == 1
 
 
-def test_final_line_without_newline_is_still_a_line():
+def test_final_line_without_newline_is_still_a_line() -> None:
     _, parser = all_ways(b"data: a\n\nbogus")
     assert kinds(parser.anomalies) == [UNKNOWN_FIELD]
     _, parser = all_ways(b"data: a\n\nid: 7")
@@ -473,16 +478,16 @@ def test_final_line_without_newline_is_still_a_line():
     assert parser.comments == 1 and parser.anomalies == []
 
 
-def test_unterminated_block_without_data_is_not_reported():
+def test_unterminated_block_without_data_is_not_reported() -> None:
     events, parser = all_ways(b"data: a\n\nevent: x\nid: 2\n")
     assert datas(events) == ["a"]
     assert parser.anomalies == []
 
 
-# -- invalid UTF-8 ----------------------------------------------------------------------------------------------
+# -- invalid UTF-8 -------------------------------------------------------------------------------------------
 
 
-def test_invalid_utf8_is_replaced_and_reported_per_line():
+def test_invalid_utf8_is_replaced_and_reported_per_line() -> None:
     stream = b"data: ok\ndata: bad\xff\xfe here\n\nevent: \xc3\ndata: x\n\n: \x80 comment\n\n"
     events, parser = all_ways(stream)
     assert datas(events) == ["ok\nbad\ufffd\ufffd here", "x"]
@@ -497,28 +502,28 @@ def test_invalid_utf8_is_replaced_and_reported_per_line():
     assert "0xff" in first.message and str(stream.index(b"\xff")) in first.message
 
 
-def test_utf8_split_across_chunks_is_fine():
+def test_utf8_split_across_chunks_is_fine() -> None:
     stream = "data: żółć 🎉\n\n".encode()
     events, parser = all_ways(stream)
     assert datas(events) == ["żółć 🎉"]
     assert parser.anomalies == []
 
 
-def test_truncated_multibyte_sequence_at_line_end():
+def test_truncated_multibyte_sequence_at_line_end() -> None:
     events, parser = all_ways(b"data: \xe2\x82\ndata: b\n\n")
     assert datas(events) == ["\ufffd\nb"]
     assert kinds(parser.anomalies) == [INVALID_UTF8]
 
 
-def test_invalid_utf8_in_unknown_field_reports_both():
+def test_invalid_utf8_in_unknown_field_reports_both() -> None:
     _, parser = all_ways(b"f\xffo: 1\ndata: x\n\n")
     assert kinds(parser.anomalies) == [INVALID_UTF8, UNKNOWN_FIELD]
 
 
-# -- offsets and line numbers ---------------------------------------------------------------------------------
+# -- offsets and line numbers --------------------------------------------------------------------------------
 
 
-def test_offsets_and_line_numbers():
+def test_offsets_and_line_numbers() -> None:
     stream = b": hi\r\n\r\nevent: e\r\ndata: 1\r\n\r\ndata: 2\r\ndata: 3\r\n\r\n"
     events, _ = all_ways(stream)
     assert [(e.index, e.offset, e.line) for e in events] == [
@@ -527,16 +532,16 @@ def test_offsets_and_line_numbers():
     ]
 
 
-def test_offsets_count_bytes_not_characters():
+def test_offsets_count_bytes_not_characters() -> None:
     stream = "data: żółć\n\ndata: x\n\n".encode()
     events, _ = all_ways(stream)
     assert events[1].offset == stream.index(b"data: x") == 16  # "żółć" is 8 bytes
 
 
-# -- bounded memory ---------------------------------------------------------------------------------------------
+# -- bounded memory ------------------------------------------------------------------------------------------
 
 
-def test_event_too_large_is_dropped_and_parsing_continues():
+def test_event_too_large_is_dropped_and_parsing_continues() -> None:
     big = b"data: " + b"x" * 60 + b"\n"
     stream = b"data: small\n\n" + big * 3 + b"id: 4\n: c\n\ndata: after\n\n"
     events, parser = all_ways(stream, max_event_bytes=100)
@@ -549,7 +554,7 @@ def test_event_too_large_is_dropped_and_parsing_continues():
     assert parser.comments == 0
 
 
-def test_line_too_long_is_dropped_and_parsing_continues():
+def test_line_too_long_is_dropped_and_parsing_continues() -> None:
     stream = b"data: a\n\ndata: " + b"y" * 500 + b"\ndata: b\n\ndata: c\n\n"
     events, parser = all_ways(stream, max_event_bytes=64)
     assert [(e.index, e.data) for e in events] == [(0, "a"), (1, "c")]
@@ -558,21 +563,21 @@ def test_line_too_long_is_dropped_and_parsing_continues():
     assert anomaly.line == 3 and anomaly.offset == 9 and anomaly.event == 1
 
 
-def test_line_too_long_unterminated_at_end_of_stream():
+def test_line_too_long_unterminated_at_end_of_stream() -> None:
     events, parser = all_ways(b"data: a\n\n:" + b"z" * 200, max_event_bytes=64)
     assert datas(events) == ["a"]
     assert kinds(parser.anomalies) == [LINE_TOO_LONG]
 
 
 @pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
-def test_overlong_line_ending_styles(eol: bytes):
+def test_overlong_line_ending_styles(eol: bytes) -> None:
     stream = b"data: " + b"q" * 100 + eol + eol + b"data: ok" + eol + eol
     events, parser = all_ways(stream, max_event_bytes=50)
     assert datas(events) == ["ok"]
     assert kinds(parser.anomalies) == [LINE_TOO_LONG]
 
 
-def test_memory_stays_bounded_with_a_huge_line_fed_in_small_chunks():
+def test_memory_stays_bounded_with_a_huge_line_fed_in_small_chunks() -> None:
     parser = SSEParser(max_event_bytes=1000)
     parser.feed(b"data: ")
     for _ in range(2000):
@@ -584,7 +589,7 @@ def test_memory_stays_bounded_with_a_huge_line_fed_in_small_chunks():
     assert parser.bytes_seen == 6 + 200_000 + 14
 
 
-def test_anomaly_list_is_capped_but_counted():
+def test_anomaly_list_is_capped_but_counted() -> None:
     parser = SSEParser(max_anomalies=5)
     parser.feed(b"x: 1\n" * 50 + b"\n")
     parser.close()
@@ -592,28 +597,40 @@ def test_anomaly_list_is_capped_but_counted():
     assert parser.anomaly_counts == {UNKNOWN_FIELD: 50}
 
 
-# -- sniffing -------------------------------------------------------------------------------------------------
+# -- sniffing ------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "text",
-    ["data: {}", "event: x", "id: 1", "retry: 5", ": ping", "\n\ndata: x", "\ufeffdata: x", "\r\n:ok", b"data:x"],
+    [
+        "data: {}",
+        "event: x",
+        "id: 1",
+        "retry: 5",
+        ": ping",
+        "\n\ndata: x",
+        "\ufeffdata: x",
+        "\r\n:ok",
+        b"data:x",
+    ],
 )
-def test_looks_like_sse_yes(text: str | bytes):
+def test_looks_like_sse_yes(text: str | bytes) -> None:
     assert looks_like_sse(text)
     if isinstance(text, str):
         assert looks_like_sse(text.encode())
 
 
-@pytest.mark.parametrize("text", ["", "\n\n", '{"id": 1}', "<html>", "Data: x", " data: x", "foo: bar", b"\xff"])
-def test_looks_like_sse_no(text: str | bytes):
+@pytest.mark.parametrize(
+    "text", ["", "\n\n", '{"id": 1}', "<html>", "Data: x", " data: x", "foo: bar", b"\xff"]
+)
+def test_looks_like_sse_no(text: str | bytes) -> None:
     assert not looks_like_sse(text)
 
 
-# -- properties -----------------------------------------------------------------------------------------------
+# -- properties ----------------------------------------------------------------------------------------------
 
-_line_text = st.text(st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=12)
-_id_text = st.text(st.characters(blacklist_characters="\r\n\0", blacklist_categories=("Cs",)), max_size=8)
+_line_text = st.text(st.characters(exclude_characters="\r\n", codec="utf-8"), max_size=12)
+_id_text = st.text(st.characters(exclude_characters="\r\n\0", codec="utf-8"), max_size=8)
 _data_text = st.lists(_line_text, min_size=1, max_size=3).map("\n".join)
 
 _event_spec = st.tuples(
@@ -629,14 +646,19 @@ def _field(name: str, value: str, space: bool) -> str:
     return f"{name}: {value}" if space or value.startswith(" ") else f"{name}:{value}"
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     specs=st.lists(_event_spec, max_size=8),
     eol_style=st.sampled_from(["\n", "\r\n", "\r", "mixed"]),
     bom=st.booleans(),
     data=st.data(),
 )
-def test_roundtrip_serialize_then_parse(specs, eol_style, bom, data):
+def test_roundtrip_serialize_then_parse(
+    specs: list[tuple[str, str | None, str | None, int | None]],
+    eol_style: str,
+    bom: bool,
+    data: st.DataObject,
+) -> None:
     eols = ["\n", "\r\n", "\r"]
     pieces: list[bytes] = [b"\xef\xbb\xbf"] if bom else []
     offset = 3 if bom else 0
@@ -720,9 +742,9 @@ _tokens = st.sampled_from(
 _streams = st.lists(_tokens, max_size=40).map(b"".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(stream=_streams, data=st.data())
-def test_any_split_gives_the_same_result(stream, data):
+def test_any_split_gives_the_same_result(stream: bytes, data: st.DataObject) -> None:
     events, parser = feed_chunks([stream])
     expected = outcome(parser, events)
     cuts = data.draw(st.lists(st.integers(0, max(len(stream), 1)), max_size=15))
@@ -737,9 +759,9 @@ def test_any_split_gives_the_same_result(stream, data):
     assert body == sorted(body), offsets
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(stream=_streams)
-def test_agrees_with_a_literal_transcription_of_the_spec(stream):
+def test_agrees_with_a_literal_transcription_of_the_spec(stream: bytes) -> None:
     events, parser = feed_chunks([stream])
     ref_events, ref_comments = reference(stream)
     assert as_tuples(events) == ref_events
@@ -747,9 +769,9 @@ def test_agrees_with_a_literal_transcription_of_the_spec(stream):
     assert parser.comments == ref_comments
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(stream=_streams, limit=st.integers(1, 24), data=st.data())
-def test_size_limits_are_independent_of_chunking(stream, limit, data):
+def test_size_limits_are_independent_of_chunking(stream: bytes, limit: int, data: st.DataObject) -> None:
     events, parser = feed_chunks([stream], max_event_bytes=limit)
     expected = outcome(parser, events)
     cuts = data.draw(st.lists(st.integers(0, max(len(stream), 1)), max_size=15))

@@ -206,6 +206,13 @@ def declare(
     )
 
 
+def _suggest(key: str) -> list[str]:
+    fixed = key.upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    if fixed in RULES:
+        return [fixed]
+    return difflib.get_close_matches(key, [*RULES, *_NAMES], n=3)
+
+
 def get_rule(code_or_name: str) -> Rule:
     """Look a rule up by code (``CC201``, case-insensitive) or kebab-case name; raises ConfigError with suggestions."""
     key = code_or_name.strip()
@@ -214,7 +221,7 @@ def get_rule(code_or_name: str) -> Rule:
         return RULES[upper]
     if key in _NAMES:
         return RULES[_NAMES[key]]
-    candidates = difflib.get_close_matches(key, [*RULES, *_NAMES], n=3)
+    candidates = _suggest(key)
     hint = f" Did you mean {', '.join(candidates)}?" if candidates else " Run `chatcontract rules` to list them."
     raise ConfigError(f"Unknown rule {code_or_name!r}.{hint}")
 
@@ -232,7 +239,7 @@ def _expand(selector: str) -> set[str]:
             return found
     if raw in _NAMES:
         return {_NAMES[raw]}
-    candidates = difflib.get_close_matches(sel, [*RULES, *_NAMES], n=3)
+    candidates = _suggest(raw)
     hint = f" Did you mean {', '.join(candidates)}?" if candidates else ""
     raise ConfigError(
         f"Unknown rule selector {selector!r}: expected a code (CC201), a prefix (CC2), a rule name or ALL.{hint}"

@@ -209,6 +209,35 @@ declare(
     """,
 )
 
+declare(
+    "CC109",
+    "null-for-optional-field",
+    f"""
+    What it checks:
+        An optional field that the contract does not make nullable is omitted rather than sent as ``null``.
+
+    Why is this bad?
+        The documents say "may be absent", not "may be null". Dynamic clients and the openai SDK (whose types are
+        ``Optional``) do not mind, which is why this is a warning; typed clients (Go, Rust, TypeScript with strict
+        types) break. OpenAI's own API sends ``"system_fingerprint": null`` for some models, and LiteLLM sends
+        ``"tool_calls": null`` and ``"function_call": null``.
+
+    Example:
+        ```json
+        {{"id": "chatcmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "system_fingerprint": null, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi", "refusal": null}}, "logprobs": null, "finish_reason": "stop"}}]}}
+        ```
+
+    Use instead:
+        ```json
+        {{"id": "chatcmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi", "refusal": null}}, "logprobs": null, "finish_reason": "stop"}}]}}
+        ```
+
+    {_REF}
+    """,
+    severity=Severity.WARNING,
+    dialects=("openai", "mistral"),
+)
+
 _TYPE_NAMES = {
     "string_type": "string",
     "int_type": "integer",
@@ -349,13 +378,51 @@ def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[t
         if type_entries:
             expected = sorted({_expected(e[0]) for e in type_entries}, key=lambda n: _ORDER.get(n, 99))
             value = type_entries[0][1]
-            code = "CC107" if value is None else "CC102"
-            yield code, hit(
-                loc,
-                f"Expected {_join(expected)}; received {_json_type(value)} {_show(value)}.",
-                shorten(value),
-                " or ".join(expected),
-            )
+            if value is None:
+                optional = loc and _is_optional(adapter, doc, loc)
+                code = "CC109" if optional else "CC107"
+                detail = "; omit the field instead" if optional else ""
+                yield code, hit(loc, f"Expected {_join(expected)}; received null{detail}.", None, " or ".join(expected))
+            else:
+                yield "CC102", hit(
+                    loc,
+                    f"Expected {_join(expected)}; received {_json_type(value)} {_show(value)}.",
+                    shorten(value),
+                    " or ".join(expected),
+                )
+
+
+def _without(doc: Any, loc: Loc) -> Any:
+    """A copy of ``doc`` with the key at ``loc`` removed (only the containers along the path are copied)."""
+    if not loc:
+        return doc
+    head, rest = loc[0], loc[1:]
+    if isinstance(doc, dict):
+        copy = dict(doc)
+        if not rest:
+            copy.pop(head, None)  # type: ignore[arg-type]
+        elif head in copy:
+            copy[head] = _without(copy[head], rest)  # type: ignore[index]
+        return copy
+    if isinstance(doc, list) and isinstance(head, int) and 0 <= head < len(doc):
+        items = list(doc)
+        items[head] = _without(items[head], rest) if rest else items[head]
+        return items
+    return doc
+
+
+def _is_optional(adapter: TypeAdapter[Any], doc: Any, loc: Loc) -> bool:
+    """Whether the field at ``loc`` may be absent: validate once more without it and look for a 'missing' error."""
+    if not isinstance(loc[-1], str):
+        return False
+    trimmed = _without(doc, loc)
+    try:
+        adapter.validate_python(trimmed)
+    except ValidationError as exc:
+        return not any(
+            e["type"] == "missing" and _clean_loc(trimmed, tuple(e["loc"]))[0] == loc for e in exc.errors()
+        )
+    return True
 
 
 _ORDER = {n: i for i, n in enumerate(["object", "array", "string", "integer", "number", "boolean", "null"])}

