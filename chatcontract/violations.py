@@ -18,7 +18,7 @@ __all__ = ["Loc", "Severity", "Violation", "format_path", "format_pointer", "ren
 Loc = tuple[Union[str, int], ...]
 """A location inside a JSON document, like pydantic's ``loc``: ``("choices", 0, "message", "content")``."""
 
-DOCS_URL = "https://chatcontract.readthedocs.io/en/latest/rules/{code}/"
+DOCS_PATH = "docs/rules/{code}.md"
 _MAX_ACTUAL = 200
 
 
@@ -109,9 +109,9 @@ class Violation:
         return format_pointer(self.loc)
 
     @property
-    def url(self) -> str:
-        """Link to the rule's documentation."""
-        return DOCS_URL.format(code=self.code)
+    def doc_path(self) -> str:
+        """The rule's documentation page in the repository (``chatcontract rule CODE`` prints the same text)."""
+        return DOCS_PATH.format(code=self.code)
 
     @property
     def where(self) -> str:
@@ -163,7 +163,9 @@ def render_violations(violations: Sequence[Violation], *, title: str, verbose: b
     """
     count = len(violations)
     noun = "contract violation" if count == 1 else "contract violations"
-    lines = [f"{count} {noun} in {title}"]
+    errors = sum(1 for v in violations if v.severity is Severity.ERROR)
+    breakdown = f" ({errors} error{'s' * (errors != 1)}, {count - errors} warning{'s' * (count - errors != 1)})"
+    lines = [f"{count} {noun} in {title}" + (breakdown if 0 < errors < count else "")]
     folded: dict[tuple[str, Loc, str], list[Violation]] = {}
     for v in violations:
         folded.setdefault((v.code, v.loc, v.message), []).append(v)
@@ -173,12 +175,12 @@ def render_violations(violations: Sequence[Violation], *, title: str, verbose: b
         lines.append(f"{v.code} {v.name} at {v.where}{repeat}  [{v.severity.value}]")
         lines.append(f"  {v.message}")
         if verbose and v.code == "CC101":
-            lines.append(f"  For further information visit {v.url}")
+            lines.append(f"  For further information run: chatcontract rule {v.code}")
         elif verbose:
             detail = f"  Received: {_show(v.actual)}"
             if v.expected is not None:
                 detail += f" / Expected: {_show(v.expected)}"
             lines.append(detail)
-            lines.append(f"  For further information visit {v.url}")
+            lines.append(f"  For further information run: chatcontract rule {v.code}")
     return "\n".join(lines)
 

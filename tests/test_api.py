@@ -74,7 +74,7 @@ def test_assert_conforms_raises_once_with_everything():
     text = str(err)
     assert text.startswith("2 contract violations in ChatCompletionResponse (mistral)")
     assert "CC102 wrong-type at $.created" in text and "CC211 empty-model at $.model" in text
-    assert "For further information visit" in text
+    assert "For further information run: chatcontract rule CC102" in text
 
 
 def test_assert_conforms_returns_report_with_warnings():

@@ -232,6 +232,8 @@ declare(
         {{"id": "chatcmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{{"index": 0, "message": {{"role": "assistant", "content": "Hi", "refusal": null}}, "logprobs": null, "finish_reason": "stop"}}]}}
         ```
 
+    Dialect: openai
+
     {_REF}
     """,
     severity=Severity.WARNING,

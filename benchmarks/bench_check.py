@@ -1,0 +1,506 @@
+"""chatcontract.check() side by side with JSON Schema validators and the official SDKs, on the same bytes.
+
+Run::
+
+    python3 benchmarks/bench_check.py                 # prints the tables and PASS/FAIL verdicts, exits 0
+    python3 benchmarks/bench_check.py --assert        # exits 1 when a target FAILs
+    python3 benchmarks/bench_check.py --json out.json # also writes the figures machine-readably
+
+Every tool starts from the raw response BYTES and parses them itself (the "parses with" column says how), so
+parse cost is included everywhere:
+
+* ``chatcontract.check(body, dialect=...)``: jiter (strict: duplicate keys, NaN/Infinity rejected) -> strict
+  pydantic v2 models (``validate_python``) -> every enabled rule function -> ``Report``.
+* jsonschema / jsonschema-rs / fastjsonschema: ``jiter.from_json(body)`` (chatcontract's and pydantic's parser,
+  default options) -> validator on the dict. jsonschema-rs (0.61) takes a schema as a JSON string but an
+  instance only as a Python object, so parse-then-``is_valid`` is its fastest path from bytes.
+* mistralai / openai: ``Model.model_validate_json(body)`` (pydantic-core parses the bytes with jiter while it
+  builds the model: no intermediate dict).
+
+The schema validators use Mistral's published ``ChatCompletionResponse`` schema as extracted (and patched) by
+``benchmarks/extract_schema.py`` into ``benchmarks/schemas/``; this script never reads the OpenAPI document.
+
+Timing: each tool is warmed up, its iteration count calibrated to ~``--min-time`` seconds per sample, then
+``--repeats`` samples are taken ROUND-ROBIN across the tools of a section (so machine noise hits all tools
+alike), with the garbage collector enabled as in real use. Figures are the median (and min) microseconds per
+check. Ratios are medians relative to chatcontract.check on the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import importlib.metadata
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jiter
+
+from chatcontract import check
+
+HERE = Path(__file__).resolve().parent
+SCHEMA_FILE = HERE / "schemas" / "mistral_chat_completion_response.json"
+MISTRAL_BODY_FILE = HERE / "data" / "mistral_chat_completion.json"
+OPENAI_BODY_FILE = HERE / "data" / "openai_chat_completion.json"
+
+SCALING_SIZES = (1, 10, 100, 1000)
+LINEARITY_BOUNDS = (7.0, 13.0)  # time(100 choices) / time(10 choices)
+
+PARSE = "jiter.from_json(body) -> dict"
+CC_PARSE = "jiter (strict: dup keys, NaN) -> dict; pydantic validate_python; rules"
+SDK_PARSE = "model_validate_json(body): pydantic-core/jiter, straight into models"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Tools
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tool:
+    name: str
+    parses: str
+    fn: Callable[[bytes], Any]
+    accepts: Callable[[bytes], bool]
+    reference: bool = False  # a reference row (parse only, ...): no target, shown for context
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for dist in (
+        "chatcontract",
+        "pydantic",
+        "pydantic-core",
+        "jiter",
+        "jsonschema",
+        "jsonschema-rs",
+        "fastjsonschema",
+        "mistralai",
+        "openai",
+    ):
+        try:
+            out[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def _load_schema() -> dict[str, Any]:
+    if not SCHEMA_FILE.is_file():
+        raise SystemExit(f"{SCHEMA_FILE} is missing: run python3 benchmarks/extract_schema.py once")
+    schema: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    return schema
+
+
+def chatcontract_tool(dialect: str) -> Tool:
+    def run(body: bytes) -> Any:
+        return check(body, dialect=dialect)
+
+    def accepts(body: bytes) -> bool:
+        return check(body, dialect=dialect).ok
+
+    return Tool(f"chatcontract.check({dialect})", CC_PARSE, run, accepts)
+
+
+def schema_tools(schema: dict[str, Any]) -> tuple[list[Tool], list[str]]:
+    """The three JSON Schema validators, compiled once from the extracted schema; and what was skipped."""
+    tools: list[Tool] = []
+    skipped: list[str] = []
+    from_json = jiter.from_json
+
+    try:
+        import jsonschema
+    except ImportError:
+        skipped.append("jsonschema")
+    else:
+        jsonschema.Draft202012Validator.check_schema(schema)
+        # No format_checker: in 2020-12 "format" is an annotation (the same for the other two below).
+        js = jsonschema.Draft202012Validator(schema)
+        js_valid = js.is_valid
+
+        def run_js(body: bytes) -> bool:
+            return js_valid(from_json(body))
+
+        tools.append(Tool("jsonschema (Draft202012Validator)", PARSE, run_js, run_js))
+
+    try:
+        import jsonschema_rs
+    except ImportError:
+        skipped.append("jsonschema-rs")
+    else:
+        # The schema is handed over as a JSON string (the fast path for schemas); instances must be Python objects.
+        rs = jsonschema_rs.validator_for(json.dumps(schema))
+        rs_valid = rs.is_valid
+
+        def run_rs(body: bytes) -> bool:
+            return rs_valid(from_json(body))
+
+        tools.append(Tool(f"jsonschema-rs ({type(rs).__name__})", PARSE, run_rs, run_rs))
+
+    try:
+        import fastjsonschema
+    except ImportError:
+        skipped.append("fastjsonschema")
+    else:
+        # fastjsonschema implements up to draft 2019-09 and uses that generator for a 2020-12 $schema; the
+        # extracted schema uses no keyword whose meaning differs (its only $ref siblings are "default"
+        # annotations). use_formats=False: formats are annotations in 2020-12, as for the other validators.
+        fjs = fastjsonschema.compile(copy.deepcopy(schema), use_formats=False)
+        fjs_error = fastjsonschema.JsonSchemaException
+
+        def run_fjs(body: bytes) -> Any:
+            return fjs(from_json(body))
+
+        def accepts_fjs(body: bytes) -> bool:
+            try:
+                fjs(from_json(body))
+            except fjs_error:
+                return False
+            return True
+
+        tools.append(Tool("fastjsonschema (compiled)", PARSE, run_fjs, accepts_fjs))
+    return tools, skipped
+
+
+def _sdk_tool(name: str, model: Any) -> Tool:
+    validate = model.model_validate_json
+
+    def accepts(body: bytes) -> bool:
+        try:
+            validate(body)
+        except Exception:
+            return False
+        return True
+
+    return Tool(name, SDK_PARSE, validate, accepts)
+
+
+def mistralai_tool() -> Tool | None:
+    try:
+        from mistralai.client.models import ChatCompletionResponse
+    except ImportError:
+        return None
+    return _sdk_tool("mistralai ChatCompletionResponse", ChatCompletionResponse)
+
+
+def openai_tool() -> Tool | None:
+    try:
+        from openai.types.chat import ChatCompletion
+    except ImportError:
+        return None
+    return _sdk_tool("openai ChatCompletion", ChatCompletion)
+
+
+def parse_only_tools() -> list[Tool]:
+    def accepts(body: bytes) -> bool:
+        return True
+
+    tools = [Tool("(ref) jiter.from_json only", "parse only", jiter.from_json, accepts, reference=True)]
+
+    def strict(body: bytes) -> Any:
+        return jiter.from_json(body, allow_inf_nan=False, catch_duplicate_keys=True)
+
+    tools.append(Tool("(ref) jiter strict parse only", "parse only, as check() parses", strict, accepts, True))
+    return tools
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Timing
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    parses: str
+    reference: bool
+    number: int = 0
+    samples_us: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples_us)
+
+    @property
+    def min(self) -> float:
+        return min(self.samples_us)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "parses": self.parses,
+            "reference": self.reference,
+            "iterations_per_sample": self.number,
+            "median_us": round(self.median, 3),
+            "min_us": round(self.min, 3),
+            "samples_us": [round(s, 3) for s in self.samples_us],
+        }
+
+
+def _sample(fn: Callable[[bytes], Any], body: bytes, number: int) -> float:
+    """Microseconds per call over ``number`` calls (GC stays enabled: it is part of real use)."""
+    rng = range(number)
+    t0 = time.perf_counter_ns()
+    for _ in rng:
+        fn(body)
+    return (time.perf_counter_ns() - t0) / number / 1000.0
+
+
+def _calibrate(fn: Callable[[bytes], Any], body: bytes, min_time: float) -> int:
+    """Warm up for ~min_time/2 and return the iteration count for one ~min_time sample."""
+    number, spent = 1, 0.0
+    deadline = time.perf_counter() + min_time / 2
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn(body)
+        spent = time.perf_counter() - t0
+        if time.perf_counter() >= deadline and spent > 0.005:
+            break
+        number *= 2
+    per_call = spent / number
+    return max(1, int(min_time / per_call))
+
+
+def measure(tools: list[Tool], body: bytes, *, repeats: int, min_time: float) -> list[Result]:
+    """Calibrate every tool, then take ``repeats`` samples round-robin across them."""
+    gc.enable()
+    results = [Result(t.name, t.parses, t.reference) for t in tools]
+    for tool, res in zip(tools, results):
+        res.number = _calibrate(tool.fn, body, min_time)
+    for _ in range(repeats):
+        for tool, res in zip(tools, results):
+            res.samples_us.append(_sample(tool.fn, body, res.number))
+    return results
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Reporting
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _ratio_text(t: float, base: float) -> str:
+    if t >= base:
+        return f"{t / base:.1f}x slower"
+    return f"{base / t:.1f}x faster"
+
+
+def print_table(title: str, results: list[Result], base: Result) -> None:
+    width = max(len(r.name) for r in results)
+    pwidth = max(len(r.parses) for r in results)
+    print(f"\n{title}")
+    header = f"  {'tool':<{width}}  {'median µs':>10}  {'min µs':>8}  {'vs chatcontract':>16}  parses with"
+    print(header)
+    print("  " + "-" * (len(header) - 2 + pwidth - len("parses with")))
+    for r in results:
+        ratio = "(baseline)" if r is base else _ratio_text(r.median, base.median)
+        print(f"  {r.name:<{width}}  {r.median:>10.2f}  {r.min:>8.2f}  {ratio:>16}  {r.parses}")
+
+
+@dataclass
+class Verdict:
+    name: str
+    passed: bool | None  # None: could not be evaluated (tool missing)
+    detail: str
+
+    def line(self) -> str:
+        word = {True: "PASS", False: "FAIL", None: "SKIP"}[self.passed]
+        return f"{word}  {self.name}: {self.detail}"
+
+
+def _make_choices(seed: dict[str, Any], n: int) -> bytes:
+    doc = copy.deepcopy(seed)
+    choice = doc["choices"][0]
+    doc["choices"] = [{**copy.deepcopy(choice), "index": i} for i in range(n)]
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--assert", dest="assert_", action="store_true", help="exit 1 when a target FAILs")
+    ap.add_argument("--json", metavar="FILE", help="write the figures as JSON to FILE")
+    ap.add_argument("--repeats", type=int, default=7, help="samples per tool (default 7)")
+    ap.add_argument("--min-time", type=float, default=0.1, help="seconds per sample (default 0.1)")
+    ap.add_argument("--no-scaling", action="store_true", help="skip the 1/10/100/1000-choice scaling run")
+    args = ap.parse_args(argv)
+    started = time.perf_counter()
+
+    versions = _versions()
+    print("chatcontract check() benchmark")
+    print(
+        f"  python {versions['python']} on {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"{args.repeats} samples x ~{args.min_time * 1000:.0f} ms per tool, round-robin, GC enabled; "
+        "figures are µs per check (median, min)"
+    )
+    print("  " + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python"))
+
+    mistral_body = MISTRAL_BODY_FILE.read_bytes()
+    openai_body = OPENAI_BODY_FILE.read_bytes()
+    schema = _load_schema()
+
+    # ---- Section A: the Mistral seed, every tool on the same bytes -------------------------------------------
+    cc = chatcontract_tool("mistral")
+    js_tools, skipped = schema_tools(schema)
+    mistral_sdk = mistralai_tool()
+    if mistral_sdk is None:
+        skipped.append("mistralai")
+    tools_a = [cc, *js_tools, *([mistral_sdk] if mistral_sdk else []), *parse_only_tools()]
+
+    report = check(mistral_body, dialect="mistral")
+    assert report.ok and not report.violations, f"seed must conform with no warning: {report}"
+    for t in tools_a:
+        assert t.accepts(mistral_body), f"{t.name} rejects the Mistral seed"
+    print(f"\nAll tools accept the Mistral seed ({len(mistral_body)} bytes, {MISTRAL_BODY_FILE.name}); "
+          "check(): no violation.")
+    if skipped:
+        print(f"  skipped (not installed): {', '.join(skipped)}")
+
+    res_a = measure(tools_a, mistral_body, repeats=args.repeats, min_time=args.min_time)
+    by_name = {r.name: r for r in res_a}
+    base_a = by_name[cc.name]
+    print_table(f"A. Mistral seed, {len(mistral_body)} bytes", res_a, base_a)
+
+    # ---- Section B: the OpenAI-shaped body, openai SDK vs check(dialect="openai") ----------------------------
+    cc_oa = chatcontract_tool("openai")
+    oa_sdk = openai_tool()
+    report_oa = check(openai_body, dialect="openai")
+    assert report_oa.ok, f"OpenAI body must conform under dialect=openai: {report_oa}"
+    tools_b = [cc_oa, *([oa_sdk] if oa_sdk else [])]
+    for t in tools_b:
+        assert t.accepts(openai_body), f"{t.name} rejects the OpenAI body"
+    warn = ", ".join(f"{v.code} {v.name} at {'.'.join(map(str, v.loc))}" for v in report_oa.violations) or "none"
+    print(
+        f"\nB. OpenAI-shaped body ({len(openai_body)} bytes, {OPENAI_BODY_FILE.name}): the seed plus the "
+        '"refusal": null and "logprobs": null that OpenAI requires.'
+    )
+    print(f"  check(dialect='openai') conforms; warnings: {warn}")
+    res_b = measure(tools_b, openai_body, repeats=args.repeats, min_time=args.min_time)
+    base_b = res_b[0]
+    print_table(f"B. OpenAI-shaped body, {len(openai_body)} bytes", res_b, base_b)
+
+    # ---- Targets -----------------------------------------------------------------------------------------------
+    verdicts: list[Verdict] = []
+    t_cc = base_a.median
+    rs = next((r for r in res_a if r.name.startswith("jsonschema-rs")), None)
+    js = next((r for r in res_a if r.name.startswith("jsonschema (")), None)
+    ms = by_name.get("mistralai ChatCompletionResponse")
+    if rs is None:
+        verdicts.append(Verdict("check() within 2x of jsonschema-rs", None, "jsonschema-rs not installed"))
+    else:
+        verdicts.append(
+            Verdict(
+                "check() within 2x of jsonschema-rs",
+                t_cc <= 2 * rs.median,
+                f"{t_cc:.2f} µs vs {rs.median:.2f} µs = {t_cc / rs.median:.2f}x (limit 2.00x)",
+            )
+        )
+    if js is None:
+        verdicts.append(Verdict("check() >= 30x faster than jsonschema", None, "jsonschema not installed"))
+    else:
+        verdicts.append(
+            Verdict(
+                "check() >= 30x faster than jsonschema",
+                js.median / t_cc >= 30,
+                f"{js.median:.2f} µs / {t_cc:.2f} µs = {js.median / t_cc:.1f}x (need >= 30x)",
+            )
+        )
+    if ms is None:
+        verdicts.append(Verdict("check() faster than mistralai", None, "mistralai not installed"))
+    else:
+        verdicts.append(
+            Verdict(
+                "check() faster than mistralai model_validate_json",
+                t_cc < ms.median,
+                f"{t_cc:.2f} µs vs {ms.median:.2f} µs ({_ratio_text(ms.median, t_cc)} than check())",
+            )
+        )
+
+    # ---- Scaling -----------------------------------------------------------------------------------------------
+    scaling: list[dict[str, Any]] = []
+    if not args.no_scaling:
+        seed = json.loads(mistral_body)
+        print("\nC. Scaling with the number of choices (Mistral seed's choice repeated, index 0..n-1)")
+        rs_tool = next((t for t in js_tools if t.name.startswith("jsonschema-rs")), None)
+        header = (
+            f"  {'choices':>7}  {'bytes':>8}  {'check µs':>10}  {'µs/choice':>9}  "
+            f"{'jsonschema-rs µs':>16}  {'µs/choice':>9}  {'check/rs':>8}"
+        )
+        print(header)
+        print("  " + "-" * (len(header) - 2))
+        times: dict[int, float] = {}
+        for n in SCALING_SIZES:
+            body = mistral_body if n == 1 else _make_choices(seed, n)
+            rep = check(body, dialect="mistral")
+            assert rep.ok and not rep.violations, f"{n}-choice body must conform: {rep}"
+            tools_c = [cc, *([rs_tool] if rs_tool else [])]
+            for t in tools_c:
+                assert t.accepts(body), f"{t.name} rejects the {n}-choice body"
+            # Fewer samples for the big bodies keeps the run short; medians still apply.
+            min_time = args.min_time if n < 1000 else max(args.min_time, 0.05)
+            res = measure(tools_c, body, repeats=args.repeats, min_time=min_time)
+            c, r = res[0], (res[1] if len(res) > 1 else None)
+            times[n] = c.median
+            row: dict[str, Any] = {
+                "choices": n,
+                "bytes": len(body),
+                "chatcontract": c.to_dict(),
+                "chatcontract_us_per_choice": round(c.median / n, 3),
+            }
+            rs_text = f"{'-':>16}  {'-':>9}  {'-':>8}"
+            if r is not None:
+                row["jsonschema_rs"] = r.to_dict()
+                row["jsonschema_rs_us_per_choice"] = round(r.median / n, 3)
+                rs_text = f"{r.median:>16.2f}  {r.median / n:>9.3f}  {c.median / r.median:>7.2f}x"
+            scaling.append(row)
+            print(f"  {n:>7}  {len(body):>8}  {c.median:>10.2f}  {c.median / n:>9.3f}  {rs_text}")
+        ratio = times[100] / times[10]
+        lo, hi = LINEARITY_BOUNDS
+        verdicts.append(
+            Verdict(
+                "check() scales linearly in choices",
+                lo <= ratio <= hi,
+                f"time(100)/time(10) = {ratio:.2f} (expect {lo:g}..{hi:g}); "
+                f"time(1000)/time(100) = {times[1000] / times[100]:.2f}",
+            )
+        )
+
+    print("\nTargets")
+    for v in verdicts:
+        print("  " + v.line())
+    elapsed = time.perf_counter() - started
+    print(f"\n(total run time {elapsed:.1f} s)")
+
+    if args.json:
+        out = {
+            "versions": versions,
+            "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+            "settings": {"repeats": args.repeats, "min_time_s": args.min_time, "gc": "enabled"},
+            "mistral_body": {"file": MISTRAL_BODY_FILE.name, "bytes": len(mistral_body)},
+            "openai_body": {"file": OPENAI_BODY_FILE.name, "bytes": len(openai_body)},
+            "mistral_seed": [dict(r.to_dict(), vs_chatcontract=round(r.median / t_cc, 3)) for r in res_a],
+            "openai_body_results": [
+                dict(r.to_dict(), vs_chatcontract=round(r.median / base_b.median, 3)) for r in res_b
+            ],
+            "scaling": scaling,
+            "targets": [{"name": v.name, "passed": v.passed, "detail": v.detail} for v in verdicts],
+            "elapsed_s": round(elapsed, 1),
+        }
+        Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+
+    if args.assert_ and any(v.passed is False for v in verdicts):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
