@@ -1,8 +1,8 @@
 """chatcontract: executable contracts for chat-completion APIs (Mistral, OpenAI and compatible servers).
 
-    >>> from chatcontract import check
-    >>> report = check(response_bytes, dialect="mistral")
-    >>> report.ok, [v.code for v in report.violations]
+>>> from chatcontract import check
+>>> report = check(response_bytes, dialect="mistral")
+>>> report.ok, [v.code for v in report.violations]
 """
 
 

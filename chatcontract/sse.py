@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, fields
+from typing import Any
 
 __all__ = [
     "ANOMALY_KINDS",

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 __all__ = ["Loc", "Severity", "Violation", "format_path", "format_pointer", "render_violations", "shorten"]
 
-Loc = tuple[Union[str, int], ...]
+Loc = tuple[str | int, ...]
 """A location inside a JSON document, like pydantic's ``loc``: ``("choices", 0, "message", "content")``."""
 
 DOCS_PATH = "docs/rules/{code}.md"

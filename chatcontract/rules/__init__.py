@@ -7,6 +7,7 @@ bodies and statuses; CC9xx the engine itself.
 
 from __future__ import annotations
 
+from . import body, consistency, errors, request, schema, streams  # noqa: E402,F401,I001  (registration order = code order)
 from ._registry import (
     REDIRECTS,
     RULES,
@@ -21,7 +22,6 @@ from ._registry import (
     resolve_codes,
     rule,
 )
-from . import body, schema, consistency, request, errors, streams  # noqa: E402,F401,I001  (registration order = code order)
 
 declare(
     "CC900",

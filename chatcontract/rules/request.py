@@ -559,6 +559,6 @@ def model_echo_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         return
     stem = wanted.removesuffix("-latest")
     tail = wanted.rsplit("/", 1)[-1].removesuffix("-latest")
-    if got == wanted or got.startswith(stem) or got.startswith(tail) or wanted.endswith("/" + got):
+    if got == wanted or got.startswith((stem, tail)) or wanted.endswith("/" + got):
         return
     yield hit(("model",), f"Requested model {wanted!r}; the response names {got!r}.", got, wanted)

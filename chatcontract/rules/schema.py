@@ -402,9 +402,9 @@ def _without(doc: Any, loc: Loc) -> Any:
     if isinstance(doc, dict):
         copy = dict(doc)
         if not rest:
-            copy.pop(head, None)  # type: ignore[arg-type]
+            copy.pop(head, None)
         elif head in copy:
-            copy[head] = _without(copy[head], rest)  # type: ignore[index]
+            copy[head] = _without(copy[head], rest)
         return copy
     if isinstance(doc, list) and isinstance(head, int) and 0 <= head < len(doc):
         items = list(doc)
