@@ -12,6 +12,7 @@ The pytest plugin, the fuzzer and the CLI all call this module; none of them re-
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -103,19 +104,19 @@ class Settings:
     rules: Mapping[Target, tuple[Rule, ...]]
 
 
-_config_checked = 0.0
-_config: Config | None = None
+_config_state: tuple[str, float, Config] | None = None
 
 
 def _project_config() -> Config:
     # Re-reading pyproject.toml on every check would dominate the cost of checking a small response; look at
-    # it at most once a second (load_config itself caches until the file's mtime changes).
-    global _config_checked, _config
+    # it at most once a second per working directory (load_config itself caches until the file's mtime changes).
+    global _config_state
     now = time.monotonic()
-    if _config is None or now - _config_checked > 1.0:
-        _config = load_config()
-        _config_checked = now
-    return _config
+    cwd = os.getcwd()
+    state = _config_state
+    if state is None or state[0] != cwd or now - state[1] > 1.0:
+        state = _config_state = (cwd, now, load_config(cwd))
+    return state[2]
 
 
 def resolve_settings(
