@@ -347,9 +347,8 @@ def check(
         from .streams import check_stream_into
 
         kind = "stream"
-        check_stream_into(received, settings, collector, ctx)
+        check_stream_into(received, settings, collector, ctx)  # sorts by event, whole-stream findings last
         violations = collector.items
-        violations.sort(key=lambda v: (-1 if v.event is None else v.event))
     else:
         kind = "error" if received.status is not None and received.status >= 400 else "response"
         if received.chunks is not None:

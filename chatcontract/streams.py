@@ -1,44 +1,474 @@
-"""Checking streamed chat completions (SSE): framing, each chunk's contract, and the sequence."""
+"""Checking streamed chat completions (SSE) incrementally, and assembling them into one response.
+
+A :class:`StreamChecker` is fed bytes as they arrive (``feed``) and returns a :class:`~chatcontract.Report` on
+``close``. Per SSE event it checks the chunk against the dialect's chunk contract (CC1xx, with the event index);
+across events it checks the sequence (CC3xx: ``[DONE]``, roles, finish reasons, usage, errors, tool-call
+fragments); at the end it assembles the equivalent non-stream response and runs the response rules on it (CC2xx,
+CC4xx, with ``event=None`` and paths into the assembled response). Memory is bounded by the largest event plus
+the assembly (the joined content and tool calls).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from .inputs import parse_json
+from .inputs import Finding, parse_json, parse_request
 from .rules import Hit, RuleContext, Target
 from .rules.schema import schema_hits
-from .sse import SSEParser
+from .sse import SSEEvent, SSEParser
 
-if TYPE_CHECKING:
-    from .engine import Settings, _Collector
-    from .inputs import Received
-
-__all__ = ["check_stream_into"]
+__all__ = ["StreamChecker", "assemble", "check_stream_into"]
 
 DONE = "[DONE]"
+# Response rules that make no sense on an assembled stream: the assembly itself sets object/message/choices.
+_NOT_FOR_ASSEMBLED = frozenset({"CC212", "CC213", "CC214", "CC503"})
+_ANOMALY_CODES = {
+    "unterminated-event": "CC302",
+    "invalid-utf8": "CC002",
+    "bom": "CC003",
+    "event-too-large": "CC319",
+    "line-too-long": "CC319",
+}
 
 
-def check_stream_into(received: Received, settings: Settings, collector: _Collector, ctx: RuleContext) -> None:
-    """Parse the SSE body of ``received`` and check every data event against the chunk contract."""
-    parser = SSEParser()
-    events = []
-    if received.chunks is not None:
-        for part in received.chunks:
-            events.extend(parser.feed(part))
-    elif received.body is not None:
-        events.extend(parser.feed(received.body))
-    events.extend(parser.close())
-    for event in events:
+@dataclass(slots=True)
+class _Choice:
+    first_event: int
+    content: list[Any] = field(default_factory=list)  # str pieces, or content-chunk dicts (Mistral)
+    has_chunks: bool = False
+    role: str | None = None
+    finish_reason: str | None = None
+    finish_event: int | None = None
+    tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
+    refusal: list[str] = field(default_factory=list)
+
+
+class _Assembly:
+    """Accumulates chunks into the equivalent non-stream response."""
+
+    __slots__ = ("id", "model", "created", "choices", "usage", "system_fingerprint", "dialect")
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.id: Any = None
+        self.model: Any = None
+        self.created: Any = None
+        self.choices: dict[int, _Choice] = {}
+        self.usage: Any = None
+        self.system_fingerprint: Any = None
+
+    def response(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"id": self.id, "object": "chat.completion", "model": self.model}
+        if self.created is not None:
+            doc["created"] = self.created
+        choices = []
+        for idx in sorted(self.choices):
+            c = self.choices[idx]
+            message: dict[str, Any] = {"role": c.role or "assistant", "content": _join_content(c)}
+            if self.dialect == "openai":
+                message["refusal"] = "".join(c.refusal) if c.refusal else None
+            if c.tool_calls:
+                message["tool_calls"] = [c.tool_calls[k] for k in sorted(c.tool_calls)]
+            choice: dict[str, Any] = {"index": idx, "message": message, "finish_reason": c.finish_reason}
+            if self.dialect == "openai":
+                choice["logprobs"] = None
+            choices.append(choice)
+        doc["choices"] = choices
+        if isinstance(self.usage, dict):
+            doc["usage"] = self.usage
+        return doc
+
+
+def _join_content(c: _Choice) -> Any:
+    if not c.content:
+        return None
+    if not c.has_chunks:
+        return "".join(c.content)
+    out: list[dict[str, Any]] = []
+    for piece in c.content:
+        chunk = {"type": "text", "text": piece} if isinstance(piece, str) else piece
+        if (
+            out
+            and chunk.get("type") == "text"
+            and out[-1].get("type") == "text"
+            and isinstance(out[-1].get("text"), str)
+            and isinstance(chunk.get("text"), str)
+        ):
+            out[-1] = {**out[-1], "text": out[-1]["text"] + chunk["text"]}
+        else:
+            out.append(dict(chunk))
+    return out
+
+
+class StreamChecker:
+    """Check an SSE chat-completion stream incrementally.
+
+    Example:
+        >>> checker = StreamChecker(dialect="openai", request=request_body)
+        >>> for part in response.iter_bytes():
+        ...     checker.feed(part)
+        >>> report = checker.close()
+    """
+
+    def __init__(
+        self,
+        *,
+        dialect: str | None = None,
+        request: Any = None,
+        provider: str | None = None,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        status: int | None = None,
+    ) -> None:
+        from .engine import _Collector, resolve_settings
+
+        settings = resolve_settings(dialect=dialect, select=select, ignore=ignore, provider=provider)
+        ctx = RuleContext(
+            dialect=settings.dialect, contracts=settings.contracts, request=parse_request(request), status=status
+        )
+        self._setup(settings, _Collector(settings), ctx)
+
+    def _setup(self, settings: Any, collector: Any, ctx: RuleContext) -> None:
+        self._settings = settings
+        self._collector = collector
+        self._ctx = ctx
+        self._state = _StreamState(settings.dialect, ctx.request)
+        self._parser = SSEParser()
+        self._closed = False
+        self._report: Any = None
+
+    @classmethod
+    def _for_engine(cls, settings: Any, collector: Any, ctx: RuleContext) -> StreamChecker:
+        checker = cls.__new__(cls)
+        checker._setup(settings, collector, ctx)
+        return checker
+
+    @property
+    def dialect(self) -> str:
+        """The dialect being checked."""
+        return str(self._settings.dialect)
+
+    def feed(self, data: bytes | bytearray | memoryview | str) -> None:
+        """Feed the next bytes of the stream (any chunking)."""
+        if self._closed:
+            from ._exceptions import UsageError
+
+            raise UsageError("StreamChecker.feed() after close(); create a new checker for a new stream.")
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        for event in self._parser.feed(raw):
+            self._event(event)
+
+    def feed_chunk(self, chunk: Mapping[str, Any]) -> None:
+        """Feed one already-parsed chunk (e.g. from an SDK's stream) as if it arrived as an SSE event."""
+        index = self._state.events
+        self._state.events += 1
+        self._chunk(dict(chunk), index)
+
+    def consume(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """Yield ``chunks`` unchanged while feeding them: check a stream while the caller reads it."""
+        for part in chunks:
+            self.feed(part)
+            yield part
+
+    async def aconsume(self, chunks: AsyncIterable[bytes]) -> AsyncIterable[bytes]:
+        """Async twin of :meth:`consume` (e.g. ``checker.aconsume(response.aiter_bytes())``)."""
+        async for part in chunks:
+            self.feed(part)
+            yield part
+
+    def close(self) -> Any:
+        """End of stream: run the whole-stream and assembled-response checks; returns the Report."""
+        if self._closed:
+            return self._report
+        from .engine import Report
+
+        for event in self._parser.close():
+            self._event(event)
+        self._closed = True
+        for anomaly in self._parser.anomalies:
+            code = _ANOMALY_CODES.get(anomaly.kind, "CC318")
+            loc: tuple[str | int, ...] = ()
+            self._collector.add(code, Hit(loc, anomaly.message, anomaly.kind), event=anomaly.event)
+        self._state.finish(self._collector, self._settings, self._ctx)
+        items = self._collector.items
+        items.sort(key=lambda v: float("inf") if v.event is None else v.event)
+        self._report = Report(
+            violations=tuple(items), dialect=self._settings.dialect, kind="stream", status=self._ctx.status
+        )
+        return self._report
+
+    def assembled(self) -> dict[str, Any]:
+        """The equivalent non-stream response of what was fed so far."""
+        return self._state.assembly.response()
+
+    # -- per event -------------------------------------------------------------------------------------------
+    def _event(self, event: SSEEvent) -> None:
+        st = self._state
+        st.events += 1
         if event.data == DONE:
-            continue
+            if st.done_event is not None:
+                self._collector.add("CC304", Hit((), "A second [DONE] sentinel.", DONE), event=event.index)
+            else:
+                st.done_event = event.index
+            return
+        if st.done_event is not None:
+            self._collector.add(
+                "CC304", Hit((), "Data after the [DONE] sentinel.", event.data[:200]), event=event.index
+            )
         doc, findings = parse_json(event.data)
         for code, h in findings:
-            collector.add("CC301" if code == "CC001" else code, h, event=event.index)
+            self._collector.add("CC301" if code == "CC001" else code, h, event=event.index)
         if not isinstance(doc, dict):
-            if findings:
-                continue
-            collector.add("CC301", Hit((), "Chunk is not a JSON object.", doc), event=event.index)
-            continue
+            if not findings:
+                self._collector.add("CC301", Hit((), "Chunk is not a JSON object.", doc), event=event.index)
+            return
+        self._chunk(doc, event.index)
+
+    def _chunk(self, doc: dict[str, Any], index: int) -> None:
+        collector, settings = self._collector, self._settings
+        if doc.get("error"):
+            from .rules.errors import error_body_hits
+
+            collector.add("CC315", Hit(("error",), "The stream carries an error event.", doc.get("error")), event=index)
+            self._state.errored = True
+            err_ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, status=None)
+            if not isinstance(doc.get("choices"), list):
+                for code, h in error_body_hits({"error": doc["error"]}, err_ctx):
+                    if code != "CC502":
+                        collector.add(code, h, event=index)
+                return
         for code, h in schema_hits(settings.contracts.chunk, doc, what="chunk"):
-            collector.add(code, h, event=event.index)
-        collector.run(settings.rules.get(Target.STREAM, ()), doc, ctx, event=event.index)
+            collector.add(code, h, event=index)
+        for code, h in self._state.sequence(doc, index):
+            collector.add(code, h, event=index)
+        collector.run(settings.rules.get(Target.STREAM, ()), doc, self._ctx, event=index)
+
+
+class _StreamState:
+    """What the sequence rules remember between events."""
+
+    __slots__ = ("dialect", "request", "assembly", "events", "done_event", "first", "usage_event",
+                 "usage_with_choices", "errored", "chunks", "include_usage", "last_chunk_event")
+
+    def __init__(self, dialect: str, request: Mapping[str, Any] | None) -> None:
+        self.dialect = dialect
+        self.request = request
+        self.assembly = _Assembly(dialect)
+        self.events = 0
+        self.done_event: int | None = None
+        self.first: dict[str, Any] | None = None
+        self.usage_event: int | None = None
+        self.usage_with_choices = False
+        self.errored = False
+        self.chunks = 0
+        self.last_chunk_event: int | None = None
+        opts = request.get("stream_options") if request is not None else None
+        self.include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
+
+    def sequence(self, doc: dict[str, Any], event: int) -> Iterator[Finding]:
+        self.chunks += 1
+        self.last_chunk_event = event
+        asm = self.assembly
+        if self.first is None:
+            self.first = {k: doc.get(k) for k in ("id", "model", "created")}
+            asm.id, asm.model, asm.created = doc.get("id"), doc.get("model"), doc.get("created")
+        else:
+            for key in ("id", "model", "created"):
+                if key in doc and doc[key] != self.first[key] and self.first[key] is not None:
+                    yield ("CC306",
+                        Hit((key,), f"{key} differs from the first chunk's; every chunk of a stream shares it.",
+                            doc[key], self.first[key]),
+                    )
+        obj = doc.get("object")
+        if self.dialect == "mistral" and isinstance(obj, str) and obj != "chat.completion.chunk":
+            yield ("CC307", Hit(("object",), f"object is {obj!r}; expected 'chat.completion.chunk'.", obj))
+        choices = doc.get("choices")
+        usage = doc.get("usage")
+        if isinstance(usage, dict):
+            if self.usage_event is not None and self.dialect == "openai":
+                yield ("CC314", Hit(("usage",), "Usage appears in more than one chunk.", usage))
+            self.usage_event = event
+            self.usage_with_choices = bool(choices)
+            asm.usage = usage
+            if self.dialect == "openai" and not self.include_usage:
+                yield ("CC320",
+                    Hit(("usage",), "Usage sent although the request did not set stream_options.include_usage.", usage),
+                )
+        if not isinstance(choices, list):
+            return
+        if not choices and not isinstance(usage, dict) and not self.errored:
+            yield ("CC317", Hit(("choices",), "Chunk has an empty choices list and no usage.", []))
+        for pos, choice in enumerate(choices):
+            if isinstance(choice, dict):
+                yield from self._choice(choice, pos, event)
+
+    def _choice(self, choice: dict[str, Any], pos: int, event: int) -> Iterator[Finding]:
+        idx = choice.get("index")
+        if not isinstance(idx, int) or isinstance(idx, bool):
+            idx = pos
+        state = self.assembly.choices.get(idx)
+        delta = choice.get("delta")
+        delta = delta if isinstance(delta, dict) else {}
+        if state is None:
+            state = self.assembly.choices[idx] = _Choice(first_event=event)
+            if delta.get("role") is None:
+                yield ("CC308", Hit(("choices", pos, "delta"), f"First delta of choice {idx} has no role.", delta)
+                )
+        if isinstance(delta.get("role"), str) and state.role is None:
+            state.role = delta["role"]
+        content = delta.get("content")
+        calls = delta.get("tool_calls")
+        has_payload = bool(content) or bool(calls)
+        if state.finish_reason is not None and has_payload:
+            yield ("CC311",
+                Hit(
+                    ("choices", pos, "delta"),
+                    f"Choice {idx} sends content after its finish_reason (event {state.finish_event}).",
+                    content if content else calls,
+                ),
+            )
+        if isinstance(content, str):
+            state.content.append(content)
+        elif isinstance(content, list):
+            state.has_chunks = True
+            state.content.extend(c for c in content if isinstance(c, dict))
+        if isinstance(delta.get("refusal"), str):
+            state.refusal.append(delta["refusal"])
+        if isinstance(calls, list):
+            yield from self._tool_calls(state, calls, pos)
+        reason = choice.get("finish_reason")
+        if isinstance(reason, str) and reason:
+            loc = ("choices", pos, "finish_reason")
+            if state.finish_reason is not None:
+                yield ("CC310",
+                    Hit(loc, f"Choice {idx} finishes again (first at event {state.finish_event}).", reason),
+                )
+            else:
+                state.finish_reason, state.finish_event = reason, event
+            if reason == "error":
+                self.errored = True
+                yield ("CC315", Hit(loc, "A choice finishes with finish_reason 'error'.", reason))
+
+    def _tool_calls(self, state: _Choice, calls: list[Any], pos: int) -> Iterator[Finding]:
+        for j, call in enumerate(calls):
+            if not isinstance(call, dict):
+                continue
+            loc = ("choices", pos, "delta", "tool_calls", j)
+            raw_fn = call.get("function")
+            fn: dict[str, Any] = raw_fn if isinstance(raw_fn, dict) else {}
+            if self.dialect == "mistral":
+                # Mistral sends whole calls: each delta entry is one complete call.
+                key = len(state.tool_calls)
+                state.tool_calls[key] = {
+                    "id": call.get("id", "null"),
+                    "type": call.get("type", "function"),
+                    "function": {"name": fn.get("name"), "arguments": fn.get("arguments")},
+                }
+                continue
+            k = call.get("index")
+            k = k if isinstance(k, int) and not isinstance(k, bool) else j
+            current = state.tool_calls.get(k)
+            if current is None:
+                firsts = (("id", call.get("id")), ("type", call.get("type")), ("function.name", fn.get("name")))
+                missing = [name for name, value in firsts if not value]
+                if missing:
+                    yield ("CC316",
+                        Hit(loc, f"First fragment of tool call {k} lacks {', '.join(missing)}.", call),
+                    )
+                state.tool_calls[k] = {
+                    "id": call.get("id"),
+                    "type": call.get("type") or "function",
+                    "function": {"name": fn.get("name"), "arguments": fn.get("arguments") or ""},
+                }
+            else:
+                if call.get("id") and current["id"] and call["id"] != current["id"]:
+                    message = f"Tool call {k} changes its id mid-stream."
+                    yield ("CC316", Hit((*loc, "id"), message, call["id"], current["id"]))
+                if fn.get("name") and not current["function"]["name"]:
+                    current["function"]["name"] = fn["name"]
+                if isinstance(fn.get("arguments"), str):
+                    args = current["function"]["arguments"]
+                    current["function"]["arguments"] = (args if isinstance(args, str) else "") + fn["arguments"]
+
+    def finish(self, collector: Any, settings: Any, ctx: RuleContext) -> None:
+        asm = self.assembly
+        if self.chunks == 0:
+            what = "only the [DONE] sentinel" if self.done_event is not None else "no data events"
+            collector.add("CC305", Hit((), f"The stream has {what}; expected at least one chunk.", None))
+            return
+        if self.done_event is None and not self.errored:
+            collector.add("CC303", Hit((), "The stream ends without the [DONE] sentinel.", None))
+        for idx, c in sorted(asm.choices.items()):
+            if c.finish_reason is None and not self.errored:
+                collector.add(
+                    "CC309",
+                    Hit(("choices", idx), f"Choice {idx} never receives a finish_reason.", None),
+                )
+        if not asm.choices and not self.errored:
+            collector.add("CC305", Hit((), "No chunk carries a choice.", None))
+        self._usage_checks(collector)
+        response = asm.response()
+        rules = tuple(r for r in settings.rules.get(Target.RESPONSE, ()) if r.code not in _NOT_FOR_ASSEMBLED)
+        if not self.errored:
+            collector.run(rules, response, ctx)
+
+    def _usage_checks(self, collector: Any) -> None:
+        if self.dialect == "mistral":
+            if self.usage_event is None and not self.errored:
+                collector.add("CC312", Hit((), "No chunk carries usage; Mistral sends it with the final chunk.", None))
+            return
+        if self.include_usage:
+            if self.usage_event is None:
+                if not self.errored:
+                    collector.add(
+                        "CC313", Hit((), "The request set stream_options.include_usage but no usage arrived.", None)
+                    )
+            elif self.usage_with_choices or self.usage_event != self.last_chunk_event:
+                collector.add(
+                    "CC314",
+                    Hit(
+                        ("usage",),
+                        "Usage must arrive in one extra last chunk with an empty choices list.",
+                        None,
+                    ),
+                    event=self.usage_event,
+                )
+
+
+def check_stream_into(received: Any, settings: Any, collector: Any, ctx: RuleContext) -> None:
+    """Engine hook: check the stream in ``received`` (bytes or an iterable of bytes) into ``collector``."""
+    checker = StreamChecker._for_engine(settings, collector, ctx)
+    if received.chunks is not None:
+        for part in received.chunks:
+            checker.feed(part)
+    elif received.body is not None:
+        checker.feed(received.body)
+    elif isinstance(received.doc, list):  # a list of parsed chunks
+        for chunk in received.doc:
+            if isinstance(chunk, dict):
+                checker.feed_chunk(chunk)
+    checker.close()
+
+
+def assemble(stream: bytes | str | Iterable[Mapping[str, Any]], *, dialect: str = "mistral") -> dict[str, Any]:
+    """The equivalent non-stream response of a stream: content joined, tool calls merged, finish_reason, usage.
+
+    Args:
+        stream: SSE text or bytes, or an iterable of already-parsed chunks.
+        dialect: ``"mistral"`` or ``"openai"`` (tool-call fragments are merged per dialect).
+    """
+    state = _StreamState(dialect, None)
+    if isinstance(stream, (bytes, str)):
+        parser = SSEParser()
+        raw = stream.encode("utf-8") if isinstance(stream, str) else stream
+        events = parser.feed(raw) + parser.close()
+        chunks: Iterable[Any] = (parse_json(e.data)[0] for e in events if e.data != DONE)
+    else:
+        chunks = stream
+    for i, chunk in enumerate(chunks):
+        if isinstance(chunk, Mapping):
+            for _ in state.sequence(dict(chunk), i):
+                pass
+    return state.assembly.response()

@@ -5,9 +5,12 @@ installed into its own venv under a cache directory::
 
     ${CHATCONTRACT_PROVIDER_CACHE:-~/.cache/chatcontract/providers}/<name>-<hash of the pinned requirements>
 
-The first installation takes minutes (llama-cpp-python compiles llama.cpp); pip's wheel cache makes later
-ones take seconds. Concurrent test processes are serialised by an ``fcntl`` lock, and a venv only counts as
-complete once its stamp file has been written (the last step), so a half-built venv is rebuilt.
+The first installation takes minutes (llama-cpp-python compiles llama.cpp for ~8 minutes on 2 cores). Every
+wheel is kept in a per-provider wheelhouse (``<cache>/wheelhouse/<name>-<hash>``), so a deleted, broken or
+half-built venv is rebuilt offline in seconds (pip itself keeps no HTTP cache of this machine's registry).
+Concurrent test processes are serialised by an ``fcntl`` lock, and a venv only counts as complete once its
+stamp file has been written (the last step), so a half-built venv is rebuilt; so is one whose python no
+longer runs.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "ensure_provider_env",
     "provider_dir",
     "subprocess_env",
+    "wheelhouse_dir",
 ]
 
 
@@ -44,7 +48,7 @@ class ProviderSpec:
     requirements: tuple[str, ...]
     #: Extra environment for pip (e.g. CMAKE_ARGS for llama-cpp-python's sdist build).
     build_env: Mapping[str, str] = field(default_factory=dict)
-    #: Modules that must be importable in a healthy venv (checked with importlib.util.find_spec).
+    #: Top-level modules that a healthy venv must have (importlib.util.find_spec: found, not imported).
     probe_modules: tuple[str, ...] = ()
 
 
@@ -55,12 +59,12 @@ PROVIDERS: dict[str, ProviderSpec] = {
         # LLAVA is not needed; GGML_NATIVE=OFF so a wheel in pip's cache also runs on other x86-64 CPUs
         # (pip keys its wheel cache by the sdist, not by CMAKE_ARGS).
         build_env={"CMAKE_ARGS": "-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF"},
-        probe_modules=("llama_cpp", "llama_cpp.server", "gguf", "numpy"),
+        probe_modules=("llama_cpp", "gguf", "numpy", "uvicorn", "fastapi", "sse_starlette"),
     ),
     "litellm": ProviderSpec(
         # Without prisma, a request with no key gets 500 text/plain instead of 401.
         requirements=("litellm[proxy]==1.108.7", "prisma==0.15.0"),
-        probe_modules=("litellm", "litellm.proxy", "prisma"),
+        probe_modules=("litellm", "prisma", "fastapi", "uvicorn", "backoff"),
     ),
 }
 
@@ -216,6 +220,36 @@ def _run_logged(cmd: list[str], *, log: Path, env: dict[str, str], cwd: Path, wh
         )
 
 
+def wheelhouse_dir(name: str) -> Path:
+    """Where the wheels of provider ``name`` are kept, so that rebuilding its venv needs no network."""
+    return cache_root() / "wheelhouse" / f"{name}-{_spec_hash(name)}"
+
+
+def _fill_wheelhouse(name: str, python: Path, log: Path) -> Path:
+    """Download (and for sdists, build) every wheel the provider needs, once.
+
+    pip keeps no HTTP cache of downloads from this machine's registry (only wheels it built itself), so
+    without this a deleted or broken venv would download everything again (LiteLLM: ~120 MB, minutes).
+    """
+    spec = _spec(name)
+    house = wheelhouse_dir(name)
+    if (house / STAMP_NAME).is_file():
+        return house
+    if house.exists():
+        shutil.rmtree(house)
+    house.mkdir(parents=True)
+    _run_logged(
+        [str(python), "-m", "pip", "wheel", "--no-input", "--progress-bar", "off", "--wheel-dir", str(house),
+         *spec.requirements],
+        log=log,
+        env=subprocess_env(spec.build_env),
+        cwd=cache_root(),
+        what=f"downloading/building wheels for {name}",
+    )
+    (house / STAMP_NAME).write_text(json.dumps({"requirements": list(spec.requirements)}))
+    return house
+
+
 def _build(name: str, venv: Path) -> None:
     spec = _spec(name)
     if venv.exists():
@@ -224,14 +258,18 @@ def _build(name: str, venv: Path) -> None:
     log = cache_root() / f"{venv.name}.install.log"
     log.write_text("")
     start = time.monotonic()
+    cached = (wheelhouse_dir(name) / STAMP_NAME).is_file()
     _log(f"installing provider {name!r} into {venv} ({', '.join(spec.requirements)}); "
-         f"the first time this takes minutes, log: {log}")
+         + ("from its wheelhouse" if cached else "the first time this takes minutes")
+         + f", log: {log}")
     cwd = cache_root()  # never the source tree: `python -m venv` must not import tests/providers/venv.py
     _run_logged([sys.executable, "-m", "venv", str(venv)], log=log, env=subprocess_env(), cwd=cwd,
                 what=f"creating venv for {name}")
     py = _venv_python(venv)
+    house = _fill_wheelhouse(name, py, log)
     _run_logged(
-        [str(py), "-m", "pip", "install", "--no-input", "--progress-bar", "off", *spec.requirements],
+        [str(py), "-m", "pip", "install", "--no-input", "--progress-bar", "off", "--no-index",
+         "--find-links", str(house), *spec.requirements],
         log=log,
         env=subprocess_env(spec.build_env),
         cwd=cwd,
