@@ -37,6 +37,10 @@ else:  # pragma: no cover - exercised on 3.10 only
 __all__ = ["Config", "find_pyproject", "load_config"]
 
 _KNOWN_KEYS = {
+    "per-cassette-expect",
+    "per-provider-expect",
+    "per-cassette-dialect",
+    "per-cassette-provider",
     "dialect",
     "select",
     "ignore",
@@ -60,6 +64,7 @@ class Config:
     per_cassette_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     source: Path | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    cassette_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def provider_ignores(self, provider: str | None) -> tuple[str, ...]:
         """Codes ignored for ``provider`` (glob-matched, case-insensitive)."""
@@ -71,10 +76,7 @@ class Config:
                 out.extend(codes)
         return tuple(out)
 
-    def cassette_ignores(self, path: str | os.PathLike[str] | None) -> tuple[str, ...]:
-        """Codes ignored for a cassette file (glob on its path, relative to the config file when possible)."""
-        if path is None:
-            return ()
+    def _cassette_matches(self, table: Mapping[str, Any], path: str | os.PathLike[str]) -> list[Any]:
         p = Path(path)
         candidates = {p.as_posix(), p.name}
         if self.source is not None:
@@ -82,11 +84,32 @@ class Config:
                 candidates.add(p.resolve().relative_to(self.source.parent.resolve()).as_posix())
             except ValueError:
                 pass
-        out: list[str] = []
-        for pattern, codes in self.per_cassette_ignores.items():
-            if any(fnmatch.fnmatch(c, pattern) for c in candidates):
-                out.extend(codes)
-        return tuple(out)
+        return [value for pattern, value in table.items() if any(fnmatch.fnmatch(c, pattern) for c in candidates)]
+
+    def cassette_ignores(self, path: str | os.PathLike[str] | None) -> tuple[str, ...]:
+        """Codes ignored for a cassette file (glob on its path, relative to the config file when possible)."""
+        if path is None:
+            return ()
+        return tuple(c for codes in self._cassette_matches(self.per_cassette_ignores, path) for c in codes)
+
+    def cassette_codes(self, key: str, path: str | os.PathLike[str]) -> tuple[str, ...]:
+        """Codes from a glob-keyed cassette table (``per-cassette-expect``) that match ``path``."""
+        table = self.cassette_tables.get(key, {})
+        return tuple(c for codes in self._cassette_matches(table, path) for c in codes)
+
+    def cassette_value(self, key: str, path: str | os.PathLike[str]) -> str | None:
+        """The first value of a glob-keyed cassette table (``per-cassette-dialect``) matching ``path``."""
+        found = self._cassette_matches(self.cassette_tables.get(key, {}), path)
+        return str(found[0]) if found else None
+
+    def provider_codes(self, key: str, provider: str | None) -> tuple[str, ...]:
+        """Codes from a glob-keyed provider table (``per-provider-expect``) matching ``provider``."""
+        if not provider:
+            return ()
+        table = self.cassette_tables.get(key, {})
+        return tuple(
+            c for pattern, codes in table.items() if fnmatch.fnmatch(provider.lower(), pattern.lower()) for c in codes
+        )
 
 
 def _codes(value: Any, key: str, source: Path) -> tuple[str, ...]:
@@ -130,6 +153,21 @@ def parse_config(table: Mapping[str, Any], source: Path) -> Config:
     except ConfigError as exc:
         raise ConfigError(f"{source}: {exc}") from None
     extra = {k: table[k] for k in ("cassettes", "fuzz", "plugin") if k in table}
+    cassette_tables: dict[str, Mapping[str, Any]] = {}
+    for key in ("per-cassette-expect", "per-provider-expect"):
+        cassette_tables[key] = _globs(table.get(key, {}), key, source)
+        try:
+            for codes in cassette_tables[key].values():
+                resolve_codes(codes, ())
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {key}: {exc}") from None
+    for key in ("per-cassette-dialect", "per-cassette-provider"):
+        value = table.get(key, {})
+        if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{source}: [tool.chatcontract.{key}] must be a table of glob = \"name\", got {value!r}")
+        if key == "per-cassette-dialect" and any(v not in ("mistral", "openai") for v in value.values()):
+            raise ConfigError(f"{source}: [tool.chatcontract.{key}] values must be 'mistral' or 'openai'")
+        cassette_tables[key] = dict(value)
     return Config(
         dialect=dialect,
         select=select,
@@ -138,6 +176,7 @@ def parse_config(table: Mapping[str, Any], source: Path) -> Config:
         per_cassette_ignores=per_cassette,
         source=source,
         extra=extra,
+        cassette_tables=cassette_tables,
     )
 
 

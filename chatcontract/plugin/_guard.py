@@ -1,0 +1,280 @@
+"""The guard: check every chat-completion exchange a test makes through httpx (sync, async, streaming) or requests.
+
+It wraps ``httpx.Client.send`` / ``httpx.AsyncClient.send`` / ``requests.Session.send`` for the duration of the test
+call. Those sit above the transports, so exchanges served by VCR.py cassettes (which patch the transports) are seen
+too. Streamed bodies are checked incrementally as the test reads them; a stream the test does not read to the end is
+listed as unchecked rather than reported with false "missing [DONE]" findings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from .._exceptions import ContractViolation
+from ..engine import Report, check
+from ..inputs import parse_request
+from ..streams import StreamChecker
+from ._options import Options
+
+__all__ = ["Exchange", "Guard"]
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One chat-completion request/response pair seen by the guard."""
+
+    method: str
+    url: str
+    status: int | None
+    request: Any
+    stream: bool
+    report: Report | None = None
+    complete: bool = True
+
+    def describe(self) -> str:
+        kind = " (stream)" if self.stream else ""
+        return f"{self.method} {self.url} -> {self.status}{kind}"
+
+
+class _Decoder:
+    """Undo gzip/deflate content-encoding on raw stream bytes (httpx's iter_bytes does the same for the test)."""
+
+    def __init__(self, encoding: str) -> None:
+        enc = encoding.lower().strip()
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS) if enc == "gzip" else (
+            zlib.decompressobj() if enc == "deflate" else None
+        )
+        self.supported = enc in ("", "identity", "gzip", "deflate")
+
+    def __call__(self, data: bytes) -> bytes:
+        return self._z.decompress(data) if self._z is not None else data
+
+
+class _Sink:
+    """Receives the bytes of one streamed response while the test reads it."""
+
+    def __init__(self, guard: Guard, exchange: Exchange, response: httpx.Response) -> None:
+        self.guard = guard
+        self.exchange = exchange
+        self.response = response
+        self.decode = _Decoder(response.headers.get("content-encoding", ""))
+        self.sse = "text/event-stream" in response.headers.get("content-type", "").lower()
+        self.checker = (
+            StreamChecker(request=exchange.request, status=exchange.status, **guard.kwargs) if self.sse else None
+        )
+        self.buffer: list[bytes] = []
+        self.done = False
+
+    def feed(self, data: bytes) -> None:
+        if self.done or not self.decode.supported:
+            return
+        part = self.decode(data)
+        if self.checker is not None:
+            self.checker.feed(part)
+        else:
+            self.buffer.append(part)
+
+    def finish(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        if not self.decode.supported:
+            self.exchange.complete = False
+            self.guard.record(self.exchange)
+            return
+        if self.checker is not None:
+            self.exchange.report = self.checker.close()
+        else:
+            content = b"".join(self.buffer)
+            body = httpx.Response(self.exchange.status or 200, headers=self.response.headers, content=content)
+            body.headers.pop("content-encoding", None)
+            self.exchange.report = check(body, request=self.exchange.request, **self.guard.kwargs)
+        self.guard.record(self.exchange)
+
+    def abandon(self) -> None:
+        if not self.done:
+            self.done = True
+            self.exchange.complete = False
+            self.guard.record(self.exchange)
+
+
+class _SyncTap(httpx.SyncByteStream):
+    def __init__(self, inner: Any, sink: _Sink) -> None:
+        self.inner, self.sink = inner, sink
+
+    def __iter__(self) -> Iterator[bytes]:
+        for part in self.inner:
+            self.sink.feed(part)
+            yield part
+        self.sink.finish()
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.sink.abandon()
+
+
+class _AsyncTap(httpx.AsyncByteStream):
+    def __init__(self, inner: Any, sink: _Sink) -> None:
+        self.inner, self.sink = inner, sink
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for part in self.inner:
+            self.sink.feed(part)
+            yield part
+        self.sink.finish()
+
+    async def aclose(self) -> None:
+        try:
+            await self.inner.aclose()
+        finally:
+            self.sink.abandon()
+
+
+class Guard:
+    """Checks the chat-completion exchanges of one test."""
+
+    def __init__(self, options: Options, pattern: re.Pattern[str], *, item: pytest.Item) -> None:
+        self.kwargs = options.check_kwargs()
+        self.pattern = pattern
+        self.item = item
+        self.exchanges: list[Exchange] = []
+
+    def matches(self, method: str, path: str) -> bool:
+        return method.upper() == "POST" and self.pattern.search(path) is not None
+
+    def record(self, exchange: Exchange) -> None:
+        self.exchanges.append(exchange)
+        if exchange.report is not None:
+            self.item.config.hook.pytest_chatcontract_checked(item=self.item, exchange=exchange, report=exchange.report)
+
+    # -- httpx ------------------------------------------------------------------------------------------------
+    def observe_httpx(self, request: httpx.Request, response: httpx.Response, *, is_async: bool) -> None:
+        if not self.matches(request.method, request.url.path):
+            return
+        try:
+            body: Any = parse_request(request.content)
+        except (httpx.RequestNotRead, Exception):  # a streamed upload, or a body that is not JSON
+            body = None
+        exchange = Exchange(
+            method=request.method,
+            url=str(request.url),
+            status=response.status_code,
+            request=body,
+            stream="text/event-stream" in response.headers.get("content-type", "").lower(),
+        )
+        if hasattr(response, "_content"):  # already read (non-stream, or replayed by VCR.py)
+            exchange.report = check(response, request=body, **self.kwargs)
+            self.record(exchange)
+            return
+        sink = _Sink(self, exchange, response)
+        response.stream = _AsyncTap(response.stream, sink) if is_async else _SyncTap(response.stream, sink)
+
+    # -- requests ---------------------------------------------------------------------------------------------
+    def observe_requests(self, request: Any, response: Any, *, stream: bool) -> None:
+        from urllib.parse import urlsplit
+
+        if not self.matches(request.method or "", urlsplit(request.url or "").path):
+            return
+        body = request.body
+        try:
+            parsed = parse_request(body) if body else None
+        except Exception:
+            parsed = None
+        exchange = Exchange(
+            method=request.method,
+            url=request.url,
+            status=response.status_code,
+            request=parsed,
+            stream="text/event-stream" in response.headers.get("content-type", "").lower(),
+        )
+        if not stream:
+            exchange.report = check(response, request=parsed, **self.kwargs)
+            self.record(exchange)
+            return
+        fake = httpx.Response(response.status_code, headers={k: v for k, v in response.headers.items()
+                                                              if k.lower() != "content-encoding"})
+        sink = _Sink(self, exchange, fake)
+        original = response.iter_content
+
+        def iter_content(chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:
+            for part in original(chunk_size, decode_unicode):
+                sink.feed(part.encode("utf-8") if isinstance(part, str) else part)
+                yield part
+            sink.finish()
+
+        response.iter_content = iter_content
+
+    # -- install / report -------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[Guard]:
+        guard = self
+        with pytest.MonkeyPatch.context() as mp:
+            send, asend = httpx.Client.send, httpx.AsyncClient.send
+
+            def client_send(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
+                response = send(client, request, *args, **kwargs)
+                guard.observe_httpx(request, response, is_async=False)
+                return response
+
+            async def async_send(
+                client: httpx.AsyncClient, request: httpx.Request, *args: Any, **kwargs: Any
+            ) -> httpx.Response:
+                response = await asend(client, request, *args, **kwargs)
+                guard.observe_httpx(request, response, is_async=True)
+                return response
+
+            mp.setattr(httpx.Client, "send", client_send)
+            mp.setattr(httpx.AsyncClient, "send", async_send)
+            try:
+                import requests
+            except ImportError:  # requests is optional
+                pass
+            else:
+                rsend = requests.Session.send
+
+                def session_send(session: Any, request: Any, **kwargs: Any) -> Any:
+                    response = rsend(session, request, **kwargs)
+                    guard.observe_requests(request, response, stream=bool(kwargs.get("stream")))
+                    return response
+
+                mp.setattr(requests.Session, "send", session_send)
+            yield self
+
+    def summary(self) -> str:
+        lines = []
+        for ex in self.exchanges:
+            if ex.report is None:
+                lines.append(f"{ex.describe()}: not checked (the test did not read the stream to its end)")
+            else:
+                lines.append(f"{ex.describe()}: {ex.report.title}: " + ("conforms" if not ex.report.violations
+                             else f"{len(ex.report.errors)} error(s), {len(ex.report.warnings)} warning(s)"))
+        return "\n".join(lines)
+
+    def finish(self) -> None:
+        """After the test body: add a report section and fail the test on error-severity violations."""
+        __tracebackhide__ = True
+        if self.exchanges:
+            self.item.add_report_section("call", "chatcontract", self.summary())
+        failed = [ex for ex in self.exchanges if ex.report is not None and not ex.report.ok]
+        if not failed:
+            return
+        total = len(self.exchanges)
+        blocks = [f"chatcontract: {len(failed)} of {total} chat-completion exchange(s) broke the contract"]
+        violations: list[Any] = []
+        for ex in failed:
+            assert ex.report is not None
+            blocks.append("")
+            blocks.append(ex.describe())
+            blocks.append(str(ex.report))
+            violations.extend(ex.report.violations)
+        raise ContractViolation(violations, title="chat-completion exchanges", message="\n".join(blocks))

@@ -1,0 +1,165 @@
+"""Command-line options, ini keys, the marker's arguments and their resolution (stdlib + pytest only)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+__all__ = ["INI", "MARKER_KWARGS", "Options", "add_options", "cassette_roots", "resolve", "url_pattern"]
+
+DIALECTS = ("mistral", "openai")
+MARKER_KWARGS = ("dialect", "select", "ignore", "provider")
+DEFAULT_URL_PATTERN = r"/chat/completions/?$"
+
+
+class INI:
+    """Names of the ini keys (``[tool.pytest.ini_options]`` or pytest.ini)."""
+
+    dialect = "chatcontract_dialect"
+    select = "chatcontract_select"
+    ignore = "chatcontract_ignore"
+    provider = "chatcontract_provider"
+    guard = "chatcontract_guard"
+    url_pattern = "chatcontract_url_pattern"
+    cassettes = "chatcontract_cassettes"
+    cassette_glob = "chatcontract_cassette_glob"
+    vcr_defaults = "chatcontract_vcr_defaults"
+
+
+def _codes(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def add_options(parser: pytest.Parser) -> None:
+    """Register the ``chatcontract`` option group and its ini mirrors."""
+    group = parser.getgroup("chatcontract", "chatcontract: contract checks for chat-completion APIs")
+    group.addoption("--chatcontract-dialect", choices=DIALECTS, default=None, help="contract dialect to check against.")
+    group.addoption(
+        "--chatcontract-select", action="append", default=None, metavar="CODES",
+        help="rule codes/prefixes to enable, comma separated (e.g. CC2,CC401).",
+    )
+    group.addoption(
+        "--chatcontract-ignore", action="append", default=None, metavar="CODES",
+        help="rule codes/prefixes to disable, comma separated.",
+    )
+    group.addoption("--chatcontract-provider", default=None, help="provider name, selects per-provider-ignores.")
+    group.addoption(
+        "--chatcontract-guard", action="store_true", default=None,
+        help="check the chat-completion exchanges of every test, not only tests marked chatcontract.",
+    )
+    group.addoption(
+        "--chatcontract-cassettes", action="append", default=None, metavar="DIR",
+        help="collect the cassettes in DIR: each chat interaction becomes a test item.",
+    )
+    parser.addini(INI.dialect, "chatcontract: default dialect (mistral or openai).", default="")
+    parser.addini(INI.select, "chatcontract: rule codes to enable.", type="args", default=None)
+    parser.addini(INI.ignore, "chatcontract: rule codes to disable.", type="args", default=None)
+    parser.addini(INI.provider, "chatcontract: provider name for per-provider-ignores.", default="")
+    parser.addini(INI.guard, "chatcontract: check the exchanges of every test.", type="bool", default=False)
+    parser.addini(
+        INI.url_pattern, "chatcontract: regex on the URL path of chat-completion requests.", default=DEFAULT_URL_PATTERN
+    )
+    parser.addini(INI.cassettes, "chatcontract: folders of cassettes to collect as test items.", type="paths",
+                  default=[])
+    parser.addini(INI.cassette_glob, "chatcontract: file-name glob of collected cassettes.", default="*")
+    parser.addini(
+        INI.vcr_defaults, "chatcontract: merge scrubbing and JSON-body matching into pytest-recording's VCR.",
+        type="bool", default=True,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Options:
+    """The resolved settings for one test: ``None`` means "not set here; use pyproject's or the default"."""
+
+    dialect: str | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    provider: str | None = None
+
+    def check_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for :func:`chatcontract.check`."""
+        return {"dialect": self.dialect, "select": self.select, "ignore": self.ignore, "provider": self.provider}
+
+
+def _marker_kwargs(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
+    marker = node.get_closest_marker("chatcontract")
+    if marker is None:
+        return {}
+    if marker.args:
+        raise pytest.UsageError(
+            f"@pytest.mark.chatcontract takes keyword arguments only ({', '.join(MARKER_KWARGS)}); "
+            f"received positional {marker.args!r} on {node.nodeid}"
+        )
+    unknown = sorted(set(marker.kwargs) - set(MARKER_KWARGS))
+    if unknown:
+        raise pytest.UsageError(
+            f"@pytest.mark.chatcontract got unexpected argument(s) {', '.join(unknown)} on {node.nodeid}; "
+            f"allowed: {', '.join(MARKER_KWARGS)}"
+        )
+    kwargs = dict(marker.kwargs)
+    if kwargs.get("dialect") not in (None, *DIALECTS):
+        raise pytest.UsageError(
+            f"@pytest.mark.chatcontract(dialect={kwargs['dialect']!r}) on {node.nodeid}: choose one of {DIALECTS}"
+        )
+    for key in ("select", "ignore"):
+        value = kwargs.get(key)
+        if isinstance(value, str):
+            kwargs[key] = (value,)
+        elif value is not None:
+            kwargs[key] = tuple(value)
+    return kwargs
+
+
+def _cli_codes(config: pytest.Config, name: str) -> tuple[str, ...] | None:
+    values = config.getoption(name)
+    if values is None:
+        return None
+    return tuple(c for v in values for c in _codes(v))
+
+
+def resolve(node: pytest.Item | pytest.Collector) -> Options:
+    """Resolve the options for ``node``. Precedence: marker > command line > ini > pyproject/defaults."""
+    config = node.config
+    marker = _marker_kwargs(node)
+    ini_select = config.getini(INI.select)
+    ini_ignore = config.getini(INI.ignore)
+    layers: list[dict[str, Any]] = [
+        marker,
+        {
+            "dialect": config.getoption("chatcontract_dialect"),
+            "select": _cli_codes(config, "chatcontract_select"),
+            "ignore": _cli_codes(config, "chatcontract_ignore"),
+            "provider": config.getoption("chatcontract_provider"),
+        },
+        {
+            "dialect": config.getini(INI.dialect) or None,
+            "select": tuple(ini_select) if ini_select else None,
+            "ignore": tuple(ini_ignore) if ini_ignore else None,
+            "provider": config.getini(INI.provider) or None,
+        },
+    ]
+    resolved: dict[str, Any] = {}
+    for key in MARKER_KWARGS:
+        resolved[key] = next((layer[key] for layer in layers if layer.get(key) is not None), None)
+    return Options(**resolved)
+
+
+def url_pattern(config: pytest.Config) -> re.Pattern[str]:
+    """The compiled regex that recognises chat-completion request paths."""
+    raw = config.getini(INI.url_pattern) or DEFAULT_URL_PATTERN
+    try:
+        return re.compile(raw)
+    except re.error as exc:
+        raise pytest.UsageError(f"ini {INI.url_pattern} = {raw!r} is not a valid regex: {exc}") from None
+
+
+def cassette_roots(config: pytest.Config) -> list[Path]:
+    """Resolved folders whose cassettes are collected (command line and ini)."""
+    roots = [Path(p) for p in config.getoption("chatcontract_cassettes") or ()]
+    roots += [Path(p) for p in config.getini(INI.cassettes)]
+    return [p.resolve() for p in roots]
