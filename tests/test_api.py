@@ -15,10 +15,18 @@ from .conftest import make_response, pairs
 
 
 def test_all_is_complete_and_sorted():
+    for name in chatcontract.__all__:
+        assert getattr(chatcontract, name) is not None
     public = {name for name in dir(chatcontract) if not name.startswith("_")}
-    modules = {"cli", "config", "contracts", "demo", "engine", "inputs", "rules", "sse", "streams", "violations"}
+    modules = {"cli", "config", "contracts", "demo", "engine", "inputs", "rules", "sse", "streams", "violations",
+               "plugin", "provider", "cassettes", "importlib", "Any", "TYPE_CHECKING"}
     assert set(chatcontract.__all__) == public - modules
     assert chatcontract.__all__ == sorted(chatcontract.__all__, key=str.casefold)
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        chatcontract.nope  # noqa: B018
 
 
 def test_public_classes_are_rehomed():

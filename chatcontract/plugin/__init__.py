@@ -85,6 +85,7 @@ def chatcontract_options(request: pytest.FixtureRequest) -> Options:
     return resolve(request.node)
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-recording may be disabled (-p no:recording)
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     """pytest-recording hook: merge chatcontract's scrubbing and JSON-body matching under the user's vcr_config."""
     if config.getini(INI.vcr_defaults) is False:
