@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "acheck",
     "assemble",
     "assert_conforms",
     "CassetteError",
@@ -41,6 +42,7 @@ _LOCATIONS = {
     "UsageError": "._exceptions",
     "Report": ".engine",
     "assert_conforms": ".engine",
+    "acheck": ".engine",
     "check": ".engine",
     "RULES": ".rules",
     "Rule": ".rules",
@@ -60,7 +62,7 @@ if TYPE_CHECKING:
         ProviderError,
         UsageError,
     )
-    from .engine import Report, assert_conforms, check
+    from .engine import Report, acheck, assert_conforms, check
     from .rules import RULES, Rule, get_rule
     from .streams import StreamChecker, assemble
     from .violations import Severity, Violation

@@ -21,12 +21,12 @@ from typing import Any
 from ._exceptions import ContractViolation, UsageError
 from .config import Config, load_config
 from .contracts import DIALECTS, DialectContracts, contracts_for
-from .inputs import MISSING, Finding, Received, coerce, parse_json
+from .inputs import MISSING, Finding, Received, coerce, number_findings, parse_json
 from .rules import RULES, Hit, Rule, RuleContext, Target, resolve_codes
 from .rules.schema import schema_hits
-from .violations import Severity, Violation, render_violations
+from .violations import Severity, Violation, render_violations, shorten
 
-__all__ = ["Report", "Settings", "assert_conforms", "check", "resolve_settings"]
+__all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "resolve_settings"]
 
 _TITLES = {
     ("mistral", "response"): "ChatCompletionResponse (mistral)",
@@ -207,9 +207,9 @@ class _Collector:
                 name=r.name,
                 severity=r.severity,
                 loc=h.loc,
-                message=h.message,
-                actual=h.actual,
-                expected=h.expected,
+                message=h.message if len(h.message) <= 500 else h.message[:500] + "...",
+                actual=shorten(h.actual),
+                expected=shorten(h.expected),
                 event=ev,
             )
         )
@@ -237,17 +237,19 @@ class _Collector:
                 )
 
 
-def _doc_order(doc: Any, v: Violation) -> tuple[Any, ...]:
+def _doc_order(doc: Any, v: Violation, positions: dict[int, dict[Any, int]]) -> tuple[Any, ...]:
     key: list[int] = []
     node = doc
     for seg in v.loc:
         if isinstance(node, dict):
-            keys = list(node)
+            where = positions.get(id(node))
+            if where is None:
+                where = positions[id(node)] = {k: i for i, k in enumerate(node)}
             if seg in node:
-                key.append(keys.index(seg))
+                key.append(where[seg])
                 node = node[seg]
             else:
-                key.append(len(keys))
+                key.append(len(where))
                 node = None
         elif isinstance(node, list) and isinstance(seg, int):
             key.append(seg)
@@ -265,6 +267,8 @@ def _check_json_document(
     if doc is MISSING and received.body is not None:
         doc, findings = parse_json(received.body)
         collector.extend(findings)
+    elif doc is not MISSING:  # parsed by the caller: the parser's number and depth checks still apply
+        collector.extend(number_findings(doc, depth=True))
     if doc is MISSING:
         return doc
     if kind == "error":
@@ -297,6 +301,12 @@ def _is_stream(received: Received, stream: bool | None) -> bool:
         return received.is_event_stream
     if received.chunks is not None:
         return True
+    doc = received.doc
+    if isinstance(doc, list) and doc and all(isinstance(c, dict) for c in doc):
+        first = doc[0].get("choices")
+        return doc[0].get("object") == "chat.completion.chunk" or (
+            isinstance(first, list) and bool(first) and isinstance(first[0], dict) and "delta" in first[0]
+        )
     if received.body is not None:
         from .sse import looks_like_sse
 
@@ -359,7 +369,8 @@ def check(
         doc = _check_json_document(received, settings, collector, ctx, kind)
         violations = collector.items
         if len(violations) > 1:
-            violations.sort(key=lambda v: _doc_order(doc, v))
+            positions: dict[int, dict[Any, int]] = {}
+            violations.sort(key=lambda v: _doc_order(doc, v, positions))
     return Report(violations=tuple(violations), dialect=settings.dialect, kind=kind, status=received.status)
 
 
@@ -401,6 +412,45 @@ def assert_conforms(
     if not report.ok:
         raise ContractViolation(report.violations, title=report.title)
     return report
+
+
+async def acheck(
+    payload: Any,
+    *,
+    dialect: str | None = None,
+    status: int | None = None,
+    stream: bool | None = None,
+    request: Any = None,
+    provider: str | None = None,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> Report:
+    """Async twin of :func:`check`: also takes an unread async httpx response and reads its stream incrementally."""
+    from .inputs import is_unread_async_response
+
+    kwargs: dict[str, Any] = {"dialect": dialect, "provider": provider, "select": select, "ignore": ignore}
+    if is_unread_async_response(payload):
+        is_sse = "text/event-stream" in payload.headers.get("content-type", "").lower()
+        if stream is True or (stream is None and is_sse):
+            from .inputs import parse_request
+            from .streams import StreamChecker
+
+            body = None
+            try:
+                body = payload.request.content
+            except Exception:  # no request attached, or a streamed upload
+                body = None
+            checker = StreamChecker(
+                request=request if request is not None else parse_request(body) if body else None,
+                status=status if status is not None else payload.status_code,
+                **kwargs,
+            )
+            async for part in payload.aiter_bytes():
+                checker.feed(part)
+            report: Report = checker.close()
+            return report
+        await payload.aread()
+    return check(payload, status=status, stream=stream, request=request, **kwargs)
 
 
 def iter_rules(dialect: str | None = None) -> Iterator[Rule]:

@@ -109,41 +109,61 @@ def _position(message: str, text: str) -> int | None:
     return offset + max(col - 1, 0)
 
 
-def _walk(doc: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
-    stack: list[tuple[tuple[str | int, ...], Any]] = [(loc, doc)]
+_Link = tuple[Any, Any]  # (key, parent link): a location as a linked list, built into a tuple only when needed
+
+
+def _loc(link: _Link | None) -> tuple[str | int, ...]:
+    out: list[str | int] = []
+    while link is not None:
+        out.append(link[0])
+        link = link[1]
+    return tuple(reversed(out))
+
+
+def _walk(doc: Any, max_depth: int = 10_000) -> Iterator[tuple[_Link | None, Any, int]]:
+    """Every node with its location link and depth; does not descend below ``max_depth`` (iterative)."""
+    stack: list[tuple[_Link | None, Any, int]] = [(None, doc, 0)]
     while stack:
-        here, node = stack.pop()
-        yield here, node
+        link, node, depth = stack.pop()
+        yield link, node, depth
+        if depth >= max_depth:
+            continue
         if isinstance(node, dict):
-            stack.extend(((*here, k), v) for k, v in reversed(node.items()))
+            stack.extend(((k, link), v, depth + 1) for k, v in reversed(node.items()))
         elif isinstance(node, list):
-            stack.extend(((*here, i), v) for i, v in reversed(list(enumerate(node))))
+            stack.extend(((i, link), v, depth + 1) for i, v in reversed(list(enumerate(node))))
 
 
-def _number_findings(doc: Any) -> list[Finding]:
+MAX_DEPTH = 200
+
+
+def number_findings(doc: Any, *, depth: bool = False) -> list[Finding]:
+    """CC108 / CC005 for numbers that do not survive as 64-bit integers or doubles; with ``depth``, CC006 too."""
     out: list[Finding] = []
-    for loc, node in _walk(doc):
+    for link, node, level in _walk(doc, MAX_DEPTH if depth else 10_000):
         if isinstance(node, bool):
             continue
         if isinstance(node, int) and not INT64_MIN <= node <= INT64_MAX:
-            out.append(
-                ("CC108", hit(loc, f"Integer with {len(str(abs(node)))} digits does not fit in 64 bits.", node))
-            )
+            digits = int(node.bit_length() * 0.30103) + 1
+            out.append(("CC108", hit(_loc(link), f"Integer with about {digits} digits does not fit in 64 bits.", node)))
         elif isinstance(node, float) and not math.isfinite(node):
-            out.append(("CC005", hit(loc, f"Number overflows to {node!r}; JSON numbers must be finite.", node)))
+            out.append(("CC005", hit(_loc(link), f"Number {node!r} is not finite; JSON numbers must be.", str(node))))
+        elif depth and level == MAX_DEPTH and isinstance(node, (dict, list)) and node:
+            out.append(("CC006", hit((), f"The document is nested deeper than {MAX_DEPTH} levels.", None)))
+            break
     return out
 
 
 def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
     """Second, slower parse that locates duplicate keys and NaN/Infinity and keeps going (last key wins)."""
-    dup_ids: dict[int, list[str]] = {}
+    dup_ids: dict[int, tuple[dict[str, Any], list[str]]] = {}  # keeps the dicts alive: ids are not reused
     constants: list[str] = []
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         d = dict(pairs)
         if len(d) != len(pairs):
             seen: set[str] = set()
-            dup_ids[id(d)] = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
+            dup_ids[id(d)] = (d, [k for k, _ in pairs if k in seen or seen.add(k)])  # type: ignore[func-returns-value]
         return d
 
     def constant(name: str) -> float:
@@ -153,23 +173,16 @@ def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
     doc = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=constant)
     findings: list[Finding] = []
     if dup_ids or constants:
-        for loc, node in _walk(doc):
-            if isinstance(node, dict) and id(node) in dup_ids:
-                for key in dup_ids[id(node)]:
-                    findings.append(
-                        (
-                            "CC004",
-                            hit(
-                                (*loc, key),
-                                f"Key {key!r} appears more than once in one object; parsers disagree on which wins.",
-                                node[key],
-                            ),
-                        )
-                    )
+        for link, node, _ in _walk(doc):
+            entry = dup_ids.get(id(node)) if isinstance(node, dict) else None
+            if entry is not None and entry[0] is node:
+                loc = _loc(link)
+                for key in dict.fromkeys(entry[1]):
+                    message = f"Key {key!r} appears more than once in one object; parsers disagree on which wins."
+                    findings.append(("CC004", hit((*loc, key), message, node[key])))
             elif isinstance(node, float) and not math.isfinite(node):
-                findings.append(
-                    ("CC005", hit(loc, f"{node!r} is not a JSON number (JSON has no NaN or Infinity).", str(node)))
-                )
+                message = f"{node!r} is not a JSON number (JSON has no NaN or Infinity)."
+                findings.append(("CC005", hit(_loc(link), message, str(node))))
     return doc, findings
 
 
@@ -243,7 +256,7 @@ def _numbers(doc: Any, raw: bytes) -> list[Finding]:
     # beats scanning every byte. Both are linear.
     if len(raw) <= 1 << 20 and not _SUSPECT_NUMBER.search(raw):
         return []
-    return _number_findings(doc)
+    return number_findings(doc)
 
 
 def parse_request(request: Any) -> Mapping[str, Any] | None:
@@ -264,26 +277,49 @@ def _module(obj: Any) -> str:
     return type(obj).__module__.split(".", 1)[0]
 
 
+_HTTPX_MODULES = ("httpx", "httpx2")  # the openai SDK ships on httpx2, an API-compatible fork
+
+
 def _from_http_response(obj: Any, received: Received) -> None:
     received.status = int(obj.status_code)
-    headers = obj.headers
-    received.content_type = headers.get("content-type")
-    req = getattr(obj, "_request", None) if _module(obj) == "httpx" else getattr(obj, "request", None)
+    received.content_type = obj.headers.get("content-type")
+    is_httpx = _module(obj) in _HTTPX_MODULES
+    req = getattr(obj, "_request", None) if is_httpx else getattr(obj, "request", None)
     body = None
     if req is not None:
-        body = getattr(req, "content", None) if _module(obj) == "httpx" else getattr(req, "body", None)
+        try:
+            body = getattr(req, "content", None) if is_httpx else getattr(req, "body", None)
+        except Exception:  # httpx.RequestNotRead: a streamed upload we cannot see
+            body = None
     if body and received.request is None:
         try:
             received.request = parse_request(body)
         except UsageError:
             received.request = None
-    if _module(obj) == "httpx":
-        if getattr(obj, "is_stream_consumed", False) or hasattr(obj, "_content"):
-            received.body = obj.content
-        else:
-            received.chunks = obj.iter_bytes()
-    else:
+    if not is_httpx or hasattr(obj, "_content"):
         received.body = obj.content
+        return
+    stream = getattr(obj, "stream", None)
+    if getattr(obj, "is_stream_consumed", False) or getattr(obj, "is_closed", False):
+        raise UsageError("check() got an httpx response whose stream was consumed without being read; "
+                         "pass the response before iterating it, or call response.read() first.")
+    if not hasattr(stream, "__iter__") and hasattr(stream, "__aiter__"):
+        raise UsageError("check() got an unread async httpx response; use `await chatcontract.acheck(response)`, "
+                         "or feed `response.aiter_bytes()` to a StreamChecker.")
+    received.chunks = obj.iter_bytes()  # read incrementally, never the whole body at once
+
+
+def _is_http_response(payload: Any) -> bool:
+    # Look at the class, not the instance: touching `.content` on an unread httpx stream raises ResponseNotRead.
+    return hasattr(payload, "status_code") and hasattr(payload, "headers") and hasattr(type(payload), "content")
+
+
+def is_unread_async_response(payload: Any) -> bool:
+    """An httpx (or httpx2) response whose body is an unread async stream."""
+    if _module(payload) not in _HTTPX_MODULES or not _is_http_response(payload) or hasattr(payload, "_content"):
+        return False
+    stream = getattr(payload, "stream", None)
+    return hasattr(stream, "__aiter__") and not hasattr(stream, "__iter__")
 
 
 def coerce(payload: Any, *, status: int | None = None, request: Any = None) -> Received:
@@ -295,7 +331,7 @@ def coerce(payload: Any, *, status: int | None = None, request: Any = None) -> R
         received.body = payload.encode("utf-8", "surrogatepass")
     elif isinstance(payload, (dict, list)):
         received.doc = payload
-    elif hasattr(payload, "status_code") and hasattr(payload, "headers") and hasattr(payload, "content"):
+    elif _is_http_response(payload):
         explicit = status
         _from_http_response(payload, received)
         if explicit is not None:
@@ -313,14 +349,33 @@ def coerce(payload: Any, *, status: int | None = None, request: Any = None) -> R
 
 
 def _dump_sdk_object(obj: Any) -> Any:
-    """Dump a pydantic-based SDK object back to wire JSON, keeping only fields the server sent."""
+    """Dump a pydantic-based SDK object back to wire JSON, keeping only fields the server sent.
+
+    SDKs keep values they do not recognise (mistralai's open enums and ``UnknownContentChunk``); serialising those
+    warns, so warnings are off, and an unknown member is dumped as the raw value it wraps.
+    """
     for kwargs in (
+        {"mode": "json", "by_alias": True, "exclude_unset": True, "warnings": False},
         {"mode": "json", "by_alias": True, "exclude_unset": True},
         {"mode": "json", "by_alias": True},
         {},
     ):
         try:
-            return obj.model_dump(**kwargs)
+            dumped = obj.model_dump(**kwargs)
         except TypeError:
             continue
+        return _unwrap_unknown(dumped)
     raise UsageError(f"could not dump {type(obj).__qualname__} with model_dump()")
+
+
+def _unwrap_unknown(value: Any) -> Any:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, child in list(items):
+            if isinstance(child, dict) and "raw" in child and set(child) <= {"raw", "is_unknown"}:
+                node[key] = child["raw"]
+            elif isinstance(child, (dict, list)):
+                stack.append(child)
+    return value

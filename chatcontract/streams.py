@@ -137,6 +137,7 @@ class StreamChecker:
         self._state = _StreamState(settings.dialect, ctx.request)
         self._parser = SSEParser()
         self._closed = False
+        self._mode: str | None = None
         self._report: Any = None
 
     @classmethod
@@ -152,19 +153,36 @@ class StreamChecker:
 
     def feed(self, data: bytes | bytearray | memoryview | str) -> None:
         """Feed the next bytes of the stream (any chunking)."""
-        if self._closed:
-            from ._exceptions import UsageError
-
-            raise UsageError("StreamChecker.feed() after close(); create a new checker for a new stream.")
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+        self._guard_mode("raw")
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
         for event in self._parser.feed(raw):
             self._event(event)
 
+    def _guard_mode(self, mode: str) -> None:
+        from ._exceptions import UsageError
+
+        if self._closed:
+            raise UsageError("StreamChecker fed after close(); create a new checker for a new stream.")
+        if self._mode is None:
+            self._mode = mode
+        elif self._mode != mode:
+            raise UsageError(
+                "A StreamChecker checks either raw SSE bytes (feed) or parsed chunks (feed_chunk), not both: "
+                "their event numbering would disagree."
+            )
+
     def feed_chunk(self, chunk: Mapping[str, Any]) -> None:
-        """Feed one already-parsed chunk (e.g. from an SDK's stream) as if it arrived as an SSE event."""
+        """Feed one already-parsed chunk (e.g. from an SDK's stream) as if it arrived as an SSE event.
+
+        SDKs consume the ``[DONE]`` sentinel themselves, so a checker fed parsed chunks does not require it.
+        """
+        self._guard_mode("parsed")
         index = self._state.events
         self._state.events += 1
-        self._chunk(dict(chunk), index)
+        if isinstance(chunk, Mapping):
+            self._chunk(dict(chunk), index)
+        else:
+            self._collector.add("CC301", Hit((), "Chunk is not a JSON object.", chunk), event=index)
 
     def consume(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
         """Yield ``chunks`` unchanged while feeding them: check a stream while the caller reads it."""
@@ -191,7 +209,7 @@ class StreamChecker:
             code = _ANOMALY_CODES.get(anomaly.kind, "CC318")
             loc: tuple[str | int, ...] = ()
             self._collector.add(code, Hit(loc, anomaly.message, anomaly.kind), event=anomaly.event)
-        self._state.finish(self._collector, self._settings, self._ctx)
+        self._state.finish(self._collector, self._settings, self._ctx, expect_done=self._mode != "parsed")
         items = self._collector.items
         items.sort(key=lambda v: float("inf") if v.event is None else v.event)
         self._report = Report(
@@ -203,16 +221,31 @@ class StreamChecker:
         """The equivalent non-stream response of what was fed so far."""
         return self._state.assembly.response()
 
+    def _error_event(self, doc: dict[str, Any], index: int, flat: bool) -> None:
+        from .rules.errors import error_body_hits
+
+        collector, settings = self._collector, self._settings
+        where = ("object",) if flat else ("error",)
+        collector.add("CC315", Hit(where, "The stream carries an error event.", doc.get(where[0])), event=index)
+        self._state.errored = True
+        err_ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, status=None)
+        body = {k: v for k, v in doc.items() if k not in ("choices", "id", "model", "created")} if flat else {
+            "error": doc["error"]
+        }
+        for code, h in error_body_hits(body, err_ctx):
+            if code not in ("CC501", "CC502"):  # the envelope itself is already reported as CC315
+                collector.add(code, h, event=index)
+
     # -- per event -------------------------------------------------------------------------------------------
     def _event(self, event: SSEEvent) -> None:
         st = self._state
-        st.events += 1
         if event.data == DONE:
             if st.done_event is not None:
                 self._collector.add("CC304", Hit((), "A second [DONE] sentinel.", DONE), event=event.index)
             else:
                 st.done_event = event.index
             return
+        st.events += 1
         if st.done_event is not None:
             self._collector.add(
                 "CC304", Hit((), "Data after the [DONE] sentinel.", event.data[:200]), event=event.index
@@ -228,16 +261,10 @@ class StreamChecker:
 
     def _chunk(self, doc: dict[str, Any], index: int) -> None:
         collector, settings = self._collector, self._settings
-        if doc.get("error"):
-            from .rules.errors import error_body_hits
-
-            collector.add("CC315", Hit(("error",), "The stream carries an error event.", doc.get("error")), event=index)
-            self._state.errored = True
-            err_ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, status=None)
+        flat_error = doc.get("object") in ("error", "Error")
+        if doc.get("error") or flat_error:
+            self._error_event(doc, index, flat_error)
             if not isinstance(doc.get("choices"), list):
-                for code, h in error_body_hits({"error": doc["error"]}, err_ctx):
-                    if code != "CC502":
-                        collector.add(code, h, event=index)
                 return
         for code, h in schema_hits(settings.contracts.chunk, doc, what="chunk"):
             collector.add(code, h, event=index)
@@ -392,19 +419,25 @@ class _StreamState:
                     args = current["function"]["arguments"]
                     current["function"]["arguments"] = (args if isinstance(args, str) else "") + fn["arguments"]
 
-    def finish(self, collector: Any, settings: Any, ctx: RuleContext) -> None:
+    def finish(self, collector: Any, settings: Any, ctx: RuleContext, *, expect_done: bool = True) -> None:
         asm = self.assembly
         if self.chunks == 0:
-            what = "only the [DONE] sentinel" if self.done_event is not None else "no data events"
-            collector.add("CC305", Hit((), f"The stream has {what}; expected at least one chunk.", None))
+            if not self.errored:
+                if self.events:
+                    what = "no event that is a valid chunk"
+                elif self.done_event is not None:
+                    what = "only the [DONE] sentinel"
+                else:
+                    what = "no data events"
+                collector.add("CC305", Hit((), f"The stream has {what}; expected at least one chunk.", None))
             return
-        if self.done_event is None and not self.errored:
+        if self.done_event is None and not self.errored and expect_done:
             collector.add("CC303", Hit((), "The stream ends without the [DONE] sentinel.", None))
-        for idx, c in sorted(asm.choices.items()):
+        for position, (idx, c) in enumerate(sorted(asm.choices.items())):
             if c.finish_reason is None and not self.errored:
                 collector.add(
                     "CC309",
-                    Hit(("choices", idx), f"Choice {idx} never receives a finish_reason.", None),
+                    Hit(("choices", position), f"Choice {idx} never receives a finish_reason.", None),
                 )
         if not asm.choices and not self.errored:
             collector.add("CC305", Hit((), "No chunk carries a choice.", None))
@@ -447,8 +480,14 @@ def check_stream_into(received: Any, settings: Any, collector: Any, ctx: RuleCon
         checker.feed(received.body)
     elif isinstance(received.doc, list):  # a list of parsed chunks
         for chunk in received.doc:
-            if isinstance(chunk, dict):
-                checker.feed_chunk(chunk)
+            checker.feed_chunk(chunk)
+    elif isinstance(received.doc, dict):  # one parsed chunk
+        checker.feed_chunk(received.doc)
+    if received.is_event_stream and checker._state.events == 0 and checker._state.done_event is None:
+        body = (received.body or b"").lstrip()
+        if body.startswith((b"{", b"[")):
+            collector.add("CC007", Hit((), "Content-Type is text/event-stream but the body is one JSON document.",
+                                       received.content_type))
     checker.close()
 
 

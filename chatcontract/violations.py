@@ -67,7 +67,7 @@ def shorten(value: Any, limit: int = _MAX_ACTUAL) -> Any:
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=True, default=repr)
     except (ValueError, RecursionError, TypeError):
-        text = repr(type(value))
+        return f"<{type(value).__name__} too deep or too odd to display>"
     if len(text) <= limit:
         return value
     return text[:limit] + f"...({len(text)} characters)"
@@ -142,7 +142,7 @@ def _jsonable(value: Any) -> Any:
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
-        return repr(value)
+        return shorten(str(value) if isinstance(value, float) else f"<{type(value).__name__}>")
     return value
 
 
@@ -152,7 +152,7 @@ def _show(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, allow_nan=True)
     except (TypeError, ValueError, RecursionError):
-        return repr(value)
+        return f"<{type(value).__name__}>"
 
 
 def render_violations(violations: Sequence[Violation], *, title: str, verbose: bool = True) -> str:

@@ -7,7 +7,7 @@ alternatives of one union into a single violation ("expected string, array or nu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -274,31 +274,78 @@ def _json_type(value: Any) -> str:
     return json_type(value)
 
 
-def _clean_loc(doc: Any, raw: tuple[str | int, ...]) -> tuple[Loc, Any, bool]:
-    """Strip union/tag labels from a pydantic loc; returns (loc, value at loc, whether the value exists)."""
+def _clean_loc(
+    doc: Any, raw: tuple[str | int, ...], missing: bool = True, tagged: Mapping[tuple[str, ...], str] | None = None
+) -> tuple[Loc, Any, bool]:
+    """Strip union labels from a pydantic loc; returns (loc, value at loc, whether the value exists).
+
+    A segment that is not a key or index of the current node is a label (a union member such as ``str`` or
+    ``function-after[...]``). Discriminator tags are labels too, but may equal a key (``{"type": "function",
+    "function": ...}``), so they are recognised from the schema: ``tagged`` maps the index-free paths of
+    discriminated unions to their tag property. ``missing`` says whether the error is about an absent key: only
+    then may the last segment name a key that is not there.
+    """
+    tagged = tagged or {}
     node = doc
     out: list[str | int] = []
-    exists = True
+    shape: list[str] = []
     last = len(raw) - 1
+    tag_skipped: Any = None
     for i, seg in enumerate(raw):
-        if isinstance(node, dict):
-            if isinstance(seg, str) and seg in (node.get("type"), node.get("role")) and i < last:
-                continue  # a discriminator tag label, e.g. ("content", 0, "text", "text")
-            if isinstance(seg, str) and seg in node:
-                out.append(seg)
-                node = node[seg]
+        if isinstance(node, dict) and isinstance(seg, str):
+            prop = tagged.get(tuple(shape))
+            if prop is not None and tag_skipped is not node and node.get(prop) == seg:
+                tag_skipped = node  # the discriminator label; a tag labels its node once
                 continue
-            if i == last and isinstance(seg, str):
+            if seg in node:
                 out.append(seg)
-                exists = False
-                node = None
-            continue  # a union member label such as "function-after[...]" or "str"
-        if isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+                shape.append(seg)
+                node = node[seg]
+            elif i == last and missing:
+                out.append(seg)
+                return tuple(out), None, False
+        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
             out.append(seg)
+            shape.append("*")
             node = node[seg]
-            continue
-        # a label on a scalar or a mismatched segment: not part of the document path
-    return tuple(out), node, exists
+    return tuple(out), node, True
+
+
+_TAGGED: dict[int, dict[tuple[str, ...], str]] = {}
+
+
+def _tagged_paths(adapter: TypeAdapter[Any]) -> dict[tuple[str, ...], str]:
+    """Index-free paths (``*`` for list items) where the adapter's schema has a discriminated union -> tag key."""
+    found = _TAGGED.get(id(adapter))
+    if found is not None:
+        return found
+    schema = adapter.json_schema(by_alias=True)
+    defs = schema.get("$defs", {})
+    found = {}
+
+    def visit(node: Any, path: tuple[str, ...], seen: frozenset[str]) -> None:
+        if not isinstance(node, dict) or len(path) > 40:
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            name = ref.rsplit("/", 1)[-1]
+            if name in seen:
+                return
+            visit(defs.get(name), path, seen | {name})
+        disc = node.get("discriminator")
+        if isinstance(disc, dict) and isinstance(disc.get("propertyName"), str):
+            found[path] = disc["propertyName"]
+        for key in ("anyOf", "oneOf", "allOf"):
+            for branch in node.get(key, ()):
+                visit(branch, path, seen)
+        for prop, sub in node.get("properties", {}).items():
+            visit(sub, (*path, prop), seen)
+        if isinstance(node.get("items"), dict):
+            visit(node["items"], (*path, "*"), seen)
+
+    visit(schema, (), frozenset())
+    _TAGGED[id(adapter)] = found
+    return found
 
 
 def _expected(err: Any) -> str:
@@ -321,7 +368,9 @@ def _classify(err: Any, value: Any, exists: bool) -> str:
     if t == "union_tag_not_found":
         return "CC101"
     if t in ("literal_error", "enum"):
-        return "CC103"
+        if value is None:
+            return "CC107"
+        return "CC103" if isinstance(value, str) else "CC102"  # enum values are strings: 7 is the wrong type
     if t in _RANGE:
         return "CC105"
     if t == "finite_number":
@@ -342,16 +391,17 @@ def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[t
         yield "CC006", hit((), f"{what} is nested too deeply to validate.")
         return
     groups: dict[Loc, list[tuple[Any, Any, bool]]] = {}
+    tagged = _tagged_paths(adapter)
     for err in errors:
-        loc, value, exists = _clean_loc(doc, tuple(err["loc"]))
+        missing = err["type"] in ("missing", "union_tag_not_found")
+        loc, value, exists = _clean_loc(doc, tuple(err["loc"]), missing, tagged)
         if err["type"] == "union_tag_not_found":
             key = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
             loc, value, exists = (*loc, key), None, False
         groups.setdefault(loc, []).append((err, value, exists))
-    locs = list(groups)
-    for loc in locs:
-        entries = groups[loc]
-        deeper = any(len(other) > len(loc) and other[: len(loc)] == loc for other in locs)
+    prefixes = {other[:n] for other in groups for n in range(len(other))}  # every proper prefix of an error path
+    for loc, entries in groups.items():
+        deeper = loc in prefixes
         # A union reports each alternative; when one alternative got further (errors deeper inside the value),
         # its errors are the informative ones and the shallow "wrong type" noise of the others is dropped.
         type_entries = [e for e in entries if _classify(e[0], e[1], e[2]) in ("CC102", "CC107")]
@@ -413,16 +463,31 @@ def _without(doc: Any, loc: Loc) -> Any:
     return doc
 
 
+_OPTIONAL: dict[tuple[int, tuple[str | int, ...]], bool] = {}
+
+
 def _is_optional(adapter: TypeAdapter[Any], doc: Any, loc: Loc) -> bool:
-    """Whether the field at ``loc`` may be absent: validate once more without it and look for a 'missing' error."""
+    """Whether the field at ``loc`` may be absent: validate once more without it and look for a 'missing' error.
+
+    The answer depends on the schema, not on list positions, so it is cached per adapter and index-free path.
+    """
     if not isinstance(loc[-1], str):
         return False
+    key = (id(adapter), tuple(0 if isinstance(seg, int) else seg for seg in loc))
+    cached = _OPTIONAL.get(key)
+    if cached is None:
+        cached = _OPTIONAL[key] = _optional_uncached(adapter, doc, loc)
+    return cached
+
+
+def _optional_uncached(adapter: TypeAdapter[Any], doc: Any, loc: Loc) -> bool:
     trimmed = _without(doc, loc)
     try:
         adapter.validate_python(trimmed)
     except ValidationError as exc:
         return not any(
-            e["type"] == "missing" and _clean_loc(trimmed, tuple(e["loc"]))[0] == loc for e in exc.errors()
+            e["type"] == "missing" and _clean_loc(trimmed, tuple(e["loc"]), True, _tagged_paths(adapter))[0] == loc
+            for e in exc.errors()
         )
     return True
 

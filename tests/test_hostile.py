@@ -1,0 +1,685 @@
+"""Hostile inputs: ``check()`` never raises, reports at ``$`` or at the right path, and stays linear in time.
+
+Every report produced here is also rendered (``str(report)``, ``report.to_dict()`` and its JSON) because a report
+that cannot be shown is as bad as an exception.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from chatcontract import check
+from chatcontract.engine import Report
+
+DIALECTS = ("mistral", "openai")
+N_DEEP = 100_000
+
+MISTRAL: dict[str, Any] = {
+    "id": "cmpl-e5cc70bb28c444948073e77776eb30ef",
+    "object": "chat.completion",
+    "model": "mistral-small-latest",
+    "created": 1702256327,
+    "usage": {"prompt_tokens": 16, "completion_tokens": 34, "total_tokens": 50},
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Paris is the capital of France.", "tool_calls": None},
+            "finish_reason": "stop",
+        }
+    ],
+}
+OPENAI: dict[str, Any] = {
+    "id": "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT",
+    "object": "chat.completion",
+    "created": 1741569952,
+    "model": "gpt-4.1-2025-04-14",
+    "choices": [
+        {
+            "index": 0,
+            "message": {"role": "assistant", "content": "Paris is the capital of France.", "refusal": None},
+            "logprobs": None,
+            "finish_reason": "stop",
+        }
+    ],
+    "usage": {"prompt_tokens": 16, "completion_tokens": 34, "total_tokens": 50},
+}
+
+
+def doc(dialect: str) -> dict[str, Any]:
+    return copy.deepcopy(MISTRAL if dialect == "mistral" else OPENAI)
+
+
+def body(dialect: str, **top: Any) -> bytes:
+    return json.dumps({**doc(dialect), **top}).encode()
+
+
+def splice(dialect: str, raw_value: bytes | str, key: str = "x_extra") -> bytes:
+    """A valid response with ``"<key>": <raw_value>`` spliced in at the top level, raw (need not be valid JSON)."""
+    raw = raw_value.encode() if isinstance(raw_value, str) else raw_value
+    text = json.dumps(doc(dialect)).encode()
+    return text[:-1] + b', "' + key.encode() + b'": ' + raw + b"}"
+
+
+def run(payload: Any, **kwargs: Any) -> Report:
+    """check() plus every way of showing the result; none of them may raise."""
+    kwargs.setdefault("dialect", "mistral")
+    kwargs.setdefault("select", ["ALL"])
+    report = check(payload, **kwargs)
+    assert isinstance(report, Report)
+    str(report)
+    json.dumps(report.to_dict())
+    for v in report.violations:
+        assert v.path.startswith("$") and (v.pointer == "" or v.pointer.startswith("/"))
+    return report
+
+
+def pairs(report: Report) -> set[tuple[str, str]]:
+    return {(v.code, v.path) for v in report.violations}
+
+
+def codes(report: Report) -> set[str]:
+    return {v.code for v in report.violations}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Nesting
+# --------------------------------------------------------------------------------------------------------------
+
+DEEP_TEXTS = {
+    "arrays": "[" * N_DEEP + "]" * N_DEEP,
+    "objects": '{"a":' * N_DEEP + "1" + "}" * N_DEEP,
+    "mixed": '[{"a":' * (N_DEEP // 2) + "null" + "}]" * (N_DEEP // 2),
+    "arrays-unclosed": "[" * N_DEEP,
+    "objects-unclosed": '{"a":' * N_DEEP,
+}
+
+
+@pytest.mark.parametrize("shape", DEEP_TEXTS)
+@pytest.mark.parametrize("as_type", [bytes, str])
+def test_deep_nesting_top_level(shape: str, as_type: type) -> None:
+    text = DEEP_TEXTS[shape]
+    payload = text.encode() if as_type is bytes else text
+    assert pairs(run(payload)) == {("CC006", "$")}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("shape", ["arrays", "objects"])
+def test_deep_nesting_inside_a_valid_response(dialect: str, shape: str) -> None:
+    assert pairs(run(splice(dialect, DEEP_TEXTS[shape]), dialect=dialect)) == {("CC006", "$")}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_nesting_just_below_the_limit_is_checked_normally(dialect: str) -> None:
+    depth = 190
+    report = run(splice(dialect, '{"a":' * depth + "1" + "}" * depth), dialect=dialect)
+    assert pairs(report) == set()
+    report = run(splice(dialect, "[" * depth + "]" * depth).replace(b'"created": ', b'"created": -'), dialect=dialect)
+    assert pairs(report) == {("CC209", "$.created")}
+
+
+def _deep_list(n: int) -> list[Any]:
+    root: list[Any] = []
+    node = root
+    for _ in range(n):
+        child: list[Any] = []
+        node.append(child)
+        node = child
+    return root
+
+
+def _deep_dict(n: int) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    node = root
+    for _ in range(n):
+        child: dict[str, Any] = {}
+        node["a"] = child
+        node = child
+    return root
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_deep_python_objects_never_raise(dialect: str) -> None:
+    """Already parsed documents nested 100,000 deep (no parser involved): no RecursionError anywhere."""
+    # A parsed document gets the parser's depth limit too (CC006), and everything else still runs.
+    assert pairs(run(_deep_list(N_DEEP), dialect=dialect)) == {("CC006", "$"), ("CC008", "$")}
+    report = run(_deep_dict(N_DEEP), dialect=dialect)
+    assert not report.ok and {("CC006", "$"), ("CC101", "$.choices")} <= pairs(report)
+    assert ("CC006", "$") in pairs(run({**doc(dialect), "x_extra": _deep_dict(N_DEEP)}, dialect=dialect))
+    run({**doc(dialect), "usage": {**doc(dialect)["usage"], "x": _deep_dict(N_DEEP)}}, dialect=dialect)
+    run(
+        {"error": {"message": "m", "type": "t", "param": None, "code": None, "x": _deep_list(N_DEEP)}},
+        dialect=dialect,
+        status=500,
+    )
+    run({**doc(dialect), "x_extra": _deep_dict(N_DEEP)}, dialect=dialect, stream=True)
+
+
+def test_deep_request_never_raises() -> None:
+    report = run(body("mistral"), request="[" * N_DEEP + "]" * N_DEEP)
+    assert pairs(report) == set()
+    json_answer = doc("mistral")
+    json_answer["choices"][0]["message"]["content"] = '{"a": 1}'
+    deep_schema = {"type": "object", "properties": {"a": _deep_dict(N_DEEP)}}
+    run(
+        json_answer,
+        request={
+            "model": "m",
+            "messages": [],
+            "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": deep_schema}},
+        },
+    )
+    calls = doc("mistral")
+    calls["choices"][0].update(
+        finish_reason="tool_calls",
+        message={
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": '{"a": 1}'}}],
+        },
+    )
+    run(
+        calls,
+        request={
+            "model": "m",
+            "messages": [],
+            "tool_choice": "any",
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": deep_schema}}],
+        },
+    )
+    run(
+        calls,
+        request={
+            "model": "m",
+            "messages": [],
+            "tool_choice": "any",
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+        },
+        stream=False,
+    )
+    deep_args = doc("mistral")
+    deep_args["choices"][0].update(
+        finish_reason="tool_calls",
+        message={
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [
+                {
+                    "id": "D681PevKs",
+                    "type": "function",
+                    "function": {"name": "f", "arguments": '{"a": ' * N_DEEP + "1" + "}" * N_DEEP},
+                }
+            ],
+        },
+    )
+    report = run(
+        deep_args,
+        request={
+            "model": "m",
+            "messages": [],
+            "tool_choice": "any",
+            "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+        },
+    )
+    assert ("CC207", "$.choices[0].message.tool_calls[0].function.arguments") in pairs(report)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Big values
+# --------------------------------------------------------------------------------------------------------------
+
+BIG = 50 * 1024 * 1024
+
+
+def _with_big_content(dialect: str, size: int) -> bytes:
+    head, tail = json.dumps({**doc(dialect)}).encode().split(b"Paris is the capital of France.")
+    return b"".join((head, b"a" * size, tail))
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_50mb_string_in_a_valid_response(dialect: str) -> None:
+    payload = _with_big_content(dialect, BIG)
+    report = run(payload, dialect=dialect)
+    assert pairs(report) == set()
+    del payload, report
+    gc.collect()
+
+
+def test_50mb_string_as_str_input() -> None:
+    payload = _with_big_content("mistral", BIG).decode()
+    assert pairs(run(payload)) == set()
+    del payload
+    gc.collect()
+
+
+def test_50mb_string_with_a_violation_elsewhere() -> None:
+    payload = _with_big_content("openai", BIG).replace(b'"created": 1741569952', b'"created": 1741569952.5', 1)
+    assert pairs(run(payload, dialect="openai")) == {("CC102", "$.created")}
+    del payload
+    gc.collect()
+
+
+MB = 1024 * 1024
+_LONG = "x" * MB
+LONG_VALUE_CASES: dict[str, tuple[Any, dict[str, Any], tuple[str, str]]] = {
+    "CC404-long-content": (
+        {
+            **doc("mistral"),
+            "choices": [{**doc("mistral")["choices"][0], "message": {"role": "assistant", "content": _LONG}}],
+        },
+        {"request": {"model": "mistral-small-latest", "messages": [], "response_format": {"type": "json_object"}}},
+        ("CC404", "$.choices[0].message.content"),
+    ),
+    "CC411-long-model": (
+        {**doc("mistral"), "model": _LONG},
+        {"request": {"model": "mistral-small-latest", "messages": []}},
+        ("CC411", "$.model"),
+    ),
+    "CC207-long-arguments": (
+        {
+            **doc("mistral"),
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "tool_calls",
+                    "message": {
+                        "role": "assistant",
+                        "content": "",
+                        "tool_calls": [
+                            {"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": _LONG}}
+                        ],
+                    },
+                }
+            ],
+        },
+        {},
+        ("CC207", "$.choices[0].message.tool_calls[0].function.arguments"),
+    ),
+    "CC502-long-message": (
+        {"object": "error", "message": _LONG, "type": "server_error", "param": None, "code": None},
+        {"status": 500, "dialect": "openai"},
+        ("CC502", "$"),
+    ),
+    "CC501-long-body": ({"msg": _LONG}, {"status": 500}, ("CC501", "$")),
+    "CC102-long-wrong-type": ({**doc("openai"), "id": [_LONG]}, {"dialect": "openai"}, ("CC102", "$.id")),
+}
+
+
+@pytest.mark.parametrize("name", LONG_VALUE_CASES)
+def test_reports_stay_small_when_the_offending_value_is_huge(name: str) -> None:
+    """Violations keep the offending value shortened: a 1 MB value must not be copied into the report text."""
+    payload, kwargs, expected = LONG_VALUE_CASES[name]
+    report = run(payload, **kwargs)
+    assert expected in pairs(report)
+    assert len(str(report)) < 20_000
+    assert len(json.dumps(report.to_dict())) < 20_000
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Encoding
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_invalid_utf8_in_a_string_value(dialect: str) -> None:
+    payload = body(dialect).replace(b"Paris is", b"Par\xe9s is", 1)
+    assert pairs(run(payload, dialect=dialect)) == {("CC002", "$")}
+
+
+def test_invalid_utf8_rest_still_checked() -> None:
+    payload = body("mistral", model="").replace(b"Paris is", b"Par\xff is", 1)
+    assert pairs(run(payload)) == {("CC002", "$"), ("CC211", "$.model")}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_truncated_multibyte_char_inside_a_string(dialect: str) -> None:
+    payload = body(dialect).replace(b"France.", b"Fran\xc3.", 1)  # the first byte of a two-byte character
+    assert pairs(run(payload, dialect=dialect)) == {("CC002", "$")}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_truncated_multibyte_char_at_the_end(dialect: str) -> None:
+    full = body(dialect)
+    for payload in (full + "é".encode()[:1], full[:-1] + "€".encode()[:2]):
+        report = run(payload, dialect=dialect)
+        assert ("CC002", "$") in pairs(report)
+        assert {p[1] for p in pairs(report)} == {"$"} and not report.ok
+
+
+def test_lone_surrogate_in_a_str_payload() -> None:
+    payload = json.dumps(doc("mistral"), ensure_ascii=False).replace("Paris", "Par\udcffis")
+    assert pairs(run(payload)) == {("CC002", "$")}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_bom_is_a_warning_and_the_rest_is_checked(dialect: str) -> None:
+    report = run(b"\xef\xbb\xbf" + body(dialect), dialect=dialect)
+    assert pairs(report) == {("CC003", "$")} and report.ok
+    report = run(b"\xef\xbb\xbf" + body(dialect, model="", created=1736423701225), dialect=dialect)
+    assert pairs(report) == {("CC003", "$"), ("CC211", "$.model"), ("CC209", "$.created")}
+    report = run("\ufeff" + json.dumps(doc(dialect)), dialect=dialect)
+    assert pairs(report) == {("CC003", "$")}
+
+
+def test_bom_on_an_error_body() -> None:
+    payload = (
+        b"\xef\xbb\xbf" + json.dumps({"error": {"message": "m", "type": "t", "param": None, "code": None}}).encode()
+    )
+    assert pairs(run(payload, dialect="openai", status=400)) == {("CC003", "$")}
+
+
+@pytest.mark.parametrize("payload", [b"\xef\xbb\xbf", b"\xef\xbb\xbf   ", b"\xef\xbb\xbf\xef\xbb\xbf{}"])
+def test_bom_alone_or_twice(payload: bytes) -> None:
+    report = run(payload)
+    assert ("CC003", "$") in pairs(report) and ("CC001", "$") in pairs(report)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Duplicate keys, numbers
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_duplicate_keys_at_their_paths(dialect: str) -> None:
+    text = body(dialect).decode()
+    top = text.replace('"id": ', '"id": "first", "id": ', 1)
+    assert pairs(run(top, dialect=dialect)) == {("CC004", "$.id")}
+    nested = text.replace('"completion_tokens": 34', '"completion_tokens": 1, "completion_tokens": 34', 1)
+    assert pairs(run(nested, dialect=dialect)) == {("CC004", "$.usage.completion_tokens")}
+    in_list = text.replace('"role": "assistant"', '"role": "user", "role": "assistant"', 1)
+    assert pairs(run(in_list, dialect=dialect)) == {("CC004", "$.choices[0].message.role")}
+    odd_key = text.replace('"created": ', '"x-trace id": 1, "x-trace id": 2, "created": ', 1)
+    assert pairs(run(odd_key, dialect=dialect)) == {("CC004", '$["x-trace id"]')}
+
+
+def test_duplicate_keys_last_value_is_checked() -> None:
+    text = body("mistral").decode().replace('"model": "mistral-small-latest"', '"model": "m", "model": ""', 1)
+    assert pairs(run(text)) == {("CC004", "$.model"), ("CC211", "$.model")}
+
+
+@pytest.mark.parametrize("status", [None, 500])
+def test_duplicate_keys_in_shadowed_objects_never_raise(status: int | None) -> None:
+    """A duplicate inside an object that a later duplicate key shadows, followed by more objects.
+
+    The shadowed object is garbage-collected during parsing and its id() can be reused by a later object.
+    """
+    items = ", ".join(['{"a": {"x": 1, "x": 2}, "a": 1}, {"k": 1}'] * 200)
+    report = run("[" + items + "]", status=status)
+    assert {p for p in pairs(report) if p[0] == "CC004"} == {("CC004", f"$[{2 * i}].a") for i in range(200)}
+    report = run(splice("mistral", "[" + items + "]"), status=status)
+    assert ("CC004", "$.x_extra[0].a") in pairs(report)
+
+
+HUGE = "1" + "0" * 400
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_integer_beyond_64_bits(dialect: str) -> None:
+    text = body(dialect).decode().replace('"total_tokens": 50', f'"total_tokens": {HUGE}', 1)
+    report = run(text, dialect=dialect)
+    assert ("CC108", "$.usage.total_tokens") in pairs(report) and not report.ok
+    assert pairs(run(splice(dialect, "-" + HUGE), dialect=dialect)) == {("CC108", "$.x_extra")}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_integer_beyond_64_bits_in_a_parsed_document(dialect: str) -> None:
+    """The dict form of the same document: a 401-digit token count is no more acceptable than in bytes."""
+    parsed = doc(dialect)
+    parsed["usage"]["total_tokens"] = 10**400
+    report = run(parsed, dialect=dialect)
+    assert ("CC108", "$.usage.total_tokens") in pairs(report) and not report.ok
+    assert pairs(run({**doc(dialect), "x_extra": -(10**400)}, dialect=dialect)) == {("CC108", "$.x_extra")}
+
+
+@pytest.mark.parametrize("literal", ["1e400", "-1e400", "1E+400", "123.456e789"])
+def test_overflowing_number_literals(literal: str) -> None:
+    assert pairs(run(splice("mistral", literal))) == {("CC005", "$.x_extra")}
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_non_finite_constants_at_their_path(literal: str, dialect: str) -> None:
+    assert pairs(run(splice(dialect, literal), dialect=dialect)) == {("CC005", "$.x_extra")}
+    text = body(dialect).decode().replace('"prompt_tokens": 16', f'"prompt_tokens": {literal}', 1)
+    report = run(text, dialect=dialect)
+    assert ("CC005", "$.usage.prompt_tokens") in pairs(report) and not report.ok
+    logprobs = {"content": [{"token": "Paris", "logprob": -0.5, "bytes": None, "top_logprobs": []}], "refusal": None}
+    with_lp = doc("openai")
+    with_lp["choices"][0]["logprobs"] = logprobs
+    text = json.dumps(with_lp).replace("-0.5", literal)
+    assert pairs(run(text, dialect="openai")) == {("CC005", "$.choices[0].logprobs.content[0].logprob")}
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_floats_in_a_parsed_document(value: float) -> None:
+    with_lp = doc("openai")
+    with_lp["choices"][0]["logprobs"] = {
+        "content": [{"token": "P", "logprob": value, "bytes": None, "top_logprobs": []}],
+        "refusal": None,
+    }
+    assert pairs(run(with_lp, dialect="openai")) == {("CC005", "$.choices[0].logprobs.content[0].logprob")}
+    assert pairs(run({**doc("mistral"), "x_extra": value})) == {("CC005", "$.x_extra")}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Not JSON, not an object
+# --------------------------------------------------------------------------------------------------------------
+
+EMPTY = [b"", "", None, b" ", "  \n\t\r\n ", bytearray(), memoryview(b"")]
+
+
+@pytest.mark.parametrize("payload", EMPTY, ids=repr)
+@pytest.mark.parametrize("status", [None, 200, 500])
+def test_empty_and_whitespace_bodies(payload: Any, status: int | None) -> None:
+    report = run(payload, status=status)
+    assert pairs(report) == {("CC001", "$")}
+    assert report.kind == ("error" if status == 500 else "response")
+
+
+HTML = (
+    "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>"
+    "<body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>\n"
+)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("status", [None, 502])
+def test_html_error_page(dialect: str, status: int | None) -> None:
+    report = run(HTML, dialect=dialect, status=status)
+    assert pairs(report) == {("CC001", "$")}
+    assert "HTML" in report.violations[0].message
+
+
+@pytest.mark.parametrize("content_type", ["text/html", "text/html; charset=utf-8"])
+def test_html_error_page_with_content_type(content_type: str) -> None:
+    response = httpx.Response(502, headers={"content-type": content_type}, content=HTML.encode())
+    report = run(response, dialect="openai")
+    assert report.kind == "error" and report.status == 502
+    assert pairs(report) == {("CC001", "$"), ("CC007", "$")}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_every_truncation_of_a_valid_response(dialect: str) -> None:
+    full = body(dialect)
+    for cut in range(len(full)):
+        report = run(full[:cut], dialect=dialect)
+        assert pairs(report) == {("CC001", "$")}, (cut, full[:cut][-30:])
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_truncated_error_bodies(dialect: str) -> None:
+    full = json.dumps({"error": {"message": "upstream timed out", "type": "server_error", "param": None, "code": None}})
+    for cut in (1, 10, len(full) // 2, len(full) - 1):
+        assert pairs(run(full[:cut], dialect=dialect, status=504)) == {("CC001", "$")}
+
+
+@pytest.mark.parametrize("text", ["[]", "[1, 2]", '["Paris"]', '"Paris"', "42", "-0.5", "true", "false", "null"])
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_top_level_not_an_object(text: str, dialect: str) -> None:
+    assert pairs(run(text, dialect=dialect)) == {("CC008", "$")}
+    assert pairs(run(text, dialect=dialect, status=500)) == {("CC501", "$")}
+
+
+def test_top_level_list_input() -> None:
+    assert pairs(run([doc("mistral")])) == {("CC008", "$")}
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Input types
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(
+    "make",
+    [bytes, bytearray, lambda b: memoryview(b), lambda b: b.decode(), json.loads, lambda b: [json.loads(b)]],
+    ids=["bytes", "bytearray", "memoryview", "str", "dict", "list"],
+)
+def test_input_types(dialect: str, make: Callable[[bytes], Any]) -> None:
+    payload = make(body(dialect))
+    expected = {("CC008", "$")} if isinstance(payload, list) else set()
+    assert pairs(run(payload, dialect=dialect)) == expected
+
+
+def test_none_input() -> None:
+    assert pairs(run(None)) == {("CC001", "$")}
+
+
+def test_memoryview_slice() -> None:
+    raw = b"xx" + body("mistral")
+    assert pairs(run(memoryview(raw)[2:])) == set()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Every hostile input as an error body and as a stream
+# --------------------------------------------------------------------------------------------------------------
+
+HOSTILE: dict[str, Any] = {
+    "deep-arrays": DEEP_TEXTS["arrays"],
+    "deep-objects": DEEP_TEXTS["objects"],
+    "deep-unclosed": DEEP_TEXTS["arrays-unclosed"],
+    "deep-python": _deep_dict(N_DEEP),
+    "big-string": _with_big_content("mistral", 4 * MB),
+    "invalid-utf8": body("mistral").replace(b"Paris", b"\xff\xfe\xfd", 1),
+    "cut-multibyte": body("mistral") + b"\xe2\x82",
+    "bom": b"\xef\xbb\xbf" + body("mistral"),
+    "duplicates": '{"a": 1, "a": {"b": 1, "b": 2}}',
+    "shadowed-duplicates": "[" + ", ".join(['{"a": {"x": 1, "x": 2}, "a": 1}, {"k": 1}'] * 200) + "]",
+    "huge-int": splice("mistral", HUGE),
+    "overflow": splice("mistral", "1e400"),
+    "nan": splice("mistral", "NaN"),
+    "empty": b"",
+    "whitespace": b" \r\n\t",
+    "none": None,
+    "html": HTML,
+    "truncated": body("mistral")[:57],
+    "array": b"[1, 2, 3]",
+    "string": b'"error"',
+    "number": b"500",
+    "sse-lookalike": b'data: {"id": 1}\n\ndata: [DONE]\n\n',
+    "nul-bytes": b"\x00" * 1000,
+    "binary": bytes(range(256)) * 16,
+    "utf16": json.dumps(doc("mistral")).encode("utf-16"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("route", ["response", "error", "stream"])
+def test_hostile_inputs_never_raise_on_any_route(name: str, dialect: str, route: str) -> None:
+    kwargs: dict[str, Any] = {"dialect": dialect, "stream": route == "stream"}
+    if route == "error":
+        kwargs["status"] = 500
+    report = run(HOSTILE[name], **kwargs)
+    assert report.kind == route
+    if route == "error" or (route == "response" and name not in VALID_RESPONSES):
+        assert not report.ok, f"{name} conformed as {route}"
+
+
+VALID_RESPONSES = {"big-string", "bom"}  # valid chat completions (the BOM is only a warning)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Linear time: compare size N with 4N (min of 3 runs); generous bound, plus 10 ms of slack for tiny timings.
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _best(fn: Callable[[], Any], runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def assert_linear(make: Callable[[int], Any], n: int, **kwargs: Any) -> None:
+    small, large = make(n), make(4 * n)
+    kwargs.setdefault("select", ["ALL"])
+    t_small = _best(lambda: check(small, **kwargs))
+    bound = 8 * t_small + 0.01
+    t_large = float("inf")
+    for _ in range(3):  # stop at the first run within the bound: a slow machine moment is not quadratic time
+        t_large = min(t_large, _best(lambda: check(large, **kwargs), runs=1))
+        if t_large <= bound:
+            break
+    assert t_large <= bound, f"N={n}: {t_small:.4f}s, 4N: {t_large:.4f}s (ratio {t_large / t_small:.1f})"
+
+
+def test_linear_nesting() -> None:
+    assert_linear(lambda n: "[" * n + "]" * n, 25_000)
+    assert_linear(lambda n: '{"a":' * n, 25_000)
+
+
+def test_linear_big_string() -> None:
+    assert_linear(lambda n: _with_big_content("openai", n), 2 * MB, dialect="openai")
+
+
+def test_linear_many_top_level_keys() -> None:
+    assert_linear(lambda n: json.dumps({**doc("mistral"), **{f"x_{i}": i for i in range(n)}}).encode(), 20_000)
+
+
+def test_linear_many_choices() -> None:
+    def make(n: int) -> bytes:
+        d = doc("openai")
+        d["choices"] = [{**d["choices"][0], "index": i} for i in range(n)]
+        return json.dumps(d).encode()
+
+    assert_linear(make, 1_000, dialect="openai")
+
+
+def test_linear_many_violations_in_one_closed_object() -> None:
+    """Unknown keys in Mistral's closed UsageInfo: one CC104 warning each."""
+
+    def make(n: int) -> bytes:
+        d = doc("mistral")
+        d["usage"].update({f"x_{i}": i for i in range(n)})
+        return json.dumps(d).encode()
+
+    assert len(check(make(10), dialect="mistral").violations) == 10
+    assert_linear(make, 500, dialect="mistral")
+
+
+def test_linear_many_nulls_for_optional_fields() -> None:
+    """OpenAI choices whose message carries tool_calls: null (LiteLLM): one CC109 warning each."""
+
+    def make(n: int) -> bytes:
+        d = doc("openai")
+        base = d["choices"][0]
+        d["choices"] = [{**base, "index": i, "message": {**base["message"], "tool_calls": None}} for i in range(n)]
+        return json.dumps(d).encode()
+
+    assert len(check(make(3), dialect="openai").violations) == 3
+    assert_linear(make, 60, dialect="openai")
+
+
+def test_linear_many_duplicate_keys() -> None:
+    assert_linear(lambda n: "{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(n)) + "}", 1_000)
