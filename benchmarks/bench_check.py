@@ -45,7 +45,10 @@ from typing import Any
 
 import jiter
 
-from chatcontract import check
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _callgrind  # noqa: E402  (benchmarks/_callgrind.py)
+
+from chatcontract import check  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_FILE = HERE / "schemas" / "mistral_chat_completion_response.json"
@@ -246,13 +249,17 @@ class Result:
         }
 
 
+CLOCK: Callable[[], int] = time.perf_counter_ns  # --clock cpu: time.thread_time_ns
+
+
 def _sample(fn: Callable[[bytes], Any], body: bytes, number: int) -> float:
     """Microseconds per call over ``number`` calls (GC stays enabled: it is part of real use)."""
+    clock = CLOCK
     rng = range(number)
-    t0 = time.perf_counter_ns()
+    t0 = clock()
     for _ in rng:
         fn(body)
-    return (time.perf_counter_ns() - t0) / number / 1000.0
+    return (clock() - t0) / number / 1000.0
 
 
 def _calibrate(fn: Callable[[bytes], Any], body: bytes, min_time: float) -> int:
@@ -260,10 +267,10 @@ def _calibrate(fn: Callable[[bytes], Any], body: bytes, min_time: float) -> int:
     number, spent = 1, 0.0
     deadline = time.perf_counter() + min_time / 2
     while True:
-        t0 = time.perf_counter()
+        t0 = CLOCK()
         for _ in range(number):
             fn(body)
-        spent = time.perf_counter() - t0
+        spent = (CLOCK() - t0) / 1e9
         if time.perf_counter() >= deadline and spent > 0.005:
             break
         number *= 2
@@ -275,10 +282,10 @@ def measure(tools: list[Tool], body: bytes, *, repeats: int, min_time: float) ->
     """Calibrate every tool, then take ``repeats`` samples round-robin across them."""
     gc.enable()
     results = [Result(t.name, t.parses, t.reference) for t in tools]
-    for tool, res in zip(tools, results):
+    for tool, res in zip(tools, results, strict=True):
         res.number = _calibrate(tool.fn, body, min_time)
     for _ in range(repeats):
-        for tool, res in zip(tools, results):
+        for tool, res in zip(tools, results, strict=True):
             res.samples_us.append(_sample(tool.fn, body, res.number))
     return results
 
@@ -324,6 +331,101 @@ def _make_choices(seed: dict[str, Any], n: int) -> bytes:
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
+def _without(body: bytes, key: str) -> bytes:
+    doc = json.loads(body)
+    del doc[key]
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+@dataclass
+class Sections:
+    """Section A (Mistral seed: check + schema validators + mistralai + parse-only references) and section B
+    (OpenAI-shaped body: check(dialect="openai") + openai), with their bodies."""
+
+    mistral_body: bytes
+    openai_body: bytes
+    tools_a: list[Tool]
+    tools_b: list[Tool]
+    schema_validators: list[Tool]
+    skipped: list[str]
+
+
+def build_sections() -> Sections:
+    schema = _load_schema()
+    js_tools, skipped = schema_tools(schema)
+    mistral_sdk = mistralai_tool()
+    if mistral_sdk is None:
+        skipped.append("mistralai")
+    oa_sdk = openai_tool()
+    if oa_sdk is None:
+        skipped.append("openai")
+    return Sections(
+        mistral_body=MISTRAL_BODY_FILE.read_bytes(),
+        openai_body=OPENAI_BODY_FILE.read_bytes(),
+        tools_a=[chatcontract_tool("mistral"), *js_tools, *([mistral_sdk] if mistral_sdk else []), *parse_only_tools()],
+        tools_b=[chatcontract_tool("openai"), *([oa_sdk] if oa_sdk else [])],
+        schema_validators=js_tools,
+        skipped=skipped,
+    )
+
+
+INSTRUCTION_CALLS = 200  # calls per tool under callgrind
+
+
+def _callgrind_child() -> None:
+    sec = build_sections()
+
+    def runner(tool: Tool, body: bytes) -> Callable[[int], None]:
+        def run(n: int) -> None:
+            fn = tool.fn
+            for _ in range(n):
+                fn(body)
+
+        return run
+
+    runners = [runner(t, sec.mistral_body) for t in sec.tools_a] + [runner(t, sec.openai_body) for t in sec.tools_b]
+    _callgrind.child_loop(runners, INSTRUCTION_CALLS)
+
+
+def _find(results: list[Result], prefix: str) -> Result | None:
+    return next((r for r in results if r.name.startswith(prefix)), None)
+
+
+def target_verdicts(cc: float, rs: float | None, js: float | None, ms: float | None, unit: str) -> list[Verdict]:
+    out: list[Verdict] = []
+    if rs is None:
+        out.append(Verdict("check() within 2x of jsonschema-rs", None, "jsonschema-rs not installed"))
+    else:
+        out.append(
+            Verdict(
+                "check() within 2x of jsonschema-rs",
+                cc <= 2 * rs,
+                f"{cc:.2f} {unit} vs {rs:.2f} {unit} = {cc / rs:.2f}x (limit 2.00x)",
+            )
+        )
+    if js is None:
+        out.append(Verdict("check() >= 30x faster than jsonschema", None, "jsonschema not installed"))
+    else:
+        out.append(
+            Verdict(
+                "check() >= 30x faster than jsonschema",
+                js / cc >= 30,
+                f"{js:.2f} {unit} / {cc:.2f} {unit} = {js / cc:.1f}x (need >= 30x)",
+            )
+        )
+    if ms is None:
+        out.append(Verdict("check() faster than mistralai model_validate_json", None, "mistralai not installed"))
+    else:
+        out.append(
+            Verdict(
+                "check() faster than mistralai model_validate_json",
+                cc < ms,
+                f"{cc:.2f} {unit} vs {ms:.2f} {unit} (mistralai is {_ratio_text(ms, cc)})",
+            )
+        )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--assert", dest="assert_", action="store_true", help="exit 1 when a target FAILs")
@@ -331,105 +433,96 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=7, help="samples per tool (default 7)")
     ap.add_argument("--min-time", type=float, default=0.1, help="seconds per sample (default 0.1)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the 1/10/100/1000-choice scaling run")
+    ap.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: time.perf_counter_ns (default); cpu: time.thread_time_ns, which leaves out the time this "
+        "process waits for a CPU on a busy machine",
+    )
+    ap.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count instructions per check under valgrind for sections A and B (exact, load-independent; "
+        "adds ~2-3 minutes; the PASS/FAIL verdicts stay on the timings)",
+    )
+    ap.add_argument(_callgrind.CHILD_FLAG, dest="child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.child:
+        _callgrind_child()
+        return 0
+    global CLOCK
+    CLOCK = time.thread_time_ns if args.clock == "cpu" else time.perf_counter_ns
     started = time.perf_counter()
 
     versions = _versions()
     print("chatcontract check() benchmark")
     print(
         f"  python {versions['python']} on {platform.machine()}, {os.cpu_count()} CPUs; "
-        f"{args.repeats} samples x ~{args.min_time * 1000:.0f} ms per tool, round-robin, GC enabled; "
+        f"{args.repeats} samples x ~{args.min_time * 1000:.0f} ms per tool, round-robin, GC enabled, "
+        f"{'wall clock (perf_counter_ns)' if args.clock == 'wall' else 'thread CPU time (thread_time_ns)'}; "
         "figures are µs per check (median, min)"
     )
     print("  " + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python"))
 
-    mistral_body = MISTRAL_BODY_FILE.read_bytes()
-    openai_body = OPENAI_BODY_FILE.read_bytes()
-    schema = _load_schema()
+    sec = build_sections()
+    mistral_body, openai_body = sec.mistral_body, sec.openai_body
 
     # ---- Section A: the Mistral seed, every tool on the same bytes -------------------------------------------
-    cc = chatcontract_tool("mistral")
-    js_tools, skipped = schema_tools(schema)
-    mistral_sdk = mistralai_tool()
-    if mistral_sdk is None:
-        skipped.append("mistralai")
-    tools_a = [cc, *js_tools, *([mistral_sdk] if mistral_sdk else []), *parse_only_tools()]
-
     report = check(mistral_body, dialect="mistral")
     assert report.ok and not report.violations, f"seed must conform with no warning: {report}"
-    for t in tools_a:
+    for t in sec.tools_a:
         assert t.accepts(mistral_body), f"{t.name} rejects the Mistral seed"
-    print(f"\nAll tools accept the Mistral seed ({len(mistral_body)} bytes, {MISTRAL_BODY_FILE.name}); "
-          "check(): no violation.")
-    if skipped:
-        print(f"  skipped (not installed): {', '.join(skipped)}")
+    # ... and a validator that accepts everything would win every race: each must reject the seed without its
+    # required "usage" object.
+    no_usage = _without(mistral_body, "usage")
+    for t in sec.tools_a:
+        assert t.reference or not t.accepts(no_usage), f"{t.name} accepts the seed without 'usage'"
+    print(
+        f"\nAll tools accept the Mistral seed ({len(mistral_body)} bytes, data/{MISTRAL_BODY_FILE.name}; check(): "
+        "no violation) and reject it without 'usage'."
+    )
+    print(f"  schema validators: schemas/{SCHEMA_FILE.name} (Mistral's published schema, 'data' dropped from required)")
+    if sec.skipped:
+        print(f"  skipped (not installed): {', '.join(sec.skipped)}")
 
-    res_a = measure(tools_a, mistral_body, repeats=args.repeats, min_time=args.min_time)
-    by_name = {r.name: r for r in res_a}
-    base_a = by_name[cc.name]
+    res_a = measure(sec.tools_a, mistral_body, repeats=args.repeats, min_time=args.min_time)
+    base_a = res_a[0]
     print_table(f"A. Mistral seed, {len(mistral_body)} bytes", res_a, base_a)
 
     # ---- Section B: the OpenAI-shaped body, openai SDK vs check(dialect="openai") ----------------------------
-    cc_oa = chatcontract_tool("openai")
-    oa_sdk = openai_tool()
     report_oa = check(openai_body, dialect="openai")
     assert report_oa.ok, f"OpenAI body must conform under dialect=openai: {report_oa}"
-    tools_b = [cc_oa, *([oa_sdk] if oa_sdk else [])]
-    for t in tools_b:
+    for t in sec.tools_b:
         assert t.accepts(openai_body), f"{t.name} rejects the OpenAI body"
+        assert not t.accepts(_without(openai_body, "choices")), f"{t.name} accepts the OpenAI body without 'choices'"
     warn = ", ".join(f"{v.code} {v.name} at {'.'.join(map(str, v.loc))}" for v in report_oa.violations) or "none"
     print(
-        f"\nB. OpenAI-shaped body ({len(openai_body)} bytes, {OPENAI_BODY_FILE.name}): the seed plus the "
-        '"refusal": null and "logprobs": null that OpenAI requires.'
+        f'\nB. OpenAI-shaped body (data/{OPENAI_BODY_FILE.name}): the seed plus the "refusal": null and '
+        '"logprobs": null that OpenAI requires;'
     )
-    print(f"  check(dialect='openai') conforms; warnings: {warn}")
-    res_b = measure(tools_b, openai_body, repeats=args.repeats, min_time=args.min_time)
+    print(f"  both accept it and reject it without 'choices'; check(dialect='openai'): ok=True, warnings: {warn}")
+    res_b = measure(sec.tools_b, openai_body, repeats=args.repeats, min_time=args.min_time)
     base_b = res_b[0]
     print_table(f"B. OpenAI-shaped body, {len(openai_body)} bytes", res_b, base_b)
 
-    # ---- Targets -----------------------------------------------------------------------------------------------
-    verdicts: list[Verdict] = []
-    t_cc = base_a.median
-    rs = next((r for r in res_a if r.name.startswith("jsonschema-rs")), None)
-    js = next((r for r in res_a if r.name.startswith("jsonschema (")), None)
-    ms = by_name.get("mistralai ChatCompletionResponse")
-    if rs is None:
-        verdicts.append(Verdict("check() within 2x of jsonschema-rs", None, "jsonschema-rs not installed"))
-    else:
-        verdicts.append(
-            Verdict(
-                "check() within 2x of jsonschema-rs",
-                t_cc <= 2 * rs.median,
-                f"{t_cc:.2f} µs vs {rs.median:.2f} µs = {t_cc / rs.median:.2f}x (limit 2.00x)",
-            )
-        )
-    if js is None:
-        verdicts.append(Verdict("check() >= 30x faster than jsonschema", None, "jsonschema not installed"))
-    else:
-        verdicts.append(
-            Verdict(
-                "check() >= 30x faster than jsonschema",
-                js.median / t_cc >= 30,
-                f"{js.median:.2f} µs / {t_cc:.2f} µs = {js.median / t_cc:.1f}x (need >= 30x)",
-            )
-        )
-    if ms is None:
-        verdicts.append(Verdict("check() faster than mistralai", None, "mistralai not installed"))
-    else:
-        verdicts.append(
-            Verdict(
-                "check() faster than mistralai model_validate_json",
-                t_cc < ms.median,
-                f"{t_cc:.2f} µs vs {ms.median:.2f} µs ({_ratio_text(ms.median, t_cc)} than check())",
-            )
-        )
+    # ---- Targets (on the section A medians) --------------------------------------------------------------------
+    def median_of(prefix: str) -> float | None:
+        r = _find(res_a, prefix)
+        return None if r is None else r.median
+
+    verdicts = target_verdicts(
+        base_a.median, median_of("jsonschema-rs"), median_of("jsonschema ("), median_of("mistralai"), "µs"
+    )
 
     # ---- Scaling -----------------------------------------------------------------------------------------------
     scaling: list[dict[str, Any]] = []
+    linearity: dict[str, Any] = {}
     if not args.no_scaling:
         seed = json.loads(mistral_body)
-        print("\nC. Scaling with the number of choices (Mistral seed's choice repeated, index 0..n-1)")
-        rs_tool = next((t for t in js_tools if t.name.startswith("jsonschema-rs")), None)
+        cc = sec.tools_a[0]
+        rs_tool = next((t for t in sec.schema_validators if t.name.startswith("jsonschema-rs")), None)
+        print("\nC. Scaling with the number of choices (the seed's choice repeated, index 0..n-1; median µs)")
         header = (
             f"  {'choices':>7}  {'bytes':>8}  {'check µs':>10}  {'µs/choice':>9}  "
             f"{'jsonschema-rs µs':>16}  {'µs/choice':>9}  {'check/rs':>8}"
@@ -444,9 +537,7 @@ def main(argv: list[str] | None = None) -> int:
             tools_c = [cc, *([rs_tool] if rs_tool else [])]
             for t in tools_c:
                 assert t.accepts(body), f"{t.name} rejects the {n}-choice body"
-            # Fewer samples for the big bodies keeps the run short; medians still apply.
-            min_time = args.min_time if n < 1000 else max(args.min_time, 0.05)
-            res = measure(tools_c, body, repeats=args.repeats, min_time=min_time)
+            res = measure(tools_c, body, repeats=args.repeats, min_time=args.min_time)
             c, r = res[0], (res[1] if len(res) > 1 else None)
             times[n] = c.median
             row: dict[str, Any] = {
@@ -459,11 +550,25 @@ def main(argv: list[str] | None = None) -> int:
             if r is not None:
                 row["jsonschema_rs"] = r.to_dict()
                 row["jsonschema_rs_us_per_choice"] = round(r.median / n, 3)
-                rs_text = f"{r.median:>16.2f}  {r.median / n:>9.3f}  {c.median / r.median:>7.2f}x"
+                rs_text = f"{r.median:>16.2f}  {r.median / n:>9.3f}  {c.median / r.median:>7.1f}x"
             scaling.append(row)
             print(f"  {n:>7}  {len(body):>8}  {c.median:>10.2f}  {c.median / n:>9.3f}  {rs_text}")
         ratio = times[100] / times[10]
         lo, hi = LINEARITY_BOUNDS
+        # With a fixed per-check cost a, t(n) = a + b*n and t(100)/t(10) < 10; removing t(1) as the fixed cost
+        # gives (t(100)-t(1))/(t(10)-t(1)) = 99/9 = 11 for perfectly linear growth.
+        marginal = (times[100] - times[1]) / (times[10] - times[1]) if times[10] > times[1] else float("nan")
+        linearity = {
+            "t100_over_t10": round(ratio, 3),
+            "t1000_over_t100": round(times[1000] / times[100], 3),
+            "marginal_t100_minus_t1_over_t10_minus_t1": round(marginal, 3),
+            "bounds": [lo, hi],
+        }
+        print(
+            f"  fixed cost removed: (t(100)-t(1))/(t(10)-t(1)) = {marginal:.2f} (11 = linear); "
+            f"marginal µs/choice 10->100: {(times[100] - times[10]) / 90:.2f}, "
+            f"100->1000: {(times[1000] - times[100]) / 900:.2f}"
+        )
         verdicts.append(
             Verdict(
                 "check() scales linearly in choices",
@@ -473,9 +578,46 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
-    print("\nTargets")
+    # ---- Instruction counts (optional, noise-free cross-check) -------------------------------------------------
+    instructions: list[dict[str, Any]] = []
+    cross: list[Verdict] = []
+    if args.instructions:
+        if not _callgrind.available():
+            print("\n--instructions: valgrind not found (apt-get install valgrind); skipped")
+        else:
+            print(
+                f"\nD. Instructions per check (valgrind callgrind, {INSTRUCTION_CALLS} calls per tool) ...", flush=True
+            )
+            names = [t.name for t in sec.tools_a] + [t.name for t in sec.tools_b]
+            counts = _callgrind.count(__file__, [], len(names), INSTRUCTION_CALLS)
+            n_a = len(sec.tools_a)
+            for section, rows in (
+                ("A", list(zip(names[:n_a], counts[:n_a], strict=True))),
+                ("B", list(zip(names[n_a:], counts[n_a:], strict=True))),
+            ):
+                base = rows[0][1]
+                print(f"  {section}: {'tool':<38} {'instructions':>12}  vs chatcontract")
+                for name, instr in rows:
+                    vs = "(baseline)" if name == rows[0][0] else _ratio_text(instr, base)
+                    print(f"     {name:<38} {instr / 1000:>11.1f}k  {vs}")
+                    instructions.append({"section": section, "name": name, "instructions": round(instr)})
+            by = dict(zip(names[:n_a], counts[:n_a], strict=True))
+
+            def k_of(prefix: str) -> float | None:
+                v = next((v for k, v in by.items() if k.startswith(prefix)), None)
+                return None if v is None else v / 1000
+
+            cross = target_verdicts(
+                counts[0] / 1000, k_of("jsonschema-rs"), k_of("jsonschema ("), k_of("mistralai"), "k instr"
+            )
+
+    print("\nTargets (section A medians)")
     for v in verdicts:
         print("  " + v.line())
+    if cross:
+        print("  cross-check on instruction counts (informative, not part of --assert):")
+        for v in cross:
+            print("    " + v.line())
     elapsed = time.perf_counter() - started
     print(f"\n(total run time {elapsed:.1f} s)")
 
@@ -483,15 +625,24 @@ def main(argv: list[str] | None = None) -> int:
         out = {
             "versions": versions,
             "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-            "settings": {"repeats": args.repeats, "min_time_s": args.min_time, "gc": "enabled"},
-            "mistral_body": {"file": MISTRAL_BODY_FILE.name, "bytes": len(mistral_body)},
-            "openai_body": {"file": OPENAI_BODY_FILE.name, "bytes": len(openai_body)},
-            "mistral_seed": [dict(r.to_dict(), vs_chatcontract=round(r.median / t_cc, 3)) for r in res_a],
+            "settings": {
+                "repeats": args.repeats,
+                "min_time_s": args.min_time,
+                "clock": args.clock,
+                "gc": "enabled",
+                "statistic": "median (ratios), min also given",
+            },
+            "mistral_body": {"file": f"data/{MISTRAL_BODY_FILE.name}", "bytes": len(mistral_body)},
+            "openai_body": {"file": f"data/{OPENAI_BODY_FILE.name}", "bytes": len(openai_body)},
+            "mistral_seed": [dict(r.to_dict(), vs_chatcontract=round(r.median / base_a.median, 3)) for r in res_a],
             "openai_body_results": [
                 dict(r.to_dict(), vs_chatcontract=round(r.median / base_b.median, 3)) for r in res_b
             ],
             "scaling": scaling,
+            "linearity": linearity,
+            "instructions": instructions,
             "targets": [{"name": v.name, "passed": v.passed, "detail": v.detail} for v in verdicts],
+            "instruction_cross_check": [{"name": v.name, "passed": v.passed, "detail": v.detail} for v in cross],
             "elapsed_s": round(elapsed, 1),
         }
         Path(args.json).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

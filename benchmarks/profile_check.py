@@ -2,24 +2,33 @@
 
 Run::
 
-    python3 benchmarks/profile_check.py                 # stage table for the Mistral seed
-    python3 benchmarks/profile_check.py --cprofile      # plus the cProfile top functions
+    python3 benchmarks/profile_check.py                  # timings (thread CPU time), ~20 s
+    python3 benchmarks/profile_check.py --instructions   # exact instruction counts under valgrind, ~3-5 min
+    python3 benchmarks/profile_check.py --cprofile       # plus the cProfile top functions
     python3 benchmarks/profile_check.py --body FILE --dialect openai
 
-Each stage of ``check()`` for a non-stream bytes body is re-run in isolation with the inputs ``check()`` gives
-it. All stages (and ``check()`` itself) are sampled ROUND-ROBIN, so machine noise hits them alike; figures are
-medians of thread CPU time (``--wall`` for wall clock), GC enabled. The stages mirror ``chatcontract/engine.py``
-and use internal names: update this script when the engine is restructured.
+Three views, all for a non-stream bytes body:
 
-The "what if" rows time alternatives that are NOT in the package (evidence for the suggestions in
-``benchmarks/README.md``); nothing here changes package code.
+* stages: each stage of ``check()`` re-run in isolation with the inputs ``check()`` gives it (the stage names
+  mirror ``chatcontract/engine.py`` and use internal names: update this script when the engine changes);
+* ablation: ``check()`` itself with one piece swapped out in memory (monkeypatched for the sample, restored
+  after), i.e. the marginal cost of that piece in context;
+* what if: alternatives that are NOT in the package, as evidence for the suggestions in README.md.
+
+Timings are sampled round-robin (noise hits all rows alike) with the GC enabled; figures are the MIN over
+samples by default (``--stat median`` for medians), which on a shared machine is the best estimate of the
+intrinsic cost. ``--instructions`` re-runs everything under ``valgrind --tool=callgrind`` and reports
+instructions executed per call instead: slower, but exact and immune to other load on the machine.
+Nothing here changes package code.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import math
+import os
 import pstats
 import re
 import statistics
@@ -32,48 +41,21 @@ from typing import Any
 
 import jiter
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _callgrind  # noqa: E402
+
 import chatcontract.engine as engine
-from chatcontract import check
 import chatcontract.inputs as inputs
-from chatcontract.inputs import _SUSPECT_NUMBER, _number_findings, coerce, parse_json
+from chatcontract import check
+from chatcontract.inputs import _SUSPECT_NUMBER, coerce, parse_json
 from chatcontract.rules import RuleContext, Target
 from chatcontract.rules.schema import schema_hits
 
+# The loc-building number walk that runs when the regex prescan matches (renamed in the package over time).
+_number_walk: Callable[[Any], Any] = getattr(inputs, "number_findings", None) or inputs._number_findings  # type: ignore[attr-defined]
+
 HERE = Path(__file__).resolve().parent
-
-
-@dataclass
-class Stage:
-    name: str
-    fn: Callable[[], Any]
-    level: int = 0  # 0: a stage of check(); 1: a part of the stage above; 2: a what-if (not package code)
-    number: int = 0
-    samples: list[float] = field(default_factory=list)
-
-    @property
-    def us(self) -> float:
-        return statistics.median(self.samples)
-
-
-def measure(stages: list[Stage], clock: Callable[[], int], *, repeats: int, min_time: float) -> None:
-    for st in stages:
-        number = 1
-        while True:
-            t0 = clock()
-            for _ in range(number):
-                st.fn()
-            spent = (clock() - t0) / 1e9
-            if spent > min_time / 4:
-                break
-            number *= 2
-        st.number = max(1, int(number * min_time / max(spent, 1e-9)))
-    for _ in range(repeats):
-        for st in stages:
-            fn, rng = st.fn, range(st.number)
-            t0 = clock()
-            for _ in rng:
-                fn()
-            st.samples.append((clock() - t0) / st.number / 1000)
+DEFAULT_BODY = HERE / "data" / "mistral_chat_completion.json"
 
 
 # ---- what-if alternatives (NOT package code) -----------------------------------------------------------------
@@ -84,29 +66,25 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _has_bad_number(node: Any) -> bool:
-    """Loc-free walk: only when it returns True does the engine need the (slow, loc-building) walk."""
+    """Loc-free walk: only when it returns True would the engine need the (slow, loc-building) walk."""
     t = type(node)
     if t is dict:
-        for v in node.values():
-            tv = type(v)
-            if (tv is dict or tv is list or tv is int or tv is float) and _has_bad_number(v):
-                return True
+        node = node.values()
+    elif t is not list:
+        if t is int:
+            return not _INT64_MIN <= node <= _INT64_MAX
+        if t is float:
+            return not math.isfinite(node)
         return False
-    if t is list:
-        for v in node:
-            tv = type(v)
-            if (tv is dict or tv is list or tv is int or tv is float) and _has_bad_number(v):
-                return True
-        return False
-    if t is int:
-        return not _INT64_MIN <= node <= _INT64_MAX
-    if t is float:
-        return not math.isfinite(node)
+    for v in node:
+        tv = type(v)
+        if (tv is dict or tv is list or tv is int or tv is float) and _has_bad_number(v):
+            return True
     return False
 
 
 def _fused_response_rules(doc: Any) -> bool:
-    """Roughly what the 17 response rules read on a clean body, in one pass (for the order of magnitude only)."""
+    """Roughly what the response rules read on a clean body, in one pass (an order of magnitude, not a port)."""
     usage = doc.get("usage")
     ok = True
     if type(usage) is dict:
@@ -129,69 +107,44 @@ def _fused_response_rules(doc: Any) -> bool:
                 continue
             calls = msg.get("tool_calls")
             fr = ch.get("finish_reason")
-            if calls:  # only then the tool-call rules (ids, arguments JSON, duplicates, finish_reason) have work
+            if calls:  # only then do the tool-call rules (ids, arguments JSON, duplicates) have work to do
                 ok = ok and fr == "tool_calls"
             else:
                 ok = ok and fr != "tool_calls"
     return ok
 
 
-@dataclass
-class Variant:
-    """check() with some engine pieces swapped out in memory (monkeypatched per sample, restored after)."""
+# ---- what is measured --------------------------------------------------------------------------------------
 
+
+@dataclass
+class Item:
+    """One measured row: a function run in a loop, optionally with engine pieces monkeypatched meanwhile."""
+
+    section: str  # "total", "stage", "part", "what-if", "ablation"
     name: str
-    patches: list[tuple[Any, str, Any]]
+    fn: Callable[[], Any]
+    patches: list[tuple[Any, str, Any]] = field(default_factory=list)
     number: int = 0
     samples: list[float] = field(default_factory=list)
+    value: float = 0.0
 
-    @property
-    def us(self) -> float:
-        return statistics.median(self.samples)
-
-
-def measure_variants(
-    variants: list[Variant], run: Callable[[], Any], clock: Callable[[], int], *, repeats: int, min_time: float
-) -> None:
-    def sample(v: Variant, number: int) -> float:
-        saved = [(obj, attr, getattr(obj, attr)) for obj, attr, _ in v.patches]
-        for obj, attr, value in v.patches:
+    def run(self, number: int, clock: Callable[[], int]) -> int:
+        saved = [(obj, attr, getattr(obj, attr)) for obj, attr, _ in self.patches]
+        for obj, attr, value in self.patches:
             setattr(obj, attr, value)
         try:
+            fn = self.fn
             t0 = clock()
             for _ in range(number):
-                run()
-            return (clock() - t0) / number / 1000
+                fn()
+            return clock() - t0
         finally:
             for obj, attr, value in saved:
                 setattr(obj, attr, value)
 
-    for v in variants:
-        per_call = sample(v, 200) * 1e-6
-        v.number = max(1, int(min_time / max(per_call, 1e-9)))
-    for _ in range(repeats):
-        for v in variants:
-            v.samples.append(sample(v, v.number))
 
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--body", default=str(HERE / "data" / "mistral_chat_completion.json"))
-    ap.add_argument("--dialect", default="mistral")
-    ap.add_argument("--repeats", type=int, default=9)
-    ap.add_argument("--min-time", type=float, default=0.03, help="seconds per sample and stage")
-    ap.add_argument("--wall", action="store_true", help="time with perf_counter_ns instead of thread CPU time")
-    ap.add_argument("--cprofile", action="store_true", help="also print the cProfile top 25 by own time")
-    args = ap.parse_args(argv)
-    clock = time.perf_counter_ns if args.wall else time.thread_time_ns
-
-    body = Path(args.body).read_bytes()
-    dialect = args.dialect
-    report = check(body, dialect=dialect)
-    print(f"check({Path(args.body).name} [{len(body)} bytes], dialect={dialect!r}): ok={report.ok}, "
-          f"codes={report.codes()}")
-
-    # The inputs check() hands to each stage.
+def build_items(body: bytes, dialect: str) -> list[Item]:
     settings = engine.resolve_settings(dialect=dialect)
     received = coerce(body)
     doc, _ = parse_json(body)
@@ -199,7 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     adapter = settings.contracts.response
     all_rules = [*settings.rules.get(Target.RESPONSE, ()), *settings.rules.get(Target.ANY, ())]
     rules = [r for r in all_rules if not r.requires_request]  # CC4xx are skipped without a request, as here
-    suspect = _SUSPECT_NUMBER.search(body)
+
+    def validate_json() -> Any:
+        try:
+            return adapter.validate_json(body)
+        except ValueError:  # pydantic's ValidationError: the body breaks the contract (the cost still counts)
+            return None
+
+    def full() -> Any:
+        return check(body, dialect=dialect)
 
     def setup() -> Any:
         return engine._Collector(settings), RuleContext(
@@ -211,56 +172,62 @@ def main(argv: list[str] | None = None) -> int:
         collector.run(settings.rules.get(Target.RESPONSE, ()), doc, ctx)
         collector.run(settings.rules.get(Target.ANY, ()), doc, ctx)
 
-    total = Stage("check() total", lambda: check(body, dialect=dialect))
-    stages = [
-        Stage("resolve_settings (config mtime cache + lru_cache)", lambda: engine.resolve_settings(dialect=dialect)),
-        Stage("coerce (Received dataclass)", lambda: coerce(body)),
-        Stage("_Collector + RuleContext", setup),
-        Stage("_is_stream (SSE sniff)", lambda: engine._is_stream(received, None)),
-        Stage("parse_json (jiter strict + number scan)", lambda: parse_json(body)),
-        Stage("jiter.from_json strict", lambda: jiter.from_json(body, allow_inf_nan=False, catch_duplicate_keys=True), 1),
-        Stage("_SUSPECT_NUMBER.search(body) (regex prescan)", lambda: _SUSPECT_NUMBER.search(body), 1),
-        Stage("_number_findings(doc) (walk, runs when prescan matches)", lambda: _number_findings(doc), 1),
-        Stage("schema_hits (pydantic strict validate_python)", lambda: list(schema_hits(adapter, doc, what="response"))),
-        Stage(f"rules via _Collector.run ({len(rules)} run, {len(all_rules) - len(rules)} need a request)", run_rules),
+    items = [
+        Item("total", "check() total", full),
+        Item(
+            "stage",
+            "resolve_settings (config mtime cache + lru_cache)",
+            lambda: engine.resolve_settings(dialect=dialect),
+        ),
+        Item("stage", "coerce (Received dataclass)", lambda: coerce(body)),
+        Item("stage", "_Collector + RuleContext", setup),
+        Item("stage", "_is_stream (SSE sniff of body[:256])", lambda: engine._is_stream(received, None)),
+        Item("stage", "parse_json (jiter strict + number scan)", lambda: parse_json(body)),
+        Item(
+            "part",
+            "jiter.from_json strict (dup keys, no NaN)",
+            lambda: jiter.from_json(body, allow_inf_nan=False, catch_duplicate_keys=True),
+        ),
+        Item("part", "_SUSPECT_NUMBER.search(body) (regex prescan)", lambda: _SUSPECT_NUMBER.search(body)),
+        Item("part", f"{_number_walk.__name__}(doc) (walk; runs when the prescan matches)", lambda: _number_walk(doc)),
+        Item(
+            "stage",
+            "schema_hits (pydantic strict validate_python)",
+            lambda: list(schema_hits(adapter, doc, what="response")),
+        ),
+        Item(
+            "stage",
+            f"rules via _Collector.run ({len(rules)} run; {len(all_rules) - len(rules)} need a request)",
+            run_rules,
+        ),
     ]
     for r in rules:
-        stages.append(Stage(f"{r.code} {r.name}", lambda fn=r.check: list(fn(doc, ctx)), 1))  # type: ignore[misc]
-    stages.append(
-        Stage("Report(...) construction", lambda: engine.Report(violations=(), dialect=dialect, kind="response"))
+        items.append(Item("part", f"{r.code} {r.name}", lambda fn=r.check: list(fn(doc, ctx))))  # type: ignore[misc]
+    items.append(
+        Item(
+            "stage", "Report(...) construction", lambda: engine.Report(violations=(), dialect=dialect, kind="response")
+        )
     )
-    what_if = [
-        Stage("jiter.from_json, default options", lambda: jiter.from_json(body), 2),
-        Stage("number-context regex prescan (no hex-id false positive)", lambda: _CONTEXT_NUMBER.search(body), 2),
-        Stage("loc-free recursive number check on the doc", lambda: _has_bad_number(doc), 2),
-        Stage("adapter.validate_json(body) (parse+validate in Rust)", lambda: adapter.validate_json(body), 2),
-        Stage("one fused pass over the rules' fields (sketch)", lambda: _fused_response_rules(doc), 2),
+    # The same body without the prescan's false positive (e.g. a hex id without digit-e-digit-digit-digit): the
+    # common case for ~3 in 4 random 32-hex ids, where the regex scans every byte and finds nothing.
+    clean = re.sub(rb"(\d)([eE])(\d{3})", rb"\1f\3", body)
+    items += [
+        Item("what-if", "check() on the body with the false positive removed", lambda: check(clean, dialect=dialect)),
+        Item(
+            "what-if",
+            "_SUSPECT_NUMBER.search on that body (no match: scans all bytes)",
+            lambda: _SUSPECT_NUMBER.search(clean),
+        ),
+        Item("what-if", "jiter.from_json(body), default options", lambda: jiter.from_json(body)),
+        Item(
+            "what-if", "number-context regex prescan (no hex-id false positive)", lambda: _CONTEXT_NUMBER.search(body)
+        ),
+        Item("what-if", "loc-free recursive number check on the doc", lambda: _has_bad_number(doc)),
+        Item("what-if", "adapter.validate_json(body) (parse + validate in Rust)", validate_json),
+        Item("what-if", "one fused pass over the rules' fields (sketch)", lambda: _fused_response_rules(doc)),
     ]
-    measure([total, *stages, *what_if], clock, repeats=args.repeats, min_time=args.min_time)
 
-    t = total.us
-    width = 66
-    print(f"\ncheck() total: {t:.2f} µs per call (median of {args.repeats}, "
-          f"{'wall clock' if args.wall else 'thread CPU time'})")
-    if suspect:
-        print(f"  note: the regex prescan MATCHES this body ({suspect.group().decode()!r} inside the id), so every "
-              "check walks the whole document for out-of-range numbers")
-    print(f"\n  {'stage':<{width}} {'µs':>8} {'share':>7}")
-    for st in stages:
-        indent = "    " * st.level
-        print(f"  {indent + st.name:<{width}} {st.us:>8.2f} {st.us / t * 100:>6.1f}%")
-        if st.name.startswith("rules via"):
-            rules_sum = sum(s.us for s in stages if s.level == 1 and s.name[:2] == "CC")
-            over = st.us - rules_sum
-            print(f"  {'    engine loop overhead (run() minus the rule bodies)':<{width}} {over:>8.2f} "
-                  f"{over / t * 100:>6.1f}%")
-    top = sum(s.us for s in stages if s.level == 0)
-    print(f"  {'sum of the stages':<{width}} {top:>8.2f} {top / t * 100:>6.1f}%")
-    print(f"\n  what if (alternatives, not package code)")
-    for st in what_if:
-        print(f"  {'    ' + st.name:<{width}} {st.us:>8.2f}")
-
-    # ---- In-context ablation: the marginal cost of each piece inside a real check() -----------------------------
+    # In-context ablation: check() with a piece swapped out.
     def no_rules(self: Any, *a: Any, **k: Any) -> None:
         return None
 
@@ -276,38 +243,161 @@ def main(argv: list[str] | None = None) -> int:
     def not_stream(received: Any, stream: Any) -> bool:
         return False
 
-    pieces = {
+    pieces: dict[str, list[tuple[Any, str, Any]]] = {
         "number scan (prescan + walk)": [(inputs, "_numbers", no_numbers)],
         "schema validation (schema_hits)": [(engine, "schema_hits", no_schema)],
         "all rule functions (_Collector.run)": [(engine._Collector, "run", no_rules)],
-        "resolve_settings": [(engine, "resolve_settings", cached_settings)],
+        "resolve_settings (use the resolved Settings)": [(engine, "resolve_settings", cached_settings)],
         "SSE sniff (_is_stream)": [(engine, "_is_stream", not_stream)],
     }
-    variants = [Variant("check() as is", [])]
-    variants += [Variant(f"without {name}", patches) for name, patches in pieces.items()]
-    variants.append(
-        Variant("what if: number-context prescan regex", [(inputs, "_SUSPECT_NUMBER", _CONTEXT_NUMBER)])
+    items.append(Item("ablation", "check() as is", full))
+    for name, patches in pieces.items():
+        items.append(Item("ablation", f"without {name}", full, list(patches)))
+    items.append(
+        Item("ablation", "what if: number-context prescan regex", full, [(inputs, "_SUSPECT_NUMBER", _CONTEXT_NUMBER)])
     )
-    variants.append(
-        Variant("without all of the above (parse + Report skeleton)", [p for ps in pieces.values() for p in ps])
+    items.append(
+        Item(
+            "ablation",
+            "without all five (jiter parse + engine skeleton + Report)",
+            full,
+            [p for ps in pieces.values() for p in ps],
+        )
     )
-    measure_variants(
-        variants, lambda: check(body, dialect=dialect), clock, repeats=args.repeats, min_time=args.min_time * 2
+    return items
+
+
+# ---- timing mode -------------------------------------------------------------------------------------------
+
+
+def time_items(items: list[Item], *, repeats: int, min_time: float, stat: str) -> None:
+    clock = time.thread_time_ns
+    for it in items:
+        number = 1
+        while True:
+            spent = it.run(number, clock) / 1e9
+            if spent > min_time / 4:
+                break
+            number *= 2
+        it.number = max(1, int(number * min_time / max(spent, 1e-9)))
+    for _ in range(repeats):
+        for it in items:
+            it.samples.append(it.run(it.number, clock) / it.number / 1000)
+    pick = min if stat == "min" else statistics.median
+    for it in items:
+        it.value = pick(it.samples)
+
+
+# ---- instruction-count mode (valgrind/callgrind, see _callgrind.py) -------------------------------------------
+
+
+def count_instructions(items: list[Item], body_path: str, dialect: str, number: int) -> None:
+    print(f"running under callgrind ({len(items)} rows x {number} calls; takes a few minutes) ...", flush=True)
+    counts = _callgrind.count(__file__, [body_path, "--dialect", dialect, "--number", str(number)], len(items), number)
+    for it, n in zip(items, counts, strict=True):
+        it.value = n
+
+
+def child_main(body_path: str, dialect: str, number: int) -> None:
+    items = build_items(Path(body_path).read_bytes(), dialect)
+
+    def runner(it: Item) -> Callable[[int], Any]:
+        return lambda n: it.run(n, time.perf_counter_ns)
+
+    _callgrind.child_loop([runner(it) for it in items], number)
+
+
+# ---- report ------------------------------------------------------------------------------------------------
+
+
+def print_report(items: list[Item], unit: str) -> None:
+    def fmt(v: float) -> str:
+        return f"{v:>9.2f}" if unit == "µs" else f"{v / 1000:>8.1f}k"
+
+    width = 70
+    total = next(it for it in items if it.section == "total").value
+    print(f"\ncheck() total: {fmt(total).strip()} {unit if unit == 'µs' else 'instructions'} per call")
+    print(f"\n  {'stage (isolated)':<{width}} {unit:>9} {'share':>7}")
+    stages = [it for it in items if it.section in ("stage", "part")]
+    rule_parts: list[Item] = []
+    for it in stages:
+        indent = "    " if it.section == "part" else ""
+        print(f"  {indent + it.name:<{width}} {fmt(it.value)} {it.value / total * 100:>6.1f}%")
+        if it.name.startswith("rules via"):
+            rule_parts = [s for s in stages if s.section == "part" and s.name[:2] == "CC"]
+            over = it.value - sum(s.value for s in rule_parts)
+            print(
+                f"  {'    engine loop overhead (run() minus the rule bodies)':<{width}} {fmt(over)} "
+                f"{over / total * 100:>6.1f}%"
+            )
+    top = sum(it.value for it in items if it.section == "stage")
+    print(f"  {'sum of the stages':<{width}} {fmt(top)} {top / total * 100:>6.1f}%")
+    print(
+        f"  {'not in any stage (check() glue, cache effects of running them together)':<{width}} "
+        f"{fmt(total - top)} {(total - top) / total * 100:>6.1f}%"
     )
-    base = variants[0].us
-    print("\n  in-context ablation: check() with one piece swapped out in memory (marginal cost, includes the")
-    print("  cache/branch effects that isolated timings miss)")
-    print(f"  {'variant':<{width}} {'µs':>8} {'saves':>8} {'share':>7}")
-    for v in variants:
-        saves = base - v.us
-        share = f"{saves / base * 100:>6.1f}%" if v is not variants[0] else ""
-        print(f"  {v.name:<{width}} {v.us:>8.2f} {saves if v is not variants[0] else 0:>8.2f} {share:>7}")
+
+    abl = [it for it in items if it.section == "ablation"]
+    base = abl[0].value
+    print(f"\n  {'ablation: check() with one piece swapped out':<{width}} {unit:>9} {'saves':>7}")
+    for it in abl:
+        saves = "" if it is abl[0] else f"{(base - it.value) / base * 100:>6.1f}%"
+        print(f"  {it.name:<{width}} {fmt(it.value)} {saves:>7}")
+
+    print(f"\n  {'what if (alternatives, not package code)':<{width}} {unit:>9}")
+    for it in items:
+        if it.section == "what-if":
+            print(f"  {'    ' + it.name:<{width}} {fmt(it.value)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--body", default=str(DEFAULT_BODY))
+    ap.add_argument("--dialect", default="mistral")
+    ap.add_argument("--repeats", type=int, default=21, help="samples per row (timing mode)")
+    ap.add_argument("--min-time", type=float, default=0.01, help="seconds per sample (timing mode)")
+    ap.add_argument("--stat", choices=("min", "median"), default="min")
+    ap.add_argument("--instructions", action="store_true", help="count instructions under valgrind instead")
+    ap.add_argument("--number", type=int, default=200, help="calls per row under valgrind")
+    ap.add_argument("--cprofile", action="store_true", help="also print the cProfile top 25 by own time")
+    ap.add_argument("--json", metavar="FILE", help="write the rows as JSON")
+    ap.add_argument(_callgrind.CHILD_FLAG, dest="child", metavar="BODY", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child_main(args.child, args.dialect, args.number)
+        return 0
+
+    body = Path(args.body).read_bytes()
+    report = check(body, dialect=args.dialect)
+    print(
+        f"check({Path(args.body).name} [{len(body)} bytes], dialect={args.dialect!r}): ok={report.ok}, "
+        f"codes={report.codes()}"
+    )
+    suspect = _SUSPECT_NUMBER.search(body)
+    if suspect:
+        print(
+            f"note: inputs._SUSPECT_NUMBER matches this body ({suspect.group().decode()!r}, inside a string), so "
+            "every check() also walks the whole document for out-of-range numbers"
+        )
+    items = build_items(body, args.dialect)
+    if args.instructions:
+        count_instructions(items, os.path.abspath(args.body), args.dialect, args.number)
+        unit = "instr"
+        print("(instructions executed per call, from callgrind; loop overhead subtracted)")
+    else:
+        time_items(items, repeats=args.repeats, min_time=args.min_time, stat=args.stat)
+        unit = "µs"
+        print(f"({args.stat} of {args.repeats} round-robin samples, thread CPU time, GC enabled)")
+    print_report(items, unit)
+    if args.json:
+        rows = [{"section": it.section, "name": it.name, unit: round(it.value, 3)} for it in items]
+        Path(args.json).write_text(json.dumps(rows, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
     if args.cprofile:
         pr = cProfile.Profile()
         pr.enable()
         for _ in range(3000):
-            check(body, dialect=dialect)
+            check(body, dialect=args.dialect)
         pr.disable()
         print("\ncProfile, 3000 calls (profiler overhead inflates small functions):")
         pstats.Stats(pr, stream=sys.stdout).sort_stats("tottime").print_stats(25)
