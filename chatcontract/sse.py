@@ -21,8 +21,12 @@ dispatches events whose data buffer is empty (the spec says not to), accepts any
 ``retry`` (``+5``, ``-1``, `` 5``, ``1_0``), keeps no offsets and silently drops every oddity. sseclient-py
 1.9.0 splits whole events with ``endswith`` checks, raises on invalid UTF-8, keeps no last-event-id state,
 does not validate ``retry`` or NUL in ``id`` and reports nothing either. Neither reports anomalies, so this
-module implements the spec itself, on bytes, with C-level ``split``/``startswith`` per chunk instead of
-per-character loops.
+module implements the spec itself.
+
+Speed: the parser works on bytes, with C-level ``split``/``find`` over each fed buffer and no per-character
+loop. The usual stream (one ``data:`` line per event) takes a fast path: the buffer is split at "blank line +
+``data:``" separators and each piece is an event's data as is (for ASCII buffers, without even a decode);
+every other line goes through a per-line loop that keeps the event state in locals. See ``_uniform``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, AnyStr
 
 __all__ = [
     "ANOMALY_KINDS",
@@ -63,9 +67,11 @@ INVALID_RETRY = "invalid-retry"
 NUL_IN_ID = "nul-in-id"
 """An ``id`` value containing U+0000 NULL; ignored."""
 LINE_TOO_LONG = "line-too-long"
-"""A single line was longer than ``max_event_bytes``: it and the rest of its event were skipped."""
+"""A single line was longer than ``max_event_bytes``: it and the rest of its event were skipped (the
+dropped event still takes an index)."""
 EVENT_TOO_LARGE = "event-too-large"
-"""An event's data grew past ``max_event_bytes``: its data was dropped and the rest of it skipped."""
+"""An event's field lines (their bytes, without line endings) add up to more than ``max_event_bytes``: its
+data was dropped and the rest of it skipped up to its blank line (the dropped event still takes an index)."""
 MIXED_LINE_ENDINGS = "mixed-line-endings"
 """The stream uses more than one of CRLF, LF and CR (legal, but noteworthy); reported once."""
 
@@ -86,13 +92,21 @@ ANOMALY_KINDS: frozenset[str] = frozenset(
 
 _BOM_BYTES = b"\xef\xbb\xbf"
 _EOL_RE = re.compile(rb"\r\n|\r|\n")
-# Note: ``b"x" in some_bytes`` first tries the operand as an int and formats (then clears) a TypeError,
-# ~2000 instructions per test: this module uses bytes.find() instead.
+# Note: ``b"x" in some_bytes`` first tries b"x" as an int and formats (then clears) a TypeError, about 2000
+# machine instructions each time: this module tests bytes with find() instead.
+
 # Line-ending styles, as bits of SSEParser._styles.
 _LF = 1
 _CRLF = 2
 _CR = 4
 _STYLE_NAMES = {_LF: "LF", _CRLF: "CRLF", _CR: "CR"}
+_DATA_PREFIX = b"data: "
+# Per style: a blank line followed by a data line, with and without the space after the colon.
+_BYTES_SEPS = {
+    style: (eol + eol + b"data: ", eol + eol + b"data:")
+    for style, eol in ((_LF, b"\n"), (_CRLF, b"\r\n"), (_CR, b"\r"))
+}
+_TEXT_SEPS = {style: (a.decode("ascii"), b.decode("ascii")) for style, (a, b) in _BYTES_SEPS.items()}
 _COLON = 0x3A
 _SNIFF_PREFIXES = (b"data:", b"event:", b"id:", b"retry:", b":")
 
@@ -101,6 +115,8 @@ _SNIFF_PREFIXES = (b"data:", b"event:", b"id:", b"retry:", b":")
 class SSEEvent:
     """One dispatched event.
 
+    ``index`` numbers the stream's events from 0. An event dropped as too large (``event-too-large``,
+    ``line-too-long``) is not dispatched but keeps its index, so the events after it keep theirs.
     ``event`` is the raw value of the event's last ``event`` field, ``None`` when it had none; per the
     spec both ``None`` and ``""`` mean the default type ``"message"``. ``id`` is the value of the event's last
     valid ``id`` field, ``None`` if it had none (the parser's :attr:`SSEParser.last_event_id` keeps the value
@@ -212,6 +228,14 @@ def _event_maker() -> Callable[[int, str, str | None, str | None, int | None, in
 _make_event = _event_maker()
 
 
+def _split_events(src: AnyStr, sep: AnyStr, bare_sep: AnyStr) -> tuple[list[AnyStr], int]:
+    """Split ``src`` at blank lines followed by ``data: `` (else ``data:``); return the pieces, prefix length."""
+    pieces = src.split(sep)
+    if len(pieces) > 1:
+        return pieces, 6
+    return src.split(bare_sep), 5
+
+
 def _show(raw: bytes, limit: int = 40) -> str:
     text = raw[:limit].decode("utf-8", "replace")
     return repr(text + "…") if len(raw) > limit else repr(text)
@@ -225,7 +249,7 @@ class SSEParser:
             :attr:`anomaly_counts` counts them all, by kind).
         comments: number of comment lines (``: keep-alive``) seen.
         bytes_seen: number of bytes fed so far, BOM included.
-        events_dispatched: number of events dispatched so far.
+        events_dispatched: number of events so far, dispatched or dropped as too large (the next index).
         last_event_id: the spec's "last event ID buffer": set by every valid ``id`` field, kept across events.
         retry: the reconnection time (ms) set by the last valid ``retry`` field, ``None`` if none was seen.
     """
@@ -271,7 +295,7 @@ class SSEParser:
 
     @property
     def events_dispatched(self) -> int:
-        """Number of events dispatched so far (the index the next event will get)."""
+        """Number of events so far, dispatched or dropped as too large: the index the next event will get."""
         return self._index
 
     # -- public API -----------------------------------------------------------------------------------------
@@ -401,20 +425,10 @@ class SSEParser:
             buf = buf[:-1]
         if buf.find(b"\r") < 0:
             tail = self._uniform(buf, b"\n", _LF, out)
+        elif buf.find(b"\n") < 0:
+            tail = self._uniform(buf, b"\r", _CR, out)
         else:
-            n_lf = buf.count(b"\n")
-            if n_lf == 0:
-                tail = self._uniform(buf, b"\r", _CR, out)
-            elif n_lf == buf.count(b"\r\n") == buf.count(b"\r"):
-                tail = self._uniform(buf, b"\r\n", _CRLF, out)
-            else:
-                start = 0
-                for m in _EOL_RE.finditer(buf):
-                    s, e = m.span()
-                    style = _CRLF if e - s == 2 else _LF if buf[s] == 0x0A else _CR
-                    self._lines([buf[start:s]], e - s, style, out)
-                    start = e
-                tail = buf[start:]
+            tail = self._uniform(buf, b"\r\n", _CRLF, out)  # maybe mixed: see _segment
         if ends_cr:
             # The line is complete (CR ends it); whether the line ending is CR or CRLF is known next feed.
             self._cr_pos = self._line_start + len(tail)
@@ -429,67 +443,135 @@ class SSEParser:
                 self._pending_len = len(tail)
 
     def _uniform(self, buf: bytes, eolb: bytes, style: int, out: list[SSEEvent]) -> bytes:
-        """Interpret the complete lines of ``buf``, all ended by ``eolb``; return the unfinished last line.
+        """Interpret the complete lines of ``buf``, mostly ended by ``eolb``; return the unfinished last line.
 
-        The fast path: ``buf`` is cut at blank lines (``eolb`` twice), and every block that is one valid
-        ``data:`` line within the size limit, starting no event in progress, is dispatched without going
-        line by line. Every other block goes through :meth:`_lines`.
+        ``buf`` holds no CR (``eolb`` is LF), no LF (``eolb`` is CR), or both (``eolb`` is CRLF, and other
+        line endings may be mixed in). The fast path is for the usual stream, one ``data:`` line per event:
+        ``buf`` is split at every blank line followed by a ``data:`` line (``eolb eolb "data: "``, or
+        ``"data:"`` when no line has the space). Each piece between two such separators that holds no CR or
+        LF is exactly the value of an event's only data line, and is dispatched as is (:meth:`_middle_text`,
+        :meth:`_middle_bytes`). Everything else goes line by line (:meth:`_segment`).
         """
-        eol = len(eolb)
         if not (self._styles & style):
-            # The first line ending in this style: let _lines note it, line by line.
-            lines = buf.split(eolb)
-            tail = lines.pop()
-            if lines:
-                self._lines(lines, eol, style, out)
-            return tail
-        blocks = buf.split(eolb + eolb)
-        last = blocks.pop()
-        if blocks:
-            it = iter(blocks)
-            if self._ev_pos >= 0:
-                # The first block ends the event in progress: line by line.
-                lines = next(it).split(eolb)
-                lines.append(b"")
-                self._lines(lines, eol, 0, out)
-            # Every block ends with a blank line: the blocks after the first start with no event in progress.
-            pos = self._line_start
-            lineno = self._lineno
-            index = self._index
-            maxb = self._max
-            make = _make_event
-            emit = out.append
-            step = eol + eol
-            for block in it:
-                n = len(block)
-                if n <= maxb and block.startswith(b"data:") and block.find(eolb) < 0:
-                    try:
-                        text = (block[6:] if block[5:6] == b" " else block[5:]).decode()
-                    except UnicodeDecodeError:
-                        pass  # _lines reports it
-                    else:
-                        emit(make(index, text, None, None, None, pos, lineno))
-                        index += 1
-                        pos += n + step
-                        lineno += 2
-                        continue
-                self._line_start = pos
-                self._lineno = lineno
-                self._index = index
-                lines = block.split(eolb)
-                lines.append(b"")
-                self._lines(lines, eol, 0, out)
-                pos = self._line_start
-                lineno = self._lineno
-                index = self._index
+            # Maybe the first line ending in this style: let _lines note it, line by line.
+            return self._segment(buf, eolb, style, out)
+        text_pieces: list[str]
+        byte_pieces: list[bytes]
+        if buf.isascii():
+            # ASCII: characters are bytes, so split the decoded text and dispatch its pieces without decoding.
+            text_pieces, plen = _split_events(buf.decode("ascii"), *_TEXT_SEPS[style])
+            byte_pieces = []
+            count = len(text_pieces)
+            first = buf[: len(text_pieces[0])]
+            last = buf[len(buf) - len(text_pieces[-1]) :]
+        else:
+            byte_pieces, plen = _split_events(buf, *_BYTES_SEPS[style])
+            text_pieces = []
+            count = len(byte_pieces)
+            first = byte_pieces[0]
+            last = byte_pieces[-1]
+        if count == 1:
+            return self._segment(buf, eolb, 0, out)
+        # Each piece but the last is followed by a line ending and a blank line (the separator).
+        self._segment(first + eolb + eolb, eolb, 0, out)
+        if count > 2:
+            if text_pieces:
+                self._middle_text(text_pieces, plen, eolb, out)
+            else:
+                self._middle_bytes(byte_pieces, plen, eolb, out)
+        return self._segment(_DATA_PREFIX[:plen] + last, eolb, 0, out)
+
+    def _segment(self, seg: bytes, eolb: bytes, style: int, out: list[SSEEvent]) -> bytes:
+        """Interpret the complete lines of ``seg``, line by line; return the unfinished last line."""
+        if len(eolb) == 2:
+            # CR and LF are both present: check that every one is part of a CRLF.
+            rest = seg.replace(b"\r\n", b"")
+            if rest.find(b"\r") >= 0 or rest.find(b"\n") >= 0:
+                return self._mixed(seg, out)
+        lines = seg.split(eolb)
+        tail = lines.pop()
+        if lines:
+            self._lines(lines, len(eolb), style, out)
+        return tail
+
+    def _mixed(self, seg: bytes, out: list[SSEEvent]) -> bytes:
+        """Interpret the complete lines of ``seg``, which mixes line-ending styles; return the unfinished rest."""
+        start = 0
+        for m in _EOL_RE.finditer(seg):
+            s, e = m.span()
+            style = _CRLF if e - s == 2 else _LF if seg[s] == 0x0A else _CR
+            self._lines([seg[start:s]], e - s, style, out)
+            start = e
+        return seg[start:]
+
+    def _middle_text(self, pieces: list[str], plen: int, eolb: bytes, out: list[SSEEvent]) -> None:
+        """Dispatch ``pieces[1:-1]``: ASCII text, each after a ``data:`` prefix of ``plen``, before a separator."""
+        eol = len(eolb)
+        crlf = eol == 2
+        probe = "\r" if crlf else eolb.decode("ascii")
+        pos = self._line_start
+        lineno = self._lineno
+        index = self._index
+        limit = self._max - plen
+        make = _make_event
+        emit = out.append
+        step = plen + eol + eol
+        for i in range(1, len(pieces) - 1):
+            piece = pieces[i]
+            n = len(piece)
+            if n <= limit and probe not in piece and (not crlf or "\n" not in piece):
+                emit(make(index, piece, None, None, None, pos, lineno))
+                index += 1
+                pos += n + step
+                lineno += 2
+                continue
             self._line_start = pos
             self._lineno = lineno
             self._index = index
-        lines = last.split(eolb)
-        tail = lines.pop()
-        if lines:
-            self._lines(lines, eol, 0, out)
-        return tail
+            self._segment(_DATA_PREFIX[:plen] + piece.encode("ascii") + eolb + eolb, eolb, 0, out)
+            pos = self._line_start
+            lineno = self._lineno
+            index = self._index
+        self._line_start = pos
+        self._lineno = lineno
+        self._index = index
+
+    def _middle_bytes(self, pieces: list[bytes], plen: int, eolb: bytes, out: list[SSEEvent]) -> None:
+        """Dispatch ``pieces[1:-1]`` like :meth:`_middle_text`, for a buffer that is not ASCII."""
+        eol = len(eolb)
+        crlf = eol == 2
+        probe = b"\r" if crlf else eolb
+        pos = self._line_start
+        lineno = self._lineno
+        index = self._index
+        limit = self._max - plen
+        make = _make_event
+        emit = out.append
+        step = plen + eol + eol
+        for i in range(1, len(pieces) - 1):
+            piece = pieces[i]
+            n = len(piece)
+            if n <= limit and piece.find(probe) < 0 and (not crlf or piece.find(b"\n") < 0):
+                try:
+                    text = piece.decode()
+                except UnicodeDecodeError:
+                    pass  # _lines reports it
+                else:
+                    emit(make(index, text, None, None, None, pos, lineno))
+                    index += 1
+                    pos += n + step
+                    lineno += 2
+                    continue
+            self._line_start = pos
+            self._lineno = lineno
+            self._index = index
+            self._segment(_DATA_PREFIX[:plen] + piece + eolb + eolb, eolb, 0, out)
+            pos = self._line_start
+            lineno = self._lineno
+            index = self._index
+        self._line_start = pos
+        self._lineno = lineno
+        self._index = index
 
     def _line_overflow(self) -> None:
         """Drop the unfinished line, which grew past the limit, and skip the rest of it and of its event."""
@@ -577,6 +659,8 @@ class SSEParser:
                             emit(make(index, text, None, None, None, ev_pos, ev_line))
                         index += 1
                         data = []
+                    elif skipping:
+                        index += 1  # the event dropped as too large keeps its place in the numbering
                     if self._ev_extra:
                         self._ev_extra = False
                         self._ev_type = self._ev_id = self._ev_retry = None

@@ -545,7 +545,7 @@ def test_event_too_large_is_dropped_and_parsing_continues() -> None:
     big = b"data: " + b"x" * 60 + b"\n"
     stream = b"data: small\n\n" + big * 3 + b"id: 4\n: c\n\ndata: after\n\n"
     events, parser = all_ways(stream, max_event_bytes=100)
-    assert [(e.index, e.data) for e in events] == [(0, "small"), (1, "after")]
+    assert [(e.index, e.data) for e in events] == [(0, "small"), (2, "after")]  # the dropped event keeps index 1
     (anomaly,) = parser.anomalies
     assert anomaly.kind == EVENT_TOO_LARGE
     assert anomaly.line == 4 and anomaly.offset == len(b"data: small\n\n") + len(big)
@@ -557,7 +557,7 @@ def test_event_too_large_is_dropped_and_parsing_continues() -> None:
 def test_line_too_long_is_dropped_and_parsing_continues() -> None:
     stream = b"data: a\n\ndata: " + b"y" * 500 + b"\ndata: b\n\ndata: c\n\n"
     events, parser = all_ways(stream, max_event_bytes=64)
-    assert [(e.index, e.data) for e in events] == [(0, "a"), (1, "c")]
+    assert [(e.index, e.data) for e in events] == [(0, "a"), (2, "c")]
     (anomaly,) = parser.anomalies
     assert anomaly.kind == LINE_TOO_LONG
     assert anomaly.line == 3 and anomaly.offset == 9 and anomaly.event == 1
@@ -582,8 +582,8 @@ def test_memory_stays_bounded_with_a_huge_line_fed_in_small_chunks() -> None:
     parser.feed(b"data: ")
     for _ in range(2000):
         parser.feed(b"x" * 100)
-        assert parser._pending_len <= 1000  # noqa: SLF001 - white-box check of the bound
-        assert sum(map(len, parser._pending)) <= 1000  # noqa: SLF001
+        assert parser._pending_len <= 1000  # white-box check of the bound
+        assert sum(map(len, parser._pending)) <= 1000
     assert datas(parser.feed(b"\n\ndata: next\n\n")) == ["next"]
     assert kinds(parser.anomalies) == [LINE_TOO_LONG]
     assert parser.bytes_seen == 6 + 200_000 + 14
@@ -620,9 +620,7 @@ def test_looks_like_sse_yes(text: str | bytes) -> None:
         assert looks_like_sse(text.encode())
 
 
-@pytest.mark.parametrize(
-    "text", ["", "\n\n", '{"id": 1}', "<html>", "Data: x", " data: x", "foo: bar", b"\xff"]
-)
+@pytest.mark.parametrize("text", ["", "\n\n", '{"id": 1}', "<html>", "Data: x", " data: x", "foo: bar", b"\xff"])
 def test_looks_like_sse_no(text: str | bytes) -> None:
     assert not looks_like_sse(text)
 
@@ -646,7 +644,7 @@ def _field(name: str, value: str, space: bool) -> str:
     return f"{name}: {value}" if space or value.startswith(" ") else f"{name}:{value}"
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     specs=st.lists(_event_spec, max_size=8),
     eol_style=st.sampled_from(["\n", "\r\n", "\r", "mixed"]),
@@ -785,3 +783,102 @@ def test_size_limits_are_independent_of_chunking(stream: bytes, limit: int, data
     if not {LINE_TOO_LONG, EVENT_TOO_LARGE} & set(kinds(parser.anomalies)):
         unlimited, _ = feed_chunks([stream])
         assert events == unlimited
+
+
+# Realistic streams: blocks of field lines, each block ended by a blank line, so that the fast paths (a buffer
+# cut at "blank line + data:" separators) are taken, next to every kind of odd line.
+_values = st.sampled_from(
+    [b"", b"x", b'{"a":1}', b" lead", b"caf\xc3\xa9", b"\xff", b"[DONE]", b"a:b", b"\x00", b"\xe2\x82"]
+)
+_field_lines = st.one_of(
+    _values.map(lambda v: b"data: " + v),
+    _values.map(lambda v: b"data: " + v),
+    _values.map(lambda v: b"data:" + v),
+    st.sampled_from([b"data", b"foo: bar", b"\xef\xbb\xbfdata: x", b"retry: 10", b"retry: x", b"id", b":"]),
+    _values.map(lambda v: b"event: " + v),
+    _values.map(lambda v: b"id: " + v),
+    _values.map(lambda v: b": " + v),
+)
+_blocks = st.lists(st.lists(_field_lines, max_size=3), max_size=14)
+
+
+@st.composite
+def _structured_streams(draw: st.DrawFn) -> bytes:
+    blocks = draw(_blocks)
+    style = draw(st.sampled_from(["\n", "\r\n", "\r", "mixed", "mostly-crlf"]))
+    out: list[bytes] = [b"\xef\xbb\xbf"] if draw(st.booleans()) else []
+    for block in blocks:
+        for line in [*block, b""]:
+            if style == "mixed":
+                eol = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+            elif style == "mostly-crlf":
+                eol = draw(st.sampled_from(["\r\n"] * 8 + ["\n", "\r"]))
+            else:
+                eol = style
+            out.append(line + eol.encode())
+    if draw(st.booleans()):
+        out.append(draw(_field_lines))  # an unterminated last line
+    return b"".join(out)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(stream=_structured_streams(), data=st.data())
+def test_structured_streams_agree_with_the_spec_however_fed(stream: bytes, data: st.DataObject) -> None:
+    events, parser = feed_chunks([stream])
+    ref_events, ref_comments = reference(stream)
+    assert as_tuples(events) == ref_events
+    assert parser.comments == ref_comments
+    expected = outcome(parser, events)
+    # The first chunk sets the line-ending style; later chunks take the fast paths.
+    first_eol = min((i for i in (stream.find(b"\n"), stream.find(b"\r")) if i >= 0), default=0)
+    cuts = data.draw(st.lists(st.integers(0, max(len(stream), 1)), max_size=6))
+    for chunks in ([stream[: first_eol + 1], stream[first_eol + 1 :]], split_at(stream, [first_eol + 1, *cuts])):
+        ev2, p2 = feed_chunks(chunks)
+        assert outcome(p2, ev2) == expected
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(stream=_structured_streams(), limit=st.integers(1, 40), data=st.data())
+def test_structured_streams_size_limits_independent_of_chunking(stream: bytes, limit: int, data: st.DataObject) -> None:
+    events, parser = feed_chunks([stream], max_event_bytes=limit)
+    expected = outcome(parser, events)
+    first_eol = min((i for i in (stream.find(b"\n"), stream.find(b"\r")) if i >= 0), default=0)
+    cuts = data.draw(st.lists(st.integers(0, max(len(stream), 1)), max_size=6))
+    ev2, p2 = feed_chunks(split_at(stream, [first_eol + 1, *cuts]), max_event_bytes=limit)
+    assert outcome(p2, ev2) == expected
+
+
+def test_fast_path_events_match_line_by_line_parsing() -> None:
+    # Many one-line events in one chunk after the first: the separator fast path, ASCII and not.
+    body = b"".join(b"data: " + str(i).encode() + (b" \xc3\xa9" if i % 7 == 0 else b"") + b"\n\n" for i in range(200))
+    for stream in (b"data: 0\n\n" + body, (b"data: 0\n\n" + body).replace(b"\xc3\xa9", b"e")):
+        whole, parser = feed_chunks([stream])
+        two, parser2 = feed_chunks([stream[:9], stream[9:]])
+        assert two == whole and parser2.anomalies == parser.anomalies == []
+        assert [e.line for e in two] == list(range(1, 2 * len(two), 2))
+        assert [e.offset for e in two] == [m.start() for m in re.finditer(b"data:", stream)]
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n", b"\r"])
+@pytest.mark.parametrize("space", [b" ", b""])
+def test_fast_path_fallbacks_inside_a_chunk(eol: bytes, space: bytes) -> None:
+    d = b"data:" + space
+    stream = (
+        d + b"first" + eol + eol
+        + d + b"a" + eol + eol
+        + d + b"b" + eol + b"data: b2" + eol + eol  # two data lines
+        + d + b"c\xff" + eol + eol  # invalid UTF-8
+        + d + b"d" + eol + b"event: e" + eol + eol  # another field
+        + d + b"x" * 40 + eol + eol  # over the size limit
+        + d + b"\xc3\xa9" + eol + eol
+        + d + b"f" + (b"\n" if eol != b"\n" else b"\r") + eol  # a foreign line ending inside
+        + d + b"g" + eol + eol
+        + d + b"h"
+    )  # fmt: skip
+    whole, parser = feed_chunks([stream], max_event_bytes=30)
+    ref, _ = reference(stream)
+    split_point = len(d) + len(b"first") + len(eol)
+    two, parser2 = feed_chunks([stream[:split_point], stream[split_point:]], max_event_bytes=30)
+    assert outcome(parser2, two) == outcome(parser, whole)
+    assert as_tuples(whole) == [r for r in ref if len(r[0]) < 30]
+    assert {INVALID_UTF8, LINE_TOO_LONG, UNTERMINATED_EVENT, MIXED_LINE_ENDINGS} <= set(kinds(parser.anomalies))
