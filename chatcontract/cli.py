@@ -115,6 +115,82 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .provider import faults as catalogue
+    from .provider.server import run_forever
+
+    if args.list_faults:
+        print(catalogue.format_catalogue())
+        return EXIT_OK
+    catalogue.parse_faults(args.fault or (), args.dialect)  # UsageError (exit 2) for unknown names, bad rates
+    try:
+        return run_forever(
+            dialect=args.dialect,
+            host=args.host,
+            port=args.port,
+            faults=args.fault or (),
+            seed=args.seed,
+            api_key=args.api_key,
+        )
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _cmd_cassettes_check(args: argparse.Namespace) -> int:
+    from ._cassette_check import check_interaction, missing_expectations, settings_for
+    from ._exceptions import CassetteError
+    from .cassettes import iter_cassette_files, load_cassette
+
+    files = iter_cassette_files(Path(args.path))
+    if not files:
+        print(f"chatcontract: no cassettes under {args.path}", file=sys.stderr)
+        return EXIT_USAGE
+    failed = checked = 0
+    results: list[dict[str, Any]] = []
+    for path in files:
+        try:
+            cassette = load_cassette(path)
+        except CassetteError as exc:
+            failed += 1
+            where = f" (interaction {exc.interaction})" if exc.interaction is not None else ""
+            print(f"{path}: malformed cassette{where}: {exc}")
+            results.append({"path": str(path), "error": str(exc)})
+            continue
+        settings = settings_for(
+            path, dialect=args.dialect, select=_split(args.select), ignore=_split(args.ignore), provider=args.provider
+        )
+        seen: set[str] = set()
+        for it in cassette.interactions:
+            if not it.is_chat:
+                continue
+            checked += 1
+            result = check_interaction(it, settings)
+            seen |= result.expected_seen
+            failed += not result.ok
+            results.append({"path": str(path), "interaction": it.index, **result.report.to_dict()})
+            if args.format == "text" and (result.report.violations or not result.ok):
+                print(f"{path}::interaction[{it.index}]: {result.report}")
+                if result.expected_seen:
+                    print(f"  expected (not failing): {', '.join(sorted(result.expected_seen))}")
+        for sel in missing_expectations(settings, seen):
+            failed += 1
+            print(f"{path}: expected finding {sel} never occurred (stale per-cassette-expect)")
+    if args.format == "json":
+        print(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"{checked} interaction(s) in {len(files)} cassette(s) checked, {failed} failed", file=sys.stderr)
+    return EXIT_VIOLATIONS if failed else EXIT_OK
+
+
+def _cmd_cassettes_audit(args: argparse.Namespace) -> int:
+    from .cassettes import audit
+
+    findings = audit(Path(args.path))
+    for finding in findings:
+        print(finding)
+    print(f"{len(findings)} secret(s) found under {args.path}", file=sys.stderr)
+    return EXIT_VIOLATIONS if findings else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = _Parser(prog="chatcontract", description="Contract testing for chat-completion APIs.")
@@ -146,6 +222,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="check the shipped real-world examples and print the reports")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("cassettes", help="check or audit recorded cassettes (VCR.py / pytest-recording)")
+    csub = p.add_subparsers(dest="cassettes_command", metavar="ACTION", parser_class=_Parser, required=True)
+    c = csub.add_parser("check", help="check every chat interaction of the cassettes in PATH")
+    c.add_argument("path", help="a cassette file or a folder of cassettes")
+    c.add_argument("--dialect", choices=("mistral", "openai"), help="contract dialect (default: config or mistral)")
+    c.add_argument("--provider", help="provider name (default: per-cassette-provider or the cassette's folder)")
+    c.add_argument("--select", action="append", metavar="CODES", help="rule codes/prefixes to enable")
+    c.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.set_defaults(func=_cmd_cassettes_check)
+    a = csub.add_parser("audit", help="find secrets in cassettes (exit 1 when any is found)")
+    a.add_argument("path", help="a cassette file or a folder of cassettes")
+    a.set_defaults(func=_cmd_cassettes_audit)
+
+    p = sub.add_parser("serve", help="run the reference provider, optionally with injected real-world faults")
+    p.add_argument("--dialect", choices=("mistral", "openai"), default="mistral", help="wire format (default: mistral)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on, 0 for a free one (default: 8000)")
+    p.add_argument("--fault", action="extend", nargs="+", metavar="NAME[:RATE]", help="inject a fault (RATE 0..1)")
+    p.add_argument("--seed", type=int, help="make answers and fault draws deterministic")
+    p.add_argument("--api-key", help="require Authorization: Bearer KEY")
+    p.add_argument("--list-faults", action="store_true", help="print the fault catalogue and exit")
+    p.set_defaults(func=_cmd_serve)
     return parser
 
 

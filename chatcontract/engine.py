@@ -24,6 +24,7 @@ from .contracts import DIALECTS, DialectContracts, contracts_for
 from .inputs import MISSING, Finding, Received, coerce, number_findings, parse_json
 from .rules import RULES, Hit, Rule, RuleContext, Target, resolve_codes
 from .rules.schema import schema_hits
+from .sse import looks_like_sse
 from .violations import Severity, Violation, render_violations, shorten
 
 __all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "resolve_settings"]
@@ -219,12 +220,12 @@ class _Collector:
             self.add(code, h, event=event)
 
     def run(self, rules: Sequence[Rule], doc: Any, ctx: RuleContext, *, event: int | None = None) -> None:
+        no_request = ctx.request is None
         for r in rules:
-            if r.requires_request and ctx.request is None:
+            if no_request and r.requires_request:
                 continue
-            assert r.check is not None
             try:
-                for h in r.check(doc, ctx):
+                for h in r.check(doc, ctx):  # type: ignore[misc]
                     self.add(r.code, h, event=event)
             except AssertionError as exc:
                 message = str(exc) or f"Custom rule {r.name} failed."
@@ -307,10 +308,12 @@ def _is_stream(received: Received, stream: bool | None) -> bool:
         return doc[0].get("object") == "chat.completion.chunk" or (
             isinstance(first, list) and bool(first) and isinstance(first[0], dict) and "delta" in first[0]
         )
-    if received.body is not None:
-        from .sse import looks_like_sse
-
-        return looks_like_sse(received.body[:256])
+    body = received.body
+    if body is not None:
+        head = body[:1]
+        if head == b"{" or head == b"[":  # the common case: a JSON document, not SSE
+            return False
+        return looks_like_sse(body[:256])
     return False
 
 
@@ -371,7 +374,15 @@ def check(
         if len(violations) > 1:
             positions: dict[int, dict[Any, int]] = {}
             violations.sort(key=lambda v: _doc_order(doc, v, positions))
+    if not violations:
+        return _empty_report(settings.dialect, kind, received.status)
     return Report(violations=tuple(violations), dialect=settings.dialect, kind=kind, status=received.status)
+
+
+@functools.lru_cache(maxsize=64)
+def _empty_report(dialect: str, kind: str, status: int | None) -> Report:
+    # Reports are immutable, so the (common) conforming result can be shared.
+    return Report(violations=(), dialect=dialect, kind=kind, status=status)
 
 
 def _check_content_type(received: Received, collector: _Collector) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from .._cassette_check import CassetteSettings
 from .._exceptions import CassetteError
-from ..config import Config, load_config
 from ._options import resolve, url_pattern
 
 __all__ = ["CassetteFile", "InteractionItem"]
@@ -23,50 +23,36 @@ class InteractionFailed(Exception):
         self.text = text
 
 
-def _settings_for(path: Path, config: Config, node: pytest.Collector) -> dict[str, Any]:
-    options = resolve(node)
-    provider = config.cassette_value("per-cassette-provider", path) or options.provider or path.parent.name
-    dialect = config.cassette_value("per-cassette-dialect", path) or options.dialect
-    ignore = tuple(options.ignore or ()) + config.cassette_ignores(path)
-    from ..rules import resolve_codes
-
-    required = config.cassette_codes("per-cassette-expect", path)
-    allowed = resolve_codes((*required, *config.provider_codes("per-provider-expect", provider)), ())
-    return {
-        "check": {"dialect": dialect, "select": options.select, "ignore": ignore or None, "provider": provider},
-        "required": required,
-        "allowed": allowed,
-        "provider": provider,
-    }
-
-
 class CassetteFile(pytest.File):
     """A VCR.py cassette whose chat-completion interactions are checked as test items."""
 
     def collect(self) -> Iterator[pytest.Item]:
+        from .._cassette_check import settings_for
         from ..cassettes import load_cassette
 
-        config = load_config(self.path.parent)
         try:
             cassette = load_cassette(self.path, path_pattern=url_pattern(self.config).pattern)
         except CassetteError as exc:
             yield CassetteErrorItem.from_parent(self, name="cassette", error=exc)
             return
-        settings = _settings_for(self.path, config, self)
+        options = resolve(self)
+        settings = settings_for(
+            self.path, dialect=options.dialect, select=options.select, ignore=options.ignore, provider=options.provider
+        )
         items = [
             InteractionItem.from_parent(self, name=f"interaction[{it.index}]", interaction=it, settings=settings)
             for it in cassette.interactions
             if it.is_chat
         ]
         yield from items
-        if settings["required"] and items:
+        if settings.required and items:
             yield ExpectationsItem.from_parent(self, name="expectations", interactions=items, settings=settings)
 
 
 class InteractionItem(pytest.Item):
     """One recorded chat-completion exchange, checked with the request recorded beside it."""
 
-    def __init__(self, *, interaction: Any, settings: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, *, interaction: Any, settings: CassetteSettings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.interaction = interaction
         self.settings = settings
@@ -74,20 +60,13 @@ class InteractionItem(pytest.Item):
         self.expected_seen: set[str] = set()
 
     def runtest(self) -> None:
-        import httpx
+        from .._cassette_check import check_interaction
 
-        from ..engine import check
-
-        it = self.interaction
-        response = httpx.Response(it.response.status, headers=_flat(it.response.headers), content=it.response.body)
-        response.headers.pop("content-encoding", None)  # cassettes store decoded bodies
-        report = check(response, request=it.request.json, **self.settings["check"])
-        self.report = report
-        allowed = set(self.settings["allowed"])
-        self.expected_seen = {v.code for v in report.violations if v.code in allowed}
-        unexpected = [v for v in report.errors if v.code not in allowed]
-        if unexpected:
-            raise InteractionFailed(str(report))
+        result = check_interaction(self.interaction, self.settings)
+        self.report = result.report
+        self.expected_seen = set(result.expected_seen)
+        if not result.ok:
+            raise InteractionFailed(str(result.report))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, InteractionFailed):
@@ -100,7 +79,7 @@ class InteractionItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        dialect = self.report.dialect if self.report is not None else (self.settings["check"]["dialect"] or "mistral")
+        dialect = self.report.dialect if self.report is not None else (self.settings.dialect or "mistral")
         return self.path, None, f"{dialect}: {self.name} {self._request_id()}".rstrip()
 
     def _request_id(self) -> str:
@@ -121,13 +100,13 @@ class InteractionItem(pytest.Item):
 class ExpectationsItem(pytest.Item):
     """Fails when a finding the configuration expects for this cassette no longer occurs (a stale expectation)."""
 
-    def __init__(self, *, interactions: list[InteractionItem], settings: dict[str, Any], **kwargs: Any) -> None:
+    def __init__(self, *, interactions: list[InteractionItem], settings: CassetteSettings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.interactions = interactions
         self.settings = settings
 
     def runtest(self) -> None:
-        from ..rules import resolve_codes
+        from .._cassette_check import missing_expectations
 
         seen: set[str] = set()
         for item in self.interactions:
@@ -137,7 +116,7 @@ class ExpectationsItem(pytest.Item):
                 except InteractionFailed:
                     pass
             seen |= item.expected_seen
-        missing = [sel for sel in self.settings["required"] if not resolve_codes([sel], ()) & seen]
+        missing = missing_expectations(self.settings, seen)
         if missing:
             raise InteractionFailed(
                 f"Expected finding(s) {', '.join(missing)} never occurred in {self.path.name}: the provider may have "
@@ -171,9 +150,3 @@ class CassetteErrorItem(pytest.Item):
         return self.path, None, f"{self.path.name}: malformed cassette"
 
 
-def _flat(headers: dict[str, Any]) -> list[tuple[str, str]]:
-    out = []
-    for k, v in headers.items():
-        for value in v if isinstance(v, list) else [v]:
-            out.append((k, str(value)))
-    return out

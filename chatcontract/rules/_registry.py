@@ -7,7 +7,7 @@ import enum
 import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .._exceptions import ConfigError, UsageError
@@ -71,15 +71,15 @@ def hit(
     return Hit(tuple(loc), message, actual, expected, event)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)  # not frozen: a frozen __init__ costs a few µs per check; treat as read-only
 class RuleContext:
-    """What a rule may know besides the document: dialect, request, status and options."""
+    """What a rule may know besides the document: dialect, request, status and options (read-only)."""
 
     dialect: str
     contracts: DialectContracts
     request: Mapping[str, Any] | None = None
     status: int | None = None
-    options: Mapping[str, Any] = field(default_factory=dict)
+    options: Mapping[str, Any] | None = None
 
 
 CheckFn = Callable[[Any, RuleContext], Iterator[Hit]]

@@ -6,20 +6,55 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["as_int", "choices", "iter_tool_calls", "loads_object", "message_of", "text_of"]
+__all__ = ["View", "as_int", "choices", "iter_tool_calls", "loads_object", "message_of", "text_of", "tool_calls", "view"]
 
 
 def as_int(value: Any) -> int | None:
     """``value`` if it is a JSON integer (not a bool), else None."""
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    return value if type(value) is int else None  # noqa: E721  (exact type: bool is an int subclass)
+
+
+class View:
+    """What the rules read from one document, computed once per document (not once per rule)."""
+
+    __slots__ = ("choices", "calls", "usage")
+
+    def __init__(self, doc: Any) -> None:
+        items = doc.get("choices") if isinstance(doc, dict) else None
+        self.choices: list[tuple[int, dict[str, Any]]] = (
+            [(i, c) for i, c in enumerate(items) if isinstance(c, dict)] if isinstance(items, list) else []
+        )
+        self.calls: list[tuple[int, int, dict[str, Any]]] = []
+        for pos, choice in self.choices:
+            msg = choice.get("message")
+            if isinstance(msg, dict) and msg.get("tool_calls"):
+                self.calls.extend((pos, t, call) for t, call in iter_tool_calls(msg))
+        usage = doc.get("usage") if isinstance(doc, dict) else None
+        self.usage: dict[str, Any] | None = usage if isinstance(usage, dict) else None
+
+
+_last: tuple[Any, View] = (None, View(None))
+
+
+def view(doc: Any) -> View:
+    """The :class:`View` of ``doc``; the last one is kept, so the rules of one check share it."""
+    global _last
+    last = _last  # one atomic read: the pair stays consistent under threads
+    if last[0] is doc:
+        return last[1]
+    v = View(doc)
+    _last = (doc, v)
+    return v
 
 
 def choices(doc: Any) -> list[tuple[int, dict[str, Any]]]:
     """``(position, choice)`` for every choice that is an object."""
-    items = doc.get("choices") if isinstance(doc, dict) else None
-    if not isinstance(items, list):
-        return []
-    return [(i, c) for i, c in enumerate(items) if isinstance(c, dict)]
+    return view(doc).choices
+
+
+def tool_calls(doc: Any) -> list[tuple[int, int, dict[str, Any]]]:
+    """``(choice position, call position, call)`` for every tool call object in every choice's message."""
+    return view(doc).calls
 
 
 def message_of(choice: dict[str, Any]) -> dict[str, Any] | None:

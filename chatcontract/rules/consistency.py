@@ -8,14 +8,13 @@ from typing import Any
 
 from ..violations import Severity
 from ._registry import Hit, RuleContext, hit, rule
-from ._util import NotJSON, as_int, choices, iter_tool_calls, loads_object, message_of
+from ._util import NotJSON, as_int, choices, loads_object, tool_calls, view
 
 _TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
 def _usage(doc: Any) -> dict[str, Any] | None:
-    usage = doc.get("usage") if isinstance(doc, dict) else None
-    return usage if isinstance(usage, dict) else None
+    return view(doc).usage
 
 
 @rule("CC201", "usage-total-mismatch", severity=Severity.WARNING)
@@ -49,9 +48,9 @@ def usage_total_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     usage = _usage(doc)
     if usage is None:
         return
-    p, c, t = (as_int(usage.get(k)) for k in _TOKEN_FIELDS)
-    if p is None or c is None or t is None or t == p + c:
-        return
+    p, c, t = as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")), as_int(usage.get("total_tokens"))
+    if p is None or c is None or t is None or t == p + c or t < max(p, c):
+        return  # a total below one of its parts is CC203's (an error), not this warning
     yield hit(
         ("usage", "total_tokens"),
         f"total_tokens is {t} but prompt_tokens + completion_tokens is {p + c}.",
@@ -86,8 +85,9 @@ def negative_token_count(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     if usage is None:
         return
     for key, value in usage.items():
-        if (n := as_int(value)) is not None and n < 0:
-            yield hit(("usage", key), f"{key} is {n}; token counts cannot be negative.", n)
+        if type(value) is int:  # noqa: E721
+            if value < 0:
+                yield hit(("usage", key), f"{key} is {value}; token counts cannot be negative.", value)
         elif isinstance(value, dict):
             for sub, v in value.items():
                 if (m := as_int(v)) is not None and m < 0:
@@ -117,7 +117,7 @@ def usage_total_below_parts(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     usage = _usage(doc)
     if usage is None:
         return
-    p, c, t = (as_int(usage.get(k)) for k in _TOKEN_FIELDS)
+    p, c, t = as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")), as_int(usage.get("total_tokens"))
     if t is None:
         return
     part = max((x for x in (p, c) if x is not None), default=None)
@@ -182,11 +182,9 @@ def tool_calls_finish_without_calls(doc: Any, ctx: RuleContext) -> Iterator[Hit]
     References:
         - mudler/LocalAI#6243
     """
+    with_calls = {pos for pos, _, _ in tool_calls(doc)}
     for pos, choice in choices(doc):
-        if choice.get("finish_reason") != "tool_calls":
-            continue
-        msg = message_of(choice)
-        if not any(True for _ in iter_tool_calls(msg)):
+        if choice.get("finish_reason") == "tool_calls" and pos not in with_calls:
             yield hit(
                 ("choices", pos, "finish_reason"),
                 "finish_reason is 'tool_calls' but the message has no tool calls.",
@@ -217,8 +215,12 @@ def tool_calls_with_stop(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     References:
         - openai/openai-dotnet#64; sgl-project/sglang#2877
     """
+    calls = tool_calls(doc)
+    if not calls:
+        return
+    with_calls = {pos for pos, _, _ in calls}
     for pos, choice in choices(doc):
-        if choice.get("finish_reason") == "stop" and any(True for _ in iter_tool_calls(message_of(choice))):
+        if choice.get("finish_reason") == "stop" and pos in with_calls:
             yield hit(
                 ("choices", pos, "finish_reason"),
                 "finish_reason is 'stop' although the message has tool calls; expected 'tool_calls'.",
@@ -267,12 +269,11 @@ def tool_arguments_not_json_object(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     References:
         - vllm-project/vllm#13078; ggml-org/llama.cpp#22072; langchain-ai/langchain#35997
     """
-    for pos, choice in choices(doc):
-        for tpos, call in iter_tool_calls(message_of(choice)):
-            fn = call.get("function")
-            if isinstance(fn, dict) and "arguments" in fn:
-                loc = ("choices", pos, "message", "tool_calls", tpos, "function", "arguments")
-                yield from arguments_hits(fn["arguments"], loc, ctx.dialect)
+    for pos, tpos, call in tool_calls(doc):
+        fn = call.get("function")
+        if isinstance(fn, dict) and "arguments" in fn:
+            loc = ("choices", pos, "message", "tool_calls", tpos, "function", "arguments")
+            yield from arguments_hits(fn["arguments"], loc, ctx.dialect)
 
 
 @rule("CC208", "duplicate-tool-call-id")
@@ -294,18 +295,17 @@ def duplicate_tool_call_id(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": "{}"}}, {"id": "Xq2bT9wLm", "type": "function", "function": {"name": "g", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
         ```
     """
-    for pos, choice in choices(doc):
-        seen: set[str] = set()
-        for tpos, call in iter_tool_calls(message_of(choice)):
-            cid = call.get("id")
-            if isinstance(cid, str) and cid:
-                if cid in seen:
-                    yield hit(
-                        ("choices", pos, "message", "tool_calls", tpos, "id"),
-                        f"Tool-call id {cid!r} is used twice in one message.",
-                        cid,
-                    )
-                seen.add(cid)
+    seen: set[tuple[int, str]] = set()
+    for pos, tpos, call in tool_calls(doc):
+        cid = call.get("id")
+        if isinstance(cid, str) and cid:
+            if (pos, cid) in seen:
+                yield hit(
+                    ("choices", pos, "message", "tool_calls", tpos, "id"),
+                    f"Tool-call id {cid!r} is used twice in one message.",
+                    cid,
+                )
+            seen.add((pos, cid))
 
 
 _YEAR = 365 * 24 * 3600
@@ -495,10 +495,9 @@ def empty_tool_call_id(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
         ```
     """
-    for pos, choice in choices(doc):
-        for tpos, call in iter_tool_calls(message_of(choice)):
-            if isinstance(call.get("id"), str) and not call["id"].strip():
-                yield hit(("choices", pos, "message", "tool_calls", tpos, "id"), "Tool-call id is empty.", "")
+    for pos, tpos, call in tool_calls(doc):
+        if isinstance(call.get("id"), str) and not call["id"].strip():
+            yield hit(("choices", pos, "message", "tool_calls", tpos, "id"), "Tool-call id is empty.", "")
 
 
 @rule("CC216", "tool-call-id-not-mistral-format", severity=Severity.WARNING, dialects=("mistral",))
@@ -524,12 +523,11 @@ def tool_call_id_format(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     References:
         - langchain-ai/langchain#24668
     """
-    for pos, choice in choices(doc):
-        for tpos, call in iter_tool_calls(message_of(choice)):
-            cid = call.get("id")
-            if isinstance(cid, str) and cid.strip() and not (len(cid) == 9 and cid.isascii() and cid.isalnum()):
-                yield hit(
-                    ("choices", pos, "message", "tool_calls", tpos, "id"),
-                    f"Tool-call id {cid!r} is not 9 ASCII letters or digits.",
-                    cid,
-                )
+    for pos, tpos, call in tool_calls(doc):
+        cid = call.get("id")
+        if isinstance(cid, str) and cid.strip() and not (len(cid) == 9 and cid.isascii() and cid.isalnum()):
+            yield hit(
+                ("choices", pos, "message", "tool_calls", tpos, "id"),
+                f"Tool-call id {cid!r} is not 9 ASCII letters or digits.",
+                cid,
+            )

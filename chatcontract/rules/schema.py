@@ -390,6 +390,7 @@ def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[t
     except RecursionError:
         yield "CC006", hit((), f"{what} is nested too deeply to validate.")
         return
+    errors = _drop_mismatched_members(errors)
     groups: dict[Loc, list[tuple[Any, Any, bool]]] = {}
     tagged = _tagged_paths(adapter)
     for err in errors:
@@ -442,6 +443,34 @@ def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[t
                     shorten(value),
                     " or ".join(expected),
                 )
+
+
+def _drop_mismatched_members(errors: list[Any]) -> list[Any]:
+    """In untagged unions, drop the errors of members whose own ``type``/``role`` constant the input contradicts.
+
+    ``[{"type": "text", "text": 5}]`` against ``TextChunk | ToolReferenceChunk | ReferenceChunk`` fails all three;
+    only TextChunk's complaint (``text`` is not a string) is about the value the sender meant.
+    """
+    mismatched: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}  # union point -> member prefixes that mismatch
+    members: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
+    for err in errors:
+        loc = tuple(err["loc"])
+        if len(loc) >= 2 and isinstance(loc[-2], str) and not loc[-2].islower():  # e.g. ("...", "TextChunk", "x")
+            members.setdefault(loc[:-2], set()).add(loc[:-1])
+        if (
+            err["type"] == "literal_error"
+            and len(loc) >= 2
+            and loc[-1] in ("type", "role")
+            and isinstance(err.get("input"), str)
+        ):
+            mismatched.setdefault(loc[:-2], set()).add(loc[:-1])
+    drop = set()
+    for point, bad in mismatched.items():
+        if members.get(point, set()) - bad:  # some member's constant matched: it is the intended one
+            drop |= bad
+    if not drop:
+        return errors
+    return [e for e in errors if not any(tuple(e["loc"])[: len(prefix)] == prefix for prefix in drop)]
 
 
 def _without(doc: Any, loc: Loc) -> Any:
