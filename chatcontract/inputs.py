@@ -205,8 +205,12 @@ def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
     return doc, findings
 
 
-def parse_json(body: bytes | str) -> tuple[Any, list[Finding]]:
-    """Parse a JSON body strictly; return the document (or :data:`MISSING`) and every parse-stage finding."""
+def parse_json(body: bytes | str, *, numbers: bool = True) -> tuple[Any, list[Finding]]:
+    """Parse a JSON body strictly; return the document (or :data:`MISSING`) and every parse-stage finding.
+
+    ``numbers=False`` skips the 64-bit / finite number checks when the caller already knows the bytes cannot
+    contain such a number (the stream checker scans whole pieces of a stream at once).
+    """
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
     if not raw.startswith(_BOM):
         try:
@@ -214,7 +218,7 @@ def parse_json(body: bytes | str) -> tuple[Any, list[Finding]]:
         except ValueError:
             pass  # diagnose below, on the slow path
         else:
-            return doc, _numbers(doc, raw)
+            return doc, (_numbers(doc, raw) if numbers else [])
     return _diagnose(raw)
 
 
@@ -271,10 +275,11 @@ def _diagnose(raw: bytes) -> tuple[Any, list[Finding]]:
 
 
 def _numbers(doc: Any, raw: bytes) -> list[Finding]:
-    return number_findings(doc) if _suspect_numbers(raw) and _has_odd_number(doc) else []
+    return number_findings(doc) if suspect_numbers(raw) and _has_odd_number(doc) else []
 
 
-def _suspect_numbers(raw: bytes) -> bool:
+def suspect_numbers(raw: bytes) -> bool:
+    """Whether ``raw`` may hold a number beyond 64 bits or a double (cheap, with false positives, no misses)."""
     shape = raw.translate(_NUMBER_SHAPE)
     if _LONG_DIGITS in shape:
         return True

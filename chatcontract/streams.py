@@ -14,7 +14,9 @@ from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .inputs import Finding, parse_json, parse_request
+from pydantic import ValidationError
+
+from .inputs import Finding, parse_json, parse_request, suspect_numbers
 from .rules import Hit, RuleContext, Target
 from .rules.schema import schema_hits
 from .sse import SSEEvent, SSEParser
@@ -43,6 +45,15 @@ class _Choice:
     finish_event: int | None = None
     tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     refusal: list[str] = field(default_factory=list)
+    text: list[str] = field(default_factory=list)  # recent string pieces, joined into `blocks` 256 at a time
+    blocks: list[str] = field(default_factory=list)
+
+    def flush(self) -> None:
+        """Move the buffered string content into ``content`` (before a content-chunk list, and at the end)."""
+        if self.text or self.blocks:
+            self.content.append("".join(self.blocks) + "".join(self.text))
+            self.text.clear()
+            self.blocks.clear()
 
 
 class _Assembly:
@@ -82,6 +93,7 @@ class _Assembly:
 
 
 def _join_content(c: _Choice) -> Any:
+    c.flush()
     if not c.content:
         return None
     if not c.has_chunks:
@@ -137,6 +149,9 @@ class StreamChecker:
         self._state = _StreamState(settings.dialect, ctx.request)
         self._parser = SSEParser()
         self._closed = False
+        self._numbers = True
+        self._tail = b""
+        self._validate = settings.contracts.chunk.validator.validate_python
         self._mode: str | None = None
         self._report: Any = None
 
@@ -154,7 +169,11 @@ class StreamChecker:
     def feed(self, data: bytes | bytearray | memoryview | str) -> None:
         """Feed the next bytes of the stream (any chunking)."""
         self._guard_mode("raw")
-        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+        raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+        # One C-speed scan of the whole piece (plus the previous piece's tail, for numbers cut in two) decides
+        # whether the events completed by it need the per-event number checks.
+        self._numbers = suspect_numbers(self._tail + raw)
+        self._tail = raw[-64:]
         for event in self._parser.feed(raw):
             self._event(event)
 
@@ -229,9 +248,11 @@ class StreamChecker:
         collector.add("CC315", Hit(where, "The stream carries an error event.", doc.get(where[0])), event=index)
         self._state.errored = True
         err_ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, status=None)
-        body = {k: v for k, v in doc.items() if k not in ("choices", "id", "model", "created")} if flat else {
-            "error": doc["error"]
-        }
+        body = (
+            {k: v for k, v in doc.items() if k not in ("choices", "id", "model", "created")}
+            if flat
+            else {"error": doc["error"]}
+        )
         for code, h in error_body_hits(body, err_ctx):
             if code not in ("CC501", "CC502"):  # the envelope itself is already reported as CC315
                 collector.add(code, h, event=index)
@@ -250,7 +271,7 @@ class StreamChecker:
             self._collector.add(
                 "CC304", Hit((), "Data after the [DONE] sentinel.", event.data[:200]), event=event.index
             )
-        doc, findings = parse_json(event.data)
+        doc, findings = parse_json(event.data, numbers=self._numbers)
         for code, h in findings:
             self._collector.add("CC301" if code == "CC001" else code, h, event=event.index)
         if not isinstance(doc, dict):
@@ -266,9 +287,16 @@ class StreamChecker:
             self._error_event(doc, index, flat_error)
             if not isinstance(doc.get("choices"), list):
                 return
-        for code, h in schema_hits(settings.contracts.chunk, doc, what="chunk"):
-            collector.add(code, h, event=index)
-        for code, h in self._state.sequence(doc, index):
+        try:
+            self._validate(doc)  # the fast path: most chunks conform
+        except ValidationError:
+            for code, h in schema_hits(settings.contracts.chunk, doc, what="chunk"):
+                collector.add(code, h, event=index)
+        except RecursionError:
+            collector.add("CC006", Hit((), "Chunk is nested too deeply to validate."), event=index)
+        found: list[Finding] = []
+        self._state.sequence(doc, index, found)
+        for code, h in found:
             collector.add(code, h, event=index)
         collector.run(settings.rules.get(Target.STREAM, ()), doc, self._ctx, event=index)
 
@@ -276,8 +304,20 @@ class StreamChecker:
 class _StreamState:
     """What the sequence rules remember between events."""
 
-    __slots__ = ("dialect", "request", "assembly", "events", "done_event", "first", "usage_event",
-                 "usage_with_choices", "errored", "chunks", "include_usage", "last_chunk_event")
+    __slots__ = (
+        "dialect",
+        "request",
+        "assembly",
+        "events",
+        "done_event",
+        "first",
+        "usage_event",
+        "usage_with_choices",
+        "errored",
+        "chunks",
+        "include_usage",
+        "last_chunk_event",
+    )
 
     def __init__(self, dialect: str, request: Mapping[str, Any] | None) -> None:
         self.dialect = dialect
@@ -294,7 +334,7 @@ class _StreamState:
         opts = request.get("stream_options") if request is not None else None
         self.include_usage = isinstance(opts, dict) and opts.get("include_usage") is True
 
-    def sequence(self, doc: dict[str, Any], event: int) -> Iterator[Finding]:
+    def sequence(self, doc: dict[str, Any], event: int, out: list[Finding]) -> None:
         self.chunks += 1
         self.last_chunk_event = event
         asm = self.assembly
@@ -304,34 +344,48 @@ class _StreamState:
         else:
             for key in ("id", "model", "created"):
                 if key in doc and doc[key] != self.first[key] and self.first[key] is not None:
-                    yield ("CC306",
-                        Hit((key,), f"{key} differs from the first chunk's; every chunk of a stream shares it.",
-                            doc[key], self.first[key]),
+                    out.append(
+                        (
+                            "CC306",
+                            Hit(
+                                (key,),
+                                f"{key} differs from the first chunk's; every chunk of a stream shares it.",
+                                doc[key],
+                                self.first[key],
+                            ),
+                        )
                     )
         obj = doc.get("object")
         if self.dialect == "mistral" and isinstance(obj, str) and obj != "chat.completion.chunk":
-            yield ("CC307", Hit(("object",), f"object is {obj!r}; expected 'chat.completion.chunk'.", obj))
+            out.append(("CC307", Hit(("object",), f"object is {obj!r}; expected 'chat.completion.chunk'.", obj)))
         choices = doc.get("choices")
         usage = doc.get("usage")
         if isinstance(usage, dict):
             if self.usage_event is not None and self.dialect == "openai":
-                yield ("CC314", Hit(("usage",), "Usage appears in more than one chunk.", usage))
+                out.append(("CC314", Hit(("usage",), "Usage appears in more than one chunk.", usage)))
             self.usage_event = event
             self.usage_with_choices = bool(choices)
             asm.usage = usage
             if self.dialect == "openai" and not self.include_usage:
-                yield ("CC320",
-                    Hit(("usage",), "Usage sent although the request did not set stream_options.include_usage.", usage),
+                out.append(
+                    (
+                        "CC320",
+                        Hit(
+                            ("usage",),
+                            "Usage sent although the request did not set stream_options.include_usage.",
+                            usage,
+                        ),
+                    )
                 )
         if not isinstance(choices, list):
             return
         if not choices and not isinstance(usage, dict) and not self.errored:
-            yield ("CC317", Hit(("choices",), "Chunk has an empty choices list and no usage.", []))
+            out.append(("CC317", Hit(("choices",), "Chunk has an empty choices list and no usage.", [])))
         for pos, choice in enumerate(choices):
             if isinstance(choice, dict):
-                yield from self._choice(choice, pos, event)
+                self._choice(choice, pos, event, out)
 
-    def _choice(self, choice: dict[str, Any], pos: int, event: int) -> Iterator[Finding]:
+    def _choice(self, choice: dict[str, Any], pos: int, event: int, out: list[Finding]) -> None:
         idx = choice.get("index")
         if not isinstance(idx, int) or isinstance(idx, bool):
             idx = pos
@@ -341,7 +395,8 @@ class _StreamState:
         if state is None:
             state = self.assembly.choices[idx] = _Choice(first_event=event)
             if delta.get("role") is None:
-                yield ("CC308", Hit(("choices", pos, "delta"), f"First delta of choice {idx} has no role.", delta)
+                out.append(
+                    ("CC308", Hit(("choices", pos, "delta"), f"First delta of choice {idx} has no role.", delta))
                 )
         if isinstance(delta.get("role"), str) and state.role is None:
             state.role = delta["role"]
@@ -349,36 +404,46 @@ class _StreamState:
         calls = delta.get("tool_calls")
         has_payload = bool(content) or bool(calls)
         if state.finish_reason is not None and has_payload:
-            yield ("CC311",
-                Hit(
-                    ("choices", pos, "delta"),
-                    f"Choice {idx} sends content after its finish_reason (event {state.finish_event}).",
-                    content if content else calls,
-                ),
+            out.append(
+                (
+                    "CC311",
+                    Hit(
+                        ("choices", pos, "delta"),
+                        f"Choice {idx} sends content after its finish_reason (event {state.finish_event}).",
+                        content if content else calls,
+                    ),
+                )
             )
         if isinstance(content, str):
-            state.content.append(content)
+            state.text.append(content)
+            if len(state.text) >= 256:  # join small pieces into blocks: linear, and compact as the text itself
+                state.blocks.append("".join(state.text))
+                state.text.clear()
         elif isinstance(content, list):
+            state.flush()
             state.has_chunks = True
             state.content.extend(c for c in content if isinstance(c, dict))
         if isinstance(delta.get("refusal"), str):
             state.refusal.append(delta["refusal"])
         if isinstance(calls, list):
-            yield from self._tool_calls(state, calls, pos)
+            self._tool_calls(state, calls, pos, out)
         reason = choice.get("finish_reason")
         if isinstance(reason, str) and reason:
             loc = ("choices", pos, "finish_reason")
             if state.finish_reason is not None:
-                yield ("CC310",
-                    Hit(loc, f"Choice {idx} finishes again (first at event {state.finish_event}).", reason),
+                out.append(
+                    (
+                        "CC310",
+                        Hit(loc, f"Choice {idx} finishes again (first at event {state.finish_event}).", reason),
+                    )
                 )
             else:
                 state.finish_reason, state.finish_event = reason, event
             if reason == "error":
                 self.errored = True
-                yield ("CC315", Hit(loc, "A choice finishes with finish_reason 'error'.", reason))
+                out.append(("CC315", Hit(loc, "A choice finishes with finish_reason 'error'.", reason)))
 
-    def _tool_calls(self, state: _Choice, calls: list[Any], pos: int) -> Iterator[Finding]:
+    def _tool_calls(self, state: _Choice, calls: list[Any], pos: int, out: list[Finding]) -> None:
         for j, call in enumerate(calls):
             if not isinstance(call, dict):
                 continue
@@ -401,8 +466,11 @@ class _StreamState:
                 firsts = (("id", call.get("id")), ("type", call.get("type")), ("function.name", fn.get("name")))
                 missing = [name for name, value in firsts if not value]
                 if missing:
-                    yield ("CC316",
-                        Hit(loc, f"First fragment of tool call {k} lacks {', '.join(missing)}.", call),
+                    out.append(
+                        (
+                            "CC316",
+                            Hit(loc, f"First fragment of tool call {k} lacks {', '.join(missing)}.", call),
+                        )
                     )
                 state.tool_calls[k] = {
                     "id": call.get("id"),
@@ -412,7 +480,7 @@ class _StreamState:
             else:
                 if call.get("id") and current["id"] and call["id"] != current["id"]:
                     message = f"Tool call {k} changes its id mid-stream."
-                    yield ("CC316", Hit((*loc, "id"), message, call["id"], current["id"]))
+                    out.append(("CC316", Hit((*loc, "id"), message, call["id"], current["id"])))
                 if fn.get("name") and not current["function"]["name"]:
                     current["function"]["name"] = fn["name"]
                 if isinstance(fn.get("arguments"), str):
@@ -486,8 +554,10 @@ def check_stream_into(received: Any, settings: Any, collector: Any, ctx: RuleCon
     if received.is_event_stream and checker._state.events == 0 and checker._state.done_event is None:
         body = (received.body or b"").lstrip()
         if body.startswith((b"{", b"[")):
-            collector.add("CC007", Hit((), "Content-Type is text/event-stream but the body is one JSON document.",
-                                       received.content_type))
+            collector.add(
+                "CC007",
+                Hit((), "Content-Type is text/event-stream but the body is one JSON document.", received.content_type),
+            )
     checker.close()
 
 
@@ -508,6 +578,5 @@ def assemble(stream: bytes | str | Iterable[Mapping[str, Any]], *, dialect: str 
         chunks = stream
     for i, chunk in enumerate(chunks):
         if isinstance(chunk, Mapping):
-            for _ in state.sequence(dict(chunk), i):
-                pass
+            state.sequence(dict(chunk), i, [])
     return state.assembly.response()

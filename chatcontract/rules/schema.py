@@ -383,7 +383,7 @@ def _classify(err: Any, value: Any, exists: bool) -> str:
 def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[tuple[str, Hit]]:
     """Validate ``doc`` with ``adapter``; yield ``(code, hit)`` per schema error at its exact path."""
     try:
-        adapter.validate_python(doc)
+        adapter.validator.validate_python(doc)  # the core validator: skips TypeAdapter's Python-level wrapper
         return
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
