@@ -70,7 +70,7 @@ def main() -> int:
     t_check = best(lambda: feed(body), args.repeats)
     t_json = best(lambda: [json.loads(d) for d in datas], args.repeats)
     ratio = t_check / t_json
-    print("10,000-chunk OpenAI stream, fed in 4 KiB pieces (best of %d)" % args.repeats)
+    print(f"10,000-chunk OpenAI stream, fed in 4 KiB pieces (best of {args.repeats})")
     print(f"  StreamChecker feed+close   {t_check * 1e6 / 10_000:7.2f} us/chunk")
     print(f"  json.loads over the chunks {t_json * 1e6 / 10_000:7.2f} us/chunk")
     print(f"  ratio                      {ratio:7.2f}x")
