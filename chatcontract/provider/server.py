@@ -1,0 +1,148 @@
+"""Running the reference provider with uvicorn: in a background thread (:func:`serve`) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from .._exceptions import ProviderError
+from .app import MODELS, create_app
+from .faults import FaultSpec
+
+__all__ = ["RunningProvider", "run_forever", "serve"]
+
+READY_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class RunningProvider:
+    """A reference provider listening on a port."""
+
+    #: ``http://HOST:PORT/v1``: POST ``{base_url}/chat/completions``, GET ``{base_url}/models``.
+    base_url: str
+    port: int
+    dialect: str
+    host: str = "127.0.0.1"
+    api_key: str | None = None
+    models: tuple[str, ...] = MODELS
+    faults: tuple[str, ...] = ()
+
+    @property
+    def root_url(self) -> str:
+        """``http://HOST:PORT`` (what the mistralai SDK takes as ``server_url``)."""
+        return self.base_url.removesuffix("/v1")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ProviderError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/v1"
+
+
+def _server(app: Any, *, quiet: bool) -> Any:
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
+        log_level="warning" if quiet else "info",
+        access_log=not quiet,
+        lifespan="off",
+        ws="none",
+        http="h11",
+        loop="asyncio",
+        timeout_graceful_shutdown=2,
+    )
+    return uvicorn.Server(config)
+
+
+@contextmanager
+def serve(
+    *,
+    dialect: str = "mistral",
+    faults: Iterable[str | tuple[str, float] | FaultSpec] = (),
+    seed: int | None = None,
+    api_key: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[RunningProvider]:
+    """Run the reference provider on ``host:port`` (0: a free port) in a background thread until the block ends.
+
+    Example:
+        >>> with serve(dialect="openai", faults=["created-ms"], seed=1) as provider:  # doctest: +SKIP
+        ...     openai.OpenAI(base_url=provider.base_url, api_key="x").chat.completions.create(...)
+    """
+    app = create_app(dialect=dialect, faults=faults, seed=seed, api_key=api_key)
+    sock = _bind(host, port)
+    server = _server(app, quiet=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="chatcontract-provider", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise ProviderError("the reference provider did not start")
+        time.sleep(0.01)
+    bound = sock.getsockname()[1]
+    names = tuple(str(s) for s in app.state.provider.faults)
+    try:
+        yield RunningProvider(_url(host, bound), bound, dialect, host, api_key, MODELS, names)
+    finally:
+        server.should_exit = True
+        thread.join(READY_TIMEOUT_S)
+        sock.close()
+
+
+def run_forever(
+    *,
+    dialect: str,
+    host: str,
+    port: int,
+    faults: Sequence[str],
+    seed: int | None,
+    api_key: str | None,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Serve in the foreground until interrupted (Ctrl-C or SIGTERM); prints the base URL first. Returns 0."""
+    app = create_app(dialect=dialect, faults=faults, seed=seed, api_key=api_key)
+    sock = _bind(host, port)
+    state = app.state.provider
+    out.write(f"chatcontract reference provider ({dialect}) at {_url(host, sock.getsockname()[1])}\n")
+    out.write(f"models: {', '.join(state.models)}")
+    out.write(f"; faults: {', '.join(str(s) for s in state.faults)}\n" if state.faults else "; no faults\n")
+    out.flush()
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal: make that a clean exit (status 0).
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _exit_cleanly) if main_thread else None
+    try:
+        _server(app, quiet=False).run(sockets=[sock])
+    finally:
+        sock.close()
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _exit_cleanly(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
