@@ -56,7 +56,8 @@ def sweep_requests(dialect: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield f"{kind} max_tokens=5", {"model": model, "messages": user, "max_tokens": 5, **s}
         yield f"{kind} n=2", {"model": model, "messages": user, "n": 2, "max_tokens": 12, **s}
         yield f"{kind} tools auto", {"model": model, "messages": user, "tools": [_TOOL], **s}
-        yield f"{kind} tools {any_tool}", {"model": model, "messages": user, "tools": [_TOOL], "tool_choice": any_tool, **s}
+        forced = {"tools": [_TOOL], "tool_choice": any_tool}
+        yield f"{kind} tools {any_tool}", {"model": model, "messages": user, **forced, **s}
         yield f"{kind} json_object", {"model": model, "messages": user, "response_format": {"type": "json_object"}, **s}
         rf = {"type": "json_schema", "json_schema": {"name": "person", "schema": _SCHEMA}}
         yield f"{kind} json_schema", {"model": model, "messages": user, "response_format": rf, **s}
