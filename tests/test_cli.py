@@ -123,10 +123,16 @@ def test_rule_unknown_exits_2(capsys):
 
 
 def test_demo_runs(capsys):
+    # The demo starts two real reference providers with injected faults and sweeps them over HTTP.
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
+    assert "== reference provider (mistral) at http://127.0.0.1:" in out
+    assert "== reference provider (openai) at http://127.0.0.1:" in out
     assert "conforming-mistral.json              conforms" in out
-    assert "CC502" in out and "CC401" in out
+    assert "Compatibility report: 42 responses checked" in out
+    # Every injected fault is found by its rule.
+    for code in ("CC209", "CC101", "CC303", "CC207", "CC401", "CC402", "CC103", "CC309", "CC502"):
+        assert f"  {code}   " in out, code
 
 
 def test_console_script_entry_point():
