@@ -15,7 +15,7 @@ import pytest
 import chatcontract.contracts  # noqa: F401  (eager import: see module docstring)
 import chatcontract.violations  # noqa: F401
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.providers.fixtures"]
 
 MISTRAL_RESPONSE: dict[str, Any] = {
     "id": "cmpl-e5cc70bb28c444948073e77776eb30ef",

@@ -13,6 +13,7 @@ Nothing here needs the network: the providers are installed from the package reg
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .venv import _file_lock, cache_root, ensure_provider_env, provider_dir, subprocess_env
+from .venv import OFFLINE_ENV, _file_lock, cache_root, ensure_provider_env, provider_dir, subprocess_env
 
 __all__ = [
     "LITELLM_MOCK_MODELS",
@@ -47,7 +48,8 @@ __all__ = [
     "tiny_model_path",
 ]
 
-READY_TIMEOUT_S = 120.0
+#: LiteLLM's proxy imports for ~10 s on an idle 2-core machine and was seen taking 46 s under heavy load.
+READY_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 10.0
 _HERE = Path(__file__).resolve().parent
 
@@ -108,21 +110,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-_ENV_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "OPENBLAS_CORETYPE",
-                    "OPENBLAS_L2_SIZE")
+_ENV_PASSTHROUGH = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+)
 
 
 def _server_env(python: Path, extra: Mapping[str, str]) -> dict[str, str]:
     """A minimal environment: no API keys, DATABASE_URL, proxies, HOST/PORT/MODEL... from the caller."""
     env = {k: v for k, v in os.environ.items() if k in _ENV_PASSTHROUGH}
     env["PATH"] = os.pathsep.join([str(python.parent), env.get("PATH", "/usr/bin:/bin")])
-    env.update(
-        PYTHONNOUSERSITE="1",
-        PYTHONDONTWRITEBYTECODE="1",
-        PYTHONUNBUFFERED="1",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-    )
+    env.update(OFFLINE_ENV)
+    env.update(PYTHONNOUSERSITE="1", PYTHONUNBUFFERED="1")
     env.update(extra)
     return env
 
@@ -145,6 +151,15 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         pass
     if proc.poll() is None:
         proc.wait(timeout=STOP_TIMEOUT_S)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: SIGTERM the server when the test process dies, even by SIGKILL (no orphans after a CI kill)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _get_status(url: str, headers: Mapping[str, str]) -> int | None:
@@ -189,6 +204,7 @@ def _run_server(
                 env=env,
                 cwd=workdir,
                 start_new_session=True,  # own process group: stopped as a group by its id
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         try:
             headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -210,12 +226,13 @@ def _run_server(
                 text = _tail(log_path)
                 if attempt < attempts and "address already in use" in text.lower():
                     continue  # lost the race for the free port: try another one
-                raise ProviderStartError(
-                    f"{name} exited early with code {proc.returncode}; log {log_path}:\n{text}"
-                )
+                raise ProviderStartError(f"{name} exited early with code {proc.returncode}; log {log_path}:\n{text}")
             ready_s = time.monotonic() - started
-            print(f"[chatcontract providers] {name} ready on 127.0.0.1:{port} (pid {proc.pid}) in {ready_s:.1f} s",
-                  file=sys.stderr, flush=True)
+            print(
+                f"[chatcontract providers] {name} ready on 127.0.0.1:{port} (pid {proc.pid}) in {ready_s:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
             yield Server(
                 name=name,
                 base_url=f"http://127.0.0.1:{port}/v1",
@@ -270,8 +287,10 @@ def tiny_model_path() -> Path:
         )
         if res.returncode != 0 or not tmp.is_file():
             tmp.unlink(missing_ok=True)
-            raise ProviderStartError(f"generating the tiny GGUF model failed (exit {res.returncode}):\n"
-                                     f"{res.stdout[-3000:]}\n{res.stderr[-3000:]}")
+            raise ProviderStartError(
+                f"generating the tiny GGUF model failed (exit {res.returncode}):\n"
+                f"{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+            )
         tmp.replace(out)
     return out
 
@@ -284,8 +303,9 @@ LLAMACPP_DEFAULT_MODELS: dict[str, dict[str, Any]] = {
 
 
 @contextmanager
-def llamacpp_server(*, models: dict[str, dict[str, Any]] | None = None,
-                    timeout: float = READY_TIMEOUT_S) -> Iterator[Server]:
+def llamacpp_server(
+    *, models: dict[str, dict[str, Any]] | None = None, timeout: float = READY_TIMEOUT_S
+) -> Iterator[Server]:
     """Run llama-cpp-python's OpenAI-compatible server with the tiny model.
 
     ``models`` maps alias -> extra llama-cpp-python ``ModelSettings`` (``chat_format``, ``n_ctx``, ``seed``...;
@@ -313,8 +333,13 @@ def llamacpp_server(*, models: dict[str, dict[str, Any]] | None = None,
             return [str(python), "-m", "llama_cpp.server", "--config_file", str(cfg)], env
 
         with _run_server(
-            name="llamacpp", command=command, workdir=workdir, ready_path="/v1/models",
-            api_key=None, models=list(aliases), timeout=timeout,
+            name="llamacpp",
+            command=command,
+            workdir=workdir,
+            ready_path="/v1/models",
+            api_key=None,
+            models=list(aliases),
+            timeout=timeout,
         ) as server:
             yield server
 
@@ -354,20 +379,11 @@ LITELLM_MOCK_MODELS: dict[str, dict[str, Any]] = {
 LITELLM_UPSTREAM_MODELS: dict[str, str] = {"upstream-tiny": "tiny", "upstream-tiny-tools": "tiny-tools"}
 
 _LITELLM_ENV = {
-    # No network: the bundled model cost map instead of fetching it, no telemetry, no update checks.
-    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
-    "LITELLM_LOCAL_BLOG_POSTS": "True",
-    "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
-    "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
-    "LITELLM_TELEMETRY": "False",
-    "TELEMETRY": "False",
+    # (OFFLINE_ENV, in every server's environment, keeps LiteLLM from fetching its JSON files from GitHub.)
     "LITELLM_DONT_SHOW_FEEDBACK_BOX": "True",
     "DISABLE_ADMIN_UI": "True",
     "LITELLM_LOG": "INFO",
     "LITELLM_MODE": "PRODUCTION",  # do not load a .env file from the working directory
-    "HF_HUB_OFFLINE": "1",
-    "TRANSFORMERS_OFFLINE": "1",
     "TOKENIZERS_PARALLELISM": "false",
 }
 
@@ -381,15 +397,19 @@ def litellm_proxy(*, upstream: str | None = None, timeout: float = READY_TIMEOUT
     ]
     if upstream is not None:
         for alias, target in LITELLM_UPSTREAM_MODELS.items():
-            model_list.append({
-                "model_name": alias,
-                "litellm_params": {"model": f"openai/{target}", "api_base": upstream.rstrip("/"),
-                                   "api_key": "sk-upstream-not-a-key"},
-            })
+            model_list.append(
+                {
+                    "model_name": alias,
+                    "litellm_params": {
+                        "model": f"openai/{target}",
+                        "api_base": upstream.rstrip("/"),
+                        "api_key": "sk-upstream-not-a-key",
+                    },
+                }
+            )
     config = {
         "model_list": model_list,
-        "litellm_settings": {"telemetry": False, "num_retries": 0, "request_timeout": 60,
-                             "drop_params": False},
+        "litellm_settings": {"telemetry": False, "num_retries": 0, "request_timeout": 60, "drop_params": False},
         # A failing deployment (e.g. llama.cpp answering 500 to a fuzzed request) must not be cooled down.
         "router_settings": {"num_retries": 0, "disable_cooldowns": True},
         "general_settings": {},
@@ -405,7 +425,12 @@ def litellm_proxy(*, upstream: str | None = None, timeout: float = READY_TIMEOUT
             return [str(litellm_bin), "--config", str(cfg), "--host", "127.0.0.1", "--port", str(port)], env
 
         with _run_server(
-            name="litellm", command=command, workdir=workdir, ready_path="/v1/models",
-            api_key=key, models=[m["model_name"] for m in model_list], timeout=timeout,
+            name="litellm",
+            command=command,
+            workdir=workdir,
+            ready_path="/v1/models",
+            api_key=key,
+            models=[m["model_name"] for m in model_list],
+            timeout=timeout,
         ) as server:
             yield server

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from . import venv as provider_venv
 from .servers import LITELLM_UPSTREAM_MODELS, MOCK_TEXT, MOCK_TOOL_CALLS, Server, llamacpp_server
 
 MESSAGES = [
@@ -48,7 +49,7 @@ def chat(http: httpx.Client, server: Server, body: dict[str, Any], *, key: bool 
 
 def sse_events(resp: httpx.Response) -> list[str]:
     """The ``data:`` payloads of a text/event-stream body, in order."""
-    return [line[len("data:"):].strip() for line in resp.text.splitlines() if line.startswith("data:")]
+    return [line[len("data:") :].strip() for line in resp.text.splitlines() if line.startswith("data:")]
 
 
 def assert_completion(payload: dict[str, Any], *, model: str | None = None) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def assert_completion(payload: dict[str, Any], *, model: str | None = None) -> d
     if model is not None:
         assert model in payload["model"]
     assert len(payload["choices"]) == 1
-    choice = payload["choices"][0]
+    choice: dict[str, Any] = payload["choices"][0]
     assert choice["index"] == 0
     assert choice["message"]["role"] == "assistant"
     assert choice["finish_reason"] in {"stop", "length", "tool_calls"}
@@ -155,8 +156,9 @@ def test_litellm_requires_key(litellm: Server, http: httpx.Client) -> None:
     resp = chat(http, litellm, {"model": "mock-gpt", "messages": MESSAGES}, key=False)
     assert resp.status_code == 401, resp.text
     assert "error" in resp.json()
-    wrong = http.post(litellm.chat_url, json={"model": "mock-gpt", "messages": MESSAGES},
-                      headers={"Authorization": "Bearer sk-wrong"})
+    wrong = http.post(
+        litellm.chat_url, json={"model": "mock-gpt", "messages": MESSAGES}, headers={"Authorization": "Bearer sk-wrong"}
+    )
     # A deviation: without a database LiteLLM cannot look an unknown (virtual) key up and answers
     # 400 "No connected db." where OpenAI answers 401. Only assert that the request is refused.
     assert 400 <= wrong.status_code < 500, wrong.text
@@ -203,6 +205,38 @@ def test_litellm_proxies_to_llamacpp(litellm: Server, http: httpx.Client) -> Non
     assert resp.status_code == 200, resp.text
     choice = assert_completion(resp.json())
     assert isinstance(choice["message"]["content"], str)
-    streamed = chat(http, litellm, {"model": "upstream-tiny", "messages": MESSAGES, "max_tokens": 8,
-                                    "stream": True})
+    streamed = chat(http, litellm, {"model": "upstream-tiny", "messages": MESSAGES, "max_tokens": 8, "stream": True})
     assert_stream(streamed)
+
+
+# ---------------------------------------------------------------------------------------- installation
+
+
+def test_provider_cache_location_and_key(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("CHATCONTRACT_PROVIDER_CACHE", str(tmp_path))
+    assert provider_venv.cache_root() == tmp_path.resolve()
+    llama_dir = provider_venv.provider_dir("llamacpp")
+    assert llama_dir.parent == tmp_path.resolve()
+    assert llama_dir.name.startswith("llamacpp-")
+    assert llama_dir != provider_venv.provider_dir("litellm")
+    # A directory without the stamp is an unfinished venv: not healthy, so it would be rebuilt.
+    (llama_dir / "bin").mkdir(parents=True)
+    assert not provider_venv._healthy("llamacpp", llama_dir)
+    with pytest.raises(provider_venv.ProviderInstallError, match="unknown provider"):
+        provider_venv.ensure_provider_env("no-such-provider")
+
+
+def test_failed_install_raises_with_pip_log(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    # An existing directory that is no Python project: pip fails at once, without asking any registry.
+    not_a_project = tmp_path / "not-a-project"
+    not_a_project.mkdir()
+    monkeypatch.setenv("CHATCONTRACT_PROVIDER_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(
+        provider_venv.PROVIDERS, "broken", provider_venv.ProviderSpec(requirements=(str(not_a_project),))
+    )
+    with pytest.raises(provider_venv.ProviderInstallError) as info:
+        provider_venv.ensure_provider_env("broken")
+    message = str(info.value)
+    assert "failed (exit" in message
+    assert "not-a-project" in message  # the tail of pip's log says what went wrong
+    assert not (provider_venv.provider_dir("broken") / provider_venv.STAMP_NAME).exists()

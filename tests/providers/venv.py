@@ -5,9 +5,10 @@ installed into its own venv under a cache directory::
 
     ${CHATCONTRACT_PROVIDER_CACHE:-~/.cache/chatcontract/providers}/<name>-<hash of the pinned requirements>
 
-The first installation takes minutes (llama-cpp-python compiles llama.cpp for ~8 minutes on 2 cores). Every
-wheel is kept in a per-provider wheelhouse (``<cache>/wheelhouse/<name>-<hash>``), so a deleted, broken or
-half-built venv is rebuilt offline in seconds (pip itself keeps no HTTP cache of this machine's registry).
+The first installation takes minutes: llama-cpp-python compiles llama.cpp (8 minutes on an idle 2-core
+machine, 30 under load), LiteLLM downloads ~170 MB of wheels. Every wheel is kept in a per-provider wheelhouse
+(``<cache>/wheelhouse/<name>-<hash>``), so a deleted, broken or half-built venv is rebuilt offline (idle:
+llama.cpp 9 s, LiteLLM 60 s); pip itself keeps no HTTP cache of this machine's registry.
 Concurrent test processes are serialised by an ``fcntl`` lock, and a venv only counts as complete once its
 stamp file has been written (the last step), so a half-built venv is rebuilt; so is one whose python no
 longer runs.
@@ -31,6 +32,7 @@ from pathlib import Path
 
 __all__ = [
     "PROVIDERS",
+    "OFFLINE_ENV",
     "ProviderInstallError",
     "ProviderSpec",
     "cache_root",
@@ -50,6 +52,9 @@ class ProviderSpec:
     build_env: Mapping[str, str] = field(default_factory=dict)
     #: Top-level modules that a healthy venv must have (importlib.util.find_spec: found, not imported).
     probe_modules: tuple[str, ...] = ()
+    #: Imported once after installation: proves the install works and byte-compiles what the server uses
+    #: (pip runs with --no-compile: compiling all of LiteLLM's 10,000 files took longer than installing them).
+    warm_imports: tuple[str, ...] = ()
 
 
 #: The one table of pinned versions.
@@ -60,12 +65,30 @@ PROVIDERS: dict[str, ProviderSpec] = {
         # (pip keys its wheel cache by the sdist, not by CMAKE_ARGS).
         build_env={"CMAKE_ARGS": "-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF"},
         probe_modules=("llama_cpp", "gguf", "numpy", "uvicorn", "fastapi", "sse_starlette"),
+        warm_imports=("llama_cpp.server.app", "gguf"),
     ),
     "litellm": ProviderSpec(
         # Without prisma, a request with no key gets 500 text/plain instead of 401.
         requirements=("litellm[proxy]==1.108.7", "prisma==0.15.0"),
         probe_modules=("litellm", "prisma", "fastapi", "uvicorn", "backoff"),
+        warm_imports=("litellm.proxy.proxy_server",),
     ),
+}
+
+#: Environment that keeps the providers off the network (LiteLLM otherwise fetches its model cost map and
+#: other JSON files from GitHub at import time, retrying for seconds when there is no network).
+OFFLINE_ENV: dict[str, str] = {
+    "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
+    "LITELLM_LOCAL_BLOG_POSTS": "True",
+    "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
+    "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
+    "LITELLM_TELEMETRY": "False",
+    "TELEMETRY": "False",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
 }
 
 STAMP_NAME = ".chatcontract-complete"
@@ -91,17 +114,18 @@ def _spec(name: str) -> ProviderSpec:
         raise ProviderInstallError(f"unknown provider {name!r}; known: {sorted(PROVIDERS)}") from None
 
 
-def _spec_hash(name: str) -> str:
+def _spec_hash(name: str, *, exact_python: bool = True) -> str:
     spec = _spec(name)
-    key = {
+    key: dict[str, object] = {
         "name": name,
         "requirements": list(spec.requirements),
         "build_env": dict(sorted(spec.build_env.items())),
-        # A venv is bound to the interpreter that created it.
-        "python": sys.implementation.cache_tag,
-        "version": list(sys.version_info[:3]),
+        "python": sys.implementation.cache_tag,  # wheels are per cpXY
         "machine": platform.machine(),
     }
+    if exact_python:  # a venv is bound to the very interpreter that created it
+        key["version"] = list(sys.version_info[:3])
+        key["base"] = getattr(sys, "_base_executable", sys.executable)
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -125,7 +149,7 @@ def subprocess_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     for var in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONSAFEPATH", "__PYVENV_LAUNCHER__"):
         env.pop(var, None)
     env["PYTHONNOUSERSITE"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # let the provider venvs cache their byte code
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     if extra:
         env.update(extra)
@@ -213,6 +237,10 @@ def _run_logged(cmd: list[str], *, log: Path, env: dict[str, str], cwd: Path, wh
                 proc.kill()
                 proc.wait()
             raise
+    took = time.monotonic() - start
+    with open(log, "a") as out:
+        out.write(f"[{what}: exit {proc.returncode} after {took:.1f} s]\n")
+    _log(f"{what}: done in {took:.0f} s" if proc.returncode == 0 else f"{what}: FAILED after {took:.0f} s")
     if proc.returncode != 0:
         raise ProviderInstallError(
             f"{what} failed (exit {proc.returncode}) after {time.monotonic() - start:.0f} s; "
@@ -222,10 +250,10 @@ def _run_logged(cmd: list[str], *, log: Path, env: dict[str, str], cwd: Path, wh
 
 def wheelhouse_dir(name: str) -> Path:
     """Where the wheels of provider ``name`` are kept, so that rebuilding its venv needs no network."""
-    return cache_root() / "wheelhouse" / f"{name}-{_spec_hash(name)}"
+    return cache_root() / "wheelhouse" / f"{name}-{_spec_hash(name, exact_python=False)}"
 
 
-def _fill_wheelhouse(name: str, python: Path, log: Path) -> Path:
+def _fill_wheelhouse(name: str, pip: list[str], log: Path) -> Path:
     """Download (and for sdists, build) every wheel the provider needs, once.
 
     pip keeps no HTTP cache of downloads from this machine's registry (only wheels it built itself), so
@@ -239,8 +267,7 @@ def _fill_wheelhouse(name: str, python: Path, log: Path) -> Path:
         shutil.rmtree(house)
     house.mkdir(parents=True)
     _run_logged(
-        [str(python), "-m", "pip", "wheel", "--no-input", "--progress-bar", "off", "--wheel-dir", str(house),
-         *spec.requirements],
+        [*pip, "wheel", "--no-input", "--progress-bar", "off", "--wheel-dir", str(house), *spec.requirements],
         log=log,
         env=subprocess_env(spec.build_env),
         cwd=cache_root(),
@@ -248,6 +275,35 @@ def _fill_wheelhouse(name: str, python: Path, log: Path) -> Path:
     )
     (house / STAMP_NAME).write_text(json.dumps({"requirements": list(spec.requirements)}))
     return house
+
+
+def _outer_pip() -> list[str] | None:
+    """This interpreter's pip, if it can drive another environment (``pip --python``, pip >= 22.3).
+
+    Creating the venv ``--without-pip`` and installing into it with this pip saves ``ensurepip``, which
+    takes 5-20 s on 2 cores.
+    """
+    try:
+        res = subprocess.run(
+            [sys.executable, "-m", "pip", "--version"],
+            env=subprocess_env(),
+            cwd=cache_root(),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    parts = res.stdout.split()
+    if res.returncode != 0 or len(parts) < 2 or parts[0] != "pip":
+        return None
+    try:
+        version = tuple(int(x) for x in parts[1].split(".")[:2])
+    except ValueError:
+        return None
+    return [sys.executable, "-m", "pip"] if version >= (22, 3) else None
 
 
 def _build(name: str, venv: Path) -> None:
@@ -259,36 +315,74 @@ def _build(name: str, venv: Path) -> None:
     log.write_text("")
     start = time.monotonic()
     cached = (wheelhouse_dir(name) / STAMP_NAME).is_file()
-    _log(f"installing provider {name!r} into {venv} ({', '.join(spec.requirements)}); "
-         + ("from its wheelhouse" if cached else "the first time this takes minutes")
-         + f", log: {log}")
+    _log(
+        f"installing provider {name!r} into {venv} ({', '.join(spec.requirements)}); "
+        + ("from its wheelhouse" if cached else "the first time this takes minutes")
+        + f", log: {log}"
+    )
     cwd = cache_root()  # never the source tree: `python -m venv` must not import tests/providers/venv.py
-    _run_logged([sys.executable, "-m", "venv", str(venv)], log=log, env=subprocess_env(), cwd=cwd,
-                what=f"creating venv for {name}")
-    py = _venv_python(venv)
-    house = _fill_wheelhouse(name, py, log)
+    outer = _outer_pip()
     _run_logged(
-        [str(py), "-m", "pip", "install", "--no-input", "--progress-bar", "off", "--no-index",
-         "--find-links", str(house), *spec.requirements],
+        [sys.executable, "-m", "venv", *(["--without-pip"] if outer else []), str(venv)],
+        log=log,
+        env=subprocess_env(),
+        cwd=cwd,
+        what=f"creating venv for {name}",
+    )
+    py = _venv_python(venv)
+    pip = [*outer, "--python", str(py)] if outer else [str(py), "-m", "pip"]
+    house = _fill_wheelhouse(name, pip, log)
+    _run_logged(
+        [
+            *pip,
+            "install",
+            "--no-input",
+            "--progress-bar",
+            "off",
+            "--no-compile",
+            "--no-index",
+            "--find-links",
+            str(house),
+            *spec.requirements,
+        ],
         log=log,
         env=subprocess_env(spec.build_env),
         cwd=cwd,
         what=f"pip install for {name}",
     )
-    freeze = subprocess.run(
-        [str(py), "-m", "pip", "freeze", "--all"], env=subprocess_env(), cwd=cwd,
-        capture_output=True, text=True, check=False,
-    ).stdout.split()
-    (venv / "chatcontract-freeze.txt").write_text("\n".join(freeze) + "\n")
+    listing = subprocess.run(  # what got installed, for the record (cheaper than pip freeze)
+        [
+            str(py),
+            "-c",
+            "import importlib.metadata as m\n"
+            "print('\\n'.join(sorted(f\"{d.metadata['Name']}=={d.version}\" for d in m.distributions())))",
+        ],
+        env=subprocess_env(),
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    (venv / "chatcontract-freeze.txt").write_text(listing)
+    if spec.warm_imports:
+        code = "".join(f"import {m}\n" for m in spec.warm_imports)
+        _run_logged(
+            [str(py), "-c", code], log=log, env=subprocess_env(OFFLINE_ENV), cwd=cwd, what=f"importing {name} once"
+        )
     elapsed = time.monotonic() - start
     # The stamp is written last: its presence means the venv is complete.
     tmp = venv / (STAMP_NAME + ".tmp")
-    tmp.write_text(json.dumps({"requirements": list(spec.requirements), "install_seconds": round(elapsed, 1),
-                               "created": time.time()}))
+    tmp.write_text(
+        json.dumps(
+            {"requirements": list(spec.requirements), "install_seconds": round(elapsed, 1), "created": time.time()}
+        )
+    )
     tmp.replace(venv / STAMP_NAME)
     if not _healthy(name, venv):
-        raise ProviderInstallError(f"provider {name!r} installed but its modules cannot be found; log {log}:\n"
-                                   f"{_tail(log)}")
+        raise ProviderInstallError(
+            f"provider {name!r} installed but its modules cannot be found; log {log}:\n{_tail(log)}"
+        )
     _log(f"provider {name!r} installed in {elapsed:.0f} s")
 
 
