@@ -153,8 +153,10 @@ def _cmd_cassettes_check(args: argparse.Namespace) -> int:
         except CassetteError as exc:
             failed += 1
             where = f" (interaction {exc.interaction})" if exc.interaction is not None else ""
-            print(f"{path}: malformed cassette{where}: {exc}")
-            results.append({"path": str(path), "error": str(exc)})
+            message = str(exc).removeprefix(f"{path}: ")
+            if args.format == "text":
+                print(f"{path}: malformed cassette{where}: {message}")
+            results.append({"path": str(path), "error": message})
             continue
         settings = settings_for(
             path, dialect=args.dialect, select=_split(args.select), ignore=_split(args.ignore), provider=args.provider
@@ -174,7 +176,9 @@ def _cmd_cassettes_check(args: argparse.Namespace) -> int:
                     print(f"  expected (not failing): {', '.join(sorted(result.expected_seen))}")
         for sel in missing_expectations(settings, seen):
             failed += 1
-            print(f"{path}: expected finding {sel} never occurred (stale per-cassette-expect)")
+            if args.format == "text":
+                print(f"{path}: expected finding {sel} never occurred (stale per-cassette-expect)")
+            results.append({"path": str(path), "stale_expectation": sel})
     if args.format == "json":
         print(json.dumps(results, indent=2, ensure_ascii=False))
     print(f"{checked} interaction(s) in {len(files)} cassette(s) checked, {failed} failed", file=sys.stderr)

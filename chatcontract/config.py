@@ -195,7 +195,7 @@ _cache: dict[str, tuple[Path | None, float, Config]] = {}
 
 def load_config(start: Path | str | None = None) -> Config:
     """Load ``[tool.chatcontract]`` from the nearest pyproject.toml; cached until the file changes."""
-    key = os.fspath(start) if start is not None else os.getcwd()
+    key = os.path.abspath(os.fspath(start)) if start is not None else os.getcwd()
     cached = _cache.get(key)
     if cached is not None:
         path, mtime, config = cached
@@ -207,7 +207,7 @@ def load_config(start: Path | str | None = None) -> Config:
             return config
     path = find_pyproject(Path(key))
     if path is None:
-        config, mtime = Config(), 0.0
+        return Config()  # not cached: a pyproject.toml created later must be found
     else:
         mtime = path.stat().st_mtime
         try:

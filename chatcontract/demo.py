@@ -48,7 +48,7 @@ def sweep_requests(dialect: str) -> Iterator[tuple[str, dict[str, Any]]]:
     user = [{"role": "user", "content": "Say something short about the sea."}]
     any_tool = "any" if dialect == "mistral" else "required"
     for stream in (False, True):
-        s = {"stream": True} if stream else {}
+        s: dict[str, Any] = {"stream": True} if stream else {}
         if stream and dialect == "openai":
             s["stream_options"] = {"include_usage": True}
         kind = "stream" if stream else "plain"

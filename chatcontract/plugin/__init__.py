@@ -66,7 +66,10 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     guard = Guard(resolve(item), url_pattern(item.config), item=item)
     item.stash[_GUARD_KEY] = guard
     with guard.installed():
-        outcome = yield
+        try:
+            outcome = yield
+        finally:
+            guard.add_section()  # kept when the test fails on its own: the contract report may explain why
     guard.finish()
     return outcome
 

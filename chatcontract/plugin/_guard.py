@@ -27,6 +27,18 @@ from ._options import Options
 __all__ = ["Exchange", "Guard"]
 
 
+def _httpx_modules() -> list[Any]:
+    """httpx, and httpx2 (the fork the openai SDK ships on) when it is installed."""
+    modules: list[Any] = [httpx]
+    try:
+        import httpx2
+    except ImportError:
+        pass
+    else:
+        modules.append(httpx2)
+    return modules
+
+
 @dataclass(slots=True)
 class Exchange:
     """One chat-completion request/response pair seen by the guard."""
@@ -40,8 +52,10 @@ class Exchange:
     complete: bool = True
 
     def describe(self) -> str:
+        from ..cassettes import scrub_text
+
         kind = " (stream)" if self.stream else ""
-        return f"{self.method} {self.url} -> {self.status}{kind}"
+        return f"{self.method} {scrub_text(self.url)} -> {self.status}{kind}"  # no keys from query strings in CI logs
 
 
 class _Decoder:
@@ -106,38 +120,49 @@ class _Sink:
             self.guard.record(self.exchange)
 
 
-class _SyncTap(httpx.SyncByteStream):
-    def __init__(self, inner: Any, sink: _Sink) -> None:
-        self.inner, self.sink = inner, sink
+def _tap_classes(module: Any) -> tuple[type[Any], type[Any]]:
+    """Stream taps subclassing ``module``'s byte-stream bases (httpx and its fork httpx2 check isinstance)."""
+    cached = _TAPS.get(module.__name__)
+    if cached is not None:
+        return cached
 
-    def __iter__(self) -> Iterator[bytes]:
-        for part in self.inner:
-            self.sink.feed(part)
-            yield part
-        self.sink.finish()
+    class SyncTap(module.SyncByteStream):  # type: ignore[misc]
+        def __init__(self, inner: Any, sink: _Sink) -> None:
+            self.inner, self.sink = inner, sink
 
-    def close(self) -> None:
-        try:
-            self.inner.close()
-        finally:
-            self.sink.abandon()
+        def __iter__(self) -> Iterator[bytes]:
+            for part in self.inner:
+                self.sink.feed(part)
+                yield part
+            self.sink.finish()
+
+        def close(self) -> None:
+            try:
+                self.inner.close()
+            finally:
+                self.sink.abandon()
+
+    class AsyncTap(module.AsyncByteStream):  # type: ignore[misc]
+        def __init__(self, inner: Any, sink: _Sink) -> None:
+            self.inner, self.sink = inner, sink
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for part in self.inner:
+                self.sink.feed(part)
+                yield part
+            self.sink.finish()
+
+        async def aclose(self) -> None:
+            try:
+                await self.inner.aclose()
+            finally:
+                self.sink.abandon()
+
+    _TAPS[module.__name__] = (SyncTap, AsyncTap)
+    return SyncTap, AsyncTap
 
 
-class _AsyncTap(httpx.AsyncByteStream):
-    def __init__(self, inner: Any, sink: _Sink) -> None:
-        self.inner, self.sink = inner, sink
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for part in self.inner:
-            self.sink.feed(part)
-            yield part
-        self.sink.finish()
-
-    async def aclose(self) -> None:
-        try:
-            await self.inner.aclose()
-        finally:
-            self.sink.abandon()
+_TAPS: dict[str, tuple[type[Any], type[Any]]] = {}
 
 
 class Guard:
@@ -158,7 +183,7 @@ class Guard:
             self.item.config.hook.pytest_chatcontract_checked(item=self.item, exchange=exchange, report=exchange.report)
 
     # -- httpx ------------------------------------------------------------------------------------------------
-    def observe_httpx(self, request: httpx.Request, response: httpx.Response, *, is_async: bool) -> None:
+    def observe_httpx(self, request: Any, response: Any, *, is_async: bool, module: Any = httpx) -> None:
         if not self.matches(request.method, request.url.path):
             return
         try:
@@ -177,7 +202,8 @@ class Guard:
             self.record(exchange)
             return
         sink = _Sink(self, exchange, response)
-        response.stream = _AsyncTap(response.stream, sink) if is_async else _SyncTap(response.stream, sink)
+        sync_tap, async_tap = _tap_classes(module)
+        response.stream = async_tap(response.stream, sink) if is_async else sync_tap(response.stream, sink)
 
     # -- requests ---------------------------------------------------------------------------------------------
     def observe_requests(self, request: Any, response: Any, *, stream: bool) -> None:
@@ -213,28 +239,40 @@ class Guard:
             sink.finish()
 
         response.iter_content = iter_content
+        close = response.close
+
+        def close_and_note() -> None:
+            try:
+                close()
+            finally:
+                sink.abandon()  # a stream closed before its end is listed as not checked
+
+        response.close = close_and_note
+
+    def _patch_httpx(self, mp: pytest.MonkeyPatch, module: Any) -> None:
+        guard = self
+        send, asend = module.Client.send, module.AsyncClient.send
+
+        def client_send(client: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            response = send(client, request, *args, **kwargs)
+            guard.observe_httpx(request, response, is_async=False, module=module)
+            return response
+
+        async def async_send(client: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+            response = await asend(client, request, *args, **kwargs)
+            guard.observe_httpx(request, response, is_async=True, module=module)
+            return response
+
+        mp.setattr(module.Client, "send", client_send)
+        mp.setattr(module.AsyncClient, "send", async_send)
 
     # -- install / report -------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def installed(self) -> Iterator[Guard]:
         guard = self
         with pytest.MonkeyPatch.context() as mp:
-            send, asend = httpx.Client.send, httpx.AsyncClient.send
-
-            def client_send(client: httpx.Client, request: httpx.Request, *args: Any, **kwargs: Any) -> httpx.Response:
-                response = send(client, request, *args, **kwargs)
-                guard.observe_httpx(request, response, is_async=False)
-                return response
-
-            async def async_send(
-                client: httpx.AsyncClient, request: httpx.Request, *args: Any, **kwargs: Any
-            ) -> httpx.Response:
-                response = await asend(client, request, *args, **kwargs)
-                guard.observe_httpx(request, response, is_async=True)
-                return response
-
-            mp.setattr(httpx.Client, "send", client_send)
-            mp.setattr(httpx.AsyncClient, "send", async_send)
+            for module in _httpx_modules():
+                self._patch_httpx(mp, module)
             try:
                 import requests
             except ImportError:  # requests is optional
@@ -260,11 +298,14 @@ class Guard:
                              else f"{len(ex.report.errors)} error(s), {len(ex.report.warnings)} warning(s)"))
         return "\n".join(lines)
 
-    def finish(self) -> None:
-        """After the test body: add a report section and fail the test on error-severity violations."""
-        __tracebackhide__ = True
+    def add_section(self) -> None:
+        """Add the ``chatcontract`` report section (also when the test failed on its own)."""
         if self.exchanges:
             self.item.add_report_section("call", "chatcontract", self.summary())
+
+    def finish(self) -> None:
+        """After a passing test body: fail the test on error-severity violations."""
+        __tracebackhide__ = True
         failed = [ex for ex in self.exchanges if ex.report is not None and not ex.report.ok]
         if not failed:
             return

@@ -144,7 +144,9 @@ class CassetteErrorItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         where = f" (interaction {self.error.interaction})" if self.error.interaction is not None else ""
-        return f"Malformed cassette {self.path}{where}: {self.error}"
+        message = str(self.error)
+        prefix = f"{self.path}: "
+        return f"Malformed cassette {self.path}{where}: {message.removeprefix(prefix)}"
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"{self.path.name}: malformed cassette"

@@ -109,9 +109,14 @@ def _marker_kwargs(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
     for key in ("select", "ignore"):
         value = kwargs.get(key)
         if isinstance(value, str):
-            kwargs[key] = (value,)
-        elif value is not None:
+            kwargs[key] = tuple(_codes(value))
+        elif isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
             kwargs[key] = tuple(value)
+        elif value is not None:
+            raise pytest.UsageError(
+                f"@pytest.mark.chatcontract({key}=...) on {node.nodeid} takes rule codes as a string or a list of "
+                f"strings (e.g. ['CC2', 'CC401']); received {value!r}"
+            )
     return kwargs
 
 
@@ -138,8 +143,8 @@ def resolve(node: pytest.Item | pytest.Collector) -> Options:
         },
         {
             "dialect": config.getini(INI.dialect) or None,
-            "select": tuple(ini_select) if ini_select else None,
-            "ignore": tuple(ini_ignore) if ini_ignore else None,
+            "select": tuple(c for v in ini_select for c in _codes(v)) if ini_select else None,
+            "ignore": tuple(c for v in ini_ignore for c in _codes(v)) if ini_ignore else None,
             "provider": config.getini(INI.provider) or None,
         },
     ]
