@@ -195,6 +195,19 @@ def _cmd_cassettes_audit(args: argparse.Namespace) -> int:
     return EXIT_VIOLATIONS if findings else EXIT_OK
 
 
+def _cmd_openapi(args: argparse.Namespace) -> int:
+    from .fuzz.openapi import build_openapi
+
+    doc = build_openapi(args.dialect, max_tokens_cap=args.max_tokens_cap, model=args.model, servers=args.server)
+    if args.format == "yaml":
+        import yaml
+
+        print(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120), end="")
+    else:
+        print(json.dumps(doc, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = _Parser(prog="chatcontract", description="Contract testing for chat-completion APIs.")
@@ -250,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api-key", help="require Authorization: Bearer KEY")
     p.add_argument("--list-faults", action="store_true", help="print the fault catalogue and exit")
     p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("openapi", help="print the OpenAPI 3.1 document generated from the contracts (for fuzzing)")
+    p.add_argument("--dialect", choices=("mistral", "openai"), default="mistral", help="wire format (default: mistral)")
+    p.add_argument("--max-tokens-cap", type=int, default=16, metavar="N", help="largest max_tokens (default: 16)")
+    p.add_argument("--model", metavar="NAME", help="pin the generated requests' model to NAME")
+    p.add_argument("--server", action="append", metavar="URL", help="a servers entry (repeatable; default: none)")
+    p.add_argument("--format", choices=("json", "yaml"), default="json", help="output format (default: json)")
+    p.set_defaults(func=_cmd_openapi)
     return parser
 
 
