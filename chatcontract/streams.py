@@ -532,7 +532,7 @@ class _StreamState:
                     Hit(
                         ("usage",),
                         "Usage must arrive in one extra last chunk with an empty choices list.",
-                        None,
+                        "a chunk with choices" if self.usage_with_choices else "a chunk before the last",
                     ),
                     event=self.usage_event,
                 )

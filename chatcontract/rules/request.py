@@ -25,7 +25,7 @@ def _req(ctx: RuleContext) -> Mapping[str, Any]:
 def _max_tokens(req: Mapping[str, Any]) -> int | None:
     for key in ("max_completion_tokens", "max_tokens"):
         if (n := as_int(req.get(key))) is not None:
-            return n
+            return n if n >= 0 else None  # a negative limit is an invalid request, not a budget to compare with
     return None
 
 
