@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,18 +71,41 @@ def add_options(parser: pytest.Parser) -> None:
     )
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Options:
-    """The resolved settings for one test: ``None`` means "not set here; use pyproject's or the default"."""
+    """The resolved settings for one test: ``None`` means "not set here; use pyproject's or the default".
 
-    dialect: str | None = None
-    select: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] | None = None
-    provider: str | None = None
+    A plain slotted class rather than a dataclass: this module loads in every pytest run, and generating a
+    dataclass costs milliseconds at import.
+    """
+
+    __slots__ = ("dialect", "select", "ignore", "provider")
+
+    def __init__(
+        self,
+        *,
+        dialect: str | None = None,
+        select: tuple[str, ...] | None = None,
+        ignore: tuple[str, ...] | None = None,
+        provider: str | None = None,
+    ) -> None:
+        self.dialect = dialect
+        self.select = select
+        self.ignore = ignore
+        self.provider = provider
 
     def check_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`chatcontract.check`."""
         return {"dialect": self.dialect, "select": self.select, "ignore": self.ignore, "provider": self.provider}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Options) and self.check_kwargs() == other.check_kwargs()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.check_kwargs().items()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.check_kwargs().items())
+        return f"Options({fields})"
 
 
 def _marker_kwargs(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
