@@ -14,6 +14,7 @@ from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import jiter
 from pydantic import ValidationError
 
 from .inputs import Finding, parse_json, parse_request, suspect_numbers
@@ -152,6 +153,7 @@ class StreamChecker:
         self._numbers = True
         self._tail = b""
         self._validate = settings.contracts.chunk.validator.validate_python
+        self._stream_rules = settings.rules.get(Target.STREAM, ())
         self._mode: str | None = None
         self._report: Any = None
 
@@ -271,7 +273,14 @@ class StreamChecker:
             self._collector.add(
                 "CC304", Hit((), "Data after the [DONE] sentinel.", event.data[:200]), event=event.index
             )
-        doc, findings = parse_json(event.data, numbers=self._numbers)
+        data = event.data
+        try:  # the fast path: a well-formed chunk with nothing the number checks need to look at
+            if self._numbers or data.startswith("\ufeff"):
+                raise ValueError
+            doc = jiter.from_json(data.encode(), allow_inf_nan=False, catch_duplicate_keys=True)
+            findings: list[Finding] = []
+        except ValueError:
+            doc, findings = parse_json(data, numbers=self._numbers)
         for code, h in findings:
             self._collector.add("CC301" if code == "CC001" else code, h, event=event.index)
         if not isinstance(doc, dict):
@@ -298,7 +307,8 @@ class StreamChecker:
         self._state.sequence(doc, index, found)
         for code, h in found:
             collector.add(code, h, event=index)
-        collector.run(settings.rules.get(Target.STREAM, ()), doc, self._ctx, event=index)
+        if self._stream_rules:  # custom stream rules, if any were registered
+            collector.run(self._stream_rules, doc, self._ctx, event=index)
 
 
 class _StreamState:
@@ -317,6 +327,7 @@ class _StreamState:
         "chunks",
         "include_usage",
         "last_chunk_event",
+        "first_values",
     )
 
     def __init__(self, dialect: str, request: Mapping[str, Any] | None) -> None:
@@ -326,6 +337,7 @@ class _StreamState:
         self.events = 0
         self.done_event: int | None = None
         self.first: dict[str, Any] | None = None
+        self.first_values: tuple[Any, Any, Any] = (None, None, None)
         self.usage_event: int | None = None
         self.usage_with_choices = False
         self.errored = False
@@ -338,10 +350,12 @@ class _StreamState:
         self.chunks += 1
         self.last_chunk_event = event
         asm = self.assembly
+        get = doc.get
         if self.first is None:
-            self.first = {k: doc.get(k) for k in ("id", "model", "created")}
-            asm.id, asm.model, asm.created = doc.get("id"), doc.get("model"), doc.get("created")
-        else:
+            self.first = {k: get(k) for k in ("id", "model", "created")}
+            self.first_values = (get("id"), get("model"), get("created"))
+            asm.id, asm.model, asm.created = self.first_values
+        elif (get("id"), get("model"), get("created")) != self.first_values:  # the common case: all equal
             for key in ("id", "model", "created"):
                 if key in doc and doc[key] != self.first[key] and self.first[key] is not None:
                     out.append(
@@ -355,12 +369,12 @@ class _StreamState:
                             ),
                         )
                     )
-        obj = doc.get("object")
-        if self.dialect == "mistral" and isinstance(obj, str) and obj != "chat.completion.chunk":
+        obj = get("object")
+        if obj != "chat.completion.chunk" and self.dialect == "mistral" and isinstance(obj, str):
             out.append(("CC307", Hit(("object",), f"object is {obj!r}; expected 'chat.completion.chunk'.", obj)))
-        choices = doc.get("choices")
-        usage = doc.get("usage")
-        if isinstance(usage, dict):
+        choices = get("choices")
+        usage = get("usage")
+        if usage is not None and isinstance(usage, dict):
             if self.usage_event is not None and self.dialect == "openai":
                 out.append(("CC314", Hit(("usage",), "Usage appears in more than one chunk.", usage)))
             self.usage_event = event
@@ -387,23 +401,26 @@ class _StreamState:
 
     def _choice(self, choice: dict[str, Any], pos: int, event: int, out: list[Finding]) -> None:
         idx = choice.get("index")
-        if not isinstance(idx, int) or isinstance(idx, bool):
+        if type(idx) is not int:  # noqa: E721  (bool is not an index)
             idx = pos
-        state = self.assembly.choices.get(idx)
+        choices = self.assembly.choices
+        state = choices.get(idx)
         delta = choice.get("delta")
-        delta = delta if isinstance(delta, dict) else {}
+        if type(delta) is not dict:  # noqa: E721
+            delta = {}
+        get = delta.get
+        role = get("role")
         if state is None:
-            state = self.assembly.choices[idx] = _Choice(first_event=event)
-            if delta.get("role") is None:
+            state = choices[idx] = _Choice(first_event=event)
+            if role is None:
                 out.append(
                     ("CC308", Hit(("choices", pos, "delta"), f"First delta of choice {idx} has no role.", delta))
                 )
-        if isinstance(delta.get("role"), str) and state.role is None:
-            state.role = delta["role"]
-        content = delta.get("content")
-        calls = delta.get("tool_calls")
-        has_payload = bool(content) or bool(calls)
-        if state.finish_reason is not None and has_payload:
+        if role is not None and state.role is None and isinstance(role, str):
+            state.role = role
+        content = get("content")
+        calls = get("tool_calls")
+        if state.finish_reason is not None and (content or calls):
             out.append(
                 (
                     "CC311",
@@ -423,8 +440,9 @@ class _StreamState:
             state.flush()
             state.has_chunks = True
             state.content.extend(c for c in content if isinstance(c, dict))
-        if isinstance(delta.get("refusal"), str):
-            state.refusal.append(delta["refusal"])
+        refusal = get("refusal")
+        if refusal is not None and isinstance(refusal, str):
+            state.refusal.append(refusal)
         if isinstance(calls, list):
             self._tool_calls(state, calls, pos, out)
         reason = choice.get("finish_reason")
