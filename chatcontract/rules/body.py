@@ -141,7 +141,9 @@ declare(
     "unexpected-content-type",
     """
     What it checks:
-        A JSON body is labelled ``application/json`` and a stream is labelled ``text/event-stream``.
+        A non-stream response or error body is labelled ``application/json`` (whatever the body turns out to be:
+        a ``text/plain`` "Internal Server Error" is reported here and as CC001), and a body labelled
+        ``text/event-stream`` is a stream, not one JSON document.
 
     Why is this bad?
         SDKs choose their parser by content type: the openai SDK returns a JSON body labelled ``text/plain`` or
