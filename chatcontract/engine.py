@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -462,10 +462,3 @@ async def acheck(
             return report
         await payload.aread()
     return check(payload, status=status, stream=stream, request=request, **kwargs)
-
-
-def iter_rules(dialect: str | None = None) -> Iterator[Rule]:
-    """Every registered rule, optionally only those for ``dialect``."""
-    for r in RULES.values():
-        if dialect is None or r.applies_to(dialect):
-            yield r

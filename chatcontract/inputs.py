@@ -15,7 +15,7 @@ import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import jiter
@@ -96,7 +96,6 @@ class Received:
     status: int | None = None
     content_type: str | None = None
     request: Mapping[str, Any] | None = None
-    findings: list[Finding] = field(default_factory=list)
 
     @property
     def is_event_stream(self) -> bool:

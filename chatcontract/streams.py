@@ -60,7 +60,7 @@ class _Choice:
 class _Assembly:
     """Accumulates chunks into the equivalent non-stream response."""
 
-    __slots__ = ("id", "model", "created", "choices", "usage", "system_fingerprint", "dialect")
+    __slots__ = ("id", "model", "created", "choices", "usage", "dialect")
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
@@ -69,7 +69,6 @@ class _Assembly:
         self.created: Any = None
         self.choices: dict[int, _Choice] = {}
         self.usage: Any = None
-        self.system_fingerprint: Any = None
 
     def response(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"id": self.id, "object": "chat.completion", "model": self.model}

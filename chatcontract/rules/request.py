@@ -9,12 +9,7 @@ from typing import Any
 
 from ..violations import Severity
 from ._registry import Hit, RuleContext, hit, rule
-from ._util import NotJSON, as_int, choices, iter_tool_calls, loads_object, message_of, text_of
-
-_BASE = (
-    '{"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [%s], '
-    '"usage": {"prompt_tokens": 3, "completion_tokens": %d, "total_tokens": %d}}'
-)
+from ._util import NotJSON, as_int, choices, iter_tool_calls, loads_object, message_of, text_of, tool_calls
 
 
 def _req(ctx: RuleContext) -> Mapping[str, Any]:
@@ -305,16 +300,9 @@ def _declared_tools(req: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _calls(doc: Any) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
-    for pos, choice in choices(doc):
-        for tpos, call in iter_tool_calls(message_of(choice)):
-            yield ("choices", pos, "message", "tool_calls", tpos), call
-
-
-_TOOLS_REQUEST = (
-    '{"model": "m", "messages": [{"role": "user", "content": "Weather in Paris?"}], "tools": [{"type": "function", '
-    '"function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, '
-    '"required": ["city"]}}}], "tool_choice": %s}'
-)
+    """Every tool call with its location (from the per-document view the consistency rules share)."""
+    for pos, tpos, call in tool_calls(doc):
+        yield ("choices", pos, "message", "tool_calls", tpos), call
 
 
 @rule("CC406", "tool-calls-despite-tool-choice-none", requires_request=True)
