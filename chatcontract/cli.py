@@ -208,6 +208,23 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .fuzz.report import run_labels, summary_line, write_reports
+    from .fuzz.results import load_results
+
+    results = [load_results(path) for path in args.results]  # UsageError (exit 2) names the file and the reason
+    try:
+        paths = write_reports(results, Path(args.out))
+    except OSError as exc:
+        print(f"chatcontract: cannot write {exc.filename or args.out}: {exc.strerror}", file=sys.stderr)
+        return EXIT_USAGE
+    for path in paths.values():
+        print(path)
+    for label, run in zip(run_labels(results), results, strict=True):
+        print(summary_line(run, label))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
     parser = _Parser(prog="chatcontract", description="Contract testing for chat-completion APIs.")
@@ -271,6 +288,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--server", action="append", metavar="URL", help="a servers entry (repeatable; default: none)")
     p.add_argument("--format", choices=("json", "yaml"), default="json", help="output format (default: json)")
     p.set_defaults(func=_cmd_openapi)
+
+    from .fuzz.command import add_parser as add_fuzz_parser
+
+    add_fuzz_parser(sub)
+
+    p = sub.add_parser("report", help="render fuzz results as Markdown, HTML and JUnit XML (a compatibility report)")
+    p.add_argument("results", nargs="+", metavar="RESULTS", help="a results.json, or a directory holding one")
+    p.add_argument("--out", default="chatcontract-report", metavar="DIR", help="output folder (default: %(default)s)")
+    p.set_defaults(func=_cmd_report)
     return parser
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from .. import __version__
 from .._exceptions import UsageError
 
-__all__ = ["CHAT_PATH", "GENERATED_REQUEST", "build_openapi"]
+__all__ = ["CHAT_PATH", "GENERATED_REQUEST", "build_openapi", "request_examples"]
 
 JSON = dict[str, Any]
 
@@ -134,7 +134,8 @@ def build_openapi(
     if urls:
         doc["servers"] = [{"url": url} for url in urls]
     doc["security"] = [{"bearerAuth": []}]
-    doc["paths"] = {CHAT_PATH: {"post": _operation(dialect, names)}}
+    examples = request_examples(dialect, max_tokens_cap=max_tokens_cap, model=model)
+    doc["paths"] = {CHAT_PATH: {"post": _operation(dialect, names, examples)}}
     doc["components"] = {
         "schemas": dict(sorted(schemas.items())),
         "securitySchemes": {
@@ -145,7 +146,91 @@ def build_openapi(
     return copy
 
 
-def _operation(dialect: str, names: dict[str, str]) -> JSON:
+def request_examples(dialect: str, *, max_tokens_cap: int = 16, model: str | None = None) -> dict[str, JSON]:
+    """Hand-picked requests that reach every response path (schemathesis' ``examples`` phase sends them first).
+
+    Random generation seldom combines ``stream: true`` with tools or ``n: 2`` with a stop sequence; these do,
+    so that a provider's stream, tool-call and multi-choice answers are checked on every run. Each one is an
+    instance of the generation schema (a test proves it).
+    """
+    name = model or _EXAMPLE_MODEL[dialect]
+    tokens = min(max_tokens_cap, 8)
+    weather = _TOOLS[0]
+    tool = {
+        "type": "function",
+        "function": {
+            "name": weather[0],
+            "description": weather[1],
+            "parameters": {
+                "type": "object",
+                "properties": {weather[2]: {"type": "string"}},
+                "required": [weather[2]],
+                "additionalProperties": False,
+            },
+        },
+    }
+    ask = [{"role": "user", "content": "What is the capital of France?"}]
+    weather_ask = [{"role": "user", "content": "What is the weather in Paris?"}]
+    json_ask = [{"role": "system", "content": _JSON_PROMPT}, {"role": "user", "content": "Name a colour."}]
+    usage_option: JSON = {"stream_options": {"include_usage": True}} if dialect == "openai" else {}
+    base: JSON = {"model": name, "max_tokens": tokens}
+    # A tool call's arguments take a dozen tokens: a smaller budget ends it with finish_reason "length".
+    with_tools: JSON = {"model": name, "max_tokens": max_tokens_cap}
+    examples: dict[str, JSON] = {
+        "plain": {"summary": "One question", "value": {**base, "messages": ask}},
+        "stream": {"summary": "A streamed answer", "value": {**base, "messages": ask, "stream": True}},
+        **(
+            {
+                "stream-usage": {
+                    "summary": "A streamed answer with a usage chunk",
+                    "value": {**base, "messages": ask, "stream": True, **usage_option},
+                }
+            }
+            if usage_option
+            else {}
+        ),
+        "two-choices": {
+            "summary": "n = 2 with a stop sequence",
+            "value": {**base, "messages": ask, "n": 2, "stop": ["."]},
+        },
+        "tool-call": {
+            "summary": "A forced tool call",
+            "value": {
+                **with_tools,
+                "messages": weather_ask,
+                "tools": [tool],
+                "tool_choice": "any" if dialect == "mistral" else "required",
+            },
+        },
+        "tool-call-stream": {
+            "summary": "A forced tool call, streamed",
+            "value": {
+                **with_tools,
+                "messages": weather_ask,
+                "tools": [tool],
+                "stream": True,
+                "tool_choice": {"type": "function", "function": {"name": weather[0]}},
+                **usage_option,
+            },
+        },
+        "json-object": {
+            "summary": "JSON mode",
+            "value": {**base, "messages": json_ask, "response_format": {"type": "json_object"}},
+        },
+        "json-schema": {
+            "summary": "Structured output",
+            "value": {
+                **base,
+                "messages": json_ask,
+                "response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": _ANSWER_SCHEMA}},
+            },
+        },
+    }
+    copy: dict[str, JSON] = json.loads(json.dumps(examples))
+    return copy
+
+
+def _operation(dialect: str, names: dict[str, str], examples: dict[str, JSON]) -> JSON:
     chunk = names["chunk"]
     responses: JSON = {
         "200": {
@@ -176,7 +261,9 @@ def _operation(dialect: str, names: dict[str, str]) -> JSON:
         "tags": ["chat"],
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": {"$ref": _REF.format(model=GENERATED_REQUEST)}}},
+            "content": {
+                "application/json": {"schema": {"$ref": _REF.format(model=GENERATED_REQUEST)}, "examples": examples}
+            },
         },
         "responses": responses,
     }

@@ -88,6 +88,56 @@ def chatcontract_options(request: pytest.FixtureRequest) -> Options:
     return resolve(request.node)
 
 
+@pytest.fixture(scope="session")
+def chatcontract_fuzz(request: pytest.FixtureRequest) -> Any:
+    """A fuzz target (``.run()``, ``.assert_ok()``, ``.schema()``) at the configured base URL.
+
+    Configure with ``--chatcontract-fuzz-url`` / ``CHATCONTRACT_FUZZ_URL`` / ini ``chatcontract_fuzz_url`` (and
+    the same for ``-model``, ``-api-key-env``, ``-max-requests``); the dialect is the one of ``--chatcontract-dialect``.
+    """
+    import os
+
+    from ._options import fuzz_settings
+
+    settings = fuzz_settings(request.config, os.environ)
+    missing = [name for name in ("url", "model") if not settings[name]]
+    if missing:
+        flags = " and ".join(f"--chatcontract-fuzz-{name}" for name in missing)
+        envs = " / ".join(f"CHATCONTRACT_FUZZ_{name.upper()}" for name in missing)
+        pytest.fail(f"chatcontract_fuzz needs {flags} (or {envs}, or the ini keys chatcontract_fuzz_*)", pytrace=False)
+    from ..fuzz.pytest_support import FuzzTarget
+    from ..fuzz.runner import FuzzOptions
+
+    key_env = settings["api_key_env"]
+    api_key = os.environ.get(key_env) if key_env else None
+    if key_env and not api_key:
+        pytest.fail(f"chatcontract_fuzz: the API key variable {key_env} is not set", pytrace=False)
+    max_requests = settings["max_requests"]
+    if max_requests is not None and not max_requests.isdigit():
+        pytest.fail(f"chatcontract_fuzz: max requests must be an integer, got {max_requests!r}", pytrace=False)
+    dialect = resolve(request.node).dialect or "mistral"
+    options = FuzzOptions(
+        base_url=str(settings["url"]), model=str(settings["model"]), dialect=dialect, api_key=api_key,
+        api_key_env=key_env, max_requests=int(max_requests) if max_requests else 500,
+        provider=request.config.getoption("chatcontract_provider") or request.config.getini(INI.provider) or None,
+    )
+    try:
+        options.validate()
+    except Exception as exc:
+        pytest.fail(f"chatcontract_fuzz: {exc}", pytrace=False)
+    return FuzzTarget(options)
+
+
+@pytest.fixture(scope="session")
+def chatcontract_schema(chatcontract_fuzz: Any) -> Iterator[Any]:
+    """The fuzz target as a schemathesis schema, for ``schemathesis.pytest.from_fixture("chatcontract_schema")``.
+
+    ``case.call_and_validate()`` sends the request (``max_tokens`` capped) and checks the answer with chatcontract.
+    """
+    with chatcontract_fuzz.schema() as schema:
+        yield schema
+
+
 @pytest.hookimpl(optionalhook=True)  # pytest-recording may be disabled (-p no:recording)
 def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
     """pytest-recording hook: merge chatcontract's scrubbing and JSON-body matching under the user's vcr_config."""

@@ -27,6 +27,10 @@ class INI:
     cassettes = "chatcontract_cassettes"
     cassette_glob = "chatcontract_cassette_glob"
     vcr_defaults = "chatcontract_vcr_defaults"
+    fuzz_url = "chatcontract_fuzz_url"
+    fuzz_model = "chatcontract_fuzz_model"
+    fuzz_api_key_env = "chatcontract_fuzz_api_key_env"
+    fuzz_max_requests = "chatcontract_fuzz_max_requests"
 
 
 def _codes(value: str) -> list[str]:
@@ -54,6 +58,18 @@ def add_options(parser: pytest.Parser) -> None:
         "--chatcontract-cassettes", action="append", default=None, metavar="DIR",
         help="collect the cassettes in DIR: each chat interaction becomes a test item.",
     )
+    group.addoption("--chatcontract-fuzz-url", default=None, metavar="URL",
+                    help="base URL that the chatcontract_fuzz fixture fuzzes (env CHATCONTRACT_FUZZ_URL).")
+    group.addoption("--chatcontract-fuzz-model", default=None, metavar="NAME",
+                    help="model name for fuzzing (env CHATCONTRACT_FUZZ_MODEL).")
+    group.addoption("--chatcontract-fuzz-api-key-env", default=None, metavar="VAR",
+                    help="environment variable holding the API key for fuzzing (env CHATCONTRACT_FUZZ_API_KEY_ENV).")
+    group.addoption("--chatcontract-fuzz-max-requests", default=None, type=int, metavar="N",
+                    help="request budget of each fuzz run (default 500).")
+    parser.addini(INI.fuzz_url, "chatcontract: base URL to fuzz.", default="")
+    parser.addini(INI.fuzz_model, "chatcontract: model name for fuzzing.", default="")
+    parser.addini(INI.fuzz_api_key_env, "chatcontract: environment variable holding the fuzzing API key.", default="")
+    parser.addini(INI.fuzz_max_requests, "chatcontract: request budget of each fuzz run.", default="")
     parser.addini(INI.dialect, "chatcontract: default dialect (mistral or openai).", default="")
     parser.addini(INI.select, "chatcontract: rule codes to enable.", type="args", default=None)
     parser.addini(INI.ignore, "chatcontract: rule codes to disable.", type="args", default=None)
@@ -190,3 +206,18 @@ def cassette_roots(config: pytest.Config) -> list[Path]:
     roots = [Path(p) for p in config.getoption("chatcontract_cassettes") or ()]
     roots += [Path(p) for p in config.getini(INI.cassettes)]
     return [p.resolve() for p in roots]
+
+
+FUZZ_SETTINGS = ("url", "model", "api_key_env", "max_requests")
+
+
+def fuzz_settings(config: pytest.Config, environ: Any) -> dict[str, str | None]:
+    """The fuzz target's settings. Precedence: command line > environment (``CHATCONTRACT_FUZZ_*``) > ini."""
+    out: dict[str, str | None] = {}
+    for name in FUZZ_SETTINGS:
+        cli = config.getoption(f"chatcontract_fuzz_{name}")
+        env = environ.get(f"CHATCONTRACT_FUZZ_{name.upper()}")
+        ini = config.getini(getattr(INI, f"fuzz_{name}"))
+        value = cli if cli is not None else (env or ini or None)
+        out[name] = None if value is None else str(value)
+    return out

@@ -2,12 +2,12 @@
 
 Families (the hundreds digit of the code): CC0xx the body (encoding, JSON syntax, content type); CC1xx schema
 (the pydantic contracts); CC2xx consistency within one response; CC3xx streams; CC4xx request-aware; CC5xx error
-bodies and statuses; CC9xx the engine itself.
+bodies and statuses; CC6xx whole exchanges (emitted by the fuzz runner); CC9xx the engine itself.
 """
 
 from __future__ import annotations
 
-from . import body, consistency, errors, request, schema, streams  # noqa: E402,F401,I001  (registration order = code order)
+from . import body, consistency, errors, exchange, request, schema, streams  # noqa: E402,F401,I001  (registration order = code order)
 from ._registry import (
     REDIRECTS,
     RULES,

@@ -1,0 +1,202 @@
+"""The ``chatcontract fuzz`` command: options, progress, the text summary, results files and exit codes.
+
+Exit codes: 0 no finding of severity error, 1 findings, 2 a usage error or a provider that cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from .._exceptions import UsageError
+from .results import FuzzResults
+from .runner import PHASES, FuzzOptions, run_fuzz
+
+__all__ = ["add_parser", "format_summary", "options_from_args", "run_command"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """Register ``fuzz`` on the CLI's subparsers."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        "fuzz",
+        help="fuzz a provider with schemathesis and check every answer",
+        description=(
+            "Generate requests from the contract's OpenAPI document with schemathesis (valid and invalid ones), "
+            "send them to BASE_URL's /chat/completions, check every response (streams included) with the full "
+            "engine, and report what was found. Exit 0: no error finding; 1: findings; 2: usage or connection error."
+        ),
+    )
+    p.add_argument("base_url", metavar="BASE_URL", help="the provider's base URL, e.g. http://127.0.0.1:8000/v1")
+    p.add_argument("--model", required=True, metavar="NAME", help="model name every generated request uses")
+    p.add_argument("--dialect", choices=("mistral", "openai"), default="mistral", help="contract (default: mistral)")
+    p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (sent as Bearer)")
+    p.add_argument("--provider", metavar="NAME", help="name in reports and for per-provider-ignores (default: host)")
+    p.add_argument("--max-examples", type=int, default=25, metavar="N", help="examples per phase (default: 25)")
+    p.add_argument("--max-requests", type=int, default=500, metavar="N", help="hard request budget (default: 500)")
+    p.add_argument("--max-tokens-cap", type=int, default=16, metavar="N", help="largest max_tokens sent (default: 16)")
+    p.add_argument("--max-time", type=float, metavar="S", help="time budget in seconds (default: none)")
+    p.add_argument("--seed", type=int, help="random seed, to reproduce a run")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="concurrent workers (default: 1)")
+    p.add_argument("--rate-limit", metavar="R", help="at most R requests, e.g. 10/s or 100/m (default: none)")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-request timeout (default: 30)")
+    p.add_argument(
+        "--phases",
+        default=",".join(PHASES),
+        metavar="LIST",
+        help=f"comma list of schemathesis phases (default: {','.join(PHASES)})",
+    )
+    p.add_argument("--no-shrink", action="store_true", help="do not shrink failing requests (saves requests)")
+    p.add_argument("--select", action="append", metavar="CODES", help="rule codes/prefixes to enable (comma list)")
+    p.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable (comma list)")
+    p.add_argument("--report", metavar="DIR", help="write results.json, report.md, report.html and junit.xml to DIR")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE")
+    p.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    p.set_defaults(func=run_command)
+    return p
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+def options_from_args(args: argparse.Namespace, environ: Any = os.environ) -> FuzzOptions:
+    api_key = None
+    if args.api_key_env:
+        api_key = environ.get(args.api_key_env)
+        if not api_key:
+            raise UsageError(f"--api-key-env {args.api_key_env}: that environment variable is not set or empty")
+    options = FuzzOptions(
+        base_url=args.base_url,
+        model=args.model,
+        dialect=args.dialect,
+        api_key=api_key,
+        api_key_env=args.api_key_env,
+        provider=args.provider,
+        max_examples=args.max_examples,
+        max_requests=args.max_requests,
+        max_tokens_cap=args.max_tokens_cap,
+        max_time=args.max_time,
+        seed=args.seed,
+        workers=args.workers,
+        rate_limit=args.rate_limit,
+        timeout=args.timeout,
+        phases=tuple(p.strip() for p in args.phases.split(",") if p.strip()),
+        select=_split(args.select),
+        ignore=_split(args.ignore),
+        shrink=not args.no_shrink,
+    )
+    options.validate()
+    return options
+
+
+class _Progress:
+    """One status line on standard error: rewritten in place on a terminal, a line every few seconds otherwise."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, run: Any) -> None:
+        now = time.monotonic()
+        if not self.tty and now - self.last < 5.0:
+            return
+        self.last = now
+        errors = sum(1 for code in run.findings if run.findings[code].count and _is_error(code))
+        line = (
+            f"fuzz: {run.sent} requests, {sum(v for k, v in run.statuses.items() if k.startswith('2'))} 2xx, "
+            f"{run.streams} streams, {len(run.findings)} rules broken ({errors} errors)"
+        )
+        if self.tty:
+            self.out.write("\r\x1b[2K" + line)
+            self.shown = True
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            self.out.write("\r\x1b[2K")
+            self.out.flush()
+
+
+def _is_error(code: str) -> bool:
+    from ..rules import RULES
+
+    return RULES[code].severity.value == "error"
+
+
+def format_summary(results: FuzzResults) -> str:
+    """The human summary printed at the end of a run."""
+    lines = [
+        f"chatcontract fuzz: {results.provider} ({results.dialect}, model {results.model}) at {results.base_url}",
+        f"{results.requests} requests in {results.duration_s:.1f} s (stopped: {results.stop_reason.replace('_', ' ')}"
+        f"; seed {results.seed if results.seed is not None else 'random'}); "
+        f"{results.positive} valid, {results.negative} invalid, {results.streams} streams; statuses "
+        + (", ".join(f"{k}: {v}" for k, v in results.statuses.items()) or "none"),
+    ]
+    errors = [f for f in results.findings if f.severity == "error"]
+    warnings = [f for f in results.findings if f.severity == "warning"]
+    if not results.findings:
+        lines.append("No findings: every response conformed.")
+    else:
+        lines.append(f"{len(errors)} error and {len(warnings)} warning findings:")
+    for f in results.findings:
+        lines.append("")
+        lines.append(f"  {f.code} {f.name} [{f.severity}] x{f.count}  at {', '.join(f.paths[:3])}")
+        if f.example is not None:
+            lines.append(f"    {f.example.message}")
+            status = f.example.response["status"] if f.example.response else "no response"
+            lines.append(f"    reproduce ({f.example.mode} request, {f.example.phase or 'generated'}; got {status}):")
+            lines.append(f"    {f.example.curl}")
+    for error in results.errors[:10]:
+        lines.append(f"  run error: {error}")
+    if len(results.errors) > 10:
+        lines.append(f"  ... and {len(results.errors) - 10} more run errors")
+    return "\n".join(lines) + "\n"
+
+
+def write_outputs(results: FuzzResults, *, report_dir: str | None, junit: str | None) -> list[Path]:
+    written: list[Path] = []
+    if report_dir:
+        from .report import write_reports
+
+        target = Path(report_dir)
+        written.append(results.write(target / "results.json"))
+        written.extend(write_reports([results], target).values())
+    if junit:
+        from .report import render_junit
+
+        path = Path(junit)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_junit([results]), "utf-8")
+        written.append(path)
+    return written
+
+
+def run_command(args: argparse.Namespace, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    options = options_from_args(args)
+    progress = None if args.quiet else _Progress(err)
+    try:
+        results = run_fuzz(options, progress=progress)
+    finally:
+        if progress is not None:
+            progress.done()
+    written = write_outputs(results, report_dir=args.report, junit=args.junit)
+    out.write(format_summary(results))
+    for path in written:
+        out.write(f"wrote {path}\n")
+    if results.stop_reason == "interrupted":
+        err.write("chatcontract fuzz: interrupted; the findings so far are above\n")
+    return EXIT_OK if results.ok else EXIT_FINDINGS

@@ -1,0 +1,235 @@
+"""What a fuzz run found, as data: ``results.json``, written by ``chatcontract fuzz``, read by ``chatcontract report``.
+
+One :class:`FuzzResults` per run (one provider, one dialect). Findings are grouped by rule code: how many
+responses (or exchanges) broke the rule, at which paths, and the first example: the request that reproduces it
+(shrunk by schemathesis when it was the failing example it minimised), a ``curl`` line with the API key redacted,
+and an excerpt of the response. The JSON form is versioned (``format``) and loaded strictly: a results file that is
+not one raises :class:`~chatcontract.UsageError` with the reason, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._exceptions import UsageError
+
+__all__ = ["FORMAT", "Example", "Finding", "FuzzResults", "load_results"]
+
+#: Version of the JSON layout; bumped on incompatible changes.
+FORMAT = 1
+_SEVERITIES = ("error", "warning")
+#: Why a run stopped.
+STOP_REASONS = ("completed", "interrupted", "max_requests", "max_time", "server_unavailable", "failure_limit")
+
+
+@dataclass(slots=True, kw_only=True)
+class Example:
+    """The first exchange that showed a finding: enough to reproduce it by hand."""
+
+    #: ``{"method", "url", "headers", "body"}``; secrets in headers are redacted.
+    request: dict[str, Any]
+    #: ``curl`` command reproducing the request (the key replaced by ``$VAR`` or ``REDACTED``).
+    curl: str
+    #: ``{"status", "content_type", "body"}`` (body shortened), or None when no response came (timeout, reset).
+    response: dict[str, Any] | None
+    #: The schemathesis phase that generated the request (``examples``, ``coverage``, ``fuzzing``, ...).
+    phase: str = ""
+    #: Whether the request was generated as a valid (``positive``) or invalid (``negative``) one.
+    mode: str = ""
+    #: The violation's JSON path in the response (or ``$`` for exchange-level findings).
+    path: str = "$"
+    #: The violation's message for this example.
+    message: str = ""
+    #: The offending value, shortened for display.
+    actual: Any = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Finding:
+    """Every occurrence of one rule in a run."""
+
+    code: str
+    name: str
+    severity: str
+    #: Responses or exchanges in which the rule fired (once per exchange, however many paths).
+    count: int
+    #: The rule's one-line summary.
+    summary: str = ""
+    #: Distinct paths where it fired, in the order first seen (at most 20 kept).
+    paths: list[str] = field(default_factory=list)
+    example: Example | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class FuzzResults:
+    """The outcome of one ``chatcontract fuzz`` run."""
+
+    provider: str
+    base_url: str
+    dialect: str
+    model: str
+    seed: int | None = None
+    started: str = ""
+    duration_s: float = 0.0
+    stop_reason: str = "completed"
+    #: Requests sent (including retries after 429).
+    requests: int = 0
+    #: Response counts by status code (as strings), ``"none"`` for exchanges without a response.
+    statuses: dict[str, int] = field(default_factory=dict)
+    #: Requests generated as valid / invalid per the request contract, and streamed responses checked.
+    positive: int = 0
+    negative: int = 0
+    streams: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    #: Run-level problems that are not findings about the provider (schemathesis errors, warnings).
+    errors: list[str] = field(default_factory=list)
+    chatcontract: str = ""
+    format: int = FORMAT
+
+    @property
+    def ok(self) -> bool:
+        """No finding of severity error."""
+        return not any(f.severity == "error" for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=True, default=str) + "\n"
+
+    def write(self, path: str | Path) -> Path:
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(self.to_json(), "utf-8")
+        tmp.replace(target)  # atomic: a Ctrl-C while writing never leaves half a file
+        return target
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "results") -> FuzzResults:
+        """Build from parsed JSON, checking every field's type; raises UsageError naming the bad field."""
+        obj = _mapping(data, source)
+        version = obj.get("format")
+        if version != FORMAT:
+            raise UsageError(f"{source}: unsupported results format {version!r} (this chatcontract reads {FORMAT})")
+        findings = [_finding(item, f"{source}: findings[{i}]") for i, item in enumerate(_list(obj, "findings", source))]
+        statuses = _mapping(obj.get("statuses", {}), f"{source}: statuses")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in statuses.values()):
+            raise UsageError(f"{source}: statuses must map status codes to counts")
+        stop = _str(obj, "stop_reason", source, default="completed")
+        if stop not in STOP_REASONS:
+            raise UsageError(f"{source}: stop_reason {stop!r} is not one of {', '.join(STOP_REASONS)}")
+        errors = _list(obj, "errors", source)
+        if not all(isinstance(e, str) for e in errors):
+            raise UsageError(f"{source}: errors must be a list of strings")
+        seed = obj.get("seed")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise UsageError(f"{source}: seed must be an integer or null")
+        duration = obj.get("duration_s", 0.0)
+        if isinstance(duration, bool) or not isinstance(duration, (int, float)):
+            raise UsageError(f"{source}: duration_s must be a number")
+        return cls(
+            provider=_str(obj, "provider", source),
+            base_url=_str(obj, "base_url", source),
+            dialect=_str(obj, "dialect", source),
+            model=_str(obj, "model", source),
+            seed=seed,
+            started=_str(obj, "started", source, default=""),
+            duration_s=float(duration),
+            stop_reason=stop,
+            requests=_int(obj, "requests", source),
+            statuses={str(k): v for k, v in statuses.items()},
+            positive=_int(obj, "positive", source),
+            negative=_int(obj, "negative", source),
+            streams=_int(obj, "streams", source),
+            findings=findings,
+            errors=list(errors),
+            chatcontract=_str(obj, "chatcontract", source, default=""),
+        )
+
+
+def load_results(path: str | Path) -> FuzzResults:
+    """Read a ``results.json`` written by ``chatcontract fuzz``; a directory means its ``results.json``."""
+    target = Path(path)
+    if target.is_dir():
+        target = target / "results.json"
+    try:
+        text = target.read_text("utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{target}: no such results file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{target}: cannot read results: {exc}") from None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{target}: not JSON ({exc})") from None
+    return FuzzResults.from_dict(data, source=str(target))
+
+
+def _mapping(value: Any, source: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise UsageError(f"{source}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _list(obj: Mapping[str, Any], key: str, source: str) -> list[Any]:
+    value = obj.get(key, [])
+    if not isinstance(value, list):
+        raise UsageError(f"{source}: {key} must be a list")
+    return value
+
+
+def _str(obj: Mapping[str, Any], key: str, source: str, *, default: str | None = None) -> str:
+    value = obj.get(key, default)
+    if not isinstance(value, str):
+        raise UsageError(f"{source}: {key} must be a string")
+    return value
+
+
+def _int(obj: Mapping[str, Any], key: str, source: str) -> int:
+    value = obj.get(key, 0)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise UsageError(f"{source}: {key} must be a non-negative integer")
+    return value
+
+
+def _finding(data: Any, source: str) -> Finding:
+    obj = _mapping(data, source)
+    severity = _str(obj, "severity", source)
+    if severity not in _SEVERITIES:
+        raise UsageError(f"{source}: severity {severity!r} is not error or warning")
+    paths = _list(obj, "paths", source)
+    if not all(isinstance(p, str) for p in paths):
+        raise UsageError(f"{source}: paths must be strings")
+    example = obj.get("example")
+    return Finding(
+        code=_str(obj, "code", source),
+        name=_str(obj, "name", source),
+        severity=severity,
+        count=_int(obj, "count", source),
+        summary=_str(obj, "summary", source, default=""),
+        paths=list(paths),
+        example=None if example is None else _example(example, f"{source}.example"),
+    )
+
+
+def _example(data: Any, source: str) -> Example:
+    obj = _mapping(data, source)
+    request = _mapping(obj.get("request"), f"{source}.request")
+    response = obj.get("response")
+    if response is not None:
+        response = dict(_mapping(response, f"{source}.response"))
+    return Example(
+        request=dict(request),
+        curl=_str(obj, "curl", source),
+        response=response,
+        phase=_str(obj, "phase", source, default=""),
+        mode=_str(obj, "mode", source, default=""),
+        path=_str(obj, "path", source, default="$"),
+        message=_str(obj, "message", source, default=""),
+        actual=obj.get("actual"),
+    )

@@ -1,0 +1,147 @@
+"""``chatcontract fuzz`` end to end: exit codes, the summary, results files, Ctrl-C, keys kept out of the output."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from chatcontract.cli import main
+from chatcontract.fuzz.results import load_results
+from chatcontract.provider.server import serve
+
+from ._misbehaving import misbehaving
+
+CHEAP = ["--model", "ref-small", "--seed", "1", "--max-examples", "5", "--phases", "examples,fuzzing", "--quiet"]
+
+
+def test_clean_provider_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(dialect="openai", seed=1) as provider:
+        code = main(["fuzz", provider.base_url, "--dialect", "openai", *CHEAP])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "No findings: every response conformed." in out
+    assert "(openai, model ref-small)" in out and "seed 1" in out
+
+
+def test_findings_exit_1_with_rule_and_curl(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(dialect="mistral", seed=1, faults=["created-ms"]) as provider:
+        code = main(["fuzz", provider.base_url, *CHEAP])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "CC209 implausible-created [error]" in out
+    assert f"curl -X POST {provider.base_url}/chat/completions" in out
+
+
+def test_warnings_only_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(dialect="mistral", seed=1, faults=["finish-reason-stop-with-tools"]) as provider:
+        code = main(["fuzz", provider.base_url, *CHEAP, "--phases", "examples"])
+    out = capsys.readouterr().out
+    assert "CC206" in out and "[warning]" in out
+    assert code == 0
+
+
+def test_ignore_and_select_apply(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(dialect="mistral", seed=1, faults=["created-ms"]) as provider:
+        code = main(["fuzz", provider.base_url, *CHEAP, "--ignore", "CC209"])
+    assert code == 0
+    assert "CC209" not in capsys.readouterr().out
+
+
+def test_report_dir_and_junit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junit = tmp_path / "ci" / "fuzz.xml"
+    with serve(dialect="mistral", seed=1, faults=["created-ms"]) as provider:
+        code = main(["fuzz", provider.base_url, *CHEAP, "--report", str(tmp_path / "rep"), "--junit", str(junit)])
+    assert code == 1
+    results = load_results(tmp_path / "rep")
+    assert [f.code for f in results.findings] == ["CC209"]
+    for name in ("report.md", "report.html", "junit.xml"):
+        assert (tmp_path / "rep" / name).stat().st_size > 0
+    suite = ET.parse(junit).getroot()
+    failures = [case for case in suite.iter("testcase") if case.find("failure") is not None]
+    assert [case.get("name", "").split()[0] for case in failures] == ["CC209"]
+    out = capsys.readouterr().out
+    assert f"wrote {junit}" in out
+
+
+def test_connection_refused_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with misbehaving("ok") as server:
+        url = server.base_url
+    code = main(["fuzz", url, *CHEAP])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "cannot reach" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--phases", "stateful"], "phases"),
+        (["--max-requests", "0"], "max-requests"),
+        (["--rate-limit", "lots"], "rate limit"),
+        (["--api-key-env", "CHATCONTRACT_TEST_UNSET_VARIABLE"], "CHATCONTRACT_TEST_UNSET_VARIABLE"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["fuzz", "http://127.0.0.1:9/v1", "--model", "m", *args])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_model_is_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["fuzz", "http://127.0.0.1:9/v1"])
+    assert exc.value.code == 2
+    assert "--model" in capsys.readouterr().err
+
+
+def test_api_key_from_environment_is_redacted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "sk-live-SECRET-0123456789"
+    monkeypatch.setenv("PROVIDER_KEY", key)
+    with serve(dialect="openai", seed=1, api_key=key, faults=["created-ms"]) as provider:
+        code = main(
+            ["fuzz", provider.base_url, "--dialect", "openai", *CHEAP, "--api-key-env", "PROVIDER_KEY",
+             "--report", str(tmp_path)]
+        )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "$PROVIDER_KEY" in out
+    assert key not in out
+    for path in tmp_path.iterdir():
+        assert key not in path.read_text("utf-8"), path.name
+
+
+def test_ctrl_c_writes_what_was_found(tmp_path: Path) -> None:
+    """SIGINT mid-run: the process stops, prints the summary and writes results.json with the findings so far."""
+    with serve(dialect="mistral", seed=1, faults=["created-ms"]) as provider:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chatcontract", "fuzz", provider.base_url, "--model", "ref-small",
+             "--max-examples", "100000", "--max-requests", "1000000", "--no-shrink", "--report", str(tmp_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        )
+        try:
+            assert proc.stderr is not None
+            first = proc.stderr.readline()  # the first progress line: requests are flowing
+            assert first.startswith("fuzz: "), first
+            time.sleep(1.0)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 1, err  # the created-ms finding was made before the interrupt
+    assert "stopped: interrupted" in out and "CC209" in out
+    assert "interrupted" in err and "Traceback" not in err
+    data = json.loads((tmp_path / "results.json").read_text("utf-8"))
+    assert data["stop_reason"] == "interrupted"
+    assert data["requests"] > 0 and [f["code"] for f in data["findings"]] == ["CC209"]
