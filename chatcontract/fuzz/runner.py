@@ -23,6 +23,7 @@ import json
 import math
 import random
 import shlex
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -440,7 +441,8 @@ def _api_error_reason(exc: Any) -> str:
             if isinstance(first, dict):
                 where = ".".join(str(p) for p in first.get("loc", ())[1:])
                 return f"{where}: {first.get('msg', '')}".strip(": ")
-        inner = body.get("error") if isinstance(body.get("error"), dict) else body
+        error = body.get("error")
+        inner: dict[str, Any] = error if isinstance(error, dict) else body
         if isinstance(inner.get("message"), str):
             return str(inner["message"])[:200]
     return str(exc)[:200]
@@ -466,7 +468,13 @@ def _register() -> None:
     with _register_lock:
         if _registered:
             return
-        import schemathesis
+        try:
+            import schemathesis
+        except ImportError:  # schemathesis 4 needs Python 3.11+; the rest of chatcontract runs on 3.10
+            raise UsageError(
+                f"chatcontract fuzz needs schemathesis 4 (Python 3.11 or later); this is Python "
+                f"{sys.version_info.major}.{sys.version_info.minor} without it"
+            ) from None
         from schemathesis.core.failures import Failure
 
         from ..rules import RULES
