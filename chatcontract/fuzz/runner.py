@@ -26,6 +26,7 @@ import shlex
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -458,7 +459,16 @@ def _severity(code: str) -> str:
 # Registration with schemathesis (its check registry is global; runs are told apart by their schema object)
 # ---------------------------------------------------------------------------------------------------------------
 
-_RUNS: dict[int, _Run] = {}
+_RUNS: dict[str, _Run] = {}
+#: Key in the generated document naming its run: schemathesis copies schemas (``from_fixture``, per-operation
+#: views), so the object's identity is not stable, but every copy keeps the raw document.
+_RUN_KEY = "x-chatcontract-run"
+
+
+def _run_of(schema: Any) -> _Run | None:
+    raw = getattr(schema, "raw_schema", None)
+    token = raw.get(_RUN_KEY) if isinstance(raw, dict) else None
+    return _RUNS.get(token) if isinstance(token, str) else None
 _registered = False
 _register_lock = threading.Lock()
 
@@ -500,7 +510,7 @@ def _register() -> None:
                 return self._codes
 
         def chatcontract_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
-            run = _RUNS.get(id(case.operation.schema))
+            run = _run_of(case.operation.schema)
             if run is None:
                 return None
             errors = run.observe(case, response)
@@ -509,7 +519,7 @@ def _register() -> None:
             return None
 
         def before_call(context: Any, case: Any, kwargs: Any) -> None:
-            run = _RUNS.get(id(case.operation.schema))
+            run = _run_of(case.operation.schema)
             if run is not None:
                 run.before_call(case)
 
@@ -533,7 +543,7 @@ def _watch_transport() -> None:
         try:
             return send(case, *args, **kwargs)
         except (requests.RequestException, TimeoutError, OSError) as exc:
-            run = _RUNS.get(id(case.operation.schema))
+            run = _run_of(case.operation.schema)
             if run is not None:
                 run.transport_error(case, exc)
             raise
@@ -558,6 +568,7 @@ def prepare(options: FuzzOptions, progress: Callable[[_Run], None] | None = None
     doc = build_openapi(options.dialect, max_tokens_cap=options.max_tokens_cap, model=options.model)
     if not options.api_key:
         doc.pop("security", None)  # no key: no Authorization header at all (not a random one)
+    doc[_RUN_KEY] = uuid.uuid4().hex
     schema = schemathesis.openapi.from_dict(doc, config=schemathesis.Config.from_dict(_st_config(options)))
     if options.rate_limit is not None:
         schema.config.update(rate_limit=options.rate_limit)
@@ -566,11 +577,11 @@ def prepare(options: FuzzOptions, progress: Callable[[_Run], None] | None = None
 
 def attach(schema: Any, run: _Run) -> None:
     """Route ``schema``'s requests and responses to ``run`` (until :func:`detach`)."""
-    _RUNS[id(schema)] = run
+    _RUNS[schema.raw_schema[_RUN_KEY]] = run
 
 
 def detach(schema: Any) -> None:
-    _RUNS.pop(id(schema), None)
+    _RUNS.pop(schema.raw_schema.get(_RUN_KEY, ""), None)
 
 
 def run_fuzz(options: FuzzOptions, *, progress: Callable[[_Run], None] | None = None) -> FuzzResults:

@@ -72,8 +72,12 @@ class Misbehaving:
                 time.sleep(3)
                 return
             if self.mode == "rate-limit" and count <= self.limited:
-                self._send(conn, 429, {"object": "error", "message": "slow down", "type": "rate_limited",
-                                       "param": None, "code": "1300"}, extra="Retry-After: 0\r\n")
+                self._send(
+                    conn,
+                    429,
+                    {"object": "error", "message": "slow down", "type": "rate_limited", "param": None, "code": "1300"},
+                    extra="Retry-After: 0\r\n",
+                )
                 return
             self._send(conn, 200, OK_BODY)
         except OSError:

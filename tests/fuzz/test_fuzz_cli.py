@@ -109,8 +109,17 @@ def test_api_key_from_environment_is_redacted(
     monkeypatch.setenv("PROVIDER_KEY", key)
     with serve(dialect="openai", seed=1, api_key=key, faults=["created-ms"]) as provider:
         code = main(
-            ["fuzz", provider.base_url, "--dialect", "openai", *CHEAP, "--api-key-env", "PROVIDER_KEY",
-             "--report", str(tmp_path)]
+            [
+                "fuzz",
+                provider.base_url,
+                "--dialect",
+                "openai",
+                *CHEAP,
+                "--api-key-env",
+                "PROVIDER_KEY",
+                "--report",
+                str(tmp_path),
+            ]
         )
     out = capsys.readouterr().out
     assert code == 1
@@ -125,9 +134,26 @@ def test_ctrl_c_writes_what_was_found(tmp_path: Path) -> None:
     with serve(dialect="mistral", seed=1, faults=["created-ms"]) as provider:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "chatcontract", "fuzz", provider.base_url, "--model", "ref-small",
-             "--max-examples", "100000", "--max-requests", "1000000", "--no-shrink", "--report", str(tmp_path)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+            [
+                sys.executable,
+                "-m",
+                "chatcontract",
+                "fuzz",
+                provider.base_url,
+                "--model",
+                "ref-small",
+                "--max-examples",
+                "100000",
+                "--max-requests",
+                "1000000",
+                "--no-shrink",
+                "--report",
+                str(tmp_path),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            text=True,
         )
         try:
             assert proc.stderr is not None

@@ -118,8 +118,9 @@ def test_finding_carries_the_shrunk_request_and_a_reproducing_curl_line() -> Non
 def test_unknown_model_answered_200_is_an_invalid_request_accepted() -> None:
     """A request for another model than the one under test is invalid (the APIs answer 400/404)."""
     with serve(dialect="openai", seed=1) as provider:
-        results = run_fuzz(options(provider.base_url, dialect="openai", model="not-served", max_requests=20,
-                                   phases=("examples",)))
+        results = run_fuzz(
+            options(provider.base_url, dialect="openai", model="not-served", max_requests=20, phases=("examples",))
+        )
     # the reference provider answers 404 for a model it does not serve: a valid request (model = the one under
     # test) rejected, which is worth a warning and nothing more
     assert {f.code for f in results.findings} == {"CC603"}
@@ -208,8 +209,14 @@ def test_api_key_is_sent_and_never_written() -> None:
     key = "sk-test-1234567890abcdef"
     with serve(dialect="openai", seed=1, api_key=key, faults=["created-ms"]) as provider:
         results = run_fuzz(
-            options(provider.base_url, dialect="openai", api_key=key, api_key_env="CC_TEST_KEY",
-                    phases=("examples",), max_requests=20)
+            options(
+                provider.base_url,
+                dialect="openai",
+                api_key=key,
+                api_key_env="CC_TEST_KEY",
+                phases=("examples",),
+                max_requests=20,
+            )
         )
     assert results.statuses.get("200", 0) >= 5  # the key was accepted
     text = results.to_json()
