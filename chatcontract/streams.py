@@ -379,7 +379,7 @@ class _StreamState:
             self.usage_event = event
             self.usage_with_choices = bool(choices)
             asm.usage = usage
-            if self.dialect == "openai" and not self.include_usage:
+            if self.dialect == "openai" and self.request is not None and not self.include_usage:
                 out.append(
                     (
                         "CC320",

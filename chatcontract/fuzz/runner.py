@@ -46,6 +46,9 @@ _TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
 _MAX_PATHS = 20
 _MAX_BODY_SHOWN = 2000
 _CHECK_NAME = "chatcontract_conformance"
+#: A stream with more events than this is cut (CC604): with ``max_tokens`` capped, a conforming stream has about
+#: ``cap x n`` content events plus a few; schemathesis' own default (20) would cut ordinary streams.
+MAX_STREAM_EVENTS = 10_000
 #: Statuses that say nothing about the request body: authentication, rate limits.
 _NOT_ABOUT_THE_BODY = frozenset({401, 403, 429})
 
@@ -218,14 +221,23 @@ class _Run:
                 )
             )
         report: Report | None = None
-        if status != 429 or response.content:
+        cut = is_stream and status < 300 and bool(getattr(response, "stream_cut_short", False))
+        if cut:
+            # Only part of the stream was read (it did not end within the timeout, or ran past MAX_STREAM_EVENTS):
+            # judging the part as a whole stream would report a missing end that may well have come later.
+            exchange.append(
+                (
+                    "CC604",
+                    "$",
+                    f"the stream did not end within {self.options.timeout:g} s or "
+                    f"{MAX_STREAM_EVENTS} events; read {len(response.content)} bytes",
+                    None,
+                )
+            )
+        elif status != 429 or response.content:
             report = self._check_body(
                 response.content, status, content_type, is_stream, request_body if request_valid else None
             )
-        if is_stream and status < 300:
-            stream_cut = bool(getattr(response, "stream_cut_short", False))
-            if stream_cut:
-                exchange.append(("CC604", "$", "the stream was cut short by the request timeout", None))
         with self.lock:
             self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
             if request_valid:
@@ -469,6 +481,8 @@ def _run_of(schema: Any) -> _Run | None:
     raw = getattr(schema, "raw_schema", None)
     token = raw.get(_RUN_KEY) if isinstance(raw, dict) else None
     return _RUNS.get(token) if isinstance(token, str) else None
+
+
 _registered = False
 _register_lock = threading.Lock()
 
@@ -648,6 +662,7 @@ def _st_config(options: FuzzOptions) -> dict[str, Any]:
         "workers": options.workers,
         "continue-on-failure": True,
         "request-timeout": options.timeout,
+        "max-stream-events": MAX_STREAM_EVENTS,
         "headers": headers,
         "checks": checks,
         "phases": phases,

@@ -29,8 +29,8 @@ OK_BODY = {
 
 @dataclass
 class Misbehaving:
-    """``mode``: ``reset`` (close without answering), ``stall`` (never answer), ``rate-limit`` (429 with
-    Retry-After for the first ``limited`` requests, then OK), ``ok``."""
+    """``mode``: ``reset`` (close without answering), ``stall`` (never answer), ``endless`` (a stream that never
+    ends, when one is asked for), ``rate-limit`` (429 with Retry-After for the first ``limited`` requests, then OK), ``ok``."""
 
     mode: str
     limited: int = 2
@@ -67,6 +67,16 @@ class Misbehaving:
                 count = len(self.requests)
             if self.mode == "reset":
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                return
+            if self.mode == "endless" and b'"stream":true' in body.replace(b" ", b""):
+                # a stream that never ends: one chunk every 50 ms (other requests get an ordinary answer)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+                chunk = {**OK_BODY, "object": "chat.completion.chunk"}
+                chunk["choices"] = [{"index": 0, "delta": {"content": "x"}, "finish_reason": None}]
+                line = b"data: " + json.dumps(chunk).encode() + b"\n\n"
+                for _ in range(2000):
+                    conn.sendall(line)
+                    time.sleep(0.05)
                 return
             if self.mode == "stall":
                 time.sleep(3)

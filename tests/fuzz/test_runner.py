@@ -183,6 +183,18 @@ def test_read_timeout_is_a_finding() -> None:
     assert "timed out" in results.findings[0].example.message.lower()  # type: ignore[union-attr]
 
 
+def test_stream_that_never_ends_is_cut_and_reported() -> None:
+    with misbehaving("endless") as server:
+        results = run_fuzz(options(server.base_url, model="m", phases=("examples",), max_requests=20, timeout=1))
+    (finding,) = [f for f in results.findings if f.code == "CC604"]
+    example = finding.example
+    assert example is not None and example.response is not None and example.response["status"] == 200
+    assert example.request["body"]["stream"] is True
+    assert "did not end within 1 s" in example.message
+    # a cut stream is not judged as a whole: no "missing [DONE]" or "no finish_reason" for the part that was read
+    assert not {"CC303", "CC309"} & {f.code for f in results.findings}
+
+
 def test_unreachable_provider_is_a_provider_error() -> None:
     with misbehaving("ok") as server:
         url = server.base_url
