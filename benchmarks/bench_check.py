@@ -59,7 +59,7 @@ SCALING_SIZES = (1, 10, 100, 1000)
 LINEARITY_BOUNDS = (7.0, 13.0)  # time(100 choices) / time(10 choices)
 
 PARSE = "jiter.from_json(body) -> dict"
-CC_PARSE = "jiter (strict: dup keys, NaN) -> dict; pydantic validate_python; rules"
+CC_PARSE = "jiter (strict: dup keys, NaN) -> dict; fast path: jsonschema-rs + fused rules, else pydantic + rules"
 SDK_PARSE = "model_validate_json(body): pydantic-core/jiter, straight into models"
 
 

@@ -7,13 +7,10 @@ Run::
     python3 benchmarks/profile_check.py --cprofile       # plus the cProfile top functions
     python3 benchmarks/profile_check.py --body FILE --dialect openai
 
-Three views, all for a non-stream bytes body:
-
-* stages: each stage of ``check()`` re-run in isolation with the inputs ``check()`` gives it (the stage names
-  mirror ``chatcontract/engine.py`` and use internal names: update this script when the engine changes);
-* ablation: ``check()`` itself with one piece swapped out in memory (monkeypatched for the sample, restored
-  after), i.e. the marginal cost of that piece in context;
-* what if: alternatives that are NOT in the package, as evidence for the suggestions in README.md.
+For a non-stream bytes body: each stage of ``check()`` re-run in isolation with the inputs ``check()`` gives it
+(the stage names mirror ``chatcontract/engine.py`` and use internal names: update this script when the engine
+changes). A conforming body takes the fast path (``_fast_check``); any other body pays the fast path's attempt
+and then the full path (``_full_check``), shown below it with its own parts.
 
 Timings are sampled round-robin (noise hits all rows alike) with the GC enabled; figures are the MIN over
 samples by default (``--stat median`` for medians), which on a shared machine is the best estimate of the
@@ -27,10 +24,8 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import math
 import os
 import pstats
-import re
 import statistics
 import sys
 import time
@@ -47,8 +42,9 @@ import _callgrind  # noqa: E402
 import chatcontract.engine as engine
 import chatcontract.inputs as inputs
 from chatcontract import check
-from chatcontract.inputs import _SUSPECT_NUMBER, coerce, parse_json
+from chatcontract.inputs import parse_fast, parse_json
 from chatcontract.rules import RuleContext, Target
+from chatcontract.rules._fast import consistent
 from chatcontract.rules.schema import schema_hits
 
 # The loc-building number walk that runs when the regex prescan matches (renamed in the package over time).
@@ -58,62 +54,6 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_BODY = HERE / "data" / "mistral_chat_completion.json"
 
 
-# ---- what-if alternatives (NOT package code) -----------------------------------------------------------------
-
-# Only numbers in value position (after ':' ',' '[') can be suspects; a hex id such as "...48073e77776..." cannot.
-_CONTEXT_NUMBER = re.compile(rb"[:,\[]\s*-?(?:\d{19}|\d+(?:\.\d+)?[eE]\+?\d{3})")
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-
-def _has_bad_number(node: Any) -> bool:
-    """Loc-free walk: only when it returns True would the engine need the (slow, loc-building) walk."""
-    t = type(node)
-    if t is dict:
-        node = node.values()
-    elif t is not list:
-        if t is int:
-            return not _INT64_MIN <= node <= _INT64_MAX
-        if t is float:
-            return not math.isfinite(node)
-        return False
-    for v in node:
-        tv = type(v)
-        if (tv is dict or tv is list or tv is int or tv is float) and _has_bad_number(v):
-            return True
-    return False
-
-
-def _fused_response_rules(doc: Any) -> bool:
-    """Roughly what the response rules read on a clean body, in one pass (an order of magnitude, not a port)."""
-    usage = doc.get("usage")
-    ok = True
-    if type(usage) is dict:
-        p, c, t = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")
-        if type(p) is int and type(c) is int and type(t) is int:
-            ok = t == p + c and p >= 0 and c >= 0 and t >= max(p, c)
-    ok = ok and bool(doc.get("id")) and bool(doc.get("model")) and doc.get("object") == "chat.completion"
-    created = doc.get("created")
-    ok = ok and type(created) is int and 1_000_000_000 < created < 10_000_000_000 and "error" not in doc
-    choices = doc.get("choices")
-    if type(choices) is list:
-        ok = ok and bool(choices)
-        for i, ch in enumerate(choices):
-            if type(ch) is not dict:
-                continue
-            ok = ok and ch.get("index") == i
-            msg = ch.get("message")
-            if type(msg) is not dict:
-                ok = False
-                continue
-            calls = msg.get("tool_calls")
-            fr = ch.get("finish_reason")
-            if calls:  # only then do the tool-call rules (ids, arguments JSON, duplicates) have work to do
-                ok = ok and fr == "tool_calls"
-            else:
-                ok = ok and fr != "tool_calls"
-    return ok
-
-
 # ---- what is measured --------------------------------------------------------------------------------------
 
 
@@ -121,7 +61,7 @@ def _fused_response_rules(doc: Any) -> bool:
 class Item:
     """One measured row: a function run in a loop, optionally with engine pieces monkeypatched meanwhile."""
 
-    section: str  # "total", "stage", "part", "what-if", "ablation"
+    section: str  # "total", "stage", "part", "ref"
     name: str
     fn: Callable[[], Any]
     patches: list[tuple[Any, str, Any]] = field(default_factory=list)
@@ -145,125 +85,43 @@ class Item:
 
 
 def build_items(body: bytes, dialect: str) -> list[Item]:
-    settings = engine.resolve_settings(dialect=dialect)
-    received = coerce(body)
+    settings = engine._settings_for(dialect, None, None, None)
+    plan = settings.fast
+    assert plan is not None
+    check(body, dialect=dialect)  # builds the fast validator
+    validator = plan.validator
+    assert validator is not None
+    fast_doc = parse_fast(body)
     doc, _ = parse_json(body)
-    ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=None, status=None)
     adapter = settings.contracts.response
-    all_rules = [*settings.rules.get(Target.RESPONSE, ()), *settings.rules.get(Target.ANY, ())]
-    rules = [r for r in all_rules if not r.requires_request]  # CC4xx are skipped without a request, as here
-
-    def validate_json() -> Any:
-        try:
-            return adapter.validate_json(body)
-        except ValueError:  # pydantic's ValidationError: the body breaks the contract (the cost still counts)
-            return None
-
-    def full() -> Any:
-        return check(body, dialect=dialect)
-
-    def setup() -> Any:
-        return engine._Collector(settings), RuleContext(
-            dialect=settings.dialect, contracts=settings.contracts, request=None, status=None
-        )
+    rules = [r for r in settings.rules.get(Target.RESPONSE, ()) if not r.requires_request]
 
     def run_rules() -> None:
         collector = engine._Collector(settings)
-        collector.run(settings.rules.get(Target.RESPONSE, ()), doc, ctx)
-        collector.run(settings.rules.get(Target.ANY, ()), doc, ctx)
+        ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts)
+        collector.run(rules, doc, ctx)
 
+    fast = engine._fast_check(body, settings, None, None)
     items = [
-        Item("total", "check() total", full),
+        Item("total", f"check(body, dialect={dialect!r})", lambda: check(body, dialect=dialect)),
+        Item("stage", "_settings_for (memoised settings)", lambda: engine._settings_for(dialect, None, None, None)),
+        Item("stage", "_project_config (cwd + 1 s config cache)", engine._project_config),
         Item(
             "stage",
-            "resolve_settings (config mtime cache + lru_cache)",
-            lambda: engine.resolve_settings(dialect=dialect),
+            f"_fast_check (whole fast path{'' if fast is not None else '; this body falls back to the full path'})",
+            lambda: engine._fast_check(body, settings, None, None),
         ),
-        Item("stage", "coerce (Received dataclass)", lambda: coerce(body)),
-        Item("stage", "_Collector + RuleContext", setup),
-        Item("stage", "_is_stream (SSE sniff of body[:256])", lambda: engine._is_stream(received, None)),
-        Item("stage", "parse_json (jiter strict + number scan)", lambda: parse_json(body)),
-        Item(
-            "part",
-            "jiter.from_json strict (dup keys, no NaN)",
-            lambda: jiter.from_json(body, allow_inf_nan=False, catch_duplicate_keys=True),
-        ),
-        Item("part", "_SUSPECT_NUMBER.search(body) (regex prescan)", lambda: _SUSPECT_NUMBER.search(body)),
-        Item("part", f"{_number_walk.__name__}(doc) (walk; runs when the prescan matches)", lambda: _number_walk(doc)),
-        Item(
-            "stage",
-            "schema_hits (pydantic strict validate_python)",
-            lambda: list(schema_hits(adapter, doc, what="response")),
-        ),
-        Item(
-            "stage",
-            f"rules via _Collector.run ({len(rules)} run; {len(all_rules) - len(rules)} need a request)",
-            run_rules,
-        ),
+        Item("part", "parse_fast (jiter strict: duplicate keys, NaN; lossless floats)", lambda: parse_fast(body)),
+        Item("part", "fast validator (jsonschema-rs: contract + overlay)", lambda: validator.valid(fast_doc)),
+        Item("part", "consistent (fused CC2xx pass)", lambda: consistent(fast_doc, plan.covered)),
+        Item("stage", "full path: _full_check (what every non-conforming body costs)",
+             lambda: engine._full_check(body, settings, status=None, stream=None, request=None)),
+        Item("part", "full path: parse_json (jiter strict + number prescan)", lambda: parse_json(body)),
+        Item("part", "full path: schema_hits (pydantic strict validate_python)",
+             lambda: list(schema_hits(adapter, doc, what="response"))),
+        Item("part", f"full path: {len(rules)} rule functions via _Collector.run", run_rules),
+        Item("ref", "jiter.from_json(body) (no checks)", lambda: jiter.from_json(body)),
     ]
-    for r in rules:
-        items.append(Item("part", f"{r.code} {r.name}", lambda fn=r.check: list(fn(doc, ctx))))  # type: ignore[misc]
-    items.append(
-        Item(
-            "stage", "Report(...) construction", lambda: engine.Report(violations=(), dialect=dialect, kind="response")
-        )
-    )
-    # The same body without the prescan's false positive (e.g. a hex id without digit-e-digit-digit-digit): the
-    # common case for ~3 in 4 random 32-hex ids, where the regex scans every byte and finds nothing.
-    clean = re.sub(rb"(\d)([eE])(\d{3})", rb"\1f\3", body)
-    items += [
-        Item("what-if", "check() on the body with the false positive removed", lambda: check(clean, dialect=dialect)),
-        Item(
-            "what-if",
-            "_SUSPECT_NUMBER.search on that body (no match: scans all bytes)",
-            lambda: _SUSPECT_NUMBER.search(clean),
-        ),
-        Item("what-if", "jiter.from_json(body), default options", lambda: jiter.from_json(body)),
-        Item(
-            "what-if", "number-context regex prescan (no hex-id false positive)", lambda: _CONTEXT_NUMBER.search(body)
-        ),
-        Item("what-if", "loc-free recursive number check on the doc", lambda: _has_bad_number(doc)),
-        Item("what-if", "adapter.validate_json(body) (parse + validate in Rust)", validate_json),
-        Item("what-if", "one fused pass over the rules' fields (sketch)", lambda: _fused_response_rules(doc)),
-    ]
-
-    # In-context ablation: check() with a piece swapped out.
-    def no_rules(self: Any, *a: Any, **k: Any) -> None:
-        return None
-
-    def no_schema(*a: Any, **k: Any) -> Any:
-        return iter(())
-
-    def cached_settings(**k: Any) -> Any:
-        return settings
-
-    def no_numbers(doc: Any, raw: bytes) -> list[Any]:
-        return []
-
-    def not_stream(received: Any, stream: Any) -> bool:
-        return False
-
-    pieces: dict[str, list[tuple[Any, str, Any]]] = {
-        "number scan (prescan + walk)": [(inputs, "_numbers", no_numbers)],
-        "schema validation (schema_hits)": [(engine, "schema_hits", no_schema)],
-        "all rule functions (_Collector.run)": [(engine._Collector, "run", no_rules)],
-        "resolve_settings (use the resolved Settings)": [(engine, "resolve_settings", cached_settings)],
-        "SSE sniff (_is_stream)": [(engine, "_is_stream", not_stream)],
-    }
-    items.append(Item("ablation", "check() as is", full))
-    for name, patches in pieces.items():
-        items.append(Item("ablation", f"without {name}", full, list(patches)))
-    items.append(
-        Item("ablation", "what if: number-context prescan regex", full, [(inputs, "_SUSPECT_NUMBER", _CONTEXT_NUMBER)])
-    )
-    items.append(
-        Item(
-            "ablation",
-            "without all five (jiter parse + engine skeleton + Report)",
-            full,
-            [p for ps in pieces.values() for p in ps],
-        )
-    )
     return items
 
 
@@ -314,40 +172,15 @@ def print_report(items: list[Item], unit: str) -> None:
     def fmt(v: float) -> str:
         return f"{v:>9.2f}" if unit == "µs" else f"{v / 1000:>8.1f}k"
 
-    width = 70
+    width = 78
     total = next(it for it in items if it.section == "total").value
     print(f"\ncheck() total: {fmt(total).strip()} {unit if unit == 'µs' else 'instructions'} per call")
-    print(f"\n  {'stage (isolated)':<{width}} {unit:>9} {'share':>7}")
-    stages = [it for it in items if it.section in ("stage", "part")]
-    rule_parts: list[Item] = []
-    for it in stages:
-        indent = "    " if it.section == "part" else ""
-        print(f"  {indent + it.name:<{width}} {fmt(it.value)} {it.value / total * 100:>6.1f}%")
-        if it.name.startswith("rules via"):
-            rule_parts = [s for s in stages if s.section == "part" and s.name[:2] == "CC"]
-            over = it.value - sum(s.value for s in rule_parts)
-            print(
-                f"  {'    engine loop overhead (run() minus the rule bodies)':<{width}} {fmt(over)} "
-                f"{over / total * 100:>6.1f}%"
-            )
-    top = sum(it.value for it in items if it.section == "stage")
-    print(f"  {'sum of the stages':<{width}} {fmt(top)} {top / total * 100:>6.1f}%")
-    print(
-        f"  {'not in any stage (check() glue, cache effects of running them together)':<{width}} "
-        f"{fmt(total - top)} {(total - top) / total * 100:>6.1f}%"
-    )
-
-    abl = [it for it in items if it.section == "ablation"]
-    base = abl[0].value
-    print(f"\n  {'ablation: check() with one piece swapped out':<{width}} {unit:>9} {'saves':>7}")
-    for it in abl:
-        saves = "" if it is abl[0] else f"{(base - it.value) / base * 100:>6.1f}%"
-        print(f"  {it.name:<{width}} {fmt(it.value)} {saves:>7}")
-
-    print(f"\n  {'what if (alternatives, not package code)':<{width}} {unit:>9}")
+    print(f"\n  {'stage (isolated)':<{width}} {unit:>9} {'vs check':>8}")
     for it in items:
-        if it.section == "what-if":
-            print(f"  {'    ' + it.name:<{width}} {fmt(it.value)}")
+        if it.section in ("stage", "part", "ref"):
+            indent = "    " if it.section == "part" else ""
+            label = ("(ref) " if it.section == "ref" else "") + it.name
+            print(f"  {indent + label:<{width}} {fmt(it.value)} {it.value / total * 100:>7.1f}%")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,12 +206,6 @@ def main(argv: list[str] | None = None) -> int:
         f"check({Path(args.body).name} [{len(body)} bytes], dialect={args.dialect!r}): ok={report.ok}, "
         f"codes={report.codes()}"
     )
-    suspect = _SUSPECT_NUMBER.search(body)
-    if suspect:
-        print(
-            f"note: inputs._SUSPECT_NUMBER matches this body ({suspect.group().decode()!r}, inside a string), so "
-            "every check() also walks the whole document for out-of-range numbers"
-        )
     items = build_items(body, args.dialect)
     if args.instructions:
         count_instructions(items, os.path.abspath(args.body), args.dialect, args.number)

@@ -15,14 +15,15 @@ import functools
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._exceptions import ContractViolation, UsageError
 from .config import Config, load_config
 from .contracts import DIALECTS, DialectContracts, contracts_for
-from .inputs import MISSING, Finding, Received, coerce, number_findings, parse_json
+from .inputs import MISSING, Finding, Received, coerce, number_findings, parse_fast, parse_json, parse_request
 from .rules import RULES, Hit, Rule, RuleContext, Target, resolve_codes
+from .rules._fast import COVERED, FastValidator, consistent, fast_validator
 from .rules.schema import schema_hits
 from .sse import looks_like_sse
 from .violations import Severity, Violation, render_violations, shorten
@@ -103,9 +104,29 @@ class Settings:
     contracts: DialectContracts
     enabled: frozenset[str]
     rules: Mapping[Target, tuple[Rule, ...]]
+    fast: _FastPlan | None = field(default=None, compare=False, repr=False)
+
+
+class _FastPlan:
+    """How :func:`_fast_check` handles a plain response under one :class:`Settings`.
+
+    ``covered``: the enabled rules that the fast validator and :func:`~chatcontract.rules._fast.consistent` stand
+    for (by code). ``rest``: every other enabled rule of a response (custom ones, target ANY), run one by one;
+    ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request. ``validator``: built
+    on first use.
+    """
+
+    __slots__ = ("covered", "rest", "with_request", "validator")
+
+    def __init__(self, covered: frozenset[str], rest: tuple[Rule, ...], with_request: tuple[Rule, ...]) -> None:
+        self.covered = covered
+        self.rest = rest
+        self.with_request = with_request
+        self.validator: FastValidator | None = None
 
 
 _config_state: tuple[str, float, Config] | None = None
+_clock = time.time
 
 
 def _project_config() -> Config:
@@ -174,12 +195,70 @@ def _resolve(
         r = RULES[code]
         if code in enabled and r.check is not None and r.applies_to(dialect):
             by_target.setdefault(r.target, []).append(r)
+    rules = {t: tuple(rs) for t, rs in by_target.items()}
     return Settings(
-        dialect=dialect,
-        contracts=contracts_for(dialect),
-        enabled=enabled,
-        rules={t: tuple(rs) for t, rs in by_target.items()},
+        dialect=dialect, contracts=contracts_for(dialect), enabled=enabled, rules=rules, fast=_fast_plan(rules)
     )
+
+
+def _fast_plan(rules: Mapping[Target, tuple[Rule, ...]]) -> _FastPlan:
+    covered = []
+    rest = []
+    for r in (*rules.get(Target.RESPONSE, ()), *rules.get(Target.ANY, ())):
+        if r.target is Target.RESPONSE and COVERED.get(r.code) is r.check:
+            covered.append(r.code)
+        else:
+            rest.append(r)
+    plain = tuple(r for r in rest if not r.requires_request)
+    return _FastPlan(frozenset(covered), plain, tuple(rest))
+
+
+_settings_cache: dict[tuple[Any, ...], tuple[Config, Settings]] = {}
+_default_settings: dict[tuple[str | None, str | None], tuple[Config, Settings]] = {}
+
+
+def _hashable(value: Iterable[str] | None) -> Any:
+    if value is None or isinstance(value, (str, tuple)):
+        return value
+    if isinstance(value, list):
+        return tuple(value)
+    return _Unhashable  # sets, generators...: not cached (a generator must be consumed once, by resolve_settings)
+
+
+class _Unhashable:
+    pass
+
+
+def _settings_for(
+    dialect: str | None, select: Iterable[str] | None, ignore: Iterable[str] | None, provider: str | None
+) -> Settings:
+    """:func:`resolve_settings` for ``check()``, memoised per arguments while the project configuration stays."""
+    cfg = _project_config()
+    if select is None and ignore is None:  # the common case, without building a key
+        cached = _default_settings.get((dialect, provider))
+        if cached is not None and cached[0] is cfg:
+            return cached[1]
+        settings = resolve_settings(dialect=dialect, provider=provider, config=cfg)
+        if len(_default_settings) >= 256:
+            _default_settings.clear()
+        _default_settings[(dialect, provider)] = (cfg, settings)
+        return settings
+    sel, ign = _hashable(select), _hashable(ignore)
+    key = (dialect, sel, ign, provider)
+    cached = None
+    if sel is not _Unhashable and ign is not _Unhashable:
+        try:
+            cached = _settings_cache.get(key)
+        except TypeError:  # e.g. a tuple holding a list: resolve_settings reports it
+            sel = _Unhashable
+    if cached is not None and cached[0] is cfg:
+        return cached[1]
+    settings = resolve_settings(dialect=dialect, select=select, ignore=ignore, provider=provider, config=cfg)
+    if sel is not _Unhashable and ign is not _Unhashable:
+        if len(_settings_cache) >= 256:
+            _settings_cache.clear()
+        _settings_cache[key] = (cfg, settings)
+    return settings
 
 
 class _Collector:
@@ -350,7 +429,55 @@ def check(
         >>> report.ok
         False
     """
-    settings = resolve_settings(dialect=dialect, select=select, ignore=ignore, provider=provider)
+    settings = _settings_for(dialect, select, ignore, provider)
+    if stream is not True and (status is None or (type(status) is int and status < 400)):
+        kind = type(payload)
+        if kind is bytes or kind is str:
+            try:
+                report = _fast_check(payload, settings, status, request)
+            except Exception:  # whatever went wrong, the full path below reports it (or raises it) properly
+                report = None
+            if report is not None:
+                return report
+    return _full_check(payload, settings, status=status, stream=stream, request=request)
+
+
+def _fast_check(payload: bytes | str, settings: Settings, status: int | None, request: Any) -> Report | None:
+    """The conforming-response fast path: the empty report when the full path would find nothing, else None.
+
+    Every step only *confirms* that a stage of the full path finds nothing, and gives up (None) at the first doubt:
+    the strict parse (:func:`~chatcontract.inputs.parse_fast`) and the stricter contract schema
+    (:func:`~chatcontract.rules.schema.fast_validator`, jsonschema-rs) for the parser's and the contract's
+    findings, :func:`~chatcontract.rules._fast.consistent` for the built-in consistency rules, and the remaining
+    enabled rules run as usual, where any hit gives up. So its answer is the full path's (tests/test_fastpath*.py).
+    """
+    plan = settings.fast
+    if plan is None:
+        return None
+    body = payload if isinstance(payload, bytes) else payload.encode("utf-8", "surrogatepass")
+    if body[:1] != b"{":  # SSE text, a BOM, a JSON value that is not an object, garbage: the full path
+        return None
+    validator = plan.validator
+    if validator is None:
+        validator = plan.validator = fast_validator(settings.contracts.response, plan.covered)
+        if validator is None:
+            return None
+    doc = parse_fast(body)
+    if type(doc) is not dict or not validator.valid(doc) or _clock() < validator.since:
+        return None
+    if not consistent(doc, plan.covered):
+        return None
+    req = None if request is None else parse_request(request)  # raises UsageError like the full path would
+    rules = plan.rest if req is None else plan.with_request
+    if rules:
+        ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
+        for r in rules:
+            for _ in r.check(doc, ctx):  # type: ignore[misc]
+                return None
+    return _empty_report(settings.dialect, "response", status)
+
+
+def _full_check(payload: Any, settings: Settings, *, status: int | None, stream: bool | None, request: Any) -> Report:
     received = coerce(payload, status=status, request=request)
     collector = _Collector(settings)
     ctx = RuleContext(

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..violations import Loc, Severity, shorten
 from ._registry import Hit, declare, hit
 
-__all__ = ["schema_hits"]
+__all__ = ["fast_schema", "schema_hits"]
 
 _REF = "References:\n        - Mistral OpenAPI document, ChatCompletionResponse; OpenAI OpenAPI, CreateChatCompletionResponse"
 
@@ -544,3 +544,87 @@ def _show(value: Any) -> str:
         return json.dumps(shown, ensure_ascii=False)
     except (TypeError, ValueError):
         return repr(shown)
+
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_JSON = "#/$defs/_chatcontract_json"
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"})
+
+
+def fast_schema(adapter: TypeAdapter[Any]) -> dict[str, Any]:
+    """A stricter JSON schema of ``adapter``'s contract, for jsonschema-rs and a ``lossless-float`` parse.
+
+    jsonschema-rs accepts a document only when all of these hold (it may reject, or raise, in more cases):
+
+    * every value of the document was inspected by a schema keyword (a ``jiter.LosslessFloat`` anywhere makes
+      jsonschema-rs raise): the document holds no float at all, so JSON Schema's ``integer``, which accepts
+      ``1.0``, cannot let through a float the strict contract rejects, and the document is exactly what the
+      default parse gives;
+    * every integer fits in 64 bits (the parser's CC108 has nothing to report);
+    * the strict pydantic validation of the contract accepts the document: the schema is pydantic's own JSON
+      schema of the contract, with each discriminated union's tag made required in its members where pydantic
+      leaves it out (a member that defaults its tag still needs it inside the union).
+    """
+    schema = adapter.json_schema(by_alias=True)
+    _require_tags(schema)
+    hardened: dict[str, Any] = _harden(schema)
+    hardened.setdefault("$defs", {})["_chatcontract_json"] = {
+        "minimum": _INT64_MIN,
+        "maximum": _INT64_MAX,
+        "additionalProperties": {"$ref": _JSON},
+        "items": {"$ref": _JSON},
+    }
+    return hardened
+
+
+def _require_tags(node: Any) -> None:
+    """Make each discriminated union's tag required in its members (where the member is used, by ``$ref``)."""
+    if isinstance(node, list):
+        for item in node:
+            _require_tags(item)
+        return
+    if not isinstance(node, dict):
+        return
+    disc = node.get("discriminator")
+    tag = disc.get("propertyName") if isinstance(disc, dict) else None
+    if isinstance(tag, str):
+        for keyword in ("oneOf", "anyOf"):
+            for member in node.get(keyword, ()):
+                if isinstance(member, dict) and tag not in member.get("required", ()):
+                    member["required"] = [*member.get("required", ()), tag]
+    for value in node.values():
+        _require_tags(value)
+
+
+_SUBSCHEMA = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "additionalItems")
+_SUBSCHEMA_MAPS = ("properties", "$defs", "patternProperties", "dependentSchemas")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+
+
+def _harden(node: Any) -> Any:
+    """Every value under ``node`` inspected by a keyword, every number within 64-bit integer bounds."""
+    if node is True or (isinstance(node, dict) and set(node) <= _ANNOTATIONS):
+        return {"$ref": _JSON}  # an unconstrained value: any JSON, but looked at
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    for key in _SUBSCHEMA:
+        if key in out:
+            out[key] = _harden(out[key])
+    for key in _SUBSCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {name: _harden(sub) for name, sub in out[key].items()}
+    for key in _SUBSCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_harden(sub) for sub in out[key]]
+    types = out.get("type")
+    types = {types} if isinstance(types, str) else set(types or ())
+    if "additionalProperties" not in out and ("properties" in out or "object" in types):
+        out["additionalProperties"] = {"$ref": _JSON}
+    if "items" not in out and ("array" in types or "prefixItems" in out):
+        out["items"] = {"$ref": _JSON}
+    if types & {"integer", "number"}:
+        out["minimum"] = max(out.get("minimum", _INT64_MIN), _INT64_MIN)
+        out["maximum"] = min(out.get("maximum", _INT64_MAX), _INT64_MAX)
+    return out

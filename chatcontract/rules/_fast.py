@@ -1,0 +1,266 @@
+"""A fused, conservative pre-pass over the built-in response rules (CC2xx and CC503), for the engine's fast path.
+
+:func:`consistent` answers one question: *would every covered rule function yield nothing on this document?*
+It walks the document once, in plain Python, instead of one generator per rule. It may answer False when a
+rule would in fact yield nothing (then the engine runs the normal per-rule path, which reports exactly), but it
+never answers True when a covered rule would yield a hit: every condition below restates a rule's condition
+(see the rule functions in ``consistency.py`` and ``errors.py``), never a weaker one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from . import consistency, errors
+from ._registry import CheckFn
+from ._util import NotJSON, loads_object
+from .schema import fast_schema
+
+__all__ = ["COVERED", "FastValidator", "consistent", "fast_validator", "overlay"]
+
+COVERED: Mapping[str, CheckFn] = {
+    "CC201": consistency.usage_total_mismatch,
+    "CC202": consistency.negative_token_count,
+    "CC203": consistency.usage_total_below_parts,
+    "CC204": consistency.choice_index_invalid,
+    "CC205": consistency.tool_calls_finish_without_calls,
+    "CC206": consistency.tool_calls_with_stop,
+    "CC207": consistency.tool_arguments_not_json_object,
+    "CC208": consistency.duplicate_tool_call_id,
+    "CC209": consistency.implausible_created,
+    "CC210": consistency.empty_id,
+    "CC211": consistency.empty_model,
+    "CC212": consistency.unexpected_object_value,
+    "CC213": consistency.choice_without_message,
+    "CC214": consistency.empty_choices,
+    "CC215": consistency.empty_tool_call_id,
+    "CC216": consistency.tool_call_id_format,
+    "CC503": errors.error_in_success,
+}
+"""The rule functions :func:`consistent` stands for, by code (the engine checks identity before relying on it)."""
+
+_CREATED_MIN = 1_000_000_000
+_CREATED_MAX = 1_000_000_000_000
+_YEAR = consistency._YEAR
+_clock: Callable[[], float] = time.time
+_PRINTABLE = "[!-~]"  # a string with a printable ASCII character is not blank for str.strip()
+
+
+def overlay(covered: frozenset[str], now: int) -> dict[str, Any]:
+    """Constraints on the top-level object that reject every document some covered rules have a hit on.
+
+    ``{"not": ..., "properties": {name: constraints}}``, to be merged into the contract's schema. Each constraint
+    is as strict as its rule or stricter (a stricter one only sends a document to the full path). The other
+    covered rules (arithmetic, index sets, messages, tool calls) are :func:`consistent`'s. ``now``: the current
+    Unix time; CC209's bound ``now + 1 year`` is frozen at it, which is stricter for as long as the clock does not
+    go back (the caller checks).
+    """
+    on = covered.__contains__
+    root: dict[str, Any] = {}
+    props: dict[str, dict[str, Any]] = {}
+    if on("CC503"):
+        root["not"] = {"required": ["error"]}
+        props["object"] = {"not": {"enum": ["error", "Error"]}}
+    if on("CC212"):
+        props["object"] = {"const": "chat.completion"}
+    if on("CC210"):
+        props["id"] = {"pattern": _PRINTABLE}
+    if on("CC211"):
+        props["model"] = {"pattern": _PRINTABLE}
+    if on("CC209"):
+        props["created"] = {"minimum": _CREATED_MIN, "maximum": min(_CREATED_MAX, now + _YEAR)}
+    if on("CC214"):
+        props["choices"] = {"minItems": 1}
+    root["properties"] = props
+    return root
+
+
+def _merge(node: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Add the constraints of ``extra`` to the schema ``node`` (in place): the result accepts less than both."""
+    for key, value in extra.items():
+        if key == "properties":
+            props = node.setdefault("properties", {})
+            for name, sub in value.items():
+                if isinstance(props.get(name), dict):
+                    props[name] = dict(props[name])
+                    _merge(props[name], sub)
+                else:
+                    props[name] = sub
+        elif key not in node:
+            node[key] = value
+        elif key == "minimum":
+            node[key] = max(node[key], value)
+        elif key == "maximum":
+            node[key] = min(node[key], value)
+        else:
+            node.setdefault("allOf", []).append({key: value})
+
+
+_JSON = "#/$defs/_chatcontract_json"
+_NONNEGATIVE_JSON = "#/$defs/_chatcontract_nonnegative"
+_SUBSCHEMA = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "additionalItems")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+
+
+def _nonnegative(node: Any, defs: dict[str, Any], copies: dict[str, str]) -> Any:
+    """A copy of the (hardened) schema ``node`` that also rejects negative numbers at any depth (for CC202).
+
+    ``$ref``-erenced definitions are copied under a new name (they may be used elsewhere too).
+    """
+    if not isinstance(node, dict):
+        return node
+    out = dict(node)
+    ref = out.get("$ref")
+    if ref == _JSON:
+        out["$ref"] = _NONNEGATIVE_JSON
+    elif isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref[len("#/$defs/") :]
+        if name not in copies:
+            copies[name] = f"{name}__nonnegative"
+            defs[copies[name]] = _nonnegative(defs[name], defs, copies)
+        out["$ref"] = "#/$defs/" + copies[name]
+    for key in _SUBSCHEMA:
+        if key in out:
+            out[key] = _nonnegative(out[key], defs, copies)
+    for key in _SUBSCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {k: _nonnegative(v, defs, copies) for k, v in out[key].items()}
+    for key in _SUBSCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [_nonnegative(v, defs, copies) for v in out[key]]
+    types = out.get("type")
+    types = {types} if isinstance(types, str) else set(types or ())
+    if types & {"integer", "number"} or "minimum" in out:
+        out["minimum"] = max(out.get("minimum", 0), 0)
+    return out
+
+
+class FastValidator:
+    """The contract's :func:`~chatcontract.rules.schema.fast_schema` and the :func:`overlay` of some covered rules.
+
+    ``valid(doc)`` is True only when the strict contract accepts ``doc`` (parsed with ``float_mode=
+    "lossless-float"``), the parser has nothing to report, and no covered rule has a hit that :func:`consistent`
+    does not look for. Built once per (contract, covered rules); ``since`` is the Unix time frozen into CC209's
+    bound: before it (a clock set back), the validator must not be used.
+    """
+
+    __slots__ = ("valid", "since")
+
+    def __init__(self, adapter: TypeAdapter[Any], covered: frozenset[str]) -> None:
+        import jsonschema_rs  # the caller handles ImportError
+
+        _probe(jsonschema_rs)
+        self.since = int(_clock())
+        schema = fast_schema(adapter)
+        _merge(schema, overlay(covered, self.since))
+        defs = schema["$defs"]
+        usage = schema.get("properties", {}).get("usage")
+        if "CC202" in covered and isinstance(usage, dict):
+            defs["_chatcontract_nonnegative"] = _nonnegative(defs["_chatcontract_json"], defs, {})
+            defs["_chatcontract_nonnegative"]["additionalProperties"] = {"$ref": _NONNEGATIVE_JSON}
+            defs["_chatcontract_nonnegative"]["items"] = {"$ref": _NONNEGATIVE_JSON}
+            schema["properties"]["usage"] = _nonnegative(usage, defs, {})
+        self.valid: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(schema).is_valid
+
+
+def _probe(jsonschema_rs: Any) -> None:
+    """Raise ImportError unless this jsonschema-rs refuses a ``LosslessFloat`` where a value is inspected."""
+    import jiter
+
+    floats = jiter.from_json(b"[1.0]", float_mode="lossless-float")
+    try:
+        accepted = jsonschema_rs.Draft202012Validator({"items": {"type": "integer"}}).is_valid(floats)
+    except Exception:  # refused: what the fast path relies on
+        return
+    if accepted:
+        raise ImportError("this jsonschema-rs takes LosslessFloat for a number; the fast path needs it refused")
+
+
+_VALIDATORS: dict[tuple[int, frozenset[str]], tuple[TypeAdapter[Any], FastValidator | None]] = {}
+
+
+def fast_validator(adapter: TypeAdapter[Any], covered: frozenset[str]) -> FastValidator | None:
+    """The (cached) :class:`FastValidator` of ``adapter`` and ``covered``; None without jsonschema-rs."""
+    key = (id(adapter), covered)
+    entry = _VALIDATORS.get(key)
+    if entry is not None and entry[0] is adapter:
+        return entry[1]
+    try:
+        validator: FastValidator | None = FastValidator(adapter, covered)
+    except ImportError:  # pragma: no cover - jsonschema-rs is an optional speed-up
+        validator = None
+    _VALIDATORS[key] = (adapter, validator)
+    return validator
+
+
+def _arguments_ok(arguments: Any) -> bool:
+    # CC207: a string must parse as a JSON object; any other value is left to the schema.
+    if not isinstance(arguments, str):
+        return True
+    try:
+        return isinstance(loads_object(arguments), dict)
+    except NotJSON:
+        return False
+
+
+def consistent(doc: dict[str, Any], covered: frozenset[str]) -> bool:
+    """True only if no covered rule has a hit on ``doc``, which the contract and :func:`overlay` accepted.
+
+    It reads the document as the contract shapes it (``usage`` tokens and ``choices[].index`` are integers,
+    ``finish_reason`` is there, ``tool_calls`` is a list of objects or null); if a contract ever changes that, the
+    KeyError or TypeError makes the engine take the full path.
+    """
+    usage = doc.get("usage")
+    if usage is not None and ("CC201" in covered or "CC203" in covered):
+        p, c = usage["prompt_tokens"], usage["completion_tokens"]
+        if usage["total_tokens"] != p + c or p < 0 or c < 0:  # else t >= both parts: CC201 and CC203 pass
+            return False
+    items = doc["choices"]
+    n = len(items)
+    if n == 1:
+        if items[0]["index"] != 0 and "CC204" in covered:
+            return False
+    elif n and "CC204" in covered:
+        indices = {choice["index"] for choice in items}
+        if len(indices) != n or min(indices) < 0 or max(indices) >= n:
+            return False
+    for choice in items:
+        msg = choice.get("message")
+        if msg is None:
+            if "CC213" in covered and not choice.get("messages"):
+                return False
+            calls = None
+        else:
+            calls = msg.get("tool_calls")
+        if not calls:
+            if choice["finish_reason"] == "tool_calls" and "CC205" in covered:
+                return False
+        elif not _calls_ok(choice, calls, covered):
+            return False
+    return True
+
+
+def _calls_ok(choice: dict[str, Any], calls: list[dict[str, Any]], covered: frozenset[str]) -> bool:
+    # CC206, CC207, CC208, CC215, CC216
+    if choice["finish_reason"] == "stop" and "CC206" in covered:
+        return False
+    ids: set[str] = set()
+    for call in calls:
+        cid = call.get("id")
+        if isinstance(cid, str):
+            if not cid.strip():
+                return False  # CC215 (and nothing else may look at a blank id)
+            if cid in ids and "CC208" in covered:
+                return False
+            ids.add(cid)
+            if "CC216" in covered and not (len(cid) == 9 and cid.isascii() and cid.isalnum()):
+                return False
+        fn = call.get("function")
+        if isinstance(fn, dict) and "arguments" in fn and "CC207" in covered and not _arguments_ok(fn["arguments"]):
+            return False
+    return True
