@@ -111,7 +111,7 @@ def _cmd_rule(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo()
+    run_demo(report_dir=args.report)
     return EXIT_OK
 
 
@@ -254,7 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("code", help="rule code (CC201) or name (usage-total-mismatch)")
     p.set_defaults(func=_cmd_rule)
 
-    p = sub.add_parser("demo", help="check the shipped real-world examples and print the reports")
+    p = sub.add_parser("demo", help="fuzz the built-in reference provider (with injected faults) and print the report")
+    p.add_argument("--report", metavar="DIR", help="also write report.md, report.html and junit.xml to DIR")
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("cassettes", help="check or audit recorded cassettes (VCR.py / pytest-recording)")

@@ -122,17 +122,19 @@ def test_rule_unknown_exits_2(capsys):
     assert "Unknown rule 'CC999'" in capsys.readouterr().err
 
 
-def test_demo_runs(capsys):
-    # The demo starts two real reference providers with injected faults and sweeps them over HTTP.
-    assert main(["demo"]) == 0
+def test_demo_runs(capsys, tmp_path):
+    # The demo starts two real reference providers with injected faults and fuzzes them over HTTP.
+    assert main(["demo", "--report", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "== reference provider (mistral) at http://127.0.0.1:" in out
-    assert "== reference provider (openai) at http://127.0.0.1:" in out
+    assert "== fuzzing the reference provider (mistral) at http://127.0.0.1:" in out
+    assert "== fuzzing the reference provider (openai) at http://127.0.0.1:" in out
     assert "conforming-mistral.json              conforms" in out
-    assert "Compatibility report: 42 responses checked" in out
-    # Every injected fault is found by its rule.
+    assert "Compatibility report: " in out and "(rule x provider)" in out
+    # Every injected fault is found by its rule, with a reproducing curl line.
     for code in ("CC209", "CC101", "CC303", "CC207", "CC401", "CC402", "CC103", "CC309", "CC502"):
         assert f"  {code}   " in out, code
+    assert "curl -X POST http://127.0.0.1:" in out
+    assert (tmp_path / "report.html").stat().st_size > 0
 
 
 def test_console_script_entry_point():
