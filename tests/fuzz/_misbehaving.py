@@ -29,8 +29,11 @@ OK_BODY = {
 
 @dataclass
 class Misbehaving:
-    """``mode``: ``reset`` (close without answering), ``stall`` (never answer), ``endless`` (a stream that never
-    ends, when one is asked for), ``rate-limit`` (429 with Retry-After for the first ``limited`` requests, then OK), ``ok``."""
+    """How the server answers, by ``mode``.
+
+    ``reset`` closes without answering, ``stall`` never answers, ``endless`` sends a stream that never ends (when
+    one is asked for), ``rate-limit`` answers 429 with Retry-After to the first ``limited`` requests then OK, ``ok``.
+    """
 
     mode: str
     limited: int = 2
