@@ -153,6 +153,23 @@ def test_every_request_leaves_with_max_tokens_at_most_the_cap(sent_bodies: list[
         assert all(v <= cap for v in numbers), body
 
 
+def test_workers_share_the_budget_and_find_the_same_faults() -> None:
+    with serve(dialect="mistral", seed=1, faults=["created-ms"]) as provider:
+        results = run_fuzz(options(provider.base_url, workers=2, max_requests=60, max_examples=20))
+    assert results.requests <= 60
+    assert [f.code for f in results.findings] == ["CC209"]
+    assert results.errors == []
+
+
+def test_rate_limit_spaces_the_requests() -> None:
+    with serve(dialect="mistral", seed=1) as provider:
+        results = run_fuzz(
+            options(provider.base_url, rate_limit="10/s", max_requests=12, phases=("examples", "fuzzing"))
+        )
+    assert results.requests == 12
+    assert results.duration_s >= 0.9  # 12 requests at 10 per second take at least about a second
+
+
 def test_time_budget_stops_the_run() -> None:
     with serve(dialect="mistral", seed=1) as provider:
         results = run_fuzz(options(provider.base_url, max_time=1.5, max_examples=1000, max_requests=100_000))
