@@ -27,7 +27,7 @@ from typing import Any
 from .. import __version__
 from .._exceptions import UsageError
 
-__all__ = ["CHAT_PATH", "GENERATED_REQUEST", "build_openapi", "request_examples"]
+__all__ = ["CHAT_PATH", "GENERATED_REQUEST", "build_openapi", "documented_statuses", "request_examples"]
 
 JSON = dict[str, Any]
 
@@ -228,6 +228,11 @@ def request_examples(dialect: str, *, max_tokens_cap: int = 16, model: str | Non
     }
     copy: dict[str, JSON] = json.loads(json.dumps(examples))
     return copy
+
+
+def documented_statuses(dialect: str) -> list[str]:
+    """The statuses the document declares for ``POST /v1/chat/completions`` (``200`` and the error statuses)."""
+    return ["200", *sorted(_ERROR_BODIES[dialect])]
 
 
 def _operation(dialect: str, names: dict[str, str], examples: dict[str, JSON]) -> JSON:

@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from .. import __version__
 from .._exceptions import ProviderError, UsageError
 from ..violations import shorten
-from .openapi import CHAT_PATH, build_openapi
+from .openapi import CHAT_PATH, build_openapi, documented_statuses
 from .results import Example, Finding, FuzzResults
 
 __all__ = ["PHASES", "BudgetExhausted", "FuzzOptions", "attach", "detach", "prepare", "run_fuzz"]
@@ -162,6 +162,8 @@ class _Run:
         #: In a user's pytest test a spent budget fails that test instead of stopping a whole engine run.
         self.raise_on_budget = False
         self.started = time.monotonic()
+        #: Statuses the generated document declares for the operation (schemathesis' status_code_conformance).
+        self.documented = frozenset(documented_statuses(options.dialect))
         #: Transport errors that mean "nobody listens there" (refused, unresolvable) rather than a broken answer.
         self.unreachable = 0
 
@@ -217,6 +219,15 @@ class _Run:
                     "CC603",
                     "$",
                     f"a request inside the {self.options.dialect} request contract was rejected with {status}",
+                    status,
+                )
+            )
+        if str(case.method).upper() == "POST" and str(status) not in self.documented:
+            exchange.append(
+                (
+                    "CC605",
+                    "$",
+                    f"status {status} is not among the documented ones ({', '.join(sorted(self.documented))})",
                     status,
                 )
             )

@@ -84,3 +84,24 @@ declare(
     """,
     target=Target.ANY,
 )
+
+declare(
+    "CC605",
+    "undocumented-status",
+    """
+    What it checks:
+        The status of an answer to ``POST /v1/chat/completions`` is one the dialect documents: 200, and the error
+        statuses of ``chatcontract openapi`` (400, 401, 404, 429, 500; Mistral also 422). Answers to other HTTP
+        methods are left out (a 405 is right there). The same check as schemathesis' ``status_code_conformance``.
+
+    Why is this bad?
+        Clients and SDKs map statuses to exceptions and retry policies: an undocumented 403, 409 or 503 takes a
+        path nobody tested (the openai SDK retries 409 and every 5xx, raises a generic APIStatusError otherwise).
+        A warning, because an extra status is often deliberate (a gateway's 403 for a blocked model).
+
+    References:
+        - Mistral and OpenAI API references, error codes; schemathesis ``status_code_conformance``
+    """,
+    severity=Severity.WARNING,
+    target=Target.ANY,
+)

@@ -32,7 +32,8 @@ class Misbehaving:
     """How the server answers, by ``mode``.
 
     ``reset`` closes without answering, ``stall`` never answers, ``endless`` sends a stream that never ends (when
-    one is asked for), ``rate-limit`` answers 429 with Retry-After to the first ``limited`` requests then OK, ``ok``.
+    one is asked for), ``rate-limit`` answers 429 with Retry-After to the first ``limited`` requests then OK,
+    ``forbidden`` answers 403 to everything, ``ok``.
     """
 
     mode: str
@@ -84,6 +85,19 @@ class Misbehaving:
             if self.mode == "stall":
                 time.sleep(3)
                 return
+            if self.mode == "forbidden":  # a gateway that blocks the model: a status the APIs do not document
+                self._send(
+                    conn,
+                    403,
+                    {
+                        "object": "error",
+                        "message": "model blocked by policy",
+                        "type": "forbidden",
+                        "param": None,
+                        "code": None,
+                    },
+                )
+                return
             if self.mode == "rate-limit" and count <= self.limited:
                 self._send(
                     conn,
@@ -101,7 +115,7 @@ class Misbehaving:
     @staticmethod
     def _send(conn: socket.socket, status: int, body: object, extra: str = "") -> None:
         payload = json.dumps(body).encode()
-        reason = {200: "OK", 429: "Too Many Requests"}[status]
+        reason = {200: "OK", 403: "Forbidden", 429: "Too Many Requests"}[status]
         conn.sendall(
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
             f"{extra}Connection: close\r\n\r\n".encode()

@@ -219,6 +219,16 @@ def test_unreachable_provider_is_a_provider_error() -> None:
         run_fuzz(options(url, model="m", phases=("examples",), max_requests=5))
 
 
+def test_undocumented_status_is_a_warning() -> None:
+    with misbehaving("forbidden") as server:
+        results = run_fuzz(options(server.base_url, model="m", phases=("examples",), max_requests=10))
+    assert [(f.code, f.severity) for f in results.findings] == [("CC605", "warning")]
+    assert "status 403 is not among the documented ones (200, 400, 401, 404, 422, 429, 500)" in (
+        results.findings[0].example.message  # type: ignore[union-attr]
+    )
+    assert results.ok
+
+
 def test_429_is_retried_after_retry_after() -> None:
     with misbehaving("rate-limit", limited=2) as server:
         results = run_fuzz(options(server.base_url, model="m", phases=("examples",), max_requests=20))
