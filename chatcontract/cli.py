@@ -24,7 +24,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _split(values: Sequence[str] | None) -> list[str] | None:
+def split_codes(values: Sequence[str] | None) -> list[str] | None:
+    """``--select CC1,CC2 --select CC4`` -> ``['CC1', 'CC2', 'CC4']`` (None stays None)."""
     if values is None:
         return None
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
@@ -52,8 +53,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
         stream=args.stream,
         request=request,
         provider=args.provider,
-        select=_split(args.select),
-        ignore=_split(args.ignore),
+        select=split_codes(args.select),
+        ignore=split_codes(args.ignore),
     )
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -159,7 +160,11 @@ def _cmd_cassettes_check(args: argparse.Namespace) -> int:
             results.append({"path": str(path), "error": message})
             continue
         settings = settings_for(
-            path, dialect=args.dialect, select=_split(args.select), ignore=_split(args.ignore), provider=args.provider
+            path,
+            dialect=args.dialect,
+            select=split_codes(args.select),
+            ignore=split_codes(args.ignore),
+            provider=args.provider,
         )
         seen: set[str] = set()
         for it in cassette.interactions:

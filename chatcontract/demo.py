@@ -71,7 +71,9 @@ def run_demo(write: Callable[[str], None] = print, report_dir: str | Path | None
         )
         write(f"  {name:<36} {'conforms' if not report.violations else ' '.join(sorted(set(report.codes())))}")
     write("")
-    _matrix(runs, write)
+    from .fuzz.report import render_text_matrix
+
+    write(render_text_matrix(runs))
     if report_dir is not None:
         from .fuzz.report import write_reports
 
@@ -82,22 +84,3 @@ def run_demo(write: Callable[[str], None] = print, report_dir: str | Path | None
         "`chatcontract fuzz URL --model NAME` to fuzz your own provider."
     )
     return runs
-
-
-def _matrix(runs: list[Any], write: Callable[[str], None]) -> None:
-    from .rules import RULES
-
-    labels = [f"{r.provider}" for r in runs]
-    codes = sorted({f.code for r in runs for f in r.findings})
-    total = sum(r.requests for r in runs)
-    write(f"Compatibility report: {total} requests, {sum(len(r.findings) for r in runs)} findings (rule x provider)")
-    width = max(len(label) for label in labels)
-    write(f"  {'rule':<7} {'name':<36} {'severity':<8} " + " ".join(f"{label:>{width}}" for label in labels))
-    for code in codes:
-        counts = []
-        for r in runs:
-            found = next((f for f in r.findings if f.code == code), None)
-            counts.append(str(found.count) if found else ".")
-        rule = RULES[code]
-        write(f"  {code:<7} {rule.name:<36} {rule.severity.value:<8} " + " ".join(f"{c:>{width}}" for c in counts))
-    write("")

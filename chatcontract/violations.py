@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Loc", "Severity", "Violation", "format_path", "format_pointer", "render_violations", "shorten"]
+__all__ = ["Loc", "Severity", "Violation", "format_path", "format_pointer", "jsonable", "render_violations", "shorten"]
 
 Loc = tuple[str | int, ...]
 """A location inside a JSON document, like pydantic's ``loc``: ``("choices", 0, "message", "content")``."""
@@ -129,16 +129,17 @@ class Violation:
             "path": self.path,
             "pointer": self.pointer,
             "message": self.message,
-            "actual": _jsonable(self.actual),
+            "actual": jsonable(self.actual),
         }
         if self.expected is not None:
-            data["expected"] = _jsonable(self.expected)
+            data["expected"] = jsonable(self.expected)
         if self.event is not None:
             data["event"] = self.event
         return data
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` if it is plain JSON (no NaN), else a short string standing for it."""
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
@@ -183,4 +184,3 @@ def render_violations(violations: Sequence[Violation], *, title: str, verbose: b
             lines.append(detail)
             lines.append(f"  For further information run: chatcontract rule {v.code}")
     return "\n".join(lines)
-

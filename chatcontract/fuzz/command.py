@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._exceptions import UsageError
+from ..cli import split_codes
 from .results import FuzzResults
-from .runner import PHASES, FuzzOptions, run_fuzz
+from .runner import PHASES, FuzzOptions, run_fuzz, severity_of
 
 __all__ = ["add_parser", "format_summary", "options_from_args", "run_command"]
 
@@ -61,12 +62,6 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return p
 
 
-def _split(values: list[str] | None) -> list[str] | None:
-    if values is None:
-        return None
-    return [part.strip() for v in values for part in v.split(",") if part.strip()]
-
-
 def options_from_args(args: argparse.Namespace, environ: Any = os.environ) -> FuzzOptions:
     api_key = None
     if args.api_key_env:
@@ -89,8 +84,8 @@ def options_from_args(args: argparse.Namespace, environ: Any = os.environ) -> Fu
         rate_limit=args.rate_limit,
         timeout=args.timeout,
         phases=tuple(p.strip() for p in args.phases.split(",") if p.strip()),
-        select=_split(args.select),
-        ignore=_split(args.ignore),
+        select=split_codes(args.select),
+        ignore=split_codes(args.ignore),
         shrink=not args.no_shrink,
     )
     options.validate()
@@ -111,7 +106,7 @@ class _Progress:
         if not self.tty and now - self.last < 5.0:
             return
         self.last = now
-        errors = sum(1 for code in run.findings if run.findings[code].count and _is_error(code))
+        errors = sum(1 for code in run.findings if run.findings[code].count and severity_of(code) == "error")
         line = (
             f"fuzz: {run.sent} requests, {sum(v for k, v in run.statuses.items() if k.startswith('2'))} 2xx, "
             f"{run.streams} streams, {len(run.findings)} rules broken ({errors} errors)"
@@ -127,12 +122,6 @@ class _Progress:
         if self.shown:
             self.out.write("\r\x1b[2K")
             self.out.flush()
-
-
-def _is_error(code: str) -> bool:
-    from ..rules import RULES
-
-    return RULES[code].severity.value == "error"
 
 
 def format_summary(results: FuzzResults) -> str:

@@ -280,6 +280,7 @@ def _contract_schemas_json(dialect: str) -> str:
     from pydantic import TypeAdapter
 
     from ..contracts import contracts_for
+    from ..rules.schema import require_discriminator_tags
 
     contracts = contracts_for(dialect)
     adapters: list[tuple[str, TypeAdapter[Any]]] = [
@@ -300,33 +301,8 @@ def _contract_schemas_json(dialect: str) -> str:
         else:  # not a model (a bare union, say): give the top-level schema a component of its own
             names[role] = str(schema.get("title") or role.replace(":", "-"))
             schemas[names[role]] = schema
-    _require_discriminators(schemas)
+    require_discriminator_tags(schemas)
     return json.dumps([names, schemas])
-
-
-def _require_discriminators(node: Any) -> None:
-    """Make each discriminated union's tag required in its members, as the contracts' validation does.
-
-    pydantic leaves a member's tag out of ``required`` when the model gives it a default (Mistral's
-    ``role = "system"``, ``type = "function"``), although the discriminated union rejects input without it
-    (``union_tag_not_found``). The requirement is added where the member is *used* (next to its ``$ref``),
-    not in the member's component, which may also be used outside a union (Mistral's ``AssistantMessage``
-    is a request message and a response ``message``, where ``role`` may be absent).
-    """
-    if isinstance(node, list):
-        for item in node:
-            _require_discriminators(item)
-        return
-    if not isinstance(node, dict):
-        return
-    tag = node.get("discriminator", {}).get("propertyName") if isinstance(node.get("discriminator"), dict) else None
-    if isinstance(tag, str):
-        for keyword in ("oneOf", "anyOf"):
-            for member in node.get(keyword, ()):
-                if isinstance(member, dict) and "$ref" in member and tag not in member.get("required", ()):
-                    member["required"] = [*member.get("required", ()), tag]
-    for value in node.values():
-        _require_discriminators(value)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ __all__ = [
     "render_html",
     "render_junit",
     "render_markdown",
+    "render_text_matrix",
     "run_labels",
     "summary_line",
     "verdict",
@@ -181,6 +182,24 @@ def _matrix_rows(results: Sequence[FuzzResults]) -> list[_Row]:
         else:
             rows.append(_Row(code, f.name, f.severity, f.summary))
     return rows
+
+
+def render_text_matrix(results: Sequence[FuzzResults]) -> str:
+    """The provider x rule matrix as plain text for a terminal (counts; ``.`` for none, ``n/a`` off-dialect)."""
+    labels = [r.provider for r in results]
+    width = max([len(label) for label in labels] + [5])
+    total = sum(r.requests for r in results)
+    lines = [
+        f"Compatibility report: {total} requests, {sum(len(r.findings) for r in results)} findings (rule x provider)",
+        f"  {'rule':<7} {'name':<36} {'severity':<8} " + " ".join(f"{label:>{width}}" for label in labels),
+    ]
+    for row in _matrix_rows(results):
+        cells = []
+        for run in results:
+            found = _finding(run, row.code)
+            cells.append(str(found.count) if found else ("." if _applies(row.code, run.dialect) else "n/a"))
+        lines.append(f"  {row.code:<7} {row.name:<36} {row.severity:<8} " + " ".join(f"{c:>{width}}" for c in cells))
+    return "".join(_clean(line) + "\n" for line in lines)  # provider names come from the results: made safe
 
 
 def _finding(run: FuzzResults, code: str) -> Finding | None:

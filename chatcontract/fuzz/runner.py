@@ -34,11 +34,12 @@ from urllib.parse import urlsplit
 
 from .. import __version__
 from .._exceptions import ProviderError, UsageError
-from ..violations import shorten
+from .._scrub import is_secret_header
+from ..violations import jsonable, shorten
 from .openapi import CHAT_PATH, build_openapi, documented_statuses
-from .results import Example, Finding, FuzzResults
+from .results import STOP_REASONS, Example, Finding, FuzzResults
 
-__all__ = ["PHASES", "BudgetExhausted", "FuzzOptions", "attach", "detach", "prepare", "run_fuzz"]
+__all__ = ["PHASES", "BudgetExhausted", "FuzzOptions", "attach", "detach", "prepare", "run_fuzz", "severity_of"]
 
 #: schemathesis phases a fuzz run may use (``stateful`` does not apply: there is one operation).
 PHASES = ("examples", "coverage", "fuzzing")
@@ -270,7 +271,7 @@ class _Run:
         return [
             (code, path, message)
             for code in sorted(seen)
-            if _severity(code) == "error"
+            if severity_of(code) == "error"
             for path, message, _ in seen[code]
         ]
 
@@ -283,11 +284,8 @@ class _Run:
             if _is_unreachable(exc):
                 self.unreachable += 1
             if "CC604" in self.settings.enabled:
-                self._record("CC604", [("$", message, None)], case, None, body, self._request_valid(body))
+                self._record("CC604", [("$", message, None)], case, None, body, self.request_problem(body) is None)
             self._maybe_progress()
-
-    def _request_valid(self, body: Any) -> bool:
-        return self.request_problem(body) is None
 
     def request_problem(self, body: Any, method: str = "POST") -> str | None:
         """Why ``body`` is not a valid request (``None`` when it is): the contract plus what it cannot express.
@@ -391,7 +389,7 @@ class _Run:
             mode="positive" if request_valid else "negative",
             path=path,
             message=message,
-            actual=_jsonable(shorten(actual)),
+            actual=jsonable(shorten(actual)),
         )
 
     def _maybe_progress(self) -> None:
@@ -413,7 +411,7 @@ class _Run:
                 Finding(
                     code=code,
                     name=rule.name,
-                    severity=_severity(code),
+                    severity=severity_of(code),
                     count=acc.count,
                     summary=rule.summary,
                     paths=list(acc.paths),
@@ -472,7 +470,7 @@ def _api_error_reason(exc: Any) -> str:
     return str(exc)[:200]
 
 
-def _severity(code: str) -> str:
+def severity_of(code: str) -> str:
     from ..rules import RULES
 
     return str(RULES[code].severity.value)
@@ -638,28 +636,14 @@ def run_fuzz(options: FuzzOptions, *, progress: Callable[[_Run], None] | None = 
         stream.stop()
     finally:
         detach(schema)
-    stop_reason = run.stop_reason or _stop_reason(engine_stop)
+    stop_reason = run.stop_reason or (engine_stop if engine_stop in STOP_REASONS else "completed")
     results = run.results(started=started, duration=time.monotonic() - t0, stop_reason=stop_reason)
-    if run.unreachable and not _any_answer(results) and run.unreachable == results.statuses.get("none", 0):
+    if run.unreachable and results.statuses == {"none": run.unreachable}:  # every request refused: nobody there
         raise ProviderError(
             f"cannot reach {options.base_url}: no request got a response "
             f"({results.findings[0].example.message if results.findings and results.findings[0].example else ''})"
         )
     return results
-
-
-def _any_answer(results: FuzzResults) -> bool:
-    return any(k != "none" for k in results.statuses)
-
-
-def _stop_reason(engine: str) -> str:
-    return {
-        "completed": "completed",
-        "interrupted": "interrupted",
-        "max_time": "max_time",
-        "server_unavailable": "server_unavailable",
-        "failure_limit": "failure_limit",
-    }.get(engine, "completed")
 
 
 def _st_config(options: FuzzOptions) -> dict[str, Any]:
@@ -764,7 +748,6 @@ def _request_line(case: Any, response: Any, root_url: str) -> tuple[str, str, di
     return str(getattr(case, "method", "POST")).upper(), root_url + CHAT_PATH, headers
 
 
-_SECRET_HEADERS = ("authorization", "x-api-key", "api-key", "proxy-authorization", "cookie")
 _DROPPED_HEADERS = (
     "content-length",
     "user-agent",
@@ -776,7 +759,7 @@ _DROPPED_HEADERS = (
 
 
 def _redact(name: str, value: str, env: str | None) -> str:
-    if name.lower() not in _SECRET_HEADERS:
+    if not is_secret_header(name):
         return value
     scheme, _, secret = value.partition(" ")
     placeholder = f"${env}" if env else "REDACTED"
@@ -792,7 +775,7 @@ def _curl(method: str, url: str, headers: Mapping[str, str], body: Any) -> str:
             continue
         header = f"{name}: {value}"
         # "$VAR" must stay expandable in the shell: double quotes for a redacted key, single quotes otherwise
-        if "$" in value and name.lower() in _SECRET_HEADERS:
+        if "$" in value and is_secret_header(name):
             parts += ["-H", '"' + header.replace('"', '\\"') + '"']
         else:
             parts += ["-H", shlex.quote(header)]
@@ -807,14 +790,6 @@ def _dumps(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
     except (TypeError, ValueError, RecursionError):
         return repr(value)
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value, allow_nan=False)
-    except (TypeError, ValueError, RecursionError):
-        return repr(value)
-    return value
 
 
 def _is_unreachable(exc: BaseException) -> bool:

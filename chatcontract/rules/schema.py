@@ -567,7 +567,7 @@ def fast_schema(adapter: TypeAdapter[Any]) -> dict[str, Any]:
       leaves it out (a member that defaults its tag still needs it inside the union).
     """
     schema = adapter.json_schema(by_alias=True)
-    _require_tags(schema)
+    require_discriminator_tags(schema)
     hardened: dict[str, Any] = _harden(schema)
     hardened.setdefault("$defs", {})["_chatcontract_json"] = {
         "minimum": _INT64_MIN,
@@ -578,11 +578,18 @@ def fast_schema(adapter: TypeAdapter[Any]) -> dict[str, Any]:
     return hardened
 
 
-def _require_tags(node: Any) -> None:
-    """Make each discriminated union's tag required in its members (where the member is used, by ``$ref``)."""
+def require_discriminator_tags(node: Any) -> None:
+    """Make each discriminated union's tag required in its members, in place, as the contracts' validation does.
+
+    pydantic leaves a member's tag out of ``required`` when the model gives it a default (Mistral's
+    ``role = "system"``, ``type = "function"``), although the discriminated union rejects input without it
+    (``union_tag_not_found``). The requirement is added where the member is *used* (next to its ``$ref``), not
+    in the member's component, which may also be used outside a union (Mistral's ``AssistantMessage`` is a
+    request message and a response ``message``, where ``role`` may be absent).
+    """
     if isinstance(node, list):
         for item in node:
-            _require_tags(item)
+            require_discriminator_tags(item)
         return
     if not isinstance(node, dict):
         return
@@ -594,7 +601,7 @@ def _require_tags(node: Any) -> None:
                 if isinstance(member, dict) and tag not in member.get("required", ()):
                     member["required"] = [*member.get("required", ()), tag]
     for value in node.values():
-        _require_tags(value)
+        require_discriminator_tags(value)
 
 
 _SUBSCHEMA = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "additionalItems")

@@ -22,6 +22,7 @@ from chatcontract.fuzz.report import (
     render_html,
     render_junit,
     render_markdown,
+    render_text_matrix,
     run_labels,
     summary_line,
     verdict,
@@ -208,6 +209,16 @@ def test_markdown_summary_and_matrix(clean, litellm, llamacpp):
     assert cells["CC209"] == ["implausible-created", "error", "3", "2", "·"]
     assert cells["CC212"] == ["unexpected-object-value", "warning", "n/a", "4", "n/a"]  # mistral only
     assert cells["CC313"] == ["requested-usage-missing", "error", "1", "n/a", "·"]  # openai only
+
+
+def test_text_matrix(clean, litellm, llamacpp):
+    lines = render_text_matrix([litellm, llamacpp, clean]).splitlines()
+    assert lines[1].split() == ["rule", "name", "severity", "litellm", "llamacpp", "vllm"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:]}
+    assert list(rows) == ["CC201", "CC209", "CC212", "CC313"]
+    assert rows["CC201"] == ["usage-total-mismatch", "warning", "5", "1", "."]
+    assert rows["CC212"] == ["unexpected-object-value", "warning", "n/a", "4", "n/a"]
+    assert rows["CC313"] == ["requested-usage-missing", "error", "1", "n/a", "."]
 
 
 def test_markdown_findings_sections(litellm):

@@ -91,10 +91,10 @@ def test_each_fault_is_found_by_its_rule(dialect: str, fault: str) -> None:
     for finding in results.findings:
         assert finding.count >= 1 and finding.paths and finding.example is not None
         assert finding.example.curl.startswith("curl -X ")
-    assert not results.ok or all(FAULTS_WARNING_ONLY(code) for code in expected)
+    assert not results.ok or all(_is_warning(code) for code in expected)
 
 
-def FAULTS_WARNING_ONLY(code: str) -> bool:  # noqa: N802 - reads as a predicate in the assertion above
+def _is_warning(code: str) -> bool:
     from chatcontract.rules import RULES
 
     return RULES[code].severity.value == "warning"
