@@ -48,7 +48,7 @@ import jiter
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _callgrind  # noqa: E402  (benchmarks/_callgrind.py)
 
-from chatcontract import check  # noqa: E402
+from chatcontract import _accel, check  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 SCHEMA_FILE = HERE / "schemas" / "mistral_chat_completion_response.json"
@@ -59,7 +59,8 @@ SCALING_SIZES = (1, 10, 100, 1000)
 LINEARITY_BOUNDS = (7.0, 13.0)  # time(100 choices) / time(10 choices)
 
 PARSE = "jiter.from_json(body) -> dict"
-CC_PARSE = "jiter (strict: dup keys, NaN) -> dict; fast path: jsonschema-rs + fused rules, else pydantic + rules"
+CC_PARSE = "C plain-proof + jiter, else jiter strict -> dict; fast path: jsonschema-rs + fused rules, else pydantic"
+CC_PURE_PARSE = "jiter strict (dup keys, NaN, lossless floats) -> dict; the route without the C accelerator"
 SDK_PARSE = "model_validate_json(body): pydantic-core/jiter, straight into models"
 
 
@@ -75,6 +76,7 @@ class Tool:
     fn: Callable[[bytes], Any]
     accepts: Callable[[bytes], bool]
     reference: bool = False  # a reference row (parse only, ...): no target, shown for context
+    pure: bool = False  # run with the C accelerator switched off (chatcontract._accel.plain = None)
 
 
 def _versions() -> dict[str, str]:
@@ -111,7 +113,21 @@ def chatcontract_tool(dialect: str) -> Tool:
     def accepts(body: bytes) -> bool:
         return check(body, dialect=dialect).ok
 
-    return Tool(f"chatcontract.check({dialect})", CC_PARSE, run, accepts)
+    return Tool(f"chatcontract.check({dialect})", CC_PARSE if _accel.ACTIVE else CC_PURE_PARSE, run, accepts)
+
+
+def chatcontract_pure_tool(dialect: str) -> Tool | None:
+    """check() on the pure-Python route (as on a machine without a C compiler); None when that is the only route."""
+    if not _accel.ACTIVE:
+        return None
+
+    def run(body: bytes) -> Any:
+        return check(body, dialect=dialect)
+
+    def accepts(body: bytes) -> bool:
+        return check(body, dialect=dialect).ok
+
+    return Tool(f"(ref) check({dialect}) without the C accelerator", CC_PURE_PARSE, run, accepts, True, True)
 
 
 def schema_tools(schema: dict[str, Any]) -> tuple[list[Tool], list[str]]:
@@ -262,6 +278,21 @@ def _sample(fn: Callable[[bytes], Any], body: bytes, number: int) -> float:
     return (clock() - t0) / number / 1000.0
 
 
+class _Route:
+    """Switches the C accelerator off while a ``pure`` tool runs."""
+
+    def __init__(self, tool: Tool) -> None:
+        self.pure = tool.pure
+
+    def __enter__(self) -> None:
+        self.saved = _accel.plain
+        if self.pure:
+            _accel.plain = None
+
+    def __exit__(self, *exc: object) -> None:
+        _accel.plain = self.saved
+
+
 def _calibrate(fn: Callable[[bytes], Any], body: bytes, min_time: float) -> int:
     """Warm up for ~min_time/2 and return the iteration count for one ~min_time sample."""
     number, spent = 1, 0.0
@@ -283,10 +314,12 @@ def measure(tools: list[Tool], body: bytes, *, repeats: int, min_time: float) ->
     gc.enable()
     results = [Result(t.name, t.parses, t.reference) for t in tools]
     for tool, res in zip(tools, results, strict=True):
-        res.number = _calibrate(tool.fn, body, min_time)
+        with _Route(tool):
+            res.number = _calibrate(tool.fn, body, min_time)
     for _ in range(repeats):
         for tool, res in zip(tools, results, strict=True):
-            res.samples_us.append(_sample(tool.fn, body, res.number))
+            with _Route(tool):
+                res.samples_us.append(_sample(tool.fn, body, res.number))
     return results
 
 
@@ -362,7 +395,13 @@ def build_sections() -> Sections:
     return Sections(
         mistral_body=MISTRAL_BODY_FILE.read_bytes(),
         openai_body=OPENAI_BODY_FILE.read_bytes(),
-        tools_a=[chatcontract_tool("mistral"), *js_tools, *([mistral_sdk] if mistral_sdk else []), *parse_only_tools()],
+        tools_a=[
+            chatcontract_tool("mistral"),
+            *js_tools,
+            *([mistral_sdk] if mistral_sdk else []),
+            *parse_only_tools(),
+            *filter(None, [chatcontract_pure_tool("mistral")]),
+        ],
         tools_b=[chatcontract_tool("openai"), *([oa_sdk] if oa_sdk else [])],
         schema_validators=js_tools,
         skipped=skipped,
@@ -378,8 +417,9 @@ def _callgrind_child() -> None:
     def runner(tool: Tool, body: bytes) -> Callable[[int], None]:
         def run(n: int) -> None:
             fn = tool.fn
-            for _ in range(n):
-                fn(body)
+            with _Route(tool):
+                for _ in range(n):
+                    fn(body)
 
         return run
 
@@ -464,6 +504,10 @@ def main(argv: list[str] | None = None) -> int:
         "figures are µs per check (median, min)"
     )
     print("  " + ", ".join(f"{k} {v}" for k, v in versions.items() if k != "python"))
+    print(
+        "  C accelerator (chatcontract._speedups): "
+        + ("built and used" if _accel.ACTIVE else "NOT built (no C compiler at install time?): the pure-Python route")
+    )
 
     sec = build_sections()
     mistral_body, openai_body = sec.mistral_body, sec.openai_body

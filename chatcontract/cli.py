@@ -313,6 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    from .engine import forget_project_config
+
+    forget_project_config()  # a run (also one called in-process, after a chdir) reads the configuration anew
     try:
         code: int = args.func(args)
     except ChatContractError as exc:

@@ -14,16 +14,19 @@ from __future__ import annotations
 import functools
 import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import jiter
+
+from . import _accel
 from ._exceptions import ContractViolation, UsageError
 from .config import Config, load_config
 from .contracts import DIALECTS, DialectContracts, contracts_for
-from .inputs import MISSING, Finding, Received, coerce, number_findings, parse_fast, parse_json, parse_request
+from .inputs import MISSING, Finding, Received, coerce, number_findings, parse_json, parse_request
 from .rules import RULES, Hit, Rule, RuleContext, Target, resolve_codes
-from .rules._fast import COVERED, FastValidator, consistent, fast_validator
+from .rules._fast import COVERED, consistent, fast_validator
 from .rules.schema import schema_hits
 from .sse import looks_like_sse
 from .violations import Severity, Violation, render_violations, shorten
@@ -112,33 +115,63 @@ class _FastPlan:
 
     ``covered``: the enabled rules that the fast validator and :func:`~chatcontract.rules._fast.consistent` stand
     for (by code). ``rest``: every other enabled rule of a response (custom ones, target ANY), run one by one;
-    ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request. ``validator``: built
-    on first use.
+    ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request. ``valid``,
+    ``valid_plain`` and ``since``: the fast validator's, set by :meth:`prepare` on first use. ``empty``: the
+    conforming report.
     """
 
-    __slots__ = ("covered", "rest", "with_request", "validator")
+    __slots__ = ("covered", "rest", "with_request", "valid", "valid_plain", "since", "empty")
 
     def __init__(self, covered: frozenset[str], rest: tuple[Rule, ...], with_request: tuple[Rule, ...]) -> None:
         self.covered = covered
         self.rest = rest
         self.with_request = with_request
-        self.validator: FastValidator | None = None
+        self.valid: Callable[[Any], bool] | None = None
+        self.valid_plain: Callable[[Any], bool] = _refuse
+        self.since = 0
+        self.empty: Report | None = None
+
+    def prepare(self, settings: Settings) -> Callable[[Any], bool] | None:
+        validator = fast_validator(settings.contracts.response, self.covered)
+        if validator is None:
+            return None
+        self.since = validator.since
+        self.empty = _empty_report(settings.dialect, "response", None)
+        self.valid_plain = validator.valid_plain
+        self.valid = validator.valid
+        return self.valid
 
 
-_config_state: tuple[str, float, Config] | None = None
+def _refuse(doc: Any) -> bool:
+    return False
+
+
+_config_state: tuple[float, Config] | None = None  # (monotonic time of the last look, the configuration)
 _clock = time.time
+_monotonic = time.monotonic
+from_json = jiter.from_json
 
 
 def _project_config() -> Config:
-    # Re-reading pyproject.toml on every check would dominate the cost of checking a small response; look at
-    # it at most once a second per working directory (load_config itself caches until the file's mtime changes).
+    # The [tool.chatcontract] table that applies in the working directory. Looking for it (os.getcwd() is a
+    # system call, then the file's mtime) on every check would cost as much as checking a small response, so
+    # check() looks at most once a second: a new working directory or an edited pyproject.toml is seen within a
+    # second. The pytest plugin and the command line call forget_project_config() when they start.
     global _config_state
-    now = time.monotonic()
-    cwd = os.getcwd()
+    now = _monotonic()
     state = _config_state
-    if state is None or state[0] != cwd or now - state[1] > 1.0:
-        state = _config_state = (cwd, now, load_config(cwd))
-    return state[2]
+    if state is None or now - state[0] > 1.0:
+        state = _config_state = (now, load_config(os.getcwd()))
+    return state[1]
+
+
+def forget_project_config() -> None:
+    """Look for ``[tool.chatcontract]`` again at the next check (after ``os.chdir()``, say).
+
+    ``check()`` otherwise looks at the working directory's pyproject.toml at most once a second.
+    """
+    global _config_state
+    _config_state = None
 
 
 def resolve_settings(
@@ -214,7 +247,7 @@ def _fast_plan(rules: Mapping[Target, tuple[Rule, ...]]) -> _FastPlan:
 
 
 _settings_cache: dict[tuple[Any, ...], tuple[Config, Settings]] = {}
-_default_settings: dict[tuple[str | None, str | None], tuple[Config, Settings]] = {}
+_default_settings: dict[Any, tuple[Config, Settings]] = {}  # by dialect, or (dialect, provider)
 
 
 def _hashable(value: Iterable[str] | None) -> Any:
@@ -233,15 +266,17 @@ def _settings_for(
     dialect: str | None, select: Iterable[str] | None, ignore: Iterable[str] | None, provider: str | None
 ) -> Settings:
     """:func:`resolve_settings` for ``check()``, memoised per arguments while the project configuration stays."""
-    cfg = _project_config()
+    state = _config_state
+    cfg = state[1] if state is not None and _monotonic() - state[0] <= 1.0 else _project_config()
     if select is None and ignore is None:  # the common case, without building a key
-        cached = _default_settings.get((dialect, provider))
+        key: Any = dialect if provider is None else (dialect, provider)
+        cached = _default_settings.get(key)
         if cached is not None and cached[0] is cfg:
             return cached[1]
         settings = resolve_settings(dialect=dialect, provider=provider, config=cfg)
         if len(_default_settings) >= 256:
             _default_settings.clear()
-        _default_settings[(dialect, provider)] = (cfg, settings)
+        _default_settings[key] = (cfg, settings)
         return settings
     sel, ign = _hashable(select), _hashable(ignore)
     key = (dialect, sel, ign, provider)
@@ -429,7 +464,20 @@ def check(
         >>> report.ok
         False
     """
-    settings = _settings_for(dialect, select, ignore, provider)
+    # _settings_for(), its most common case inlined: this function is measured in calls.
+    state = _config_state
+    cached = _default_settings.get(dialect if provider is None else (dialect, provider))
+    if (
+        cached is not None
+        and select is None
+        and ignore is None
+        and state is not None
+        and cached[0] is state[1]
+        and _monotonic() - state[0] <= 1.0
+    ):
+        settings = cached[1]
+    else:
+        settings = _settings_for(dialect, select, ignore, provider)
     if stream is not True and (status is None or (type(status) is int and status < 400)):
         kind = type(payload)
         if kind is bytes or kind is str:
@@ -446,34 +494,51 @@ def _fast_check(payload: bytes | str, settings: Settings, status: int | None, re
     """The conforming-response fast path: the empty report when the full path would find nothing, else None.
 
     Every step only *confirms* that a stage of the full path finds nothing, and gives up (None) at the first doubt:
-    the strict parse (:func:`~chatcontract.inputs.parse_fast`) and the stricter contract schema
-    (:func:`~chatcontract.rules.schema.fast_validator`, jsonschema-rs) for the parser's and the contract's
+    the strict parse (duplicate keys and NaN refused, floats kept as ``jiter.LosslessFloat``, nothing diagnosed)
+    and the stricter contract schema (:func:`~chatcontract.rules.schema.fast_schema`, jsonschema-rs) for the
+    parser's and the contract's
     findings, :func:`~chatcontract.rules._fast.consistent` for the built-in consistency rules, and the remaining
     enabled rules run as usual, where any hit gives up. So its answer is the full path's (tests/test_fastpath*.py).
     """
     plan = settings.fast
     if plan is None:
         return None
-    body = payload if isinstance(payload, bytes) else payload.encode("utf-8", "surrogatepass")
+    body = payload if type(payload) is bytes else payload.encode("utf-8", "surrogatepass")  # type: ignore[union-attr]
     if body[:1] != b"{":  # SSE text, a BOM, a JSON value that is not an object, garbage: the full path
         return None
-    validator = plan.validator
-    if validator is None:
-        validator = plan.validator = fast_validator(settings.contracts.response, plan.covered)
-        if validator is None:
+    valid = plan.valid
+    if valid is None:
+        valid = plan.prepare(settings)
+        if valid is None:
             return None
-    doc = parse_fast(body)
-    if type(doc) is not dict or not validator.valid(doc) or _clock() < validator.since:
+    # With the C accelerator, a body proven free of duplicate keys, floats, NaN and integers over 18 digits (most
+    # responses) is parsed in jiter's default mode, which then gives what the strict mode would, and checked by
+    # the schema without the float and 64-bit checks (rules.schema.relax_for_plain). Without it, or when the
+    # proof fails, the strict parse: the fast schema then proves the document float-free and its integers 64-bit.
+    plain = _accel.plain
+    try:
+        if plain is not None and plain(body):
+            doc = from_json(body)  # (no NaN/Infinity to refuse)
+            valid = plan.valid_plain
+        else:
+            doc = from_json(body, allow_inf_nan=False, catch_duplicate_keys=True, float_mode="lossless-float")
+    except ValueError:
         return None
-    if not consistent(doc, plan.covered):
+    if type(doc) is not dict or not valid(doc) or _clock() < plan.since or not consistent(doc, plan.covered):
         return None
-    req = None if request is None else parse_request(request)  # raises UsageError like the full path would
-    rules = plan.rest if req is None else plan.with_request
+    req = None
+    if request is None:
+        rules = plan.rest
+    else:
+        req = parse_request(request)  # raises UsageError like the full path would
+        rules = plan.rest if req is None else plan.with_request
     if rules:
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
         for r in rules:
             for _ in r.check(doc, ctx):  # type: ignore[misc]
                 return None
+    if status is None:
+        return plan.empty
     return _empty_report(settings.dialect, "response", status)
 
 

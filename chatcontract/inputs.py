@@ -23,7 +23,7 @@ import jiter
 from ._exceptions import UsageError
 from .rules import Hit, hit
 
-__all__ = ["MISSING", "Received", "coerce", "json_type", "parse_fast", "parse_json", "parse_request"]
+__all__ = ["MISSING", "Received", "coerce", "json_type", "parse_json", "parse_request"]
 
 
 class _Missing:
@@ -271,19 +271,6 @@ def _diagnose(raw: bytes) -> tuple[Any, list[Finding]]:
         findings.extend(lenient)
     findings.extend(f for f in _numbers(doc, encoded) if f not in findings)
     return doc, findings
-
-
-def parse_fast(raw: bytes) -> Any:
-    """The engine's fast path: ``raw`` parsed strictly, floats kept as ``jiter.LosslessFloat``; MISSING on any error.
-
-    Duplicate keys and NaN/Infinity fail like in :func:`parse_json`, but nothing is diagnosed and the numbers are
-    not checked: the caller must prove the document float-free and its integers 64-bit (the fast schema does)
-    before it may take the result for what :func:`parse_json` returns.
-    """
-    try:
-        return jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True, float_mode="lossless-float")
-    except ValueError:
-        return MISSING
 
 
 def _numbers(doc: Any, raw: bytes) -> list[Finding]:

@@ -26,7 +26,12 @@ MISTRAL_RESPONSE: dict[str, Any] = {
     "choices": [
         {
             "index": 0,
-            "message": {"role": "assistant", "content": "Paris is the capital of France.", "tool_calls": None, "prefix": False},
+            "message": {
+                "role": "assistant",
+                "content": "Paris is the capital of France.",
+                "tool_calls": None,
+                "prefix": False,
+            },
             "finish_reason": "stop",
         }
     ],
@@ -76,3 +81,13 @@ def pairs(report: Any) -> set[tuple[str, str]]:
 def response_bytes() -> bytes:
     """A valid Mistral response body."""
     return json.dumps(MISTRAL_RESPONSE).encode()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_project_config():
+    """check() looks at the working directory's pyproject.toml at most once a second; tests chdir much faster."""
+    from chatcontract.engine import forget_project_config
+
+    forget_project_config()
+    yield
+    forget_project_config()

@@ -105,3 +105,45 @@ def test_config_reloads_when_file_changes(tmp_path):
     later = time.time() + 5
     os.utime(tmp_path / "pyproject.toml", (later, later))
     assert load_config(tmp_path).ignore == ("CC211",)
+
+
+def test_check_looks_for_the_project_config_at_most_once_a_second(tmp_path, monkeypatch):
+    from chatcontract import engine
+
+    # Given two projects, the second ignoring CC2, and a clock under the test's control
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    write_config(second, 'ignore = ["CC2"]\n')
+    now = [1000.0]
+    monkeypatch.setattr(engine, "_monotonic", lambda: now[0])
+    monkeypatch.chdir(first)
+    assert pairs(check(BAD)) == {("CC210", "$.id"), ("CC211", "$.model")}
+    # When the working directory changes, check() keeps the configuration it found for up to a second
+    monkeypatch.chdir(second)
+    now[0] += 0.5
+    assert len(check(BAD).violations) == 2
+    # Then sees the new directory's once the second has passed
+    now[0] += 0.6
+    assert check(BAD).violations == ()
+    # And forget_project_config() makes the next check look at once
+    monkeypatch.chdir(first)
+    engine.forget_project_config()
+    assert len(check(BAD).violations) == 2
+
+
+def test_cli_reads_the_config_of_the_directory_it_runs_in(tmp_path, monkeypatch, capsys):
+    # Given a response with an empty id and model, and two projects (the second ignoring CC2)
+    body = tmp_path / "body.json"
+    body.write_text(json.dumps(BAD))
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    write_config(second, 'ignore = ["CC2"]\n')
+    # When `chatcontract check` runs in one and then, at once, in the other (one process)
+    monkeypatch.chdir(first)
+    assert main(["check", str(body)]) == 1
+    monkeypatch.chdir(second)
+    # Then each run uses its own directory's configuration
+    assert main(["check", str(body)]) == 0
+    capsys.readouterr()

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from chatcontract import check, engine
+from chatcontract import _accel, check, engine
 from chatcontract.contracts import DIALECTS, contracts_for
 from chatcontract.engine import Report
 from chatcontract.rules._fast import fast_validator
@@ -28,6 +28,14 @@ from .test_properties import documents
 DATA = Path(__file__).resolve().parent.parent / "benchmarks" / "data"
 MISTRAL_SEED = (DATA / "mistral_chat_completion.json").read_bytes()
 OPENAI_SEED = (DATA / "openai_chat_completion.json").read_bytes()
+
+
+@pytest.fixture(autouse=True, params=["accelerated", "pure"])
+def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: with the C accelerator's plain proof (when built) and on the pure-Python route."""
+    if request.param == "pure":
+        monkeypatch.setattr(_accel, "plain", None)
+    return str(request.param)
 
 
 def full(payload: Any, **kw: Any) -> Report:
@@ -275,6 +283,7 @@ def test_several_choices_agree(dialect: str) -> None:
         same(body, dialect=dialect, request={"model": "m", "n": len(indices)})
 
 
+KEYS = [b'"k%d":0' % i for i in range(70)]
 RAW_BODIES: list[bytes] = [
     MISTRAL_SEED.replace(b'"model":', b'"id":"x","model":', 1),  # duplicate key (CC004)
     MISTRAL_SEED.replace(b'"prefix":false', b'"prefix":false,"prefix":false', 1),
@@ -299,6 +308,24 @@ RAW_BODIES: list[bytes] = [
     b"{}",
     b'{"a":' * 300 + b"1" + b"}" * 300,
     b"",
+    # Aimed at the C accelerator's "plain" proof (chatcontract/_speedups.c): integers at the 18/19-digit and
+    # 64-bit edges, duplicates one level down and across siblings, escapes in keys and values, nesting limits.
+    MISTRAL_SEED.replace(b'"total_tokens":78', b'"total_tokens":78,"x":999999999999999999', 1),
+    MISTRAL_SEED.replace(b'"total_tokens":78', b'"total_tokens":78,"x":9223372036854775807', 1),
+    MISTRAL_SEED.replace(b'"total_tokens":78', b'"total_tokens":78,"x":9223372036854775808', 1),
+    MISTRAL_SEED.replace(b'"total_tokens":78', b'"total_tokens":78,"x":-9223372036854775809', 1),
+    MISTRAL_SEED.replace(b'"created":1702256327', b'"created":-0', 1),
+    MISTRAL_SEED.replace(b'"completion_tokens":62', b'"completion_tokens":62,"completion_tokens":62', 1),
+    MISTRAL_SEED.replace(b'"role":"assistant"', b'"role":"assistant","role":"assistant"', 1),
+    MISTRAL_SEED.replace(b'"role":"assistant"', b'"r\\u006fle":"assistant","role":"assistant"', 1),
+    MISTRAL_SEED.replace(b'"prefix":false', b'"prefix":false,"x":{"a":1},"y":{"a":1}', 1),
+    MISTRAL_SEED.replace(b"Paris", b'\\\\\\"Paris\\\\', 1),
+    MISTRAL_SEED.replace(b"Paris", b'\\"}],\\"id\\":\\"', 1),
+    MISTRAL_SEED.replace(b'"created":1702256327', b'"created" : 1702256327 ', 1),
+    MISTRAL_SEED.replace(b'"created":1702256327', b'"created":-Infinity', 1),
+    MISTRAL_SEED.replace(b'"prefix":false', b'"prefix":false,"x":' + b"[" * 70 + b"]" * 70, 1),
+    MISTRAL_SEED.replace(b'"prefix":false', b'"prefix":false,"x":{' + b",".join(KEYS[:70]) + b"}", 1),
+    MISTRAL_SEED.replace(b'"prefix":false', b'"prefix":false,"x":{' + b",".join(KEYS[:65] + KEYS[:1]) + b"}", 1),
 ]
 
 

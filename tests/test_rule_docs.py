@@ -11,8 +11,10 @@ from chatcontract import RULES, check, get_rule
 from chatcontract.cli import main
 from chatcontract.rules import Target
 
-SECTION = re.compile(r"^(What it checks|Why is this bad\?|Example|Use instead|Request|Options|References|Status|Dialect)"
-                     r"(?::\s*(.*))?$")
+SECTION = re.compile(
+    r"^(What it checks|Why is this bad\?|Example|Use instead|Request|Options|References|Status|Dialect)"
+    r"(?::\s*(.*))?$"
+)
 
 
 def sections(doc: str) -> dict[str, str]:

@@ -10,6 +10,7 @@ Precedence of every setting, resolved in ``_options.resolve``: marker > command 
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    # check() looks at the working directory's pyproject.toml at most once a second; a session (pytester's
+    # in-process runs included) starts from a fresh look. Without importing the engine when nothing loaded it.
+    engine = sys.modules.get("chatcontract.engine")
+    if engine is not None:
+        engine.forget_project_config()
     # `pytest --chatcontract-cassettes DIR` collects DIR even when it is not among the paths pytest was given.
     for folder in config.getoption("chatcontract_cassettes") or ():
         if folder not in config.args:

@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from . import consistency, errors
 from ._registry import CheckFn
 from ._util import NotJSON, loads_object
-from .schema import fast_schema
+from .schema import fast_schema, relax_for_plain
 
 __all__ = ["COVERED", "FastValidator", "consistent", "fast_validator", "overlay"]
 
@@ -145,11 +145,12 @@ class FastValidator:
 
     ``valid(doc)`` is True only when the strict contract accepts ``doc`` (parsed with ``float_mode=
     "lossless-float"``), the parser has nothing to report, and no covered rule has a hit that :func:`consistent`
-    does not look for. Built once per (contract, covered rules); ``since`` is the Unix time frozen into CC209's
+    does not look for. ``valid_plain(doc)`` means the same for a document the C accelerator proved plain (no
+    float, no integer over 18 digits; see :func:`~chatcontract.rules.schema.relax_for_plain`). Built once per (contract, covered rules); ``since`` is the Unix time frozen into CC209's
     bound: before it (a clock set back), the validator must not be used.
     """
 
-    __slots__ = ("valid", "since")
+    __slots__ = ("valid", "valid_plain", "since")
 
     def __init__(self, adapter: TypeAdapter[Any], covered: frozenset[str]) -> None:
         import jsonschema_rs  # the caller handles ImportError
@@ -166,6 +167,7 @@ class FastValidator:
             defs["_chatcontract_nonnegative"]["items"] = {"$ref": _NONNEGATIVE_JSON}
             schema["properties"]["usage"] = _nonnegative(usage, defs, {})
         self.valid: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(schema).is_valid
+        self.valid_plain: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(relax_for_plain(schema)).is_valid
 
 
 def _probe(jsonschema_rs: Any) -> None:

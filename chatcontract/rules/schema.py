@@ -578,6 +578,35 @@ def fast_schema(adapter: TypeAdapter[Any]) -> dict[str, Any]:
     return hardened
 
 
+def relax_for_plain(node: Any) -> Any:
+    """A copy of a :func:`fast_schema` for documents the C accelerator proved plain, which need less checking.
+
+    A plain document (``chatcontract._speedups.plain``) holds no float and no integer over 18 digits, and was
+    parsed in jiter's default mode: the 64-bit bounds and the "every value inspected" references to
+    ``_chatcontract_json`` (both there only to catch floats and big integers) are dropped, which makes
+    jsonschema-rs about a third faster. Everything the contract itself constrains stays.
+    """
+    if isinstance(node, list):
+        return [relax_for_plain(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node == {"$ref": _JSON}:
+        return True
+    out = {}
+    for key, value in node.items():
+        if (key == "minimum" and value == _INT64_MIN) or (key == "maximum" and value == _INT64_MAX):
+            continue
+        if key == "$defs" and isinstance(value, dict):
+            out[key] = {name: relax_for_plain(sub) for name, sub in value.items() if name != "_chatcontract_json"}
+        elif key in ("properties", "patternProperties", "dependentSchemas") and isinstance(value, dict):
+            out[key] = {name: relax_for_plain(sub) for name, sub in value.items()}
+        elif key in ("const", "enum", "default", "examples", "required", "discriminator"):
+            out[key] = value  # values, not subschemas
+        else:
+            out[key] = relax_for_plain(value)
+    return out
+
+
 def require_discriminator_tags(node: Any) -> None:
     """Make each discriminated union's tag required in its members, in place, as the contracts' validation does.
 

@@ -1,0 +1,22 @@
+"""The optional C accelerator (``chatcontract/_speedups.c``), or None.
+
+Built at install time when a C compiler is present; without one, or with ``CHATCONTRACT_NO_SPEEDUPS=1`` in the
+environment when chatcontract is imported, every check takes the pure-Python route and reports the same
+violations, only slower. ``ACTIVE`` tells which route this process takes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+plain: Callable[[bytes], bool] | None
+if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
+    plain = None
+else:
+    try:
+        from ._speedups import plain
+    except ImportError:  # not compiled (no C compiler at install time)
+        plain = None
+
+ACTIVE: bool = plain is not None

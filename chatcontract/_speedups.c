@@ -1,0 +1,223 @@
+/* chatcontract._speedups: an optional accelerator for the engine's fast path (chatcontract/_accel.py;
+ * engine._fast_check uses it).
+ *
+ * plain(body) -> bool answers one question in a single pass over the bytes, without building any object:
+ * "if this is valid JSON, is it free of duplicate keys, of number tokens with a fraction or an exponent, of
+ * NaN/Infinity, and of integers longer than 18 digits?" True lets the engine parse with jiter's default (fast)
+ * mode, whose result is then exactly what the strict parse (duplicate keys caught, floats kept lossless) would
+ * give, and validate it without the checks for floats and 64-bit range. False only means "take the strict
+ * parse"; it is answered whenever the scan is unsure: a key written with an escape (its decoded form is not its
+ * bytes), more than MAX_KEYS keys in one object, nesting deeper than MAX_DEPTH, any byte that cannot start a JSON
+ * value, a bare word that is not true/false/null.
+ *
+ * Validity is not this function's job: on invalid JSON its answer is meaningless, and the caller's parser, which
+ * runs next, rejects the body anyway. On valid JSON the tokenization below is the grammar's (RFC 8259), so a
+ * True is never wrong: a string ends at the first quote not preceded by an escaping backslash; in an object, the
+ * strings right after '{' or ',' are keys; keys without escapes compare equal exactly when their bytes do.
+ *
+ * Bounded work: one pass over the input, at most MAX_KEYS^2 / 2 byte comparisons per object, fixed memory.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
+
+#define MAX_DEPTH 64
+#define MAX_KEYS 64        /* keys per object, compared pairwise; a bigger object answers "unsure" */
+#define MAX_INT_DIGITS 18  /* every integer of up to 18 digits fits in 64 bits (signed) */
+#define MAX_OPEN_KEYS 256  /* keys of all the objects open at one time (fixed memory: 4 KiB on the stack) */
+
+typedef struct {
+    const unsigned char *start;
+    Py_ssize_t len;
+} key_span;
+
+typedef struct {
+    int is_object;
+    int base; /* this object's first key in the shared key array */
+} frame;
+
+/* The index of the first '"' or '\\' in s[j:n], or n. Sixteen bytes at a time where SSE2 is there (every x86-64). */
+static inline Py_ssize_t
+find_special(const unsigned char *s, Py_ssize_t j, Py_ssize_t n)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    while (n - j >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + j));
+        int hits = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        if (hits)
+            return j + __builtin_ctz((unsigned)hits);
+        j += 16;
+    }
+#endif
+    while (j < n && s[j] != '"' && s[j] != '\\')
+        j++;
+    return j;
+}
+
+/* Where the string that starts at s[i] == '"' ends (the index after its closing quote), or -1 when the input
+ * ends first. *escaped tells whether a backslash occurs inside. A backslash escapes exactly the byte after it
+ * as far as the end of the string is concerned (\uXXXX has no quote or backslash among its hex digits). */
+static Py_ssize_t
+string_end(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int *escaped)
+{
+    Py_ssize_t j = i + 1;
+    *escaped = 0;
+    for (;;) {
+        j = find_special(s, j, n);
+        if (j >= n)
+            return -1;
+        if (s[j] == '"')
+            return j + 1;
+        *escaped = 1;
+        j += 2;
+    }
+}
+
+static int
+scan(const unsigned char *s, Py_ssize_t n)
+{
+    frame stack[MAX_DEPTH];
+    key_span keys[MAX_OPEN_KEYS];
+    int nkeys = 0;      /* keys in use, over all open objects */
+    int depth = 0;      /* frames in use */
+    int expect_key = 0; /* the next string is a key (right after '{' or ',' in an object) */
+    Py_ssize_t i = 0;
+
+    while (i < n) {
+        unsigned char c = s[i];
+        switch (c) {
+        case ' ': case '\t': case '\n': case '\r': case ':':
+            i++;
+            break;
+        case '{':
+        case '[':
+            if (depth == MAX_DEPTH)
+                return 0;
+            stack[depth].is_object = (c == '{');
+            stack[depth].base = nkeys;
+            depth++;
+            expect_key = (c == '{');
+            i++;
+            break;
+        case '}':
+        case ']':
+            if (depth > 0) {
+                depth--;
+                nkeys = stack[depth].base;
+            }
+            expect_key = 0;
+            i++;
+            break;
+        case ',':
+            expect_key = depth > 0 && stack[depth - 1].is_object;
+            i++;
+            break;
+        case '"': {
+            int escaped;
+            Py_ssize_t end = string_end(s, i, n, &escaped);
+            if (end < 0)
+                return 0;
+            if (expect_key && depth > 0) {
+                int base = stack[depth - 1].base;
+                const unsigned char *k = s + i + 1;
+                Py_ssize_t klen = end - i - 2;
+                if (escaped || nkeys - base == MAX_KEYS || nkeys == MAX_OPEN_KEYS)
+                    return 0;
+                for (int m = base; m < nkeys; m++) {
+                    if (keys[m].len == klen && memcmp(keys[m].start, k, (size_t)klen) == 0)
+                        return 0; /* a duplicate key */
+                }
+                keys[nkeys].start = k;
+                keys[nkeys].len = klen;
+                nkeys++;
+                expect_key = 0;
+            }
+            i = end;
+            break;
+        }
+        case '-': case '0': case '1': case '2': case '3': case '4':
+        case '5': case '6': case '7': case '8': case '9': {
+            Py_ssize_t digits = (c != '-');
+            i++;
+            while (i < n) {
+                unsigned char d = s[i];
+                if (d >= '0' && d <= '9') {
+                    digits++;
+                    i++;
+                } else if (d == '.' || d == 'e' || d == 'E' || d == 'I' || d == 'N') {
+                    return 0; /* a fraction, an exponent, or -Infinity / NaN spelled after a sign */
+                } else {
+                    break;
+                }
+            }
+            if (digits > MAX_INT_DIGITS)
+                return 0; /* may not fit in 64 bits */
+            break;
+        }
+        case 't': case 'f': case 'n':
+            if (n - i >= 4 && memcmp(s + i, "true", 4) == 0)
+                i += 4;
+            else if (n - i >= 5 && memcmp(s + i, "false", 5) == 0)
+                i += 5;
+            else if (n - i >= 4 && memcmp(s + i, "null", 4) == 0)
+                i += 4;
+            else
+                return 0;
+            break;
+        default:
+            return 0; /* NaN, Infinity, a BOM, garbage: unsure */
+        }
+    }
+    return 1;
+}
+
+static PyObject *
+plain(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    if (!PyBytes_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "plain() takes bytes, not %.100s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    if (scan(s, n))
+        Py_RETURN_TRUE;
+    Py_RETURN_FALSE;
+}
+
+static PyMethodDef methods[] = {
+    {"plain", plain, METH_O,
+     "plain(body: bytes) -> bool\n--\n\n"
+     "True when body, if it is valid JSON, has no duplicate key, float, NaN/Infinity or integer over 18 digits."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot slots[] = {
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+#endif
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "chatcontract._speedups",
+    .m_doc = "Optional C accelerator for chatcontract's fast path; chatcontract works the same without it.",
+    .m_size = 0,
+    .m_methods = methods,
+    .m_slots = slots,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&module_def);
+}

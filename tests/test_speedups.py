@@ -1,0 +1,261 @@
+"""The optional C accelerator, ``chatcontract._speedups.plain``: never a wrong "plain", and "plain" where it should be.
+
+``plain(body)`` lets the engine parse a body in jiter's default mode and skip the float and 64-bit checks. Its
+True must therefore never be wrong on valid JSON: no duplicate key (after decoding), no fraction or exponent, no
+NaN/Infinity, no integer over 18 digits. The oracle below answers the same question with the standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import jiter
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from chatcontract import _accel, check
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPILER = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+
+
+def test_the_accelerator_is_built_where_a_compiler_is() -> None:
+    # `pip install -e .` compiles chatcontract/_speedups.c when a C compiler is there (as on this machine and CI)
+    if COMPILER is None:
+        assert not _accel.ACTIVE  # and the pure-Python route is what runs (tests/test_fastpath.py runs both)
+        return
+    assert _accel.ACTIVE, "chatcontract._speedups is not built: re-run `python3 -m pip install -e .`"
+    assert _accel.plain is not None
+
+
+plain = _accel.plain if _accel.plain is not None else None
+needs_plain = pytest.mark.skipif(plain is None, reason="never: the test above fails when it is not built")
+
+
+class _Odd(Exception):
+    pass
+
+
+def oracle(body: bytes) -> bool | None:
+    """None: not valid JSON. Else whether the body is plain (no duplicate key, float, NaN/Infinity, big integer)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [k for k, _ in items]
+        if len(set(keys)) != len(keys):
+            raise _Odd
+        return dict(items)
+
+    def integer(text: str) -> int:
+        if len(text.lstrip("-")) > 18:
+            raise _Odd
+        return int(text)
+
+    def odd(_: str) -> Any:
+        raise _Odd
+
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    try:
+        json.loads(text, object_pairs_hook=pairs, parse_int=integer, parse_float=odd, parse_constant=odd)
+    except _Odd:
+        # valid JSON (jiter agrees) that is not plain; invalid JSON (jiter refuses) has no answer
+        try:
+            jiter.from_json(body, allow_inf_nan=True)
+        except ValueError:
+            return None
+        return False
+    except ValueError:
+        return None
+    try:
+        jiter.from_json(body, allow_inf_nan=False)
+    except ValueError:
+        return None  # e.g. a lone surrogate escape: jiter refuses what json accepts
+    return True
+
+
+# --- hand-picked cases -----------------------------------------------------------------------------------------
+
+CASES = [
+    (b"{}", True),
+    (b'{"a":1,"b":[true,false,null],"c":{"a":1}}', True),
+    (b'{"a":1,"a":2}', False),
+    (b'{"a":{"x":1,"y":2,"x":3}}', False),
+    (b'[{"a":1},{"a":1}]', True),  # the same key in sibling objects
+    (b'{"a":{"b":1},"b":2}', True),  # ... and at different depths
+    (b'{"a":1,"\\u0061":2}', False),  # a key with an escape: unsure (here a real duplicate)
+    (b'{"\\u0062":1,"a":2}', False),  # unsure, although distinct
+    (b'{"a":"x\\"y","b":"\\\\","c":"\\\\\\"\\\\"}', True),  # escapes in values are fine
+    (b'{"a":"\\\\","a":1}', False),
+    (b'{"a":1.0}', False),
+    (b'{"a":1e2}', False),
+    (b'{"a":1E+2}', False),
+    (b'{"a":-0}', True),
+    (b'{"a":-0.0}', False),
+    (b'{"a":999999999999999999}', True),  # 18 digits
+    (b'{"a":-999999999999999999}', True),
+    (b'{"a":1000000000000000000}', False),  # 19 digits: may not fit in 64 bits
+    (b'{"a":NaN}', False),
+    (b'{"a":-Infinity}', False),
+    (b'{"a":Infinity}', False),
+    (b' \n\t{ "a" : 1 , "b" : [ 1 , 2 ] }\r\n', True),
+    (b"[" * 64 + b"]" * 64, True),
+    (b"[" * 65 + b"]" * 65, False),  # deeper than the fixed stack: unsure
+    (b"{" + b",".join(b'"k%d":0' % i for i in range(64)) + b"}", True),
+    (b"{" + b",".join(b'"k%d":0' % i for i in range(65)) + b"}", False),  # more keys than compared: unsure
+    (b"\xef\xbb\xbf{}", False),  # a BOM
+    (b"", True),  # not JSON: the answer does not matter (the parser refuses it), but must not crash
+]
+
+
+@needs_plain
+@pytest.mark.parametrize(("body", "expected"), CASES, ids=range(len(CASES)))
+def test_hand_picked(body: bytes, expected: bool) -> None:
+    assert plain is not None
+    assert plain(body) is expected
+    if expected and oracle(body) is not None:
+        assert oracle(body) is True
+
+
+@needs_plain
+@pytest.mark.parametrize(
+    "body",
+    [b'"', b'{"a', b'{"a":"\\', b'{"a":"\\"', b"[" * 100_000, b"{" * 100_000, b'{"a":' * 50_000, b"\\" * 99, b"-"],
+)
+def test_truncated_and_hostile_input_is_answered(body: bytes) -> None:
+    assert plain is not None
+    assert plain(body) in (True, False)
+
+
+@needs_plain
+def test_a_50_mb_string_is_scanned_in_one_pass() -> None:
+    assert plain is not None
+    body = b'{"content":"' + b"x" * 50_000_000 + b'"}'
+    assert plain(body) is True
+    assert plain(body[:-2]) is False  # unterminated
+
+
+@needs_plain
+def test_refuses_what_is_not_bytes() -> None:
+    assert plain is not None
+    with pytest.raises(TypeError, match="takes bytes"):
+        plain("{}")  # type: ignore[arg-type]
+
+
+# --- properties ------------------------------------------------------------------------------------------------
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=8),
+)
+keys = st.one_of(st.sampled_from(["a", "b", "id", "é", 'q"', "\\", ""]), st.text(max_size=4))
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(st.tuples(keys, inner), max_size=5),  # pairs: duplicates allowed, as in raw JSON
+    ),
+    max_leaves=20,
+)
+
+
+def dump(value: Any, ensure_ascii: bool, spaced: bool) -> str:
+    if isinstance(value, list) and value and all(isinstance(p, tuple) for p in value):
+        sep = ", " if spaced else ","
+        colon = " : " if spaced else ":"
+        inner = sep.join(
+            json.dumps(k, ensure_ascii=ensure_ascii) + colon + dump(v, ensure_ascii, spaced) for k, v in value
+        )
+        return "{" + inner + "}"
+    if isinstance(value, list):
+        return "[" + (", " if spaced else ",").join(dump(v, ensure_ascii, spaced) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=ensure_ascii)
+
+
+@needs_plain
+@settings(max_examples=1500, deadline=None)
+@given(doc=documents, ensure_ascii=st.booleans(), spaced=st.booleans())
+@example(doc=[("a", 1), ("a", 2)], ensure_ascii=False, spaced=False)
+@example(doc=[("é", 1), ("é", 2)], ensure_ascii=True, spaced=True)
+def test_a_plain_answer_is_never_wrong(doc: Any, ensure_ascii: bool, spaced: bool) -> None:
+    assert plain is not None
+    body = dump(doc, ensure_ascii, spaced).encode("utf-8", "surrogatepass")
+    truth = oracle(body)
+    if plain(body):
+        assert truth is not False, body
+    if truth is True and b"\\" not in body:
+        # ... and the proof is found where it should be: no escape in a key, within the fixed limits
+        assert plain(body), body
+
+
+@needs_plain
+@settings(max_examples=1000, deadline=None)
+@given(body=st.binary(max_size=200))
+def test_arbitrary_bytes_never_crash_or_mislead(body: bytes) -> None:
+    assert plain is not None
+    if plain(body):
+        assert oracle(body) is not False
+
+
+@needs_plain
+@settings(max_examples=300, deadline=None)
+@given(doc=documents)
+def test_check_gives_the_same_report_with_and_without_the_accelerator(doc: Any) -> None:
+    body = dump(doc, False, False).encode("utf-8", "surrogatepass")
+    with_accel = check(body)
+    saved = _accel.plain
+    _accel.plain = None
+    try:
+        without = check(body)
+    finally:
+        _accel.plain = saved
+    assert with_accel == without
+
+
+# --- building -------------------------------------------------------------------------------------------------
+
+
+def test_without_a_compiler_the_install_still_works(tmp_path: Path) -> None:
+    # Given a copy of the project (the build writes build/ and *.egg-info/ next to the sources) and no C
+    # compiler (CC names a program that fails)
+    project = tmp_path / "project"
+    skip = shutil.ignore_patterns("*.so", "__pycache__")
+    shutil.copytree(ROOT / "chatcontract", project / "chatcontract", ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, project / name)
+    env = {**os.environ, "CC": "false", "PIP_NO_INPUT": "1"}
+    # When the wheel is built as `pip install` would
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(project)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    # Then the build succeeds, without the accelerator but with everything else
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    (wheel,) = tmp_path.glob("chatcontract-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert not [n for n in names if n.endswith((".so", ".pyd"))], names
+    for needed in ("chatcontract/engine.py", "chatcontract/_accel.py", "chatcontract/py.typed",
+                   "chatcontract/examples/conforming-mistral.json", "chatcontract/contracts/__init__.py"):
+        assert needed in names
+
+
+def test_the_pure_route_is_chosen_by_environment_variable() -> None:
+    code = "from chatcontract import _accel; print(_accel.ACTIVE)"
+    env = {**os.environ, "CHATCONTRACT_NO_SPEEDUPS": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
