@@ -31,7 +31,7 @@ from .rules.schema import schema_hits
 from .sse import looks_like_sse
 from .violations import Severity, Violation, render_violations, shorten
 
-__all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "resolve_settings"]
+__all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "forget_project_config", "resolve_settings"]
 
 _TITLES = {
     ("mistral", "response"): "ChatCompletionResponse (mistral)",

@@ -250,7 +250,8 @@ def test_without_a_compiler_the_install_still_works(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.endswith((".so", ".pyd"))], names
     for needed in ("chatcontract/engine.py", "chatcontract/_accel.py", "chatcontract/py.typed",
-                   "chatcontract/examples/conforming-mistral.json", "chatcontract/contracts/__init__.py"):
+                   "chatcontract/examples/conforming-mistral.json", "chatcontract/contracts/__init__.py",
+                   "chatcontract/_speedups.pyi"):
         assert needed in names
 
 
