@@ -36,7 +36,7 @@ def test_the_accelerator_is_built_where_a_compiler_is() -> None:
     assert _accel.plain is not None
 
 
-plain = _accel.plain if _accel.plain is not None else None
+plain = _accel.plain
 needs_plain = pytest.mark.skipif(plain is None, reason="never: the test above fails when it is not built")
 
 
