@@ -266,8 +266,7 @@ def _settings_for(
     dialect: str | None, select: Iterable[str] | None, ignore: Iterable[str] | None, provider: str | None
 ) -> Settings:
     """:func:`resolve_settings` for ``check()``, memoised per arguments while the project configuration stays."""
-    state = _config_state
-    cfg = state[1] if state is not None and _monotonic() - state[0] <= 1.0 else _project_config()
+    cfg = _project_config()
     if select is None and ignore is None:  # the common case, without building a key
         key: Any = dialect if provider is None else (dialect, provider)
         cached = _default_settings.get(key)
@@ -496,9 +495,9 @@ def _fast_check(payload: bytes | str, settings: Settings, status: int | None, re
     Every step only *confirms* that a stage of the full path finds nothing, and gives up (None) at the first doubt:
     the strict parse (duplicate keys and NaN refused, floats kept as ``jiter.LosslessFloat``, nothing diagnosed)
     and the stricter contract schema (:func:`~chatcontract.rules.schema.fast_schema`, jsonschema-rs) for the
-    parser's and the contract's
-    findings, :func:`~chatcontract.rules._fast.consistent` for the built-in consistency rules, and the remaining
-    enabled rules run as usual, where any hit gives up. So its answer is the full path's (tests/test_fastpath*.py).
+    parser's and the contract's findings, :func:`~chatcontract.rules._fast.consistent` for the built-in
+    consistency rules, and the remaining enabled rules run as usual, where any hit gives up. So its answer is the
+    full path's (tests/test_fastpath.py).
     """
     plan = settings.fast
     if plan is None:

@@ -146,8 +146,9 @@ class FastValidator:
     ``valid(doc)`` is True only when the strict contract accepts ``doc`` (parsed with ``float_mode=
     "lossless-float"``), the parser has nothing to report, and no covered rule has a hit that :func:`consistent`
     does not look for. ``valid_plain(doc)`` means the same for a document the C accelerator proved plain (no
-    float, no integer over 18 digits; see :func:`~chatcontract.rules.schema.relax_for_plain`). Built once per (contract, covered rules); ``since`` is the Unix time frozen into CC209's
-    bound: before it (a clock set back), the validator must not be used.
+    float, no integer over 18 digits; see :func:`~chatcontract.rules.schema.relax_for_plain`). Built once per
+    (contract, covered rules); ``since`` is the Unix time frozen into CC209's bound: before it (a clock set back),
+    the validator must not be used.
     """
 
     __slots__ = ("valid", "valid_plain", "since")
