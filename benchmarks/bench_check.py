@@ -470,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--assert", dest="assert_", action="store_true", help="exit 1 when a target FAILs")
     ap.add_argument("--json", metavar="FILE", help="write the figures as JSON to FILE")
-    ap.add_argument("--repeats", type=int, default=7, help="samples per tool (default 7)")
+    ap.add_argument("--repeats", type=int, default=15, help="samples per tool (default 15)")
     ap.add_argument("--min-time", type=float, default=0.1, help="seconds per sample (default 0.1)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the 1/10/100/1000-choice scaling run")
     ap.add_argument(
