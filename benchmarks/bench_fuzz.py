@@ -31,7 +31,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from chatcontract.fuzz import runner
+from chatcontract.fuzz import session
 from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
 
 TARGET = 0.10
@@ -66,7 +66,7 @@ class _Timer:
 
     @contextmanager
     def installed(self):
-        original = runner._Run.observe
+        original = session.FuzzRun.observe
 
         def timed(run: Any, case: Any, response: Any) -> Any:
             start = time.perf_counter()
@@ -76,11 +76,11 @@ class _Timer:
                 self.total += time.perf_counter() - start
                 self.calls += 1
 
-        runner._Run.observe = timed  # type: ignore[method-assign]
+        session.FuzzRun.observe = timed  # type: ignore[method-assign]
         try:
             yield self
         finally:
-            runner._Run.observe = original  # type: ignore[method-assign]
+            session.FuzzRun.observe = original  # type: ignore[method-assign]
 
 
 def one_run(url: str, args: argparse.Namespace, *, checks: bool) -> dict[str, Any]:

@@ -41,6 +41,8 @@ import _callgrind  # noqa: E402
 
 import chatcontract.engine as engine
 import chatcontract.inputs as inputs
+import chatcontract.outcome as outcome
+import chatcontract.settings as cc_settings
 from chatcontract import _accel, check
 from chatcontract.inputs import parse_json
 from chatcontract.rules import RuleContext, Target
@@ -92,7 +94,7 @@ def parse_fast(body: bytes) -> Any:
 
 
 def build_items(body: bytes, dialect: str) -> list[Item]:
-    settings = engine._settings_for(dialect, None, None, None)
+    settings = cc_settings._settings_for(dialect, None, None, None)
     plan = settings.fast
     assert plan is not None
     check(body, dialect=dialect)  # builds the fast validator
@@ -104,15 +106,16 @@ def build_items(body: bytes, dialect: str) -> list[Item]:
     rules = [r for r in settings.rules.get(Target.RESPONSE, ()) if not r.requires_request]
 
     def run_rules() -> None:
-        collector = engine._Collector(settings)
+        collector = outcome.Collector(settings)
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts)
         collector.run(rules, doc, ctx)
 
     fast = engine._fast_check(body, settings, None, None)
     items = [
         Item("total", f"check(body, dialect={dialect!r})", lambda: check(body, dialect=dialect)),
-        Item("stage", "_settings_for (memoised settings)", lambda: engine._settings_for(dialect, None, None, None)),
-        Item("stage", "_project_config (looked up at most once a second)", engine._project_config),
+        Item("stage", "_settings_for (memoised settings)",
+             lambda: cc_settings._settings_for(dialect, None, None, None)),
+        Item("stage", "_project_config (looked up at most once a second)", cc_settings._project_config),
         Item(
             "stage",
             f"_fast_check (whole fast path{'' if fast is not None else '; this body falls back to the full path'})",
@@ -130,7 +133,7 @@ def build_items(body: bytes, dialect: str) -> list[Item]:
         Item("part", "full path: parse_json (jiter strict + number prescan)", lambda: parse_json(body)),
         Item("part", "full path: schema_hits (pydantic strict validate_python)",
              lambda: list(schema_hits(adapter, doc, what="response"))),
-        Item("part", f"full path: {len(rules)} rule functions via _Collector.run", run_rules),
+        Item("part", f"full path: {len(rules)} rule functions via Collector.run", run_rules),
         Item("ref", "jiter.from_json(body) (no checks)", lambda: jiter.from_json(body)),
     ]
     return items

@@ -14,21 +14,8 @@ from typing import Any
 
 from . import __version__
 from ._exceptions import ChatContractError
-
-EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # argparse exits 2 on usage errors, as we want; keep its format
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def split_codes(values: Sequence[str] | None) -> list[str] | None:
-    """``--select CC1,CC2 --select CC4`` -> ``['CC1', 'CC2', 'CC4']`` (None stays None)."""
-    if values is None:
-        return None
-    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+from .options import EXIT_FINDINGS as EXIT_VIOLATIONS
+from .options import EXIT_OK, EXIT_USAGE, Parser, add_dialect, add_format, add_rule_selection, split_codes
 
 
 def _read_input(name: str) -> bytes:
@@ -138,9 +125,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_cassettes_check(args: argparse.Namespace) -> int:
-    from ._cassette_check import check_interaction, missing_expectations, settings_for
     from ._exceptions import CassetteError
     from .cassettes import iter_cassette_files, load_cassette
+    from .cassettes.check import check_interaction, missing_expectations, settings_for
 
     files = iter_cassette_files(Path(args.path))
     if not files:
@@ -214,8 +201,8 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .fuzz.report import run_labels, summary_line, write_reports
-    from .fuzz.results import load_results
+    from .report import run_labels, summary_line, write_reports
+    from .report.results import load_results
 
     results = [load_results(path) for path in args.results]  # UsageError (exit 2) names the file and the reason
     try:
@@ -232,27 +219,26 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for documentation and tests)."""
-    parser = _Parser(prog="chatcontract", description="Contract testing for chat-completion APIs.")
+    parser = Parser(prog="chatcontract", description="Contract testing for chat-completion APIs.")
     parser.add_argument("--version", action="version", version=f"chatcontract {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     p = sub.add_parser("check", help="check a response, stream or error body")
     p.add_argument("file", nargs="?", default="-", help="file to check, or - for standard input (default)")
-    p.add_argument("--dialect", choices=("mistral", "openai"), help="contract dialect (default: config or mistral)")
+    add_dialect(p)
     p.add_argument("--status", type=int, help="HTTP status of the response (>= 400 checks an error body)")
     stream = p.add_mutually_exclusive_group()
     stream.add_argument("--stream", dest="stream", action="store_true", default=None, help="treat input as SSE")
     stream.add_argument("--no-stream", dest="stream", action="store_false", help="treat input as one JSON body")
     p.add_argument("--request", metavar="FILE", help="request body (JSON) to enable request-aware rules")
     p.add_argument("--provider", help="provider name, for per-provider-ignores")
-    p.add_argument("--select", action="append", metavar="CODES", help="rule codes/prefixes to enable (comma list)")
-    p.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable (comma list)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    add_rule_selection(p)
+    add_format(p, help="output format (default: text)")
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("rules", help="list every rule")
-    p.add_argument("--dialect", choices=("mistral", "openai"), help="only the rules of one dialect")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    add_dialect(p, help="only the rules of one dialect")
+    add_format(p)
     p.set_defaults(func=_cmd_rules)
 
     p = sub.add_parser("rule", help="explain one rule")
@@ -264,21 +250,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("cassettes", help="check or audit recorded cassettes (VCR.py / pytest-recording)")
-    csub = p.add_subparsers(dest="cassettes_command", metavar="ACTION", parser_class=_Parser, required=True)
+    csub = p.add_subparsers(dest="cassettes_command", metavar="ACTION", parser_class=Parser, required=True)
     c = csub.add_parser("check", help="check every chat interaction of the cassettes in PATH")
     c.add_argument("path", help="a cassette file or a folder of cassettes")
-    c.add_argument("--dialect", choices=("mistral", "openai"), help="contract dialect (default: config or mistral)")
+    add_dialect(c)
     c.add_argument("--provider", help="provider name (default: per-cassette-provider or the cassette's folder)")
-    c.add_argument("--select", action="append", metavar="CODES", help="rule codes/prefixes to enable")
-    c.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable")
-    c.add_argument("--format", choices=("text", "json"), default="text")
+    add_rule_selection(c, comma_list=False)
+    add_format(c)
     c.set_defaults(func=_cmd_cassettes_check)
     a = csub.add_parser("audit", help="find secrets in cassettes (exit 1 when any is found)")
     a.add_argument("path", help="a cassette file or a folder of cassettes")
     a.set_defaults(func=_cmd_cassettes_audit)
 
     p = sub.add_parser("serve", help="run the reference provider, optionally with injected real-world faults")
-    p.add_argument("--dialect", choices=("mistral", "openai"), default="mistral", help="wire format (default: mistral)")
+    add_dialect(p, default="mistral", help="wire format (default: mistral)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="port to listen on, 0 for a free one (default: 8000)")
     p.add_argument("--fault", action="extend", nargs="+", metavar="NAME[:RATE]", help="inject a fault (RATE 0..1)")
@@ -288,11 +273,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_serve)
 
     p = sub.add_parser("openapi", help="print the OpenAPI 3.1 document generated from the contracts (for fuzzing)")
-    p.add_argument("--dialect", choices=("mistral", "openai"), default="mistral", help="wire format (default: mistral)")
+    add_dialect(p, default="mistral", help="wire format (default: mistral)")
     p.add_argument("--max-tokens-cap", type=int, default=16, metavar="N", help="largest max_tokens (default: 16)")
     p.add_argument("--model", metavar="NAME", help="pin the generated requests' model to NAME")
     p.add_argument("--server", action="append", metavar="URL", help="a servers entry (repeatable; default: none)")
-    p.add_argument("--format", choices=("json", "yaml"), default="json", help="output format (default: json)")
+    add_format(p, ("json", "yaml"), help="output format (default: json)")
     p.set_defaults(func=_cmd_openapi)
 
     from .fuzz.command import add_parser as add_fuzz_parser

@@ -36,7 +36,8 @@ def examples() -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _fuzz(dialect: str, write: Callable[[str], None]) -> Any:
     from .fuzz.command import format_summary
-    from .fuzz.runner import FuzzOptions, run_fuzz
+    from .fuzz.options import FuzzOptions
+    from .fuzz.runner import run_fuzz
     from .provider import serve
 
     with serve(dialect=dialect, faults=DEMO_FAULTS[dialect], seed=7) as provider:
@@ -71,11 +72,11 @@ def run_demo(write: Callable[[str], None] = print, report_dir: str | Path | None
         )
         write(f"  {name:<36} {'conforms' if not report.violations else ' '.join(sorted(set(report.codes())))}")
     write("")
-    from .fuzz.report import render_text_matrix
+    from .report import render_text_matrix
 
     write(render_text_matrix(runs))
     if report_dir is not None:
-        from .fuzz.report import write_reports
+        from .report import write_reports
 
         for path in write_reports(runs, Path(report_dir)).values():
             write(f"wrote {path}")

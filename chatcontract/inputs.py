@@ -21,7 +21,7 @@ from typing import Any
 import jiter
 
 from ._exceptions import UsageError
-from .rules import Hit, hit
+from .violations import Hit, hit
 
 __all__ = ["MISSING", "Received", "coerce", "json_type", "parse_json", "parse_request"]
 

@@ -18,8 +18,10 @@ import jiter
 from pydantic import ValidationError
 
 from .inputs import Finding, parse_json, parse_request, suspect_numbers
+from .outcome import Collector, Report
 from .rules import Hit, RuleContext, Target
 from .rules.schema import schema_hits
+from .settings import resolve_settings
 from .sse import SSEEvent, SSEParser
 
 __all__ = ["StreamChecker", "assemble", "check_stream_into"]
@@ -134,13 +136,11 @@ class StreamChecker:
         ignore: Iterable[str] | None = None,
         status: int | None = None,
     ) -> None:
-        from .engine import _Collector, resolve_settings
-
         settings = resolve_settings(dialect=dialect, select=select, ignore=ignore, provider=provider)
         ctx = RuleContext(
             dialect=settings.dialect, contracts=settings.contracts, request=parse_request(request), status=status
         )
-        self._setup(settings, _Collector(settings), ctx)
+        self._setup(settings, Collector(settings), ctx)
 
     def _setup(self, settings: Any, collector: Any, ctx: RuleContext) -> None:
         self._settings = settings
@@ -220,8 +220,6 @@ class StreamChecker:
         """End of stream: run the whole-stream and assembled-response checks; returns the Report."""
         if self._closed:
             return self._report
-        from .engine import Report
-
         for event in self._parser.close():
             self._event(event)
         self._closed = True

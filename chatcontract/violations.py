@@ -1,8 +1,9 @@
 """The violation record, severities, location rendering and the text report.
 
-A :class:`Violation` is data: a stable rule code, a location inside the checked document, a one-sentence message
-and the offending value. Everything that shows violations (``str(ContractViolation)``, the CLI's text and JSON
-output, the pytest plugin, reports) renders this one record.
+A rule yields a :class:`Hit` (where, what, the offending value); the engine adds the rule's code, name and
+severity and turns it into a :class:`Violation`. A :class:`Violation` is data: a stable rule code, a location
+inside the checked document, a one-sentence message and the offending value. Everything that shows violations
+(``str(ContractViolation)``, the CLI's text and JSON output, the pytest plugin, reports) renders this one record.
 """
 
 from __future__ import annotations
@@ -11,12 +12,32 @@ import enum
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["Loc", "Severity", "Violation", "format_path", "format_pointer", "jsonable", "render_violations", "shorten"]
+__all__ = [
+    "Hit", "Loc", "Severity", "Violation", "format_path", "format_pointer", "hit", "jsonable", "render_violations",
+    "shorten",
+]
 
 Loc = tuple[str | int, ...]
 """A location inside a JSON document, like pydantic's ``loc``: ``("choices", 0, "message", "content")``."""
+
+class Hit(NamedTuple):
+    """What a rule function yields: where, what, and the offending value."""
+
+    loc: Loc
+    message: str
+    actual: Any = None
+    expected: Any = None
+    event: int | None = None
+
+
+def hit(
+    loc: Iterable[str | int], message: str, actual: Any = None, expected: Any = None, event: int | None = None
+) -> Hit:
+    """Build a :class:`Hit` (rules call this instead of building a Violation; the engine adds code and severity)."""
+    return Hit(tuple(loc), message, actual, expected, event)
+
 
 DOCS_PATH = "docs/rules/{code}.md"
 _MAX_ACTUAL = 200

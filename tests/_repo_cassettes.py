@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chatcontract._cassette_check import CassetteSettings, InteractionResult, check_interaction
 from chatcontract.cassettes import Interaction, iter_cassette_files, load_cassette
+from chatcontract.cassettes.check import CassetteSettings, InteractionResult, check_interaction
 
 REPO = Path(__file__).resolve().parent.parent
 CASSETTES = REPO / "cassettes"

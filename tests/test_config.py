@@ -108,7 +108,7 @@ def test_config_reloads_when_file_changes(tmp_path):
 
 
 def test_check_looks_for_the_project_config_at_most_once_a_second(tmp_path, monkeypatch):
-    from chatcontract import engine
+    from chatcontract import engine, settings
 
     # Given two projects, the second ignoring CC2, and a clock under the test's control
     first, second = tmp_path / "first", tmp_path / "second"
@@ -116,7 +116,7 @@ def test_check_looks_for_the_project_config_at_most_once_a_second(tmp_path, monk
     second.mkdir()
     write_config(second, 'ignore = ["CC2"]\n')
     now = [1000.0]
-    monkeypatch.setattr(engine, "_monotonic", lambda: now[0])
+    monkeypatch.setattr(settings, "_monotonic", lambda: now[0])
     monkeypatch.chdir(first)
     assert pairs(check(BAD)) == {("CC210", "$.id"), ("CC211", "$.model")}
     # When the working directory changes, check() keeps the configuration it found for up to a second

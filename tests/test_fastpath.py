@@ -18,6 +18,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from chatcontract import _accel, check, engine
+from chatcontract import settings as cc_settings
 from chatcontract.contracts import DIALECTS, contracts_for
 from chatcontract.engine import Report
 from chatcontract.rules._fast import fast_validator
@@ -39,7 +40,7 @@ def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
 
 
 def full(payload: Any, **kw: Any) -> Report:
-    settings_ = engine._settings_for(kw.get("dialect"), kw.get("select"), kw.get("ignore"), kw.get("provider"))
+    settings_ = cc_settings._settings_for(kw.get("dialect"), kw.get("select"), kw.get("ignore"), kw.get("provider"))
     return engine._full_check(
         payload, settings_, status=kw.get("status"), stream=kw.get("stream"), request=kw.get("request")
     )
@@ -49,7 +50,7 @@ def fast_only(payload: Any, **kw: Any) -> Report | None:
     status = kw.get("status")
     if kw.get("stream") is True or (status is not None and status >= 400) or type(payload) not in (bytes, str):
         return None  # check() does not try the fast path
-    settings_ = engine._settings_for(kw.get("dialect"), kw.get("select"), kw.get("ignore"), kw.get("provider"))
+    settings_ = cc_settings._settings_for(kw.get("dialect"), kw.get("select"), kw.get("ignore"), kw.get("provider"))
     try:  # as in check(): an exception (jsonschema-rs refusing a LosslessFloat, ...) means "take the full path"
         return engine._fast_check(payload, settings_, kw.get("status"), kw.get("request"))
     except Exception:
@@ -367,9 +368,9 @@ def test_custom_rules_run_on_the_fast_path() -> None:
             yield Hit(("model",), "flagged")
 
     try:
-        engine._settings_cache.clear()
-        engine._default_settings.clear()
-        engine._resolve.cache_clear()
+        cc_settings._settings_cache.clear()
+        cc_settings._default_settings.clear()
+        cc_settings._resolve.cache_clear()
         assert same(MISTRAL_SEED).codes() == ["CC990"]
         assert same(MISTRAL_SEED.replace(b"mistral-small-latest", b"other", 1)).codes() == []
         assert seen
@@ -378,9 +379,9 @@ def test_custom_rules_run_on_the_fast_path() -> None:
         from chatcontract.rules import _registry
 
         _registry._NAMES.pop("fastpath-test-rule", None)
-        engine._settings_cache.clear()
-        engine._default_settings.clear()
-        engine._resolve.cache_clear()
+        cc_settings._settings_cache.clear()
+        cc_settings._default_settings.clear()
+        cc_settings._resolve.cache_clear()
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._exceptions import UsageError
-from ..cli import split_codes
-from .results import FuzzResults
-from .runner import PHASES, FuzzOptions, run_fuzz, severity_of
+from ..options import EXIT_FINDINGS, EXIT_OK, add_dialect, add_rule_selection, split_codes
+from ..report.results import FuzzResults
+from .judge import severity_of
+from .options import PHASES, FuzzOptions
+from .runner import run_fuzz
 
 __all__ = ["add_parser", "format_summary", "options_from_args", "run_command"]
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("base_url", metavar="BASE_URL", help="the provider's base URL, e.g. http://127.0.0.1:8000/v1")
     p.add_argument("--model", required=True, metavar="NAME", help="model name every generated request uses")
-    p.add_argument("--dialect", choices=("mistral", "openai"), default="mistral", help="contract (default: mistral)")
+    add_dialect(p, default="mistral", help="contract (default: mistral)")
     p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (sent as Bearer)")
     p.add_argument("--provider", metavar="NAME", help="name in reports and for per-provider-ignores (default: host)")
     p.add_argument("--max-examples", type=int, default=25, metavar="N", help="examples per phase (default: 25)")
@@ -53,8 +53,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help=f"comma list of schemathesis phases (default: {','.join(PHASES)})",
     )
     p.add_argument("--no-shrink", action="store_true", help="do not shrink failing requests (saves requests)")
-    p.add_argument("--select", action="append", metavar="CODES", help="rule codes/prefixes to enable (comma list)")
-    p.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable (comma list)")
+    add_rule_selection(p)
     p.add_argument("--report", metavar="DIR", help="write results.json, report.md, report.html and junit.xml to DIR")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE")
     p.add_argument("--quiet", action="store_true", help="no progress on standard error")
@@ -157,13 +156,13 @@ def format_summary(results: FuzzResults) -> str:
 def write_outputs(results: FuzzResults, *, report_dir: str | None, junit: str | None) -> list[Path]:
     written: list[Path] = []
     if report_dir:
-        from .report import write_reports
+        from ..report import write_reports
 
         target = Path(report_dir)
         written.append(results.write(target / "results.json"))
         written.extend(write_reports([results], target).values())
     if junit:
-        from .report import render_junit
+        from ..report import render_junit
 
         path = Path(junit)
         path.parent.mkdir(parents=True, exist_ok=True)

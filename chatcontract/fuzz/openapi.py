@@ -280,7 +280,7 @@ def _contract_schemas_json(dialect: str) -> str:
     from pydantic import TypeAdapter
 
     from ..contracts import contracts_for
-    from ..rules.schema import require_discriminator_tags
+    from ..rules.json_schema import require_discriminator_tags
 
     contracts = contracts_for(dialect)
     adapters: list[tuple[str, TypeAdapter[Any]]] = [

@@ -26,9 +26,11 @@ from dataclasses import replace
 from typing import Any
 
 from .._exceptions import UsageError
+from ..report.results import FuzzResults
 from .command import format_summary
-from .results import FuzzResults
-from .runner import FuzzOptions, attach, detach, prepare, run_fuzz
+from .hooks import attach, detach
+from .options import FuzzOptions
+from .runner import prepare, run_fuzz
 
 __all__ = ["FuzzFindings", "FuzzTarget"]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import hooks
-from ._options import INI, Options, add_options, resolve, url_pattern
+from ._options import GUARD_KEY, INI, Options, add_options, resolve, url_pattern
 
 if TYPE_CHECKING:
     from ._fixture import ChatContractFixture
@@ -29,7 +29,6 @@ MARKER_HELP = (
     "chatcontract(dialect=None, select=None, ignore=None, provider=None): check every chat-completion exchange this "
     "test makes (httpx, requests) against the dialect's contract; the test fails on error-severity violations."
 )
-_GUARD_KEY = pytest.StashKey["Any"]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -70,7 +69,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     from ._guard import Guard
 
     guard = Guard(resolve(item), url_pattern(item.config), item=item)
-    item.stash[_GUARD_KEY] = guard
+    item.stash[GUARD_KEY] = guard
     with guard.installed():
         try:
             outcome = yield
@@ -111,8 +110,8 @@ def chatcontract_fuzz(request: pytest.FixtureRequest) -> Any:
         flags = " and ".join(f"--chatcontract-fuzz-{name}" for name in missing)
         envs = " / ".join(f"CHATCONTRACT_FUZZ_{name.upper()}" for name in missing)
         pytest.fail(f"chatcontract_fuzz needs {flags} (or {envs}, or the ini keys chatcontract_fuzz_*)", pytrace=False)
+    from ..fuzz.options import FuzzOptions
     from ..fuzz.pytest_support import FuzzTarget
-    from ..fuzz.runner import FuzzOptions
 
     key_env = settings["api_key_env"]
     api_key = os.environ.get(key_env) if key_env else None

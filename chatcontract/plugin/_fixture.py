@@ -8,7 +8,7 @@ import pytest
 
 from ..engine import Report, assert_conforms, check
 from ..streams import StreamChecker
-from ._options import Options
+from ._options import GUARD_KEY, Options
 
 __all__ = ["ChatContractFixture"]
 
@@ -43,9 +43,7 @@ class ChatContractFixture:
     @property
     def exchanges(self) -> list[Any]:
         """The exchanges the guard has checked so far in this test (empty when the guard is off)."""
-        from . import _GUARD_KEY
-
-        guard = self._node.stash.get(_GUARD_KEY, None)
+        guard = self._node.stash.get(GUARD_KEY, None)
         return list(guard.exchanges) if guard is not None else []
 
     def __repr__(self) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from .._cassette_check import CassetteSettings
 from .._exceptions import CassetteError
+from ..cassettes.check import CassetteSettings
 from ._options import resolve, url_pattern
 
 __all__ = ["CassetteFile", "InteractionItem"]
@@ -27,8 +27,8 @@ class CassetteFile(pytest.File):
     """A VCR.py cassette whose chat-completion interactions are checked as test items."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from .._cassette_check import settings_for
         from ..cassettes import load_cassette
+        from ..cassettes.check import settings_for
 
         try:
             cassette = load_cassette(self.path, path_pattern=url_pattern(self.config).pattern)
@@ -60,7 +60,7 @@ class InteractionItem(pytest.Item):
         self.expected_seen: set[str] = set()
 
     def runtest(self) -> None:
-        from .._cassette_check import check_interaction
+        from ..cassettes.check import check_interaction
 
         result = check_interaction(self.interaction, self.settings)
         self.report = result.report
@@ -106,7 +106,7 @@ class ExpectationsItem(pytest.Item):
         self.settings = settings
 
     def runtest(self) -> None:
-        from .._cassette_check import missing_expectations
+        from ..cassettes.check import missing_expectations
 
         seen: set[str] = set()
         for item in self.interactions:

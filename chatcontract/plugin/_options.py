@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+#: Where a test's guard (``_guard.Guard``) is kept on its item, for the fixture's ``exchanges``.
+GUARD_KEY = pytest.StashKey["Any"]()
+
 __all__ = ["INI", "MARKER_KWARGS", "Options", "add_options", "cassette_roots", "resolve", "url_pattern"]
 
 DIALECTS = ("mistral", "openai")

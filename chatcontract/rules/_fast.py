@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 from . import consistency, errors
 from ._registry import CheckFn
 from ._util import NotJSON, loads_object
-from .schema import fast_schema, relax_for_plain
+from .json_schema import fast_schema, relax_for_plain
 
 __all__ = ["COVERED", "FastValidator", "consistent", "fast_validator", "overlay"]
 
@@ -141,12 +141,12 @@ def _nonnegative(node: Any, defs: dict[str, Any], copies: dict[str, str]) -> Any
 
 
 class FastValidator:
-    """The contract's :func:`~chatcontract.rules.schema.fast_schema` and the :func:`overlay` of some covered rules.
+    """The contract's :func:`~chatcontract.rules.json_schema.fast_schema` and the :func:`overlay` of some covered rules.
 
     ``valid(doc)`` is True only when the strict contract accepts ``doc`` (parsed with ``float_mode=
     "lossless-float"``), the parser has nothing to report, and no covered rule has a hit that :func:`consistent`
     does not look for. ``valid_plain(doc)`` means the same for a document the C accelerator proved plain (no
-    float, no integer over 18 digits; see :func:`~chatcontract.rules.schema.relax_for_plain`). Built once per
+    float, no integer over 18 digits; see :func:`~chatcontract.rules.json_schema.relax_for_plain`). Built once per
     (contract, covered rules); ``since`` is the Unix time frozen into CC209's bound: before it (a clock set back),
     the validator must not be used.
     """

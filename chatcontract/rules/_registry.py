@@ -8,10 +8,10 @@ import inspect
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from .._exceptions import ConfigError, UsageError
-from ..violations import Loc, Severity
+from ..violations import Hit, Severity, hit
 
 if TYPE_CHECKING:
     from ..contracts import DialectContracts
@@ -52,23 +52,6 @@ class Status(str, enum.Enum):
     STABLE = "stable"
     DEPRECATED = "deprecated"
     REMOVED = "removed"
-
-
-class Hit(NamedTuple):
-    """What a rule function yields: where, what, and the offending value."""
-
-    loc: Loc
-    message: str
-    actual: Any = None
-    expected: Any = None
-    event: int | None = None
-
-
-def hit(
-    loc: Iterable[str | int], message: str, actual: Any = None, expected: Any = None, event: int | None = None
-) -> Hit:
-    """Build a :class:`Hit` (rules call this instead of building a Violation; the engine adds code and severity)."""
-    return Hit(tuple(loc), message, actual, expected, event)
 
 
 @dataclass(slots=True, kw_only=True)  # not frozen: a frozen __init__ costs a few µs per check; treat as read-only

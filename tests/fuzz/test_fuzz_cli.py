@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from chatcontract.cli import main
-from chatcontract.fuzz.results import load_results
 from chatcontract.provider.server import serve
+from chatcontract.report.results import load_results
 
 from ._misbehaving import misbehaving
 

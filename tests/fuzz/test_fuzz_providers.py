@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from chatcontract.fuzz.results import Finding, FuzzResults
 from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
+from chatcontract.report.results import Finding, FuzzResults
 
 from ..providers.servers import Server
 

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from chatcontract import ProviderError, UsageError
-from chatcontract.fuzz import runner
+from chatcontract.fuzz import reproduce, session
 from chatcontract.fuzz.openapi import build_openapi, request_examples
-from chatcontract.fuzz.results import FuzzResults, load_results
 from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
 from chatcontract.provider.faults import FAULTS
 from chatcontract.provider.server import serve
+from chatcontract.report.results import FuzzResults, load_results
 
 from ._misbehaving import misbehaving
 
@@ -33,13 +33,13 @@ def options(base_url: str, **kwargs: Any) -> FuzzOptions:
 def sent_bodies(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every request body as it left the machine (read back from the request the transport prepared)."""
     bodies: list[Any] = []
-    observe = runner._Run.observe
+    observe = session.FuzzRun.observe
 
     def spy(self: Any, case: Any, response: Any) -> Any:
-        bodies.append(runner._sent_body(response, case))
+        bodies.append(reproduce.sent_body(response, case))
         return observe(self, case, response)
 
-    monkeypatch.setattr(runner._Run, "observe", spy)
+    monkeypatch.setattr(session.FuzzRun, "observe", spy)
     return bodies
 
 
@@ -313,7 +313,7 @@ def test_request_examples_are_valid_generated_requests(dialect: str) -> None:
     schema = {"$ref": "urn:doc#/components/schemas/GeneratedChatCompletionRequest"}
     validator = Draft202012Validator(schema, registry=registry)
     media = doc["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]
-    run = runner._Run(FuzzOptions(base_url="http://127.0.0.1:9", model=MODEL, dialect=dialect), None)
+    run = session.FuzzRun(FuzzOptions(base_url="http://127.0.0.1:9", model=MODEL, dialect=dialect), None)
     for name, example in media["examples"].items():
         errors = [e.message for e in validator.iter_errors(example["value"])]
         assert not errors, (name, errors)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Config, load_config
-from .engine import Report, check
-from .rules import resolve_codes
+from ..config import Config, load_config
+from ..engine import Report, check
+from ..rules import resolve_codes
 
 __all__ = ["CassetteSettings", "InteractionResult", "check_interaction", "settings_for"]
 

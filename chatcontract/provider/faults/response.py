@@ -6,9 +6,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from . import generate as gen
-from .errors import error_body, foreign_body
-from .faults import FaultContext, Outgoing, fault
+from .. import generate as gen
+from ..errors import error_body, foreign_body
+from ._registry import FaultContext, Outgoing, fault
 
 _HTML_500 = (
     b"<html>\r\n<head><title>500 Internal Server Error</title></head>\r\n<body>\r\n"

@@ -11,9 +11,9 @@ import copy
 import json
 from typing import Any
 
+from ..completions import DONE
 from ._events import carries, choices_of, chunk_docs, finish_position, finishes, new_choice, sibling
-from .completions import DONE
-from .faults import FaultContext, Outgoing, fault
+from ._registry import FaultContext, Outgoing, fault
 
 _STREAM = ("stream",)
 
@@ -301,7 +301,7 @@ def usage_unrequested(out: Outgoing, ctx: FaultContext) -> bool:
     chunks = chunk_docs(out)
     if not chunks or any("usage" in c for c in chunks) or out.completion is None:
         return False
-    from .completions import usage
+    from ..completions import usage
 
     pos = out.events.index(DONE) if DONE in out.events else len(out.events)
     out.events.insert(pos, {**sibling(chunks[-1], []), "usage": usage(out.completion)})

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from chatcontract.cli import main
-from chatcontract.fuzz.report import (
+from chatcontract.report import (
     MAX_SHOWN,
     render_html,
     render_junit,
@@ -28,7 +28,7 @@ from chatcontract.fuzz.report import (
     verdict,
     write_reports,
 )
-from chatcontract.fuzz.results import Example, Finding, FuzzResults, load_results
+from chatcontract.report.results import Example, Finding, FuzzResults, load_results
 from chatcontract.rules import RULES, Status
 
 HOSTILE = "<script>alert('x')</script>"

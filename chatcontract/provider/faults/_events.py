@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .faults import FaultContext, Outgoing
+from ._registry import FaultContext, Outgoing
 
 __all__ = ["carries", "choices_of", "chunk_docs", "finish_position", "finishes", "new_choice", "sibling"]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._exceptions import CassetteError
+from .._exceptions import CassetteError
 
 DEFAULT_PATH_PATTERN = r"/chat/completions$"
 MAX_DECODED_BYTES = 64 * 1024 * 1024

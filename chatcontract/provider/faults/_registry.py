@@ -1,9 +1,11 @@
-"""The fault catalogue: small functions that break an outgoing answer the way real providers do.
+"""The fault registry: what a fault is, how faults are selected and drawn, and the catalogue's text.
 
-Each :class:`Fault` mutates an :class:`Outgoing` answer in place (the JSON document, the list of stream events, or
-the whole body and status) and says whether it changed anything. It names the real-world divergence it reproduces
-(``DIVERGENCES #n`` and an issue) and the rule codes that must catch it, per dialect: an empty tuple marks a legal
-variation (a control that must produce *no* violation); a missing dialect means the fault does not apply there.
+The faults themselves live in :mod:`.response` and :mod:`.stream`: small functions that break an outgoing answer
+the way real providers do. Each :class:`Fault` mutates an :class:`Outgoing` answer in place (the JSON document, the
+list of stream events, or the whole body and status) and says whether it changed anything. It names the
+real-world divergence it reproduces (``DIVERGENCES #n`` and an issue) and the rule codes that must catch it, per
+dialect: an empty tuple marks a legal variation (a control that must produce *no* violation); a missing dialect
+means the fault does not apply there.
 
 ``--fault NAME[:RATE]`` selects faults; each applies to a matching answer with probability RATE, drawn from one
 seeded random sequence per app (the k-th answer's draws are fixed for a given ``--seed``).
@@ -18,8 +20,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._exceptions import UsageError
-from .completions import Completion, Event
+from ..._exceptions import UsageError
+from ..completions import Completion, Event
 
 __all__ = [
     "FAULTS",
@@ -201,5 +203,3 @@ def format_catalogue() -> str:
         lines.append(f"{'':<{width}}  source: {f.source}")
     return "\n".join(lines)
 
-
-from . import _response_faults, _stream_faults  # noqa: E402,F401  (registration, in catalogue order)

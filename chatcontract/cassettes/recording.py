@@ -1,4 +1,4 @@
-"""Cassettes: scrub secrets while VCR.py records, match chat requests by JSON body, load and audit cassette files.
+"""Recording and replaying through VCR.py: scrub secrets while recording, match chat requests by JSON body.
 
 :func:`configure_vcr` is what the pytest plugin calls from ``pytest_recording_configure``: every cassette recorded
 through that VCR instance is scrubbed (request headers and query keep a placeholder where a key was sent, response
@@ -6,55 +6,23 @@ through that VCR instance is scrubbed (request headers and query keep a placehol
 event with their framing untouched) and chat requests match on their JSON body, after the user's own ``vcr_config``
 hooks and filters, which are merged rather than replaced.
 
-:func:`load_cassette` reads VCR.py cassettes (YAML or JSON, format version 1) with a *safe* loader: Python object
-tags are rejected, never constructed. :func:`audit` reports every secret left in cassette files, masked.
-
 Neither VCR.py nor yaml is imported at module import time; this module never imports pytest.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, MutableMapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus
 
-from . import _scrub
-from ._cassette_file import (
-    DEFAULT_PATH_PATTERN,
-    Cassette,
-    Headers,
-    Interaction,
-    RecordedRequest,
-    RecordedResponse,
-    content_type,
-    decode_content,
-    iter_cassette_files,
-    load_cassette,
-    set_content_length,
-    text_value,
-)
-from ._exceptions import CassetteError
-from ._scrub import (
-    PLACEHOLDER,
-    SECRET_BODY_KEYS,
-    SECRET_PATTERNS,
-    SECRET_QUERY_PARAMS,
-    SECRET_REQUEST_HEADERS,
-    SECRET_RESPONSE_HEADERS,
-    SecretPattern,
-    mask,
-)
+from . import secrets as _scrub
+from .file import Headers, content_type, decode_content, set_content_length, text_value
+from .secrets import PLACEHOLDER, SECRET_QUERY_PARAMS, SECRET_REQUEST_HEADERS
 
 __all__ = [
-    "DEFAULT_MATCH_ON", "DEFAULT_PATH_PATTERN", "MATCHER_NAME", "PLACEHOLDER", "SECRET_BODY_KEYS", "SECRET_PATTERNS",
-    "SECRET_QUERY_PARAMS", "SECRET_REQUEST_HEADERS", "SECRET_RESPONSE_HEADERS", "AuditFinding", "Cassette",
-    "Interaction", "RecordedRequest", "RecordedResponse", "SecretPattern", "audit", "configure_vcr",
-    "iter_cassette_files", "json_body_matcher", "load_cassette", "scrub_json", "scrub_request", "scrub_response",
-    "scrub_text",
+    "DEFAULT_MATCH_ON", "MATCHER_NAME", "configure_vcr", "json_body_matcher", "scrub_json", "scrub_request",
+    "scrub_response", "scrub_text",
 ]
 
 MATCHER_NAME = "chatcontract_json_body"
@@ -312,63 +280,3 @@ def configure_vcr(vcr: Any) -> None:
 
     use_cassette.chatcontract_wrapped = True  # type: ignore[attr-defined]
     vcr.use_cassette = use_cassette
-
-
-# -- auditing ------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class AuditFinding:
-    """A secret left in a cassette; ``excerpt`` is masked. Kind ``unreadable`` means the file could not be audited."""
-
-    path: Path
-    interaction: int | None
-    location: str
-    kind: str
-    excerpt: str
-
-    def __str__(self) -> str:
-        where = f"interaction {self.interaction}: " if self.interaction is not None else ""
-        return f"{self.path}: {where}{self.location}: {self.kind} {self.excerpt}"
-
-
-def _interaction_hits(interaction: Interaction) -> list[_scrub.Hit]:
-    hits: list[_scrub.Hit] = []
-    request = interaction.request
-    _scrub_uri(request.uri, hits)
-    for name, values in request.headers.items():
-        for value in values:
-            _header_value(name, value, "request.headers", hits, response=False)
-    if request.body is not None:
-        _scrub.scan_body(request.body, content_type(request.headers.items()), "request.body", hits)
-    _scrub_response_parts(list(interaction.response.headers.items()), interaction.response.body, hits)
-    return hits
-
-
-def audit(path_or_dir: str | os.PathLike[str]) -> list[AuditFinding]:
-    """Secrets left in a cassette file or in every cassette under a folder, in file and interaction order.
-
-    Reports credential headers whose value is not the placeholder, secret query parameters, values under secret
-    JSON keys and secret-shaped strings anywhere in bodies (SSE events too, also split across events), and in
-    cassette metadata. A file that cannot be loaded yields one ``unreadable`` finding instead of stopping the audit;
-    a path that does not exist raises :class:`CassetteError`.
-    """
-    if not Path(path_or_dir).exists():
-        raise CassetteError(f"{path_or_dir}: no such file or folder", path=str(path_or_dir))
-    findings: list[AuditFinding] = []
-    for path in iter_cassette_files(path_or_dir):
-        try:
-            cassette = load_cassette(path)
-        except CassetteError as exc:
-            findings.append(AuditFinding(path, exc.interaction, "cassette", "unreadable", str(exc)))
-            continue
-        for interaction in cassette.interactions:
-            findings += [AuditFinding(path, interaction.index, where, kind, mask(secret))
-                         for where, kind, secret in _interaction_hits(interaction)]
-        hits: list[_scrub.Hit] = []
-        _scrub.scan_json(dict(cassette.metadata), "metadata$", hits)
-        findings += [AuditFinding(path, None, where, kind, mask(secret)) for where, kind, secret in hits]
-    return findings
-
-
-for _cls in (AuditFinding, Cassette, Interaction, RecordedRequest, RecordedResponse, SecretPattern):
-    _cls.__module__ = __name__  # documented and shown as chatcontract.cassettes.X
-del _cls

@@ -1,0 +1,90 @@
+"""The options of a fuzz run (:class:`FuzzOptions`), validated once.
+
+The CLI, the pytest fixtures, the demo and the benchmark each build one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .._exceptions import UsageError
+
+#: schemathesis phases a fuzz run may use (``stateful`` does not apply: there is one operation).
+PHASES = ("examples", "coverage", "fuzzing")
+TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
+MAX_PATHS = 20
+MAX_BODY_SHOWN = 2000
+CHECK_NAME = "chatcontract_conformance"
+#: A stream with more events than this is cut (CC604): with ``max_tokens`` capped, a conforming stream has about
+#: ``cap x n`` content events plus a few; schemathesis' own default (20) would cut ordinary streams.
+MAX_STREAM_EVENTS = 10_000
+#: Statuses that say nothing about the request body: authentication, rate limits.
+NOT_ABOUT_THE_BODY = frozenset({401, 403, 429})
+
+
+@dataclass(kw_only=True)
+class FuzzOptions:
+    """Everything a fuzz run needs; the CLI, the pytest fixture and the benchmark build one of these."""
+
+    base_url: str
+    model: str
+    dialect: str = "mistral"
+    api_key: str | None = None
+    #: Name of the environment variable the key came from: the curl lines say ``$NAME`` instead of the key.
+    api_key_env: str | None = None
+    provider: str | None = None
+    max_examples: int = 25
+    max_requests: int = 500
+    max_tokens_cap: int = 16
+    max_time: float | None = None
+    seed: int | None = None
+    workers: int = 1
+    rate_limit: str | None = None
+    timeout: float = 30.0
+    phases: Sequence[str] = PHASES
+    select: Sequence[str] | None = None
+    ignore: Sequence[str] | None = None
+    #: False: only schemathesis' ``not_a_server_error`` runs (the benchmark's baseline).
+    contract_checks: bool = True
+    #: Let hypothesis shrink failing requests (costs requests; the request budget still holds).
+    shrink: bool = True
+
+    def validate(self) -> None:
+        if self.dialect not in ("mistral", "openai"):
+            raise UsageError(f"unknown dialect {self.dialect!r}; valid dialects: mistral, openai")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UsageError(f"base URL must be an http(s) URL such as http://127.0.0.1:8000/v1, got {self.base_url!r}")
+        if not self.model:
+            raise UsageError("a model name is required (--model)")
+        for name in ("max_examples", "max_requests", "max_tokens_cap", "workers"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(f"{name.replace('_', '-')} must be an integer >= 1, got {value!r}")
+        if self.timeout <= 0:
+            raise UsageError(f"timeout must be positive, got {self.timeout!r}")
+        if self.max_time is not None and self.max_time <= 0:
+            raise UsageError(f"max-time must be positive, got {self.max_time!r}")
+        unknown = [p for p in self.phases if p not in PHASES]
+        if unknown or not self.phases:
+            raise UsageError(f"phases must be some of {', '.join(PHASES)}, got {', '.join(self.phases) or 'none'}")
+        if self.rate_limit is not None:
+            _validate_rate_limit(self.rate_limit)
+
+    @property
+    def root_url(self) -> str:
+        """The URL the document's ``/v1/chat/completions`` path is appended to (a trailing ``/v1`` is dropped)."""
+        url = self.base_url.rstrip("/")
+        return url[: -len("/v1")] if url.endswith("/v1") else url
+
+    @property
+    def provider_name(self) -> str:
+        return self.provider or urlsplit(self.base_url).netloc
+
+
+def _validate_rate_limit(value: str) -> None:
+    count, _, unit = value.partition("/")
+    if not count.isdigit() or int(count) < 1 or unit not in ("s", "m", "h", "d"):
+        raise UsageError(f"rate limit must look like 10/s, 100/m, 1000/h or 5000/d, got {value!r}")

@@ -1,0 +1,91 @@
+"""Reproducers: the request as it was sent, and a ``curl`` line that replays it with the API key as ``$VAR``."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from ..cassettes.secrets import is_secret_header
+from .openapi import CHAT_PATH
+
+
+def sent_body(response: Any, case: Any) -> Any:
+    raw = getattr(getattr(response, "request", None), "body", None)
+    if isinstance(raw, (bytes, str)) and raw:
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+    return case_body(case)
+
+
+def case_body(case: Any) -> Any:
+    body = getattr(case, "body", None)
+    return None if type(body).__name__ == "NotSet" else body
+
+
+def header(headers: Any, name: str) -> str:
+    value = None
+    if isinstance(headers, Mapping):
+        for key, item in headers.items():
+            if key.lower() == name:
+                value = item
+                break
+    if isinstance(value, list):
+        value = value[0] if value else None
+    return str(value or "")
+
+
+def request_line(case: Any, response: Any, root_url: str) -> tuple[str, str, dict[str, str]]:
+    request = getattr(response, "request", None)
+    if request is not None and getattr(request, "url", None):
+        return str(request.method), str(request.url), {str(k): str(v) for k, v in request.headers.items()}
+    headers = {str(k): str(v) for k, v in (getattr(case, "headers", None) or {}).items()}
+    headers.setdefault("Content-Type", "application/json")
+    return str(getattr(case, "method", "POST")).upper(), root_url + CHAT_PATH, headers
+
+
+_DROPPED_HEADERS = (
+    "content-length",
+    "user-agent",
+    "accept-encoding",
+    "connection",
+    "accept",
+    "x-schemathesis-testcaseid",
+)
+
+
+def redact(name: str, value: str, env: str | None) -> str:
+    if not is_secret_header(name):
+        return value
+    scheme, _, secret = value.partition(" ")
+    placeholder = f"${env}" if env else "REDACTED"
+    if secret and scheme.lower() in ("bearer", "basic", "token"):
+        return f"{scheme} {placeholder}"
+    return placeholder
+
+
+def curl(method: str, url: str, headers: Mapping[str, str], body: Any) -> str:
+    parts = ["curl", "-X", method, shlex.quote(url)]
+    for name, value in headers.items():
+        if name.lower() in _DROPPED_HEADERS:
+            continue
+        header = f"{name}: {value}"
+        # "$VAR" must stay expandable in the shell: double quotes for a redacted key, single quotes otherwise
+        if "$" in value and is_secret_header(name):
+            parts += ["-H", '"' + header.replace('"', '\\"') + '"']
+        else:
+            parts += ["-H", shlex.quote(header)]
+    if body is not None:
+        data = body if isinstance(body, str) else dumps(body)
+        parts += ["--data-raw", shlex.quote(data)]
+    return " ".join(parts)
+
+
+def dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)

@@ -1,0 +1,311 @@
+"""The state of one fuzz run, shared by the hooks and the check across schemathesis' worker threads.
+
+Budgets, counts, the findings recorded per rule with their smallest reproducing example, and the final
+:class:`~chatcontract.report.results.FuzzResults`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import __version__
+from ..report.results import Example, Finding, FuzzResults
+from ..violations import jsonable, shorten
+from .judge import check_answer, describe_transport_error, is_unreachable, request_problem, severity_of
+from .openapi import documented_statuses
+from .options import MAX_BODY_SHOWN, MAX_PATHS, MAX_STREAM_EVENTS, NOT_ABOUT_THE_BODY, TOKEN_FIELDS, FuzzOptions
+from .reproduce import case_body, curl, dumps, header, redact, request_line, sent_body
+
+# ---------------------------------------------------------------------------------------------------------------
+# The run state, shared by the schemathesis hooks and check (workers run them on several threads)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Acc:
+    code: str
+    count: int = 0
+    paths: list[str] = field(default_factory=list)
+    example: Example | None = None
+    size: int = 0
+
+
+class _BudgetSpent(KeyboardInterrupt):
+    """Raised in a hook to stop schemathesis (it treats KeyboardInterrupt as the end of the run)."""
+
+
+class BudgetExhausted(RuntimeError):
+    """The request budget is spent (raised in pytest tests, where a KeyboardInterrupt would end the session)."""
+
+
+class FuzzRun:
+    def __init__(self, options: FuzzOptions, progress: Callable[[FuzzRun], None] | None) -> None:
+        from ..engine import resolve_settings
+
+        self.options = options
+        self.settings = resolve_settings(
+            dialect=options.dialect, select=options.select, ignore=options.ignore, provider=options.provider
+        )
+        self.lock = threading.Lock()
+        self.sent = 0
+        self.statuses: dict[str, int] = {}
+        self.positive = self.negative = self.streams = 0
+        self.findings: dict[str, _Acc] = {}
+        self.errors: list[str] = []
+        self.stop_reason: str | None = None
+        self.stop: Callable[[], None] = lambda: None
+        self.progress = progress
+        self._last_progress = 0.0
+        #: In a user's pytest test a spent budget fails that test instead of stopping a whole engine run.
+        self.raise_on_budget = False
+        self.started = time.monotonic()
+        #: Statuses the generated document declares for the operation (schemathesis' status_code_conformance).
+        self.documented = frozenset(documented_statuses(options.dialect))
+        #: Transport errors that mean "nobody listens there" (refused, unresolvable) rather than a broken answer.
+        self.unreachable = 0
+
+    # -- budgets -------------------------------------------------------------------------------------------------
+
+    def before_call(self, case: Any) -> None:
+        with self.lock:
+            limit = self.options.max_time
+            if limit is not None and not self.raise_on_budget and time.monotonic() - self.started >= limit:
+                self.stop_reason = self.stop_reason or "max_time"
+                self.stop()
+                raise _BudgetSpent
+            if self.sent >= self.options.max_requests:
+                if self.raise_on_budget:
+                    raise BudgetExhausted(f"the fuzz request budget ({self.options.max_requests}) is spent")
+                self.stop_reason = self.stop_reason or "max_requests"
+                self.stop()
+                raise _BudgetSpent
+            self.sent += 1
+        _cap_tokens(case, self.options.max_tokens_cap)
+
+    # -- judging one exchange ------------------------------------------------------------------------------------
+
+    def observe(self, case: Any, response: Any) -> list[tuple[str, str, str]]:
+        """Check one response with its request and record its findings.
+
+        Returns the error-severity ``(code, path, message)`` triples: what makes schemathesis count it as failed.
+        """
+        from ..engine import Report
+
+        request_body = sent_body(response, case)
+        # An undocumented method (schemathesis' coverage phase probes them) is an invalid request whatever its body.
+        problem = self.request_problem(request_body, str(case.method))
+        request_valid = problem is None
+        status = int(response.status_code)
+        content_type = header(response.headers, "content-type")
+        is_stream = "text/event-stream" in content_type.lower()
+        exchange: list[tuple[str, str, str, Any]] = []  # (code, path, message, actual)
+        if 200 <= status < 300 and not request_valid:
+            exchange.append(
+                (
+                    "CC601",
+                    "$",
+                    f"an invalid request ({problem}) was answered {status}",
+                    status,
+                )
+            )
+        elif status >= 500:
+            exchange.append(("CC602", "$", f"the provider answered {status} (server error)", status))
+        elif 400 <= status < 500 and request_valid and status not in NOT_ABOUT_THE_BODY:
+            exchange.append(
+                (
+                    "CC603",
+                    "$",
+                    f"a request inside the {self.options.dialect} request contract was rejected with {status}",
+                    status,
+                )
+            )
+        if str(case.method).upper() == "POST" and str(status) not in self.documented:
+            exchange.append(
+                (
+                    "CC605",
+                    "$",
+                    f"status {status} is not among the documented ones ({', '.join(sorted(self.documented))})",
+                    status,
+                )
+            )
+        report: Report | None = None
+        cut = is_stream and status < 300 and bool(getattr(response, "stream_cut_short", False))
+        if cut:
+            # Only part of the stream was read (it did not end within the timeout, or ran past MAX_STREAM_EVENTS):
+            # judging the part as a whole stream would report a missing end that may well have come later.
+            exchange.append(
+                (
+                    "CC604",
+                    "$",
+                    f"the stream did not end within {self.options.timeout:g} s or "
+                    f"{MAX_STREAM_EVENTS} events; read {len(response.content)} bytes",
+                    None,
+                )
+            )
+        elif status != 429 or response.content:
+            report = check_answer(self.options,
+                response.content, status, content_type, is_stream, request_body if request_valid else None
+            )
+        with self.lock:
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+            if request_valid:
+                self.positive += 1
+            else:
+                self.negative += 1
+            if is_stream:
+                self.streams += 1
+            seen: dict[str, list[tuple[str, str, Any]]] = {}
+            for code, path, message, actual in exchange:
+                if code in self.settings.enabled:
+                    seen.setdefault(code, []).append((path, message, actual))
+            if report is not None:
+                for v in report.violations:
+                    seen.setdefault(v.code, []).append((v.path, v.message, v.actual))
+            for code, hits in seen.items():
+                self._record(code, hits, case, response, request_body, request_valid)
+            self._maybe_progress()
+        return [
+            (code, path, message)
+            for code in sorted(seen)
+            if severity_of(code) == "error"
+            for path, message, _ in seen[code]
+        ]
+
+    def transport_error(self, case: Any, exc: BaseException) -> None:
+        """No response: a timeout, a reset or a refused connection (CC604)."""
+        body = case_body(case)
+        message = f"no response: {describe_transport_error(exc)}"
+        with self.lock:
+            self.statuses["none"] = self.statuses.get("none", 0) + 1
+            if is_unreachable(exc):
+                self.unreachable += 1
+            if "CC604" in self.settings.enabled:
+                self._record("CC604", [("$", message, None)], case, None, body, self.request_problem(body) is None)
+            self._maybe_progress()
+
+    def request_problem(self, body: Any, method: str = "POST") -> str | None:
+        """Why ``body`` is not a valid request under this run's dialect and model (``None`` when it is)."""
+        return request_problem(body, method, dialect=self.options.dialect, model=self.options.model)
+
+    def _record(
+        self,
+        code: str,
+        hits: list[tuple[str, str, Any]],
+        case: Any,
+        response: Any,
+        request_body: Any,
+        request_valid: bool,
+    ) -> None:
+        acc = self.findings.get(code)
+        if acc is None:
+            acc = self.findings[code] = _Acc(code)
+        acc.count += 1
+        for path, _message, _actual in hits:
+            if path not in acc.paths and len(acc.paths) < MAX_PATHS:
+                acc.paths.append(path)
+        size = len(dumps(request_body))
+        # Keep the smallest request that shows the finding: hypothesis shrinks a failing request by sending ever
+        # smaller variants, so the smallest one seen is the shrunk reproducer.
+        if acc.example is None or size < acc.size:
+            path, message, actual = hits[0]
+            acc.example = self._example(case, response, request_body, request_valid, path, message, actual)
+            acc.size = size
+
+    def _example(
+        self, case: Any, response: Any, body: Any, request_valid: bool, path: str, message: str, actual: Any
+    ) -> Example:
+        method, url, headers = request_line(case, response, self.options.root_url)
+        shown_headers = {k: redact(k, v, self.options.api_key_env) for k, v in headers.items()}
+        meta = getattr(case, "meta", None)
+        phase = str(getattr(getattr(getattr(meta, "phase", None), "name", None), "value", "") or "")
+        answer: dict[str, Any] | None = None
+        if response is not None:
+            text = response.content.decode("utf-8", "replace")
+            answer = {
+                "status": int(response.status_code),
+                "content_type": header(response.headers, "content-type"),
+                "body": text
+                if len(text) <= MAX_BODY_SHOWN
+                else text[:MAX_BODY_SHOWN] + f"...({len(text)} characters)",
+            }
+        return Example(
+            request={"method": method, "url": url, "headers": shown_headers, "body": shorten(body, 4000)},
+            curl=curl(method, url, shown_headers, body),
+            response=answer,
+            phase=phase,
+            mode="positive" if request_valid else "negative",
+            path=path,
+            message=message,
+            actual=jsonable(shorten(actual)),
+        )
+
+    def _maybe_progress(self) -> None:
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if now - self._last_progress >= 0.5:
+            self._last_progress = now
+            self.progress(self)
+
+    def results(self, *, started: str, duration: float, stop_reason: str) -> FuzzResults:
+        from ..rules import RULES
+
+        findings = []
+        for code in sorted(self.findings):
+            acc = self.findings[code]
+            rule = RULES[code]
+            findings.append(
+                Finding(
+                    code=code,
+                    name=rule.name,
+                    severity=severity_of(code),
+                    count=acc.count,
+                    summary=rule.summary,
+                    paths=list(acc.paths),
+                    example=acc.example,
+                )
+            )
+        opts = self.options
+        return FuzzResults(
+            provider=opts.provider_name,
+            base_url=opts.base_url,
+            dialect=opts.dialect,
+            model=opts.model,
+            seed=opts.seed,
+            started=started,
+            duration_s=round(duration, 3),
+            stop_reason=stop_reason,
+            requests=self.sent,
+            statuses=dict(sorted(self.statuses.items())),
+            positive=self.positive,
+            negative=self.negative,
+            streams=self.streams,
+            findings=findings,
+            errors=list(self.errors),
+            chatcontract=__version__,
+        )
+
+
+def _cap_tokens(case: Any, cap: int) -> None:
+    """Budget: ``max_tokens`` / ``max_completion_tokens`` never exceed the cap, nor go missing.
+
+    A provider's default can be thousands of tokens. Values of another type are left alone: the provider must
+    reject them.
+    """
+    body = getattr(case, "body", None)
+    if not isinstance(body, dict):
+        return
+    present = False
+    for name in TOKEN_FIELDS:
+        if name not in body:
+            continue
+        present = True
+        value = body[name]
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > cap:
+            body[name] = cap if isinstance(value, int) else float(cap)
+    if not present:
+        body["max_tokens"] = cap

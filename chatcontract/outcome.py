@@ -1,0 +1,169 @@
+"""The outcome of one check: :class:`Report` (violations in document order) and the collector that builds it.
+
+The engine and the stream checker both fill a :class:`Collector` (which honours the enabled rules, drops duplicates and
+cuts long messages) and turn it into a :class:`Report`; nothing here knows how a document is checked.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .inputs import Finding
+from .rules import RULES, Hit, Rule, RuleContext
+from .violations import Severity, Violation, render_violations, shorten
+
+if TYPE_CHECKING:
+    from .settings import Settings
+
+_TITLES = {
+    ("mistral", "response"): "ChatCompletionResponse (mistral)",
+    ("openai", "response"): "ChatCompletion (openai)",
+    ("mistral", "stream"): "chat completion stream (mistral)",
+    ("openai", "stream"): "chat completion stream (openai)",
+    ("mistral", "error"): "error response (mistral)",
+    ("openai", "error"): "error response (openai)",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """The result of one check: every violation, in document order.
+
+    Attributes:
+        violations: All violations (errors and warnings), in document order.
+        dialect: The dialect checked against, ``"mistral"`` or ``"openai"``.
+        kind: What was checked: ``"response"``, ``"stream"`` or ``"error"``.
+        status: The HTTP status, when known.
+    """
+
+    violations: tuple[Violation, ...]
+    dialect: str
+    kind: str
+    status: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when no violation has severity error (warnings do not fail a check)."""
+        return not any(v.severity is Severity.ERROR for v in self.violations)
+
+    @property
+    def errors(self) -> tuple[Violation, ...]:
+        """The violations of severity error."""
+        return tuple(v for v in self.violations if v.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Violation, ...]:
+        """The violations of severity warning."""
+        return tuple(v for v in self.violations if v.severity is Severity.WARNING)
+
+    @property
+    def title(self) -> str:
+        """What was checked, e.g. ``ChatCompletionResponse (mistral)``."""
+        return _TITLES.get((self.dialect, self.kind), f"{self.kind} ({self.dialect})")
+
+    def codes(self) -> list[str]:
+        """The codes of all violations, in order (handy in tests)."""
+        return [v.code for v in self.violations]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: ``{"ok", "dialect", "kind", "status", "violations": [...]}``."""
+        return {
+            "ok": self.ok,
+            "dialect": self.dialect,
+            "kind": self.kind,
+            "status": self.status,
+            "violations": [v.to_dict() for v in self.violations],
+        }
+
+    def __str__(self) -> str:
+        if not self.violations:
+            return f"{self.title}: conforms"
+        return render_violations(self.violations, title=self.title)
+
+
+class Collector:
+    """Turns (code, hit) pairs into violations, honouring the enabled set, and keeps them in order."""
+
+    __slots__ = ("enabled", "dialect", "items", "_seen")
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.enabled
+        self.dialect = settings.dialect
+        self.items: list[Violation] = []
+        self._seen: set[tuple[str, tuple[Any, ...], int | None]] = set()
+
+    def add(self, code: str, h: Hit, *, event: int | None = None) -> None:
+        if code not in self.enabled:
+            return
+        ev = h.event if h.event is not None else event
+        key = (code, h.loc, ev)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        r = RULES[code]
+        self.items.append(
+            Violation(
+                code=code,
+                name=r.name,
+                severity=r.severity,
+                loc=h.loc,
+                message=h.message if len(h.message) <= 500 else h.message[:500] + "...",
+                actual=shorten(h.actual),
+                expected=shorten(h.expected),
+                event=ev,
+            )
+        )
+
+    def extend(self, findings: Iterable[Finding], *, event: int | None = None) -> None:
+        for code, h in findings:
+            self.add(code, h, event=event)
+
+    def run(self, rules: Sequence[Rule], doc: Any, ctx: RuleContext, *, event: int | None = None) -> None:
+        no_request = ctx.request is None
+        for r in rules:
+            if no_request and r.requires_request:
+                continue
+            try:
+                for h in r.check(doc, ctx):  # type: ignore[misc]
+                    self.add(r.code, h, event=event)
+            except AssertionError as exc:
+                message = str(exc) or f"Custom rule {r.name} failed."
+                self.add(r.code, Hit((), message), event=event)
+            except Exception as exc:  # a rule bug must not lose the other findings
+                self.add(
+                    "CC900",
+                    Hit((), f"Rule {r.code} ({r.name}) crashed on this input: {type(exc).__name__}: {exc}"),
+                    event=event,
+                )
+
+
+def doc_order(doc: Any, v: Violation, positions: dict[int, dict[Any, int]]) -> tuple[Any, ...]:
+    key: list[int] = []
+    node = doc
+    for seg in v.loc:
+        if isinstance(node, dict):
+            where = positions.get(id(node))
+            if where is None:
+                where = positions[id(node)] = {k: i for i, k in enumerate(node)}
+            if seg in node:
+                key.append(where[seg])
+                node = node[seg]
+            else:
+                key.append(len(where))
+                node = None
+        elif isinstance(node, list) and isinstance(seg, int):
+            key.append(seg)
+            node = node[seg] if 0 <= seg < len(node) else None
+        else:
+            key.append(0)
+            node = None
+    return (-1 if v.event is None else v.event, key, v.code)
+
+
+@functools.lru_cache(maxsize=64)
+def empty_report(dialect: str, kind: str, status: int | None) -> Report:
+    # Reports are immutable, so the (common) conforming result can be shared.
+    return Report(violations=(), dialect=dialect, kind=kind, status=status)
