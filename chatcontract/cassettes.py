@@ -14,6 +14,7 @@ Neither VCR.py nor yaml is imported at module import time; this module never imp
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -45,6 +46,7 @@ from ._scrub import (
     SECRET_QUERY_PARAMS,
     SECRET_REQUEST_HEADERS,
     SECRET_RESPONSE_HEADERS,
+    KnownSecrets,
     SecretPattern,
     mask,
 )
@@ -52,9 +54,9 @@ from ._scrub import (
 __all__ = [
     "DEFAULT_MATCH_ON", "DEFAULT_PATH_PATTERN", "MATCHER_NAME", "PLACEHOLDER", "SECRET_BODY_KEYS", "SECRET_PATTERNS",
     "SECRET_QUERY_PARAMS", "SECRET_REQUEST_HEADERS", "SECRET_RESPONSE_HEADERS", "AuditFinding", "Cassette",
-    "Interaction", "RecordedRequest", "RecordedResponse", "SecretPattern", "audit", "configure_vcr",
-    "iter_cassette_files", "json_body_matcher", "load_cassette", "scrub_json", "scrub_request", "scrub_response",
-    "scrub_text",
+    "Interaction", "KnownSecrets", "RecordedRequest", "RecordedResponse", "SecretPattern", "audit",
+    "configure_vcr", "iter_cassette_files", "json_body_matcher", "learn_request", "load_cassette", "scrub_json",
+    "scrub_request", "scrub_response", "scrub_text",
 ]
 
 MATCHER_NAME = "chatcontract_json_body"
@@ -73,16 +75,18 @@ def scrub_json(obj: Any) -> Any:
     return _scrub.scan_json(obj, "$", [])
 
 
-def _header_value(name: str, value: str, where: str, hits: list[_scrub.Hit], *, response: bool) -> str | None:
+def _header_value(name: str, value: str, where: str, hits: list[_scrub.Hit], *, response: bool,
+                  known: _scrub.KnownSecrets | None = None) -> str | None:
     """The scrubbed value, or None if the (response) header must be removed."""
     if _scrub.is_secret_header(name, response=response):
         if not _scrub.is_redacted(value):
             hits.append((f"{where}.{name.lower()}", "secret-header", value))
         return None if response else (value if _scrub.is_redacted(value) else PLACEHOLDER)
-    return _scrub.scan_text(value, f"{where}.{name.lower()}", hits)
+    return _scrub.scan_text(value, f"{where}.{name.lower()}", hits, known=known)
 
 
-def _scrub_uri(uri: str, hits: list[_scrub.Hit]) -> str:
+def _scrub_uri(uri: str, hits: list[_scrub.Hit], known: _scrub.KnownSecrets | None = None,
+               where: str = "request.uri") -> str:
     base, question, rest = uri.partition("?")
     if question:
         query, hash_, fragment = rest.partition("#")
@@ -91,11 +95,11 @@ def _scrub_uri(uri: str, hits: list[_scrub.Hit]) -> str:
             name, eq, value = segment.partition("=")
             plain = unquote_plus(name)
             if eq and plain.lower() in SECRET_QUERY_PARAMS and not _scrub.is_redacted(value):
-                hits.append((f"request.uri?{plain}", "secret-query-param", unquote_plus(value)))
+                hits.append((f"{where}?{plain}", "secret-query-param", unquote_plus(value)))
                 segment = f"{name}={_scrub.QUERY_PLACEHOLDER}"
             segments.append(segment)
         uri = f"{base}?{'&'.join(segments)}{hash_}{fragment}"
-    return _scrub.scan_text(uri, "request.uri", hits, _scrub.QUERY_PLACEHOLDER)
+    return _scrub.scan_text(uri, where, hits, _scrub.QUERY_PLACEHOLDER, known)
 
 
 def _read_body(request: Any) -> bytes | None:
@@ -113,30 +117,67 @@ def _read_body(request: Any) -> bytes | None:
     return bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None
 
 
-def scrub_request(request: Any) -> Any:
+def _request_secrets(uri: Any, headers: Any, body: Any) -> list[str]:
+    """The secret values a request carries (what scrubbing it would remove), without changing it."""
+    hits: list[_scrub.Hit] = []
+    if isinstance(uri, str):
+        _scrub_uri(uri, hits)
+    pairs = [(n, v) for n, values in headers.items() for v in (values if isinstance(values, list) else [values])
+             ] if isinstance(headers, Mapping) else []
+    for name, raw in pairs:
+        if isinstance(name, str) and (value := text_value(raw)) is not None:
+            _header_value(name, value, "", hits, response=False)
+    if isinstance(body, dict):
+        _scrub.scan_json(body, "", hits)
+    elif isinstance(body, bytes):
+        _scrub.scan_body(body, content_type(pairs), "", hits)
+    return [secret for _, _, secret in hits]
+
+
+def learn_request(request: Any, known: KnownSecrets) -> Any:
+    """Add the secrets a VCR request carries to ``known``; return the request unchanged.
+
+    :func:`configure_vcr` runs this before any of VCR's filters (``filter_headers`` would hide a header's value
+    from :func:`scrub_request`), so the value of every credential sent is known when the response is recorded.
+    """
+    if request is not None:
+        body = getattr(request, "body", None)
+        known.add(*_request_secrets(getattr(request, "uri", None), getattr(request, "headers", None),
+                                    body if isinstance(body, dict) else _read_body(request)))
+    return request
+
+
+def scrub_request(request: Any, known: KnownSecrets | None = None) -> Any:
     """Scrub a ``vcr.request.Request`` in place and return it (VCR's ``before_record_request`` passes a copy).
 
     Secret headers keep their name with the value :data:`PLACEHOLDER` (the cassette shows a key was sent), secret
     query parameters get the percent-encoded placeholder (other parameters keep their order and encoding), the
     body is scrubbed as JSON (re-serialized in its own style, only if a secret was found), as text, or left alone
-    if binary. ``None`` (a request a previous hook dropped) and odd objects are returned unchanged.
+    if binary. Every value taken out is added to ``known`` (a new set if not given), and every secret known there is
+    replaced wherever else it appears (a key sent in a header and repeated in the body, whatever its shape).
+    ``None`` (a request a previous hook dropped) and odd objects are returned unchanged.
     """
+    if request is None:
+        return request
+    known = KnownSecrets() if known is None else known
+    learn_request(request, known)
     hits: list[_scrub.Hit] = []
     uri = getattr(request, "uri", None)
     if isinstance(uri, str):
-        request.uri = _scrub_uri(uri, hits)
+        request.uri = _scrub_uri(uri, hits, known)
     headers: Any = getattr(request, "headers", None)
     if isinstance(headers, MutableMapping):
         for name in [n for n in headers if isinstance(n, str)]:
             value = text_value(headers[name])
-            new = None if value is None else _header_value(name, value, "request.headers", hits, response=False)
+            new = None if value is None else _header_value(name, value, "request.headers", hits, response=False,
+                                                             known=known)
             if new is not None and new != value:
                 headers[name] = new
     if isinstance(getattr(request, "body", None), dict):
-        request.body = scrub_json(request.body)
+        request.body = _scrub.scan_json(request.body, "$", hits, known)
     elif (body := _read_body(request)) is not None:
         ctype = content_type(headers.items()) if isinstance(headers, Mapping) else ""
-        new_body = _scrub.scan_body(body, ctype, "request.body", hits)
+        new_body = _scrub.scan_body(body, ctype, "request.body", hits, known)
         if new_body is not body:
             was_iter = getattr(request, "_was_iter", False) and not getattr(request, "_was_file", False)
             request.body = [new_body] if was_iter else new_body
@@ -155,23 +196,27 @@ def _header_list(headers: Any) -> Headers:
     return out
 
 
-def _scrub_response_parts(headers: Headers, body: bytes, hits: list[_scrub.Hit]) -> tuple[Headers, bytes]:
+def _scrub_response_parts(headers: Headers, body: bytes, hits: list[_scrub.Hit],
+                          known: _scrub.KnownSecrets | None = None) -> tuple[Headers, bytes]:
     headers, body = decode_content(headers, body)
     kept: Headers = []
     for name, values in headers:
-        new_values = [_header_value(name, v, "response.headers", hits, response=True) for v in values]
+        new_values = [_header_value(name, v, "response.headers", hits, response=True, known=known) for v in values]
         if not _scrub.is_secret_header(name, response=True):
             kept.append((name, [v for v in new_values if v is not None]))
-    new_body = _scrub.scan_body(body, content_type(kept), "response.body", hits)
+    new_body = _scrub.scan_body(body, content_type(kept), "response.body", hits, known)
     return (kept if new_body is body else set_content_length(kept, len(new_body))), new_body
 
 
-def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+def scrub_response(response: dict[str, Any], known: KnownSecrets | None = None) -> dict[str, Any]:
     """A scrubbed copy of VCR's response dict (``status``, ``headers: {name: [values]}``, ``body: {"string": ...}``).
 
-    Credential headers (``Set-Cookie`` ...) are removed; a compressed body VCR did not decode is decoded first
-    (``Content-Encoding`` dropped, ``Content-Length`` fixed); JSON bodies are scrubbed structurally, SSE bodies event
-    by event with everything but the secrets byte-identical; ``Content-Length`` follows a changed body.
+    Credential headers (``Set-Cookie``, ``X-Debug-Token``, ``*-Api-Key``, ``*-Secret`` ...) are removed; a
+    compressed body VCR did not decode is decoded first (``Content-Encoding`` dropped, ``Content-Length`` fixed);
+    JSON bodies are scrubbed structurally, SSE bodies event by event with everything but the secrets
+    byte-identical; ``Content-Length`` follows a changed body. Every secret in ``known`` (filled by
+    :func:`scrub_request` from the requests) is replaced wherever it is echoed: other headers, bodies, SSE events,
+    URLs.
     """
     if not isinstance(response, dict):
         return response
@@ -179,7 +224,7 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     body = out.get("body")
     raw = body.get("string") if isinstance(body, dict) else None
     data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw) if isinstance(raw, (bytes, bytearray)) else b""
-    headers, new_data = _scrub_response_parts(_header_list(out.get("headers")), data, [])
+    headers, new_data = _scrub_response_parts(_header_list(out.get("headers")), data, [], known)
     out["headers"] = dict(headers)
     if isinstance(body, dict) and raw is not None and new_data is not data:
         out["body"] = {**body, "string": new_data.decode("utf-8", "surrogateescape") if isinstance(raw, str)
@@ -275,6 +320,30 @@ def _union(first: Any, second: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _learn_first(vcr: Any, known: KnownSecrets) -> None:
+    """Make the request hook VCR builds for each cassette call :func:`learn_request` before its filters.
+
+    VCR.py (4 to 9) builds that hook in ``VCR._build_before_record_request(options)``: filters first, then the
+    ``before_record_request`` hooks, on a deep copy. Without that method (another VCR), :func:`scrub_request`
+    still learns what the filters left.
+    """
+    build = getattr(vcr, "_build_before_record_request", None)
+    if build is None or getattr(build, "chatcontract_wrapped", False):
+        return
+
+    def build_learning_first(options: Any) -> Any:
+        inner = build(options)
+
+        def before_record_request(request: Any) -> Any:
+            learn_request(request, known)
+            return inner(request)
+
+        return before_record_request
+
+    build_learning_first.chatcontract_wrapped = True  # type: ignore[attr-defined]
+    vcr._build_before_record_request = build_learning_first
+
+
 def configure_vcr(vcr: Any) -> None:
     """Install chatcontract's defaults on a VCR instance (pytest-recording creates one per test).
 
@@ -286,15 +355,25 @@ def configure_vcr(vcr: Any) -> None:
     user's ``before_record_request``/``before_record``/``before_record_response`` run first and ours last on what
     they returned (a hook returning None still drops the interaction), ``filter_headers`` and
     ``filter_query_parameters`` are unions, ``match_on`` and ``decode_compressed_response`` are the user's if given.
-    Calling it twice is harmless.
+    Before any of that (VCR's own filters included, which would hide the values), :func:`learn_request` takes note
+    of the secrets each request carries (in one :class:`KnownSecrets` per VCR instance, so per test with
+    pytest-recording), so that :func:`scrub_response` can redact them where the server echoes them. Calling it
+    twice is harmless.
     """
     vcr.register_matcher(MATCHER_NAME, json_body_matcher)
     if tuple(vcr.match_on) == _VCR_DEFAULT_MATCH_ON:
         vcr.match_on = DEFAULT_MATCH_ON
     vcr.decode_compressed_response = True
     vcr.filter_headers = _union(vcr.filter_headers, [(h, PLACEHOLDER) for h in sorted(SECRET_REQUEST_HEADERS)])
-    vcr.before_record_request = _last(vcr.before_record_request, scrub_request)
-    vcr.before_record_response = _last(vcr.before_record_response, scrub_response)
+    hooks = getattr(vcr, "_chatcontract_hooks", None)
+    if hooks is None:
+        known = KnownSecrets()  # one set per VCR instance: pytest-recording makes one per test
+        hooks = vcr._chatcontract_hooks = (functools.partial(scrub_request, known=known),
+                                           functools.partial(scrub_response, known=known), known)
+    request_hook, response_hook, known = hooks
+    vcr.before_record_request = _last(vcr.before_record_request, request_hook)
+    vcr.before_record_response = _last(vcr.before_record_response, response_hook)
+    _learn_first(vcr, known)
     if getattr(vcr.use_cassette, "chatcontract_wrapped", False):
         return
     original = vcr.use_cassette
@@ -302,9 +381,9 @@ def configure_vcr(vcr: Any) -> None:
     def use_cassette(path: Any = None, **kwargs: Any) -> Any:
         if "before_record_request" in kwargs or "before_record" in kwargs:
             user = _hooks(kwargs.pop("before_record", None)) + _hooks(kwargs.pop("before_record_request", None))
-            kwargs["before_record_request"] = _last(user, scrub_request)
+            kwargs["before_record_request"] = _last(user, request_hook)
         if "before_record_response" in kwargs:
-            kwargs["before_record_response"] = _last(kwargs["before_record_response"], scrub_response)
+            kwargs["before_record_response"] = _last(kwargs["before_record_response"], response_hook)
         for name in ("filter_headers", "filter_query_parameters"):
             if name in kwargs:
                 kwargs[name] = _union(kwargs[name], getattr(vcr, name))
@@ -330,45 +409,85 @@ class AuditFinding:
         return f"{self.path}: {where}{self.location}: {self.kind} {self.excerpt}"
 
 
-def _interaction_hits(interaction: Interaction) -> list[_scrub.Hit]:
+def _interaction_hits(interaction: Interaction, known: KnownSecrets | None = None) -> list[_scrub.Hit]:
     hits: list[_scrub.Hit] = []
     request = interaction.request
-    _scrub_uri(request.uri, hits)
+    _scrub_uri(request.uri, hits, known)
     for name, values in request.headers.items():
         for value in values:
-            _header_value(name, value, "request.headers", hits, response=False)
+            _header_value(name, value, "request.headers", hits, response=False, known=known)
     if request.body is not None:
-        _scrub.scan_body(request.body, content_type(request.headers.items()), "request.body", hits)
-    _scrub_response_parts(list(interaction.response.headers.items()), interaction.response.body, hits)
+        _scrub.scan_body(request.body, content_type(request.headers.items()), "request.body", hits, known)
+    _scrub_response_parts(list(interaction.response.headers.items()), interaction.response.body, hits, known)
     return hits
+
+
+_READ = {"request": ("method", "uri", "headers", "body"), "response": ("status", "headers", "body", "status_code",
+                                                                       "content")}
+
+
+def _unread_parts(data: Mapping[Any, Any]) -> dict[str, Any]:
+    """What of a cassette document the interaction audit does not read: extra keys, status messages ..."""
+    rest = {str(k): v for k, v in data.items() if k not in ("interactions", "version", "metadata")}
+    interactions = []
+    for raw in data.get("interactions") or ():
+        if not isinstance(raw, dict):
+            interactions.append(raw)
+            continue
+        item = dict(raw)
+        for side, read in _READ.items():
+            part = raw.get(side)
+            if isinstance(part, dict):
+                item[side] = {k: v for k, v in part.items() if k not in read}
+                for name, inner in (("status", "code"), ("body", "string")):
+                    if isinstance(part.get(name), dict):
+                        item[side][name] = {k: v for k, v in part[name].items() if k != inner}
+        interactions.append(item)
+    rest["interactions"] = interactions
+    return rest
+
+
+def _audit_file(path: Path) -> list[AuditFinding]:
+    try:
+        cassette = load_cassette(path)
+    except CassetteError as exc:
+        hits: list[_scrub.Hit] = []
+        _scrub.scan_text(path.read_bytes().decode("utf-8", "replace") if path.is_file() else "", "file text", hits)
+        return [AuditFinding(path, exc.interaction, "cassette", "unreadable", str(exc)),
+                *(AuditFinding(path, None, where, kind, mask(secret)) for where, kind, secret in hits)]
+    known = KnownSecrets()  # every secret any request of this file sent, searched for in every other place
+    for interaction in cassette.interactions:
+        request = interaction.request
+        known.add(*_request_secrets(request.uri, request.headers,
+                                    request.json if isinstance(request.json, dict) else request.body))
+    findings = [AuditFinding(path, interaction.index, where, kind, mask(secret))
+                for interaction in cassette.interactions
+                for where, kind, secret in _interaction_hits(interaction, known)]
+    from ._cassette_file import _parse
+
+    data = _parse(path, path.read_bytes().decode("utf-8"))  # loaded once already: it parses
+    hits = []
+    _scrub.scan_json(dict(cassette.metadata), "metadata$", hits, known)
+    _scrub.scan_json(_unread_parts(data), "cassette$", hits, known)
+    return findings + [AuditFinding(path, None, where, kind, mask(secret)) for where, kind, secret in hits]
 
 
 def audit(path_or_dir: str | os.PathLike[str]) -> list[AuditFinding]:
     """Secrets left in a cassette file or in every cassette under a folder, in file and interaction order.
 
-    Reports credential headers whose value is not the placeholder, secret query parameters, values under secret
-    JSON keys and secret-shaped strings anywhere in bodies (SSE events too, also split across events), and in
-    cassette metadata. A file that cannot be loaded yields one ``unreadable`` finding instead of stopping the audit;
-    a path that does not exist raises :class:`CassetteError`.
+    Reports what the scrubbers would remove: credential headers whose value is not the placeholder, secret query
+    parameters, values under secret JSON keys and secret-shaped strings anywhere in bodies (SSE events too, also
+    split across events, compressed bodies decoded), and every value a request of the file sent as a secret found
+    anywhere else in it (an ``api-key`` echoed in a response: kind ``request-secret``), in whatever part of the
+    document it sits (metadata, status messages, keys VCR.py does not write). A file that cannot be loaded
+    yields an ``unreadable`` finding (with what is wrong) and the secret-shaped strings of its raw text, instead of
+    stopping the audit; a path that does not exist raises :class:`CassetteError`.
     """
     if not Path(path_or_dir).exists():
         raise CassetteError(f"{path_or_dir}: no such file or folder", path=str(path_or_dir))
-    findings: list[AuditFinding] = []
-    for path in iter_cassette_files(path_or_dir):
-        try:
-            cassette = load_cassette(path)
-        except CassetteError as exc:
-            findings.append(AuditFinding(path, exc.interaction, "cassette", "unreadable", str(exc)))
-            continue
-        for interaction in cassette.interactions:
-            findings += [AuditFinding(path, interaction.index, where, kind, mask(secret))
-                         for where, kind, secret in _interaction_hits(interaction)]
-        hits: list[_scrub.Hit] = []
-        _scrub.scan_json(dict(cassette.metadata), "metadata$", hits)
-        findings += [AuditFinding(path, None, where, kind, mask(secret)) for where, kind, secret in hits]
-    return findings
+    return [finding for path in iter_cassette_files(path_or_dir) for finding in _audit_file(path)]
 
 
-for _cls in (AuditFinding, Cassette, Interaction, RecordedRequest, RecordedResponse, SecretPattern):
+for _cls in (AuditFinding, Cassette, Interaction, KnownSecrets, RecordedRequest, RecordedResponse, SecretPattern):
     _cls.__module__ = __name__  # documented and shown as chatcontract.cassettes.X
 del _cls

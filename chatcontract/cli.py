@@ -194,9 +194,19 @@ def _cmd_cassettes_audit(args: argparse.Namespace) -> int:
     from .cassettes import audit
 
     findings = audit(Path(args.path))
+    unreadable = [f for f in findings if f.kind == "unreadable"]
+    secrets = [f for f in findings if f.kind != "unreadable"]
     for finding in findings:
-        print(finding)
-    print(f"{len(findings)} secret(s) found under {args.path}", file=sys.stderr)
+        if finding.kind == "unreadable":
+            where = f" (interaction {finding.interaction})" if finding.interaction is not None else ""
+            print(f"{finding.path}: malformed cassette, not audited{where}: "
+                  f"{finding.excerpt.removeprefix(f'{finding.path}: ')}")
+        else:
+            print(finding)
+    summary = f"{len(secrets)} secret(s) found under {args.path}"
+    if unreadable:
+        summary += f"; {len(unreadable)} malformed cassette(s) could not be audited (their raw text was scanned)"
+    print(summary, file=sys.stderr)
     return EXIT_VIOLATIONS if findings else EXIT_OK
 
 
@@ -273,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.set_defaults(func=_cmd_cassettes_check)
-    a = csub.add_parser("audit", help="find secrets in cassettes (exit 1 when any is found)")
+    a = csub.add_parser("audit", help="find secrets in cassettes (exit 1 when any is found or a file is malformed)")
     a.add_argument("path", help="a cassette file or a folder of cassettes")
     a.set_defaults(func=_cmd_cassettes_audit)
 
