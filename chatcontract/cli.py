@@ -198,9 +198,9 @@ def _cmd_cassettes_audit(args: argparse.Namespace) -> int:
     secrets = [f for f in findings if f.kind != "unreadable"]
     for finding in findings:
         if finding.kind == "unreadable":
-            where = f" (interaction {finding.interaction})" if finding.interaction is not None else ""
-            print(f"{finding.path}: malformed cassette, not audited{where}: "
-                  f"{finding.excerpt.removeprefix(f'{finding.path}: ')}")
+            where = f"interaction {finding.interaction}: " if finding.interaction is not None else ""
+            message = finding.excerpt.removeprefix(f"{finding.path}: ").removeprefix(where)
+            print(f"{finding.path}: malformed cassette, not audited{f' ({where[:-2]})' if where else ''}: {message}")
         else:
             print(finding)
     summary = f"{len(secrets)} secret(s) found under {args.path}"
