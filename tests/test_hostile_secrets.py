@@ -385,8 +385,9 @@ def test_scrubbing_stays_linear_with_many_known_secrets(kind: str) -> None:
     values = [f"{i:04d}-" + _MIX for i in range(1000)]
     known = KnownSecrets(values)
     text = " ".join(values) * 30
+    pieces = [text[i:i + 2000] for i in range(0, len(text), 2000)]
     body = (json.dumps({"echo": text}) if kind == "json" else
-            "".join(f"data: {json.dumps({'content': text[i:i + 2000]})}\n\n" for i in range(0, len(text), 2000))).encode()
+            "".join(f"data: {json.dumps({'content': piece})}\n\n" for piece in pieces)).encode()
     started = time.perf_counter()
     hits: list[Any] = []
     out = scan_body(body, "text/event-stream" if kind == "sse" else "application/json", "response.body", hits, known)
