@@ -117,33 +117,63 @@ def _read_body(request: Any) -> bytes | None:
     return bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None
 
 
-def _request_secrets(uri: Any, headers: Any, body: Any) -> list[str]:
-    """The secret values a request carries (what scrubbing it would remove), without changing it."""
+def _filtered_names(entries: Any) -> frozenset[str]:
+    """The names of a VCR filter list (``["x-key", ("token", "X")]``), lower-cased."""
+    return frozenset(str(e[0] if isinstance(e, tuple) else e).lower() for e in _hooks(entries))
+
+
+def _request_secrets(uri: Any, headers: Any, body: Any, filtered: frozenset[str] = frozenset()) -> list[str]:
+    """The secret values a request carries (what scrubbing it would remove), without changing it.
+
+    ``filtered``: lower-cased names the user's VCR filters hide (headers, query and body parameters): their values
+    are secrets too, whatever the name.
+    """
     hits: list[_scrub.Hit] = []
     if isinstance(uri, str):
         _scrub_uri(uri, hits)
+        if filtered and "?" in uri:
+            query = uri.partition("?")[2].partition("#")[0]
+            hits += [("", "filtered", unquote_plus(value)) for name, _, value in
+                     (item.partition("=") for item in query.split("&")) if unquote_plus(name).lower() in filtered]
     pairs = [(n, v) for n, values in headers.items() for v in (values if isinstance(values, list) else [values])
              ] if isinstance(headers, Mapping) else []
     for name, raw in pairs:
         if isinstance(name, str) and (value := text_value(raw)) is not None:
             _header_value(name, value, "", hits, response=False)
-    if isinstance(body, dict):
+            if name.lower() in filtered:
+                hits.append(("", "filtered", value))
+    if isinstance(body, bytes) and filtered:
+        try:
+            body = json.loads(body) if body.lstrip()[:1] in (b"{", b"[") else body
+        except (ValueError, RecursionError):
+            pass
+    if isinstance(body, (dict, list)):
         _scrub.scan_json(body, "", hits)
+        stack: list[Any] = [body] if filtered else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                hits += [("", "filtered", str(v)) for k, v in node.items() if str(k).lower() in filtered
+                         and isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
     elif isinstance(body, bytes):
         _scrub.scan_body(body, content_type(pairs), "", hits)
     return [secret for _, _, secret in hits]
 
 
-def learn_request(request: Any, known: KnownSecrets) -> Any:
+def learn_request(request: Any, known: KnownSecrets, filtered: frozenset[str] = frozenset()) -> Any:
     """Add the secrets a VCR request carries to ``known``; return the request unchanged.
 
     :func:`configure_vcr` runs this before any of VCR's filters (``filter_headers`` would hide a header's value
-    from :func:`scrub_request`), so the value of every credential sent is known when the response is recorded.
+    from :func:`scrub_request`), so the value of every credential sent is known when the response is recorded;
+    the values of the headers and parameters those filters name (``filtered``, lower-cased) count as secrets too.
     """
     if request is not None:
         body = getattr(request, "body", None)
         known.add(*_request_secrets(getattr(request, "uri", None), getattr(request, "headers", None),
-                                    body if isinstance(body, dict) else _read_body(request)))
+                                    body if isinstance(body, dict) else _read_body(request), filtered))
     return request
 
 
@@ -333,9 +363,11 @@ def _learn_first(vcr: Any, known: KnownSecrets) -> None:
 
     def build_learning_first(options: Any) -> Any:
         inner = build(options)
+        filtered = frozenset().union(*(_filtered_names(options.get(name, getattr(vcr, name, None))) for name in (
+            "filter_headers", "filter_query_parameters", "filter_post_data_parameters")))
 
         def before_record_request(request: Any) -> Any:
-            learn_request(request, known)
+            learn_request(request, known, filtered)
             return inner(request)
 
         return before_record_request
