@@ -525,10 +525,18 @@ def _scan_sse_line(line: str, where: str, hits: list[Hit], known: KnownSecrets |
     return line
 
 
-def scan_body(body: bytes, content_type: str, where: str, hits: list[Hit], known: KnownSecrets | None = None) -> bytes:
-    """Scrub a body by its type: SSE event-preserving, JSON structurally, other UTF-8 text by shape; binary as is.
+def _scan_binary(body: bytes, where: str, hits: list[Hit], known: KnownSecrets | None) -> bytes:
+    """A binary body with the known secrets replaced where they occur as ASCII bytes (credentials are ASCII)."""
+    text = body.decode("latin-1")  # one character per byte: offsets are byte offsets
+    spans = known.spans(text) if known else []
+    return _replace(text, spans, where + " (binary)", hits).encode("latin-1") if spans else body
 
-    ``known`` secrets (taken out of the request) are replaced wherever they occur, whatever their shape.
+
+def scan_body(body: bytes, content_type: str, where: str, hits: list[Hit], known: KnownSecrets | None = None) -> bytes:
+    """Scrub a body by its type: SSE event-preserving, JSON structurally, other UTF-8 text by shape.
+
+    ``known`` secrets (taken out of the request) are replaced wherever they occur, whatever their shape, binary
+    bodies included (as their bytes); secret shapes are not searched for in binary bodies.
     """
     if not body:
         return body
@@ -537,10 +545,10 @@ def scan_body(body: bytes, content_type: str, where: str, hits: list[Hit], known
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         if not sse:
-            return body
+            return _scan_binary(body, where, hits, known)
         text = body.decode("utf-8", "surrogateescape")
     if "\x00" in text and not sse:
-        return body
+        return _scan_binary(body, where, hits, known)
     if sse:
         new = scan_sse(text, where, hits, known)
     elif "json" in content_type.lower() or text.lstrip()[:1] in ("{", "["):
