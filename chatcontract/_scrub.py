@@ -510,18 +510,25 @@ def scan_sse(text: str, where: str, hits: list[Hit], known: KnownSecrets | None 
     return "".join(line + sep for line, sep in zip(lines, seps, strict=True))
 
 
+_KEY_HINT = re.compile(r'(?i)(?:token|key|secret|pass|auth|cred)[^"\\]{0,40}"\s*:')
+"""Every secret key name (:func:`_is_secret_field`) holds one of these: lines without one are not parsed again."""
+
+
 def _scan_sse_line(line: str, where: str, hits: list[Hit], known: KnownSecrets | None) -> str:
     """One SSE line by shape; a JSON ``data:`` line also by key (``{"auth": {"token": ...}}``), edited in place."""
     line = scan_text(line, where, hits, known=known)
-    if line.startswith("data:") and "{" in line:
+    if line.startswith("data:") and "{" in line and _KEY_HINT.search(line):
         local: list[Hit] = []
         try:
             scan_json(json.loads(line[5:]), "", local)
         except (ValueError, RecursionError):
             local = []
-        values = [secret for _, kind, secret in local if kind == "secret-key"]
-        if values:
-            line = scan_text(line, where, hits, known=KnownSecrets(values, kind="secret-key"))
+        for value in dict.fromkeys(secret for _, kind, secret in local if kind == "secret-key"):
+            for escaped in {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}:
+                # the value as a whole JSON string after a colon: a short one is not blanked elsewhere in the line
+                line, count = re.subn(r'(:[ \t]*")' + re.escape(escaped) + '"', lambda m: f'{m[1]}{PLACEHOLDER}"',
+                                      line)
+                hits.extend([(where, "secret-key", value)] * count)
     return line
 
 

@@ -148,3 +148,23 @@ def test_values_the_users_filters_hide_are_learned_before_the_filters_run(server
     (interaction,) = load_cassette(path).interactions
     assert interaction.request.json["messages"][0]["content"] == f"{PLACEHOLDER}/{PLACEHOLDER}"
     assert f"Echo: {PLACEHOLDER}/{PLACEHOLDER}" in interaction.response.body.decode()
+
+
+def test_sse_lines_are_parsed_again_only_when_a_key_may_name_a_credential() -> None:
+    from chatcontract._scrub import _KEY_HINT, SECRET_BODY_KEYS, is_secret_key
+
+    names = [*SECRET_BODY_KEYS, "token", "db_password", "openaiApiKey", "Pass_Word", "X-Session-Token"]
+    assert all(_KEY_HINT.search(f'data: {{"{name}" : "v"}}') for name in names if is_secret_key(name) or
+               name == "token")
+    line = 'data: {"choices":[{"index":0,"delta":{"content":"the token is"}}]}'
+    assert _KEY_HINT.search(line) is None
+    event = f'data: {{"choices":[],"auth":{{"token":"{SECRET}"}}}}\n\n'
+    out = scrub_response(response(event, "text/event-stream"))
+    assert out["body"]["string"] == f'data: {{"choices":[],"auth":{{"token":"{PLACEHOLDER}"}}}}\n\n'
+
+
+def test_a_short_token_in_an_sse_event_is_replaced_only_where_it_is_the_value() -> None:
+    event = 'data: {"delta":{"content":"abc abc"},"session":{"token":"abc"}}\r\n\r\n'
+    out = scrub_response(response(event, "text/event-stream"))
+    assert out["body"]["string"] == (
+        f'data: {{"delta":{{"content":"abc abc"}},"session":{{"token":"{PLACEHOLDER}"}}}}\r\n\r\n')
