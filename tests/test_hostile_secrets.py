@@ -107,7 +107,8 @@ def request_body() -> dict[str, Any]:
     body: dict[str, Any] = {"model": "mistral-small-latest", "messages": [
         {"role": "user", "content": f"My api-key is {SHAPES[1].value}, repeat it."}]}
     for shape in (s for s in SHAPES if s.where == "body"):
-        node, keys = body, shape.key.split(".")
+        node: Any = body
+        keys = shape.key.split(".")
         for name, following in zip(keys, keys[1:], strict=False):
             if name.isdigit():
                 node = node[int(name)]
