@@ -4,6 +4,9 @@ Everything here works on plain values (``str``, ``bytes``, header lists, parsed 
 VCR.py nor yaml. Scrubbing and auditing share one code path: every scanner takes a ``hits`` list and appends
 ``(location, kind, secret)`` for each value it replaces, so ``audit`` reports exactly what the scrubbers remove.
 Nothing is deleted from bodies: a secret becomes :data:`PLACEHOLDER`, everything around it stays byte-identical.
+Secrets are found by shape (:data:`SECRET_PATTERNS`), by the name they are stored under (headers, query parameters,
+JSON keys), and, through :class:`KnownSecrets`, by value: whatever a request sent as a credential is searched for
+wherever the response may echo it.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from ._cassette_file import (
     decode_content,
     iter_cassette_files,
     load_cassette,
+    parse_cassette_text,
     set_content_length,
     text_value,
 )
@@ -85,8 +86,7 @@ def _header_value(name: str, value: str, where: str, hits: list[_scrub.Hit], *, 
     return _scrub.scan_text(value, f"{where}.{name.lower()}", hits, known=known)
 
 
-def _scrub_uri(uri: str, hits: list[_scrub.Hit], known: _scrub.KnownSecrets | None = None,
-               where: str = "request.uri") -> str:
+def _scrub_uri(uri: str, hits: list[_scrub.Hit], known: _scrub.KnownSecrets | None = None) -> str:
     base, question, rest = uri.partition("?")
     if question:
         query, hash_, fragment = rest.partition("#")
@@ -95,11 +95,11 @@ def _scrub_uri(uri: str, hits: list[_scrub.Hit], known: _scrub.KnownSecrets | No
             name, eq, value = segment.partition("=")
             plain = unquote_plus(name)
             if eq and plain.lower() in SECRET_QUERY_PARAMS and not _scrub.is_redacted(value):
-                hits.append((f"{where}?{plain}", "secret-query-param", unquote_plus(value)))
+                hits.append((f"request.uri?{plain}", "secret-query-param", unquote_plus(value)))
                 segment = f"{name}={_scrub.QUERY_PLACEHOLDER}"
             segments.append(segment)
         uri = f"{base}?{'&'.join(segments)}{hash_}{fragment}"
-    return _scrub.scan_text(uri, where, hits, _scrub.QUERY_PLACEHOLDER, known)
+    return _scrub.scan_text(uri, "request.uri", hits, _scrub.QUERY_PLACEHOLDER, known)
 
 
 def _read_body(request: Any) -> bytes | None:
@@ -484,7 +484,10 @@ def _audit_file(path: Path) -> list[AuditFinding]:
         cassette = load_cassette(path)
     except CassetteError as exc:
         hits: list[_scrub.Hit] = []
-        _scrub.scan_text(path.read_bytes().decode("utf-8", "replace") if path.is_file() else "", "file text", hits)
+        try:
+            _scrub.scan_text(path.read_bytes().decode("utf-8", "replace"), "file text", hits)  # best effort
+        except OSError:
+            pass
         return [AuditFinding(path, exc.interaction, "cassette", "unreadable", str(exc)),
                 *(AuditFinding(path, None, where, kind, mask(secret)) for where, kind, secret in hits)]
     known = KnownSecrets()  # every secret any request of this file sent, searched for in every other place
@@ -495,9 +498,7 @@ def _audit_file(path: Path) -> list[AuditFinding]:
     findings = [AuditFinding(path, interaction.index, where, kind, mask(secret))
                 for interaction in cassette.interactions
                 for where, kind, secret in _interaction_hits(interaction, known)]
-    from ._cassette_file import _parse
-
-    data = _parse(path, path.read_bytes().decode("utf-8"))  # loaded once already: it parses
+    data = parse_cassette_text(path, path.read_bytes().decode("utf-8"))  # it loaded: it parses again
     hits = []
     _scrub.scan_json(dict(cassette.metadata), "metadata$", hits, known)
     _scrub.scan_json(_unread_parts(data), "cassette$", hits, known)
