@@ -97,17 +97,20 @@ def is_redacted(value: str) -> bool:
 
 MIN_KNOWN_LENGTH = 8
 """Request secrets shorter than this are replaced where they were sent, but not searched for elsewhere."""
+_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "apikey", "api-key", "key", "sso-key", "hmac",
+                           "negotiate", "ntlm", "aws4-hmac-sha256", "dpop", "mac", "otp"})
+"""HTTP auth schemes (the word before the credentials in ``Authorization``); any other value is searched whole."""
 _SCHEME = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9_-]*)[ \t]+(?P<credentials>\S.*)", re.S)
 
 
 def _forms(secret: str) -> set[str]:
     """The parts of a secret an echo may show, each long enough to stand for it.
 
-    After an auth scheme (``Bearer X``), the credentials ``X``; for ``Basic``, also the decoded ``user:password``
+    After a known auth scheme (``Bearer X``), the credentials ``X``; for ``Basic``, also the decoded ``user:password``
     and the password; for cookies and ``name=value`` lists, each value; else the value itself.
     """
     value = secret.strip()
-    if match := _SCHEME.fullmatch(value):
+    if (match := _SCHEME.fullmatch(value)) and match["scheme"].lower() in _AUTH_SCHEMES:
         value = match["credentials"].strip()
         if match["scheme"].lower() == "basic":
             try:

@@ -168,3 +168,8 @@ def test_a_short_token_in_an_sse_event_is_replaced_only_where_it_is_the_value() 
     out = scrub_response(response(event, "text/event-stream"))
     assert out["body"]["string"] == (
         f'data: {{"delta":{{"content":"abc abc"}},"session":{{"token":"{PLACEHOLDER}"}}}}\r\n\r\n')
+
+
+def test_a_value_with_a_space_is_searched_whole_unless_it_starts_with_an_auth_scheme() -> None:
+    known = KnownSecrets([f"tenant {SECRET}", f"Token {SECRET}z"])
+    assert f"tenant {SECRET}" in known and SECRET + "z" in known and f"Token {SECRET}z" not in known
