@@ -142,9 +142,7 @@ class KnownSecrets:
     :data:`MIN_KNOWN_LENGTH` are left out (a cookie ``lang=en`` must not blank every "en"). Thread-safe to fill.
     """
 
-    def __init__(self, secrets: Iterable[str] = (), *, kind: str = "request-secret") -> None:
-        self.kind = kind
-        """The hit kind reported for a replacement."""
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._values: set[str] = set()
         self._regex: re.Pattern[str] | None = None
         self._lock = threading.Lock()
@@ -167,7 +165,7 @@ class KnownSecrets:
                 self._regex = None
 
     def spans(self, text: str) -> list[tuple[int, int, str]]:
-        """``(start, end, kind)`` for every occurrence of a known value in ``text``."""
+        """``(start, end, "request-secret")`` for every occurrence of a known value in ``text``."""
         if not self._values or len(text) < MIN_KNOWN_LENGTH:
             return []
         regex = self._regex
@@ -175,7 +173,7 @@ class KnownSecrets:
             with self._lock:
                 regex = self._regex = re.compile("|".join(map(re.escape, sorted(self._values, key=len,
                                                                                  reverse=True))))
-        return [(m.start(), m.end(), self.kind) for m in regex.finditer(text)]
+        return [(m.start(), m.end(), "request-secret") for m in regex.finditer(text)]
 
 
 @dataclass(frozen=True)
