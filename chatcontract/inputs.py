@@ -199,10 +199,10 @@ def _lone_surrogates(link: _Link | None, node: Any) -> list[Finding]:
 
 
 def _without_surrogates(doc: Any) -> Any:
-    """``doc`` with every surrogate in strings and keys replaced by U+FFFD (as Go's decoder does), in place.
+    """``doc`` with every surrogate in strings and keys replaced by U+FFFD (as Go's decoder does), changed in place.
 
-    The rest of the document is checked on this copy, so no other violation carries a string that cannot be printed.
-    Objects keep their identity (the duplicate-key pass looks them up by ``id``).
+    The other rules then see U+FFFD, so no other violation carries a string that cannot be encoded. Objects keep
+    their identity (the duplicate-key pass looks them up by ``id``).
     """
     def fix(value: Any) -> Any:
         return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
