@@ -170,11 +170,18 @@ def learn_request(request: Any, known: KnownSecrets, filtered: frozenset[str] = 
     from :func:`scrub_request`), so the value of every credential sent is known when the response is recorded;
     the values of the headers and parameters those filters name (``filtered``, lower-cased) count as secrets too.
     """
-    if request is not None:
+    if request is not None and not getattr(request, _LEARNED, False):
         body = getattr(request, "body", None)
         known.add(*_request_secrets(getattr(request, "uri", None), getattr(request, "headers", None),
                                     body if isinstance(body, dict) else _read_body(request), filtered))
+        try:
+            setattr(request, _LEARNED, True)  # VCR hands the same request (or deep copies of it) to every hook
+        except AttributeError:
+            pass
     return request
+
+
+_LEARNED = "_chatcontract_learned"
 
 
 def scrub_request(request: Any, known: KnownSecrets | None = None) -> Any:
