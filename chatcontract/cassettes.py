@@ -220,6 +220,7 @@ def scrub_request(request: Any, known: KnownSecrets | None = None) -> Any:
             request.body = [new_body] if was_iter else new_body
             for name in [n for n in headers or () if str(n).lower() == "content-length"]:
                 headers[name] = str(len(new_body))
+    known.add(*(secret for _, kind, secret in hits if kind != "request-secret"))  # what earlier hooks added
     return request
 
 
