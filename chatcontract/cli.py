@@ -181,9 +181,19 @@ def _cmd_cassettes_audit(args: argparse.Namespace) -> int:
     from .cassettes import audit
 
     findings = audit(Path(args.path))
+    unreadable = [f for f in findings if f.kind == "unreadable"]
+    secrets = [f for f in findings if f.kind != "unreadable"]
     for finding in findings:
-        print(finding)
-    print(f"{len(findings)} secret(s) found under {args.path}", file=sys.stderr)
+        if finding.kind == "unreadable":
+            where = f"interaction {finding.interaction}: " if finding.interaction is not None else ""
+            message = finding.excerpt.removeprefix(f"{finding.path}: ").removeprefix(where)
+            print(f"{finding.path}: malformed cassette, not audited{f' ({where[:-2]})' if where else ''}: {message}")
+        else:
+            print(finding)
+    summary = f"{len(secrets)} secret(s) found under {args.path}"
+    if unreadable:
+        summary += f"; {len(unreadable)} malformed cassette(s) could not be audited (their raw text was scanned)"
+    print(summary, file=sys.stderr)
     return EXIT_VIOLATIONS if findings else EXIT_OK
 
 
@@ -258,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rule_selection(c, comma_list=False)
     add_format(c)
     c.set_defaults(func=_cmd_cassettes_check)
-    a = csub.add_parser("audit", help="find secrets in cassettes (exit 1 when any is found)")
+    a = csub.add_parser("audit", help="find secrets in cassettes (exit 1 when any is found or a file is malformed)")
     a.add_argument("path", help="a cassette file or a folder of cassettes")
     a.set_defaults(func=_cmd_cassettes_audit)
 

@@ -172,8 +172,57 @@ def number_findings(doc: Any, *, depth: bool = False) -> list[Finding]:
     return out
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogates(link: _Link | None, node: Any) -> list[Finding]:
+    r"""CC009 for a string value, or an object key, holding a lone surrogate (left by a ``\uXXXX`` escape).
+
+    A key is reported at its object (a path cannot show it); the received value is the string with the surrogate
+    written as its escape, so the report itself can be encoded.
+    """
+    if isinstance(node, str):
+        texts = [("String", node)] if _LONE_SURROGATE.search(node) else []
+    elif isinstance(node, dict):
+        texts = [("Key", key) for key in node if _LONE_SURROGATE.search(key)]
+    else:
+        return []
+    out: list[Finding] = []
+    for what, text in texts:
+        lone = _LONE_SURROGATE.search(text)
+        assert lone is not None
+        message = (f"{what} holds the lone surrogate \\u{ord(lone.group()):04x} at character {lone.start()}: "
+                   "it is no Unicode character and cannot be encoded as UTF-8.")
+        out.append(("CC009", hit(_loc(link), message, text.encode("utf-8", "backslashreplace").decode())))
+    return out
+
+
+def _without_surrogates(doc: Any) -> Any:
+    """``doc`` with every surrogate in strings and keys replaced by U+FFFD (as Go's decoder does), changed in place.
+
+    The other rules then see U+FFFD, so no other violation carries a string that cannot be encoded. Objects keep
+    their identity (the duplicate-key pass looks them up by ``id``).
+    """
+    def fix(value: Any) -> Any:
+        return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            items = [(fix(k), fix(v)) for k, v in node.items()]
+            node.clear()
+            node.update(items)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            node[:] = [fix(v) for v in node]
+            stack.extend(node)
+    return fix(doc)
+
+
 def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
-    """Second, slower parse that locates duplicate keys and NaN/Infinity and keeps going (last key wins)."""
+    """Second, slower parse: locates duplicate keys, NaN/Infinity and lone surrogates, keeps going (last key wins)."""
     dup_ids: dict[int, tuple[dict[str, Any], list[str]]] = {}  # keeps the dicts alive: ids are not reused
     constants: list[str] = []
 
@@ -190,6 +239,11 @@ def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
 
     doc = json.loads(text, object_pairs_hook=pairs_hook, parse_constant=constant)
     findings: list[Finding] = []
+    if _SURROGATE_ESCAPE.search(text):  # json.loads joins surrogate pairs: any surrogate left is a lone one
+        for link, node, _ in _walk(doc):
+            findings.extend(_lone_surrogates(link, node))
+        if findings:
+            doc = _without_surrogates(doc)
     if dup_ids or constants:
         for link, node, _ in _walk(doc):
             entry = dup_ids.get(id(node)) if isinstance(node, dict) else None

@@ -301,6 +301,10 @@ RAW_BODIES: list[bytes] = [
     MISTRAL_SEED[:-5],  # truncated
     MISTRAL_SEED.replace(b"Paris", b"Par\xffis", 1),  # invalid UTF-8
     MISTRAL_SEED.replace(b"Paris", b"Par\\ud800is", 1),  # a lone surrogate escape
+    MISTRAL_SEED.replace(b"Paris", b"Par\\udc00is", 1),  # a lone low surrogate (CC009)
+    MISTRAL_SEED.replace(b"Paris", b"Par\\ud800\\u0041is", 1),  # a high surrogate before a non-surrogate
+    MISTRAL_SEED.replace(b"Paris", b"Par\\uD83D\\uDE00is", 1),  # a valid pair: conforms
+    MISTRAL_SEED.replace(b'"prefix":false', b'"prefix":false,"\\udfff":1', 1),  # in a key
     b" " + MISTRAL_SEED,
     MISTRAL_SEED + b"\n",
     json.dumps(json.loads(MISTRAL_SEED), indent=2).encode(),

@@ -358,6 +358,48 @@ def test_lone_surrogate_in_a_str_payload() -> None:
     assert pairs(run(payload)) == {("CC002", "$")}
 
 
+LONE_SURROGATES = {
+    "high": ("\\ud800", "\\ud800"),
+    "low": ("\\udc00", "\\udc00"),
+    "high-then-letter": ("\\ud83dA", "\\ud83d"),
+    "high-then-high": ("\\uDBFF\\uDBFF", "\\udbff"),
+    "low-then-high": ("\\udc00\\ud800", "\\udc00"),
+    "at-the-end": ("Paris \\ud83d", "\\ud83d"),
+}
+
+
+@pytest.mark.parametrize("name", LONE_SURROGATES)
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_lone_surrogate_escape_in_a_value_is_reported_at_its_path(name: str, dialect: str) -> None:
+    escaped, first = LONE_SURROGATES[name]
+    payload = body(dialect).replace(b"Paris is the capital of France.", escaped.encode(), 1)
+    report = run(payload, dialect=dialect)
+    assert ("CC009", "$.choices[0].message.content") in pairs(report) and not report.ok
+    (violation,) = [v for v in report.violations if v.code == "CC009"]
+    assert first in violation.message
+    str(report).encode("utf-8")  # the report can be written out: the surrogate is shown as its escape
+    json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_lone_surrogate_in_a_stream_event_and_in_a_key(dialect: str) -> None:
+    chunk = {"id": "cmpl-1", "object": "chat.completion.chunk", "created": 1702256327, "model": "m",
+             "choices": [{"index": 0, "delta": {"role": "assistant", "content": "PLACE"}, "finish_reason": None}]}
+    line = json.dumps(chunk).replace("PLACE", "Hi \\udc00")
+    keyed = json.dumps({**chunk, "x_KEY": 1}).replace("PLACE", "Hi").replace("KEY", "\\ud800")
+    stream = f"data: {line}\n\ndata: {keyed}\n\ndata: [DONE]\n\n".encode()
+    report = run(stream, dialect=dialect, stream=True)
+    found = [(v.code, v.event, v.path) for v in report.violations if v.code == "CC009"]
+    assert found == [("CC009", 0, "$.choices[0].delta.content"), ("CC009", 1, "$")]
+    str(report).encode("utf-8")
+
+
+def test_surrogate_pairs_and_other_escapes_conform() -> None:
+    for escaped in ("\\ud83d\\ude00", "\\uD83D\\uDE00", "\\u00e9", "\\\\ud800"):  # the last is a backslash, then text
+        payload = body("mistral").replace(b"Paris", escaped.encode(), 1)
+        assert "CC009" not in codes(run(payload)), escaped
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_bom_is_a_warning_and_the_rest_is_checked(dialect: str) -> None:
     report = run(b"\xef\xbb\xbf" + body(dialect), dialect=dialect)
@@ -587,6 +629,7 @@ HOSTILE: dict[str, Any] = {
     "nul-bytes": b"\x00" * 1000,
     "binary": bytes(range(256)) * 16,
     "utf16": json.dumps(doc("mistral")).encode("utf-16"),
+    "lone-surrogates": b'{"\\ud800": "\\udc00", "a": ["\\udbff\\u0041"]}',
 }
 
 

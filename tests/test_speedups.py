@@ -224,6 +224,29 @@ def test_check_gives_the_same_report_with_and_without_the_accelerator(doc: Any) 
     assert with_accel == without
 
 
+@needs_plain
+@pytest.mark.parametrize(
+    "escape", [b"\\ud800", b"\\udc00", b"\\ud800\\u0041", b"\\uDBFF\\uDBFF", b"\\ud83d\\ude00", b"\\u00e9"]
+)
+def test_surrogate_escapes_in_a_plain_body_are_reported_on_both_routes(escape: bytes) -> None:
+    # The scan says "plain" (escapes in values are fine for its proof), so the fast route must not let them through
+    body = b'{"id":"cmpl-1","object":"chat.completion","model":"m","created":1702256327,"choices":[{"index":0,' \
+        b'"message":{"role":"assistant","content":"Hi ' + escape + b'"},"finish_reason":"stop"}],' \
+        b'"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}'
+    assert plain is not None and plain(body)
+    with_accel = check(body)
+    saved = _accel.plain
+    _accel.plain = None
+    try:
+        without = check(body)
+    finally:
+        _accel.plain = saved
+    assert with_accel == without
+    lone = escape not in (b"\\ud83d\\ude00", b"\\u00e9")
+    assert [(v.code, v.path) for v in with_accel.violations] == (
+        [("CC009", "$.choices[0].message.content")] if lone else [])
+
+
 # --- building -------------------------------------------------------------------------------------------------
 
 

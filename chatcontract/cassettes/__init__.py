@@ -27,6 +27,7 @@ from .recording import (
     MATCHER_NAME,
     configure_vcr,
     json_body_matcher,
+    learn_request,
     scrub_json,
     scrub_request,
     scrub_response,
@@ -39,17 +40,18 @@ from .secrets import (
     SECRET_QUERY_PARAMS,
     SECRET_REQUEST_HEADERS,
     SECRET_RESPONSE_HEADERS,
+    KnownSecrets,
     SecretPattern,
 )
 
 __all__ = [
     "DEFAULT_MATCH_ON", "DEFAULT_PATH_PATTERN", "MATCHER_NAME", "PLACEHOLDER", "SECRET_BODY_KEYS", "SECRET_PATTERNS",
     "SECRET_QUERY_PARAMS", "SECRET_REQUEST_HEADERS", "SECRET_RESPONSE_HEADERS", "AuditFinding", "Cassette",
-    "Interaction", "RecordedRequest", "RecordedResponse", "SecretPattern", "audit", "configure_vcr",
-    "iter_cassette_files", "json_body_matcher", "load_cassette", "scrub_json", "scrub_request", "scrub_response",
-    "scrub_text",
+    "Interaction", "KnownSecrets", "RecordedRequest", "RecordedResponse", "SecretPattern", "audit",
+    "configure_vcr", "iter_cassette_files", "json_body_matcher", "learn_request", "load_cassette", "scrub_json",
+    "scrub_request", "scrub_response", "scrub_text",
 ]
 
-for _cls in (AuditFinding, Cassette, Interaction, RecordedRequest, RecordedResponse, SecretPattern):
+for _cls in (AuditFinding, Cassette, Interaction, KnownSecrets, RecordedRequest, RecordedResponse, SecretPattern):
     _cls.__module__ = __name__  # documented and shown as chatcontract.cassettes.X
 del _cls

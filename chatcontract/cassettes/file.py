@@ -155,7 +155,8 @@ def _fail(path: Path, message: str, index: int | None = None) -> CassetteError:
     return CassetteError(f"{where}: {message}", path=str(path), interaction=index)
 
 
-def _parse(path: Path, text: str) -> Any:
+def parse_cassette_text(path: Path, text: str) -> Any:
+    """A cassette file's text as plain data (JSON for ``.json``, safe YAML otherwise); :class:`CassetteError` if not."""
     if path.suffix.lower() == ".json":
         try:
             return json.loads(text)
@@ -249,7 +250,7 @@ def load_cassette(path: str | os.PathLike[str], *, path_pattern: str = DEFAULT_P
         raise _fail(path, f"cannot read cassette: {exc}") from None
     if not text.strip():
         raise _fail(path, "empty cassette")
-    data = _parse(path, text)
+    data = parse_cassette_text(path, text)
     if isinstance(data, list):
         raise _fail(path, "pre-1.0 VCR format (a bare list of interactions): re-record it")
     if not isinstance(data, dict):

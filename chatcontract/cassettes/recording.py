@@ -11,6 +11,7 @@ Neither VCR.py nor yaml is imported at module import time; this module never imp
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import Any
@@ -18,11 +19,11 @@ from urllib.parse import unquote_plus
 
 from . import secrets as _scrub
 from .file import Headers, content_type, decode_content, set_content_length, text_value
-from .secrets import PLACEHOLDER, SECRET_QUERY_PARAMS, SECRET_REQUEST_HEADERS
+from .secrets import PLACEHOLDER, SECRET_QUERY_PARAMS, SECRET_REQUEST_HEADERS, KnownSecrets
 
 __all__ = [
-    "DEFAULT_MATCH_ON", "MATCHER_NAME", "configure_vcr", "json_body_matcher", "scrub_json", "scrub_request",
-    "scrub_response", "scrub_text",
+    "DEFAULT_MATCH_ON", "MATCHER_NAME", "configure_vcr", "json_body_matcher", "learn_request", "scrub_json",
+    "scrub_request", "scrub_response", "scrub_text",
 ]
 
 MATCHER_NAME = "chatcontract_json_body"
@@ -41,16 +42,17 @@ def scrub_json(obj: Any) -> Any:
     return _scrub.scan_json(obj, "$", [])
 
 
-def _header_value(name: str, value: str, where: str, hits: list[_scrub.Hit], *, response: bool) -> str | None:
+def _header_value(name: str, value: str, where: str, hits: list[_scrub.Hit], *, response: bool,
+                  known: _scrub.KnownSecrets | None = None) -> str | None:
     """The scrubbed value, or None if the (response) header must be removed."""
     if _scrub.is_secret_header(name, response=response):
         if not _scrub.is_redacted(value):
             hits.append((f"{where}.{name.lower()}", "secret-header", value))
         return None if response else (value if _scrub.is_redacted(value) else PLACEHOLDER)
-    return _scrub.scan_text(value, f"{where}.{name.lower()}", hits)
+    return _scrub.scan_text(value, f"{where}.{name.lower()}", hits, known=known)
 
 
-def _scrub_uri(uri: str, hits: list[_scrub.Hit]) -> str:
+def _scrub_uri(uri: str, hits: list[_scrub.Hit], known: _scrub.KnownSecrets | None = None) -> str:
     base, question, rest = uri.partition("?")
     if question:
         query, hash_, fragment = rest.partition("#")
@@ -63,7 +65,7 @@ def _scrub_uri(uri: str, hits: list[_scrub.Hit]) -> str:
                 segment = f"{name}={_scrub.QUERY_PLACEHOLDER}"
             segments.append(segment)
         uri = f"{base}?{'&'.join(segments)}{hash_}{fragment}"
-    return _scrub.scan_text(uri, "request.uri", hits, _scrub.QUERY_PLACEHOLDER)
+    return _scrub.scan_text(uri, "request.uri", hits, _scrub.QUERY_PLACEHOLDER, known)
 
 
 def _read_body(request: Any) -> bytes | None:
@@ -81,35 +83,110 @@ def _read_body(request: Any) -> bytes | None:
     return bytes(body) if isinstance(body, (bytes, bytearray, memoryview)) else None
 
 
-def scrub_request(request: Any) -> Any:
+def _filtered_names(entries: Any) -> frozenset[str]:
+    """The names of a VCR filter list (``["x-key", ("token", "X")]``), lower-cased."""
+    return frozenset(str(e[0] if isinstance(e, tuple) else e).lower() for e in _hooks(entries))
+
+
+def _request_secrets(uri: Any, headers: Any, body: Any, filtered: frozenset[str] = frozenset()) -> list[str]:
+    """The secret values a request carries (what scrubbing it would remove), without changing it.
+
+    ``filtered``: lower-cased names the user's VCR filters hide (headers, query and body parameters): their values
+    are secrets too, whatever the name.
+    """
+    hits: list[_scrub.Hit] = []
+    if isinstance(uri, str):
+        _scrub_uri(uri, hits)
+        if filtered and "?" in uri:
+            query = uri.partition("?")[2].partition("#")[0]
+            hits += [("", "filtered", unquote_plus(value)) for name, _, value in
+                     (item.partition("=") for item in query.split("&")) if unquote_plus(name).lower() in filtered]
+    pairs = [(n, v) for n, values in headers.items() for v in (values if isinstance(values, list) else [values])
+             ] if isinstance(headers, Mapping) else []
+    for name, raw in pairs:
+        if isinstance(name, str) and (value := text_value(raw)) is not None:
+            _header_value(name, value, "", hits, response=False)
+            if name.lower() in filtered:
+                hits.append(("", "filtered", value))
+    if isinstance(body, bytes) and filtered:
+        try:
+            body = json.loads(body) if body.lstrip()[:1] in (b"{", b"[") else body
+        except (ValueError, RecursionError):
+            pass
+    if isinstance(body, (dict, list)):
+        _scrub.scan_json(body, "", hits)
+        stack: list[Any] = [body] if filtered else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                hits += [("", "filtered", str(v)) for k, v in node.items() if str(k).lower() in filtered
+                         and isinstance(v, (str, int, float)) and not isinstance(v, bool)]
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    elif isinstance(body, bytes):
+        _scrub.scan_body(body, content_type(pairs), "", hits)
+    return [secret for _, _, secret in hits]
+
+
+def learn_request(request: Any, known: KnownSecrets, filtered: frozenset[str] = frozenset()) -> Any:
+    """Add the secrets a VCR request carries to ``known``; return the request unchanged.
+
+    :func:`configure_vcr` runs this before any of VCR's filters (``filter_headers`` would hide a header's value
+    from :func:`scrub_request`), so the value of every credential sent is known when the response is recorded;
+    the values of the headers and parameters those filters name (``filtered``, lower-cased) count as secrets too.
+    """
+    if request is not None and not getattr(request, _LEARNED, False):
+        body = getattr(request, "body", None)
+        known.add(*_request_secrets(getattr(request, "uri", None), getattr(request, "headers", None),
+                                    body if isinstance(body, dict) else _read_body(request), filtered))
+        try:
+            setattr(request, _LEARNED, True)  # VCR hands the same request (or deep copies of it) to every hook
+        except AttributeError:
+            pass
+    return request
+
+
+_LEARNED = "_chatcontract_learned"
+
+
+def scrub_request(request: Any, known: KnownSecrets | None = None) -> Any:
     """Scrub a ``vcr.request.Request`` in place and return it (VCR's ``before_record_request`` passes a copy).
 
     Secret headers keep their name with the value :data:`PLACEHOLDER` (the cassette shows a key was sent), secret
     query parameters get the percent-encoded placeholder (other parameters keep their order and encoding), the
     body is scrubbed as JSON (re-serialized in its own style, only if a secret was found), as text, or left alone
-    if binary. ``None`` (a request a previous hook dropped) and odd objects are returned unchanged.
+    if binary. Every value taken out is added to ``known`` (a new set if not given), and every secret known there is
+    replaced wherever else it appears (a key sent in a header and repeated in the body, whatever its shape).
+    ``None`` (a request a previous hook dropped) and odd objects are returned unchanged.
     """
+    if request is None:
+        return request
+    known = KnownSecrets() if known is None else known
+    learn_request(request, known)
     hits: list[_scrub.Hit] = []
     uri = getattr(request, "uri", None)
     if isinstance(uri, str):
-        request.uri = _scrub_uri(uri, hits)
+        request.uri = _scrub_uri(uri, hits, known)
     headers: Any = getattr(request, "headers", None)
     if isinstance(headers, MutableMapping):
         for name in [n for n in headers if isinstance(n, str)]:
             value = text_value(headers[name])
-            new = None if value is None else _header_value(name, value, "request.headers", hits, response=False)
+            new = None if value is None else _header_value(name, value, "request.headers", hits, response=False,
+                                                             known=known)
             if new is not None and new != value:
                 headers[name] = new
     if isinstance(getattr(request, "body", None), dict):
-        request.body = scrub_json(request.body)
+        request.body = _scrub.scan_json(request.body, "$", hits, known)
     elif (body := _read_body(request)) is not None:
         ctype = content_type(headers.items()) if isinstance(headers, Mapping) else ""
-        new_body = _scrub.scan_body(body, ctype, "request.body", hits)
+        new_body = _scrub.scan_body(body, ctype, "request.body", hits, known)
         if new_body is not body:
             was_iter = getattr(request, "_was_iter", False) and not getattr(request, "_was_file", False)
             request.body = [new_body] if was_iter else new_body
             for name in [n for n in headers or () if str(n).lower() == "content-length"]:
                 headers[name] = str(len(new_body))
+    known.add(*(secret for _, kind, secret in hits if kind != "request-secret"))  # what earlier hooks added
     return request
 
 
@@ -123,23 +200,27 @@ def _header_list(headers: Any) -> Headers:
     return out
 
 
-def _scrub_response_parts(headers: Headers, body: bytes, hits: list[_scrub.Hit]) -> tuple[Headers, bytes]:
+def _scrub_response_parts(headers: Headers, body: bytes, hits: list[_scrub.Hit],
+                          known: _scrub.KnownSecrets | None = None) -> tuple[Headers, bytes]:
     headers, body = decode_content(headers, body)
     kept: Headers = []
     for name, values in headers:
-        new_values = [_header_value(name, v, "response.headers", hits, response=True) for v in values]
+        new_values = [_header_value(name, v, "response.headers", hits, response=True, known=known) for v in values]
         if not _scrub.is_secret_header(name, response=True):
             kept.append((name, [v for v in new_values if v is not None]))
-    new_body = _scrub.scan_body(body, content_type(kept), "response.body", hits)
+    new_body = _scrub.scan_body(body, content_type(kept), "response.body", hits, known)
     return (kept if new_body is body else set_content_length(kept, len(new_body))), new_body
 
 
-def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+def scrub_response(response: dict[str, Any], known: KnownSecrets | None = None) -> dict[str, Any]:
     """A scrubbed copy of VCR's response dict (``status``, ``headers: {name: [values]}``, ``body: {"string": ...}``).
 
-    Credential headers (``Set-Cookie`` ...) are removed; a compressed body VCR did not decode is decoded first
-    (``Content-Encoding`` dropped, ``Content-Length`` fixed); JSON bodies are scrubbed structurally, SSE bodies event
-    by event with everything but the secrets byte-identical; ``Content-Length`` follows a changed body.
+    Credential headers (``Set-Cookie``, ``X-Debug-Token``, ``*-Api-Key``, ``*-Secret`` ...) are removed; a
+    compressed body VCR did not decode is decoded first (``Content-Encoding`` dropped, ``Content-Length`` fixed);
+    JSON bodies are scrubbed structurally, SSE bodies event by event with everything but the secrets
+    byte-identical; ``Content-Length`` follows a changed body. Every secret in ``known`` (filled by
+    :func:`scrub_request` from the requests) is replaced wherever it is echoed: other headers, bodies, SSE events,
+    URLs.
     """
     if not isinstance(response, dict):
         return response
@@ -147,7 +228,7 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     body = out.get("body")
     raw = body.get("string") if isinstance(body, dict) else None
     data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw) if isinstance(raw, (bytes, bytearray)) else b""
-    headers, new_data = _scrub_response_parts(_header_list(out.get("headers")), data, [])
+    headers, new_data = _scrub_response_parts(_header_list(out.get("headers")), data, [], known)
     out["headers"] = dict(headers)
     if isinstance(body, dict) and raw is not None and new_data is not data:
         out["body"] = {**body, "string": new_data.decode("utf-8", "surrogateescape") if isinstance(raw, str)
@@ -243,6 +324,32 @@ def _union(first: Any, second: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
+def _learn_first(vcr: Any, known: KnownSecrets) -> None:
+    """Make the request hook VCR builds for each cassette call :func:`learn_request` before its filters.
+
+    VCR.py (4 to 9) builds that hook in ``VCR._build_before_record_request(options)``: filters first, then the
+    ``before_record_request`` hooks, on a deep copy. Without that method (another VCR), :func:`scrub_request`
+    still learns what the filters left.
+    """
+    build = getattr(vcr, "_build_before_record_request", None)
+    if build is None or getattr(build, "chatcontract_wrapped", False):
+        return
+
+    def build_learning_first(options: Any) -> Any:
+        inner = build(options)
+        filtered = frozenset().union(*(_filtered_names(options.get(name, getattr(vcr, name, None))) for name in (
+            "filter_headers", "filter_query_parameters", "filter_post_data_parameters")))
+
+        def before_record_request(request: Any) -> Any:
+            learn_request(request, known, filtered)
+            return inner(request)
+
+        return before_record_request
+
+    build_learning_first.chatcontract_wrapped = True  # type: ignore[attr-defined]
+    vcr._build_before_record_request = build_learning_first
+
+
 def configure_vcr(vcr: Any) -> None:
     """Install chatcontract's defaults on a VCR instance (pytest-recording creates one per test).
 
@@ -254,15 +361,25 @@ def configure_vcr(vcr: Any) -> None:
     user's ``before_record_request``/``before_record``/``before_record_response`` run first and ours last on what
     they returned (a hook returning None still drops the interaction), ``filter_headers`` and
     ``filter_query_parameters`` are unions, ``match_on`` and ``decode_compressed_response`` are the user's if given.
-    Calling it twice is harmless.
+    Before any of that (VCR's own filters included, which would hide the values), :func:`learn_request` takes note
+    of the secrets each request carries (in one :class:`KnownSecrets` per VCR instance, so per test with
+    pytest-recording), so that :func:`scrub_response` can redact them where the server echoes them. Calling it
+    twice is harmless.
     """
     vcr.register_matcher(MATCHER_NAME, json_body_matcher)
     if tuple(vcr.match_on) == _VCR_DEFAULT_MATCH_ON:
         vcr.match_on = DEFAULT_MATCH_ON
     vcr.decode_compressed_response = True
     vcr.filter_headers = _union(vcr.filter_headers, [(h, PLACEHOLDER) for h in sorted(SECRET_REQUEST_HEADERS)])
-    vcr.before_record_request = _last(vcr.before_record_request, scrub_request)
-    vcr.before_record_response = _last(vcr.before_record_response, scrub_response)
+    hooks = getattr(vcr, "_chatcontract_hooks", None)
+    if hooks is None:
+        known = KnownSecrets()  # one set per VCR instance: pytest-recording makes one per test
+        hooks = vcr._chatcontract_hooks = (functools.partial(scrub_request, known=known),
+                                           functools.partial(scrub_response, known=known), known)
+    request_hook, response_hook, known = hooks
+    vcr.before_record_request = _last(vcr.before_record_request, request_hook)
+    vcr.before_record_response = _last(vcr.before_record_response, response_hook)
+    _learn_first(vcr, known)
     if getattr(vcr.use_cassette, "chatcontract_wrapped", False):
         return
     original = vcr.use_cassette
@@ -270,9 +387,9 @@ def configure_vcr(vcr: Any) -> None:
     def use_cassette(path: Any = None, **kwargs: Any) -> Any:
         if "before_record_request" in kwargs or "before_record" in kwargs:
             user = _hooks(kwargs.pop("before_record", None)) + _hooks(kwargs.pop("before_record_request", None))
-            kwargs["before_record_request"] = _last(user, scrub_request)
+            kwargs["before_record_request"] = _last(user, request_hook)
         if "before_record_response" in kwargs:
-            kwargs["before_record_response"] = _last(kwargs["before_record_response"], scrub_response)
+            kwargs["before_record_response"] = _last(kwargs["before_record_response"], response_hook)
         for name in ("filter_headers", "filter_query_parameters"):
             if name in kwargs:
                 kwargs[name] = _union(kwargs[name], getattr(vcr, name))

@@ -4,6 +4,9 @@ Everything here works on plain values (``str``, ``bytes``, header lists, parsed 
 VCR.py nor yaml. Scrubbing and auditing share one code path: every scanner takes a ``hits`` list and appends
 ``(location, kind, secret)`` for each value it replaces, so ``audit`` reports exactly what the scrubbers remove.
 Nothing is deleted from bodies: a secret becomes :data:`PLACEHOLDER`, everything around it stays byte-identical.
+Secrets are found by shape (:data:`SECRET_PATTERNS`), by the name they are stored under (headers, query parameters,
+JSON keys), and, through :class:`KnownSecrets`, by value: whatever a request sent as a credential is searched for
+wherever the response may echo it.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import binascii
 import functools
 import json
 import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote_plus
+from urllib.parse import quote, quote_plus, unquote_plus
 
 PLACEHOLDER = "<CHATCONTRACT-REDACTED>"
 QUERY_PLACEHOLDER = quote(PLACEHOLDER, safe="")
@@ -37,11 +41,12 @@ SECRET_RESPONSE_HEADERS = frozenset({
     "x-goog-api-key", "openai-organization", "openai-project", "x-auth-token", "x-amz-security-token",
 })
 """Response headers that are removed (plus any name ending in one of ``_HEADER_SUFFIXES``)."""
-_HEADER_SUFFIXES = ("-api-key", "-auth-token", "-access-token", "-secret", "-authorization")
+_HEADER_SUFFIXES = ("-api-key", "-apikey", "-token", "-secret", "-authorization", "-password", "-credential",
+                    "-credentials", "-cookie")
 SECRET_QUERY_PARAMS = frozenset({
-    "api_key", "api-key", "apikey", "key", "token", "access_token", "auth", "auth_token", "sig", "signature",
-    "client_secret", "secret", "password", "subscription-key", "x-amz-signature", "x-amz-credential",
-    "x-amz-security-token",
+    "api_key", "api-key", "apikey", "key", "token", "access_token", "access-token", "auth", "auth_token", "sig",
+    "signature", "client_secret", "secret", "password", "subscription-key", "x-amz-signature", "x-amz-credential",
+    "x-amz-security-token", "x-api-key", "x-goog-api-key", "api_token", "session_token", "refresh_token", "id_token",
 })
 """Query parameters (case-insensitive) whose value is replaced by the percent-encoded placeholder."""
 SECRET_BODY_KEYS = frozenset({
@@ -52,8 +57,9 @@ SECRET_BODY_KEYS = frozenset({
 })
 """JSON keys whose string or number value is replaced. Matching ignores case, ``_`` and ``-`` and also catches names
 ending in ``apikey``/``secret``/``password``/``accesstoken``/``privatekey`` (``openaiApiKey``, ``db_password``).
-A bare ``token`` is deliberately absent: it is the logprobs field (``logprobs.content[].token``). Objects and arrays
-under a secret key are not blanked but scanned, so a tool schema with a ``password`` property stays intact."""
+A bare ``token`` is a secret key only in parsed JSON, and only in an object that is not a logprobs entry (one with a
+``logprob`` or ``bytes`` sibling: ``logprobs.content[].token``). Objects and arrays under a secret key are not
+blanked but scanned, so a tool schema with a ``password`` property stays intact."""
 
 
 def _norm_key(key: str) -> str:
@@ -61,13 +67,20 @@ def _norm_key(key: str) -> str:
 
 
 _BODY_KEY_NORMS = frozenset(_norm_key(k) for k in SECRET_BODY_KEYS)
-_BODY_KEY_SUFFIXES = ("apikey", "secret", "password", "accesstoken", "privatekey", "secretaccesskey")
+_BODY_KEY_SUFFIXES = ("apikey", "secret", "password", "accesstoken", "privatekey", "secretaccesskey", "authtoken",
+                      "apitoken", "sessiontoken", "refreshtoken", "bearertoken", "securitytoken", "passwd")
+_LOGPROB_SIBLINGS = ("logprob", "bytes", "top_logprobs")
 
 
 def is_secret_key(key: str) -> bool:
     """Whether a JSON object key names a credential (see :data:`SECRET_BODY_KEYS`)."""
     norm = _norm_key(key)
     return norm in _BODY_KEY_NORMS or norm.endswith(_BODY_KEY_SUFFIXES)
+
+
+def _is_secret_field(key: str, parent: dict[Any, Any]) -> bool:
+    """Whether ``parent[key]`` holds a credential: a secret key name, or ``token`` outside a logprobs entry."""
+    return is_secret_key(key) or (_norm_key(key) == "token" and not any(k in parent for k in _LOGPROB_SIBLINGS))
 
 
 def is_secret_header(name: str, *, response: bool = False) -> bool:
@@ -80,6 +93,87 @@ def is_redacted(value: str) -> bool:
     """Whether a value is empty or already the placeholder (raw or percent-encoded)."""
     value = value.strip()
     return not value or value in _PLACEHOLDERS or unquote_plus(value) in _PLACEHOLDERS
+
+
+MIN_KNOWN_LENGTH = 8
+"""Request secrets shorter than this are replaced where they were sent, but not searched for elsewhere."""
+_AUTH_SCHEMES = frozenset({"bearer", "basic", "token", "digest", "apikey", "api-key", "key", "sso-key", "hmac",
+                           "negotiate", "ntlm", "aws4-hmac-sha256", "dpop", "mac", "otp"})
+"""HTTP auth schemes (the word before the credentials in ``Authorization``); any other value is searched whole."""
+_SCHEME = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9_-]*)[ \t]+(?P<credentials>\S.*)", re.S)
+
+
+def _forms(secret: str) -> set[str]:
+    """The parts of a secret an echo may show, each long enough to stand for it.
+
+    After a known auth scheme (``Bearer X``), the credentials ``X``; for ``Basic``, also the decoded ``user:password``
+    and the password; for cookies and ``name=value`` lists, each value; else the value itself.
+    """
+    value = secret.strip()
+    if (match := _SCHEME.fullmatch(value)) and match["scheme"].lower() in _AUTH_SCHEMES:
+        value = match["credentials"].strip()
+        if match["scheme"].lower() == "basic":
+            try:
+                decoded = base64.b64decode(value, validate=True).decode("utf-8")
+            except (binascii.Error, ValueError):
+                decoded = ""
+            if ":" in decoded:
+                return {value, decoded, decoded.partition(":")[2]}
+    if "=" in value and not value.rstrip("=").count("="):
+        return {value}  # base64 padding, not name=value
+    if "=" in value:
+        parts = {item.strip().partition("=")[2].strip().strip('"') for item in value.split(";")}
+        return {part for part in parts if part} | {value}
+    return {value}
+
+
+def _encodings(value: str) -> set[str]:
+    """The ways a value is written where it is echoed: as is, percent-encoded, JSON-escaped."""
+    return {value, quote(value, safe=""), quote_plus(value, safe=""), json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1]}
+
+
+class KnownSecrets:
+    """Secret values taken out of requests, redacted wherever else they appear, whatever their shape.
+
+    A key sent in an ``api-key`` header has no recognisable shape; once the request scrubber has taken it out, the
+    value itself is known and is searched for in the response headers and bodies, SSE events and URLs (raw,
+    percent-encoded and JSON-escaped; for ``Basic`` credentials also decoded). Values shorter than
+    :data:`MIN_KNOWN_LENGTH` are left out (a cookie ``lang=en`` must not blank every "en"). Thread-safe to fill.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._values: set[str] = set()
+        self._regex: re.Pattern[str] | None = None
+        self._lock = threading.Lock()
+        self.add(*secrets)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values
+
+    def add(self, *secrets: str) -> None:
+        """Remember secrets (and their echo forms) to be redacted from now on."""
+        new = {encoded for secret in secrets for form in _forms(secret) for encoded in _encodings(form)
+               if len(encoded) >= MIN_KNOWN_LENGTH and not is_redacted(encoded) and PLACEHOLDER not in encoded
+               and QUERY_PLACEHOLDER not in encoded}
+        if new - self._values:
+            with self._lock:
+                self._values |= new
+                self._regex = None
+
+    def spans(self, text: str) -> list[tuple[int, int, str]]:
+        """``(start, end, "request-secret")`` for every occurrence of a known value in ``text``."""
+        if not self._values or len(text) < MIN_KNOWN_LENGTH:
+            return []
+        regex = self._regex
+        if regex is None:
+            with self._lock:
+                regex = self._regex = re.compile("|".join(map(re.escape, sorted(self._values, key=len,
+                                                                                 reverse=True))))
+        return [(m.start(), m.end(), "request-secret") for m in regex.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -156,14 +250,20 @@ SECRET_PATTERNS: tuple[SecretPattern, ...] = (
              _secret_key_match),
     _pattern("secret-param", r"(?i)(?<![A-Za-z0-9_-])(?:" + _KV_NAMES + r")=(?P<s>[^&\s\"'<>#;,]+)",
              "the value in name=value text (form bodies, URLs inside text) for credential names", "s", "="),
+    _pattern("secret-param", r"(?i)[?&](?:" + "|".join(map(re.escape, sorted(SECRET_QUERY_PARAMS, key=len,
+                                                                                reverse=True)))
+             + r")=(?P<s>[^&\s\"'<>#;,\\]+)",
+             "a credential query parameter (SECRET_QUERY_PARAMS: key=, sig=, ...) of a URL inside text", "s", "="),
 )
 
 
-def secret_spans(text: str) -> list[tuple[int, int, str]]:
-    """Merged ``(start, end, kind)`` spans of every secret-shaped substring of ``text``, in order."""
+def secret_spans(text: str, known: KnownSecrets | None = None) -> list[tuple[int, int, str]]:
+    """Merged ``(start, end, kind)`` spans of every secret-shaped substring of ``text``, in order (``known``: too)."""
     if len(text) < 7:  # shorter than the shortest match ('"k":"v"', 'token=x', '://u:p@')
         return []
-    return list(_cached_spans(text)) if len(text) <= 64 else _spans(text)
+    found = list(_cached_spans(text)) if len(text) <= 64 else _spans(text)
+    extra = known.spans(text) if known else []
+    return _merge(found + extra) if extra else found
 
 
 @functools.lru_cache(maxsize=4096)
@@ -182,6 +282,10 @@ def _spans(text: str) -> list[tuple[int, int, str]]:
                 continue
             if pattern.check is None or pattern.check(match):
                 found.append((start, end, pattern.name))
+    return _merge(found)
+
+
+def _merge(found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     found.sort(key=lambda span: (span[0], -span[1]))
     merged: list[tuple[int, int, str]] = []
     for start, end, kind in found:
@@ -192,9 +296,10 @@ def _spans(text: str) -> list[tuple[int, int, str]]:
     return merged
 
 
-def scan_text(text: str, where: str, hits: list[Hit], placeholder: str = PLACEHOLDER) -> str:
-    """``text`` with every secret-shaped substring replaced by ``placeholder``; one hit per replacement."""
-    return _replace(text, secret_spans(text), where, hits, placeholder)
+def scan_text(text: str, where: str, hits: list[Hit], placeholder: str = PLACEHOLDER,
+              known: KnownSecrets | None = None) -> str:
+    """``text`` with every secret-shaped substring (``known`` secrets too) replaced; one hit per replacement."""
+    return _replace(text, secret_spans(text, known), where, hits, placeholder)
 
 
 def _replace(text: str, spans: list[tuple[int, int, str]], where: str, hits: list[Hit],
@@ -228,11 +333,12 @@ def _render(node: _Path) -> str:
     return str(node[0]) + "".join(reversed(keys))
 
 
-def scan_json(obj: Any, where: str, hits: list[Hit]) -> Any:
+def scan_json(obj: Any, where: str, hits: list[Hit], known: KnownSecrets | None = None) -> Any:
     """A scrubbed copy of parsed JSON, built iteratively (no recursion limit on deep documents).
 
     Scalar values under secret keys become the placeholder (hit kind ``secret-key``); every other string, keys
-    included, goes through :func:`scan_text`. ``where`` is the location prefix, e.g. ``"request.body$"``.
+    included, goes through :func:`scan_text` (with ``known``). ``where`` is the location prefix, e.g.
+    ``"request.body$"``.
     """
     root: list[Any] = [None]
     stack: list[tuple[Any, Any, Any, _Path]] = [(obj, root, 0, (where,))]
@@ -247,8 +353,9 @@ def scan_json(obj: Any, where: str, hits: list[Hit]) -> Any:
             for key, child in value.items():
                 child_path = (path, key)
                 new_key = _replace(key, spans, _render(path), hits) if isinstance(key, str) and (
-                    spans := secret_spans(key)) else key
-                secret = isinstance(key, str) and is_secret_key(key) and not isinstance(child, (bool, dict, list))
+                    spans := secret_spans(key, known)) else key
+                secret = isinstance(key, str) and _is_secret_field(key, value) and not isinstance(
+                    child, (bool, dict, list))
                 if secret and child is not None and not (isinstance(child, str) and is_redacted(child)):
                     hits.append((_render(child_path), "secret-key", str(child)))
                     new[new_key] = PLACEHOLDER
@@ -259,7 +366,7 @@ def scan_json(obj: Any, where: str, hits: list[Hit]) -> Any:
             new = copies.setdefault(id(value), [None] * len(value))
             stack.extend((child, new, i, (path, i)) for i, child in enumerate(value))
         elif isinstance(value, str):
-            new = _replace(value, spans, _render(path), hits) if (spans := secret_spans(value)) else value
+            new = _replace(value, spans, _render(path), hits) if (spans := secret_spans(value, known)) else value
         else:
             new = value
         parent[slot] = new
@@ -273,12 +380,12 @@ _DUMP_STYLES: tuple[dict[str, Any], ...] = (
 )
 
 
-def _scan_json_text(text: str, where: str, hits: list[Hit]) -> str:
+def _scan_json_text(text: str, where: str, hits: list[Hit], known: KnownSecrets | None = None) -> str:
     """Scrub a JSON document given as text; re-serialize (in the original's style) only if a secret was found."""
     local: list[Hit] = []
     try:
         old = json.loads(text)
-        new = scan_json(old, where + "$", local)
+        new = scan_json(old, where + "$", local, known)
         if not local:
             return text
         core = text.strip()
@@ -288,7 +395,7 @@ def _scan_json_text(text: str, where: str, hits: list[Hit]) -> str:
     except UnicodeEncodeError:
         out = json.dumps(new, **{**style, "ensure_ascii": True})
     except (ValueError, RecursionError, TypeError):
-        return scan_text(text, where, hits)
+        return scan_text(text, where, hits, known=known)
     hits.extend(local)
     return text[: len(text) - len(text.lstrip())] + out + text[len(text.rstrip()):]
 
@@ -341,7 +448,8 @@ def _raw_offsets(raw: str) -> list[int]:
     return offsets
 
 
-def _split_secrets(lines: list[str], events: list[int], where: str, hits: list[Hit]) -> None:
+def _split_secrets(lines: list[str], events: list[int], where: str, hits: list[Hit],
+                   known: KnownSecrets | None = None) -> None:
     """Find secrets in streamed text fields joined across events; edit the raw ``data:`` lines in place."""
     tokens: dict[int, list[tuple[int, int]]] = {}
     streams: dict[tuple[Any, ...], list[tuple[int, int, str]]] = {}
@@ -367,7 +475,7 @@ def _split_secrets(lines: list[str], events: list[int], where: str, hits: list[H
         for _, _, text in fragments:
             starts.append(len(joined))
             joined += text
-        for start, end, kind in secret_spans(joined):
+        for start, end, kind in secret_spans(joined, known):
             touched = [i for i, s in enumerate(starts) if s < end and s + len(fragments[i][2]) > start]
             first, last = events[fragments[touched[0]][0]], events[fragments[touched[-1]][0]]
             label = f" (SSE event {first})" if first == last else f" (SSE events {first}-{last})"
@@ -384,7 +492,7 @@ def _split_secrets(lines: list[str], events: list[int], where: str, hits: list[H
         lines[n] = lines[n][: s + 1] + raw + lines[n][e - 1:]
 
 
-def scan_sse(text: str, where: str, hits: list[Hit]) -> str:
+def scan_sse(text: str, where: str, hits: list[Hit], known: KnownSecrets | None = None) -> str:
     """Scrub a ``text/event-stream`` body without touching its framing.
 
     Lines, line endings, comments, blank lines and ``[DONE]`` stay byte-identical; only secret substrings change.
@@ -401,13 +509,46 @@ def scan_sse(text: str, where: str, hits: list[Hit]) -> str:
         elif open_block:
             event, open_block = event + 1, False
         events.append(event)
-    _split_secrets(lines, events, where, hits)
-    lines = [scan_text(line, f"{where} (SSE event {events[n]})", hits) for n, line in enumerate(lines)]
+    _split_secrets(lines, events, where, hits, known)
+    lines = [_scan_sse_line(line, f"{where} (SSE event {events[n]})", hits, known) for n, line in enumerate(lines)]
     return "".join(line + sep for line, sep in zip(lines, seps, strict=True))
 
 
-def scan_body(body: bytes, content_type: str, where: str, hits: list[Hit]) -> bytes:
-    """Scrub a body by its type: SSE event-preserving, JSON structurally, other UTF-8 text by shape; binary as is."""
+_KEY_HINT = re.compile(r'(?i)(?:token|key|secret|pass|auth|cred)[^"\\]{0,40}"\s*:')
+"""Every secret key name (:func:`_is_secret_field`) holds one of these: lines without one are not parsed again."""
+
+
+def _scan_sse_line(line: str, where: str, hits: list[Hit], known: KnownSecrets | None) -> str:
+    """One SSE line by shape; a JSON ``data:`` line also by key (``{"auth": {"token": ...}}``), edited in place."""
+    line = scan_text(line, where, hits, known=known)
+    if line.startswith("data:") and "{" in line and _KEY_HINT.search(line):
+        local: list[Hit] = []
+        try:
+            scan_json(json.loads(line[5:]), "", local)
+        except (ValueError, RecursionError):
+            local = []
+        for value in dict.fromkeys(secret for _, kind, secret in local if kind == "secret-key"):
+            for escaped in {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}:
+                # the value as a whole JSON string after a colon: a short one is not blanked elsewhere in the line
+                line, count = re.subn(r'(:[ \t]*")' + re.escape(escaped) + '"', lambda m: f'{m[1]}{PLACEHOLDER}"',
+                                      line)
+                hits.extend([(where, "secret-key", value)] * count)
+    return line
+
+
+def _scan_binary(body: bytes, where: str, hits: list[Hit], known: KnownSecrets | None) -> bytes:
+    """A binary body with the known secrets replaced where they occur as ASCII bytes (credentials are ASCII)."""
+    text = body.decode("latin-1")  # one character per byte: offsets are byte offsets
+    spans = known.spans(text) if known else []
+    return _replace(text, spans, where + " (binary)", hits).encode("latin-1") if spans else body
+
+
+def scan_body(body: bytes, content_type: str, where: str, hits: list[Hit], known: KnownSecrets | None = None) -> bytes:
+    """Scrub a body by its type: SSE event-preserving, JSON structurally, other UTF-8 text by shape.
+
+    ``known`` secrets (taken out of the request) are replaced wherever they occur, whatever their shape, binary
+    bodies included (as their bytes); secret shapes are not searched for in binary bodies.
+    """
     if not body:
         return body
     sse = "event-stream" in content_type.lower()
@@ -415,16 +556,16 @@ def scan_body(body: bytes, content_type: str, where: str, hits: list[Hit]) -> by
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         if not sse:
-            return body
+            return _scan_binary(body, where, hits, known)
         text = body.decode("utf-8", "surrogateescape")
     if "\x00" in text and not sse:
-        return body
+        return _scan_binary(body, where, hits, known)
     if sse:
-        new = scan_sse(text, where, hits)
+        new = scan_sse(text, where, hits, known)
     elif "json" in content_type.lower() or text.lstrip()[:1] in ("{", "["):
-        new = _scan_json_text(text, where, hits)
+        new = _scan_json_text(text, where, hits, known)
     else:
-        new = scan_text(text, where, hits)
+        new = scan_text(text, where, hits, known=known)
     return body if new == text else new.encode("utf-8", "surrogateescape")
 
 

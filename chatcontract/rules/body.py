@@ -177,3 +177,35 @@ declare(
         ```
     """,
 )
+
+declare(
+    "CC009",
+    "lone-surrogate",
+    """
+    What it checks:
+        No string (value or key) holds a ``\\uXXXX`` escape of a lone UTF-16 surrogate: a high surrogate
+        (``\\ud800``-``\\udbff``) not followed by a low one, or a low surrogate (``\\udc00``-``\\udfff``) on its own.
+
+    Why is this bad?
+        A lone surrogate is not a Unicode character. The bytes are valid JSON and valid UTF-8, but the decoded
+        string cannot be encoded as UTF-8 again: strict parsers (serde_json, jiter) reject it, Go's encoding/json
+        turns it into U+FFFD, and clients that re-encode the text (to log it, store it or send it
+        back in the next request) crash. It usually means a token was cut in the middle of an emoji's surrogate
+        pair before being escaped.
+
+    Example:
+        ```json
+        {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi \\ud83d"}, "finish_reason": "stop"}]}
+        ```
+
+    Use instead:
+        ```json
+        {"choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi \\ud83d\\ude00"}, "finish_reason": "stop"}]}
+        ```
+
+    References:
+        - RFC 8259 §8.2, Unicode Characters
+        - Unicode Standard §3.9, D76 (Unicode scalar values exclude surrogate code points)
+    """,
+    target=Target.BODY,
+)

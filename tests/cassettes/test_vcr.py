@@ -179,8 +179,10 @@ def test_configure_vcr_sets_instance_defaults_once() -> None:
     configure_vcr(my_vcr)
     assert my_vcr.matchers[MATCHER_NAME] is json_body_matcher
     assert my_vcr.match_on == DEFAULT_MATCH_ON and my_vcr.decode_compressed_response is True
-    assert my_vcr.before_record_request == [own_hook, scrub_request]
-    assert my_vcr.before_record_response == [scrub_response]
+    (hook, ours) = my_vcr.before_record_request
+    (response_hook,) = my_vcr.before_record_response
+    assert hook is own_hook and ours.func is scrub_request and response_hook.func is scrub_response
+    assert ours.keywords["known"] is response_hook.keywords["known"]  # one set of request secrets per VCR
     assert my_vcr.filter_headers[0] == "x-mine" and ("authorization", PLACEHOLDER) in my_vcr.filter_headers
     assert len({str(h[0] if isinstance(h, tuple) else h) for h in my_vcr.filter_headers}) == len(my_vcr.filter_headers)
     assert getattr(my_vcr.use_cassette, "chatcontract_wrapped", False)
