@@ -57,33 +57,34 @@ class _Reset(Exception):
 async def _chat(request: Request) -> Response:
     body = json.loads(await request.body())
     mode = body.get("model")
+    chunk = {**CHUNK, "model": mode}  # the model echoed, as the APIs do
     if mode == "hang":
-        await asyncio.sleep(30)
+        await asyncio.sleep(5)
     if mode == "html-500":
         return HTMLResponse("<html><body><h1>500 Internal Server Error</h1></body></html>", status_code=500)
     if mode in ("reset-mid-stream", "hang-mid-stream"):
 
         async def events() -> AsyncIterator[bytes]:
             for _ in range(2):
-                yield b"data: " + json.dumps(CHUNK).encode() + b"\n\n"
+                yield b"data: " + json.dumps(chunk).encode() + b"\n\n"
             if mode == "hang-mid-stream":
-                await asyncio.sleep(30)
+                await asyncio.sleep(5)
             raise _Reset
 
         return StreamingResponse(events(), media_type="text/event-stream")
     if mode == "slow-stream":  # ten chunks 0.1 s apart, conforming: for clients that leave mid-stream
 
         async def slow() -> AsyncIterator[bytes]:
-            first = {**CHUNK}
+            first = chunk
             for i in range(10):
                 yield b"data: " + json.dumps(first).encode() + b"\n\n"
-                first = {**CHUNK, "choices": [{"index": 0, "delta": {"content": str(i)}, "finish_reason": None}]}
+                first = {**chunk, "choices": [{"index": 0, "delta": {"content": str(i)}, "finish_reason": None}]}
                 await asyncio.sleep(0.1)
-            last = {**CHUNK, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            last = {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
             yield b"data: " + json.dumps(last).encode() + b"\n\ndata: [DONE]\n\n"
 
         return StreamingResponse(slow(), media_type="text/event-stream")
-    return JSONResponse(ANSWER)
+    return JSONResponse({**ANSWER, "model": mode})
 
 
 @contextmanager
@@ -93,7 +94,15 @@ def faulty_upstream() -> Iterator[str]:
 
     app = Starlette(routes=[Route("/v1/chat/completions", _chat, methods=["POST"])])
     sock = _bind("127.0.0.1", 0)
-    config = uvicorn.Config(app, log_config=None, log_level="critical", lifespan="off", http="h11", loop="asyncio")
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        log_level="critical",
+        lifespan="off",
+        http="h11",
+        loop="asyncio",
+        timeout_graceful_shutdown=1,
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -123,3 +132,57 @@ def codes_of(interaction: Any, dialect: str) -> list[str]:
 
     report = check_interaction(interaction, CassetteSettings(dialect=dialect)).report
     return list(dict.fromkeys(report.codes()))
+
+
+class CliProxy:
+    """``chatcontract proxy`` running as a subprocess (port 0); :meth:`stop` sends a signal and collects output."""
+
+    def __init__(self, upstream: str, *args: str, cwd: str | None = None) -> None:
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        cmd = [sys.executable, "-m", "chatcontract", "proxy", "--upstream", upstream, "--port", "0", *args]
+        self.process = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd
+        )
+        self.banner: list[str] = []
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.banner.append(line)
+            if line.startswith("point your client at "):
+                self.base_url = line.split()[4].rstrip(";")
+                break
+        else:
+            raise RuntimeError(f"the proxy did not start: {''.join(self.banner)}{self.process.stderr.read()}")  # type: ignore[union-attr]
+        self.stdout = ""
+        self.stderr = ""
+        self.returncode: int | None = None
+
+    @property
+    def root_url(self) -> str:
+        return self.base_url.rsplit("/v1", 1)[0]
+
+    def stop(self, sig: int | None = None) -> int:
+        import signal
+
+        if self.returncode is None:
+            self.process.send_signal(sig if sig is not None else signal.SIGTERM)
+            out, err = self.process.communicate(timeout=30)
+            self.stdout, self.stderr, self.returncode = "".join(self.banner) + out, err, self.process.returncode
+        return self.returncode
+
+
+@contextmanager
+def cli_proxy(upstream: str, *args: str, cwd: str | None = None) -> Iterator[CliProxy]:
+    proxy = CliProxy(upstream, *args, cwd=cwd)
+    try:
+        yield proxy
+    finally:
+        if proxy.returncode is None:
+            try:
+                proxy.stop()
+            except Exception:
+                proxy.process.kill()
+                proxy.process.wait(10)

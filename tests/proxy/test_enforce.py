@@ -23,9 +23,12 @@ def _direct_and_proxied(dialect: str, body: dict) -> tuple[bytes, bytes, int]:
     """The same request sent directly and through an enforcing proxy, each to a provider seeded alike."""
     with serve(dialect=dialect, seed=5) as provider:
         direct = httpx.post(f"{provider.base_url}/chat/completions", json=body, timeout=10).content
-    with serve(dialect=dialect, seed=5) as provider, proxy_to(provider.base_url, dialect=dialect, enforce=True) as (
-        proxy,
-        _,
+    with (
+        serve(dialect=dialect, seed=5) as provider,
+        proxy_to(provider.base_url, dialect=dialect, enforce=True) as (
+            proxy,
+            _,
+        ),
     ):
         answer = httpx.post(f"{proxy.base_url}/chat/completions", json=body, timeout=10)
     return direct, answer.content, answer.status_code

@@ -14,8 +14,8 @@ from mistralai.client import Mistral
 
 from chatcontract.cassettes import audit, load_cassette
 from chatcontract.fuzz.results import FuzzResults
-from chatcontract.proxy import RunningProxy
 from chatcontract.provider import serve
+from chatcontract.proxy import RunningProxy
 
 from .helpers import MESSAGES, codes_of, proxy_to
 

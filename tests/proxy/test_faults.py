@@ -1,0 +1,100 @@
+"""Faults of the upstream (refused, reset mid-stream, hang, an HTML 500) and of the client (gone mid-stream): the
+proxy, a real ``chatcontract proxy`` process, answers each the right way, reports it, prints no traceback, and
+serves the next request.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+
+import httpx
+import openai
+import pytest
+
+from chatcontract.fuzz.results import load_results
+
+from .helpers import MESSAGES, cli_proxy, faulty_upstream
+
+
+def _chat(base_url: str, model: str, *, stream: bool = False) -> httpx.Response:
+    body = {"model": model, "messages": MESSAGES, "stream": stream}
+    return httpx.post(f"{base_url}/chat/completions", json=body, timeout=20)
+
+
+def _events(text: str) -> list[dict]:
+    return [json.loads(e.removeprefix("data: ")) for e in text.split("\n\n") if e.startswith("data: {")]
+
+
+def test_upstream_faults_are_answered_reported_and_survived(tmp_path) -> None:
+    with (
+        faulty_upstream() as upstream,
+        cli_proxy(upstream, "--dialect", "openai", "--timeout", "1", "--report", str(tmp_path)) as proxy,
+    ):
+        hang = _chat(proxy.base_url, "hang")
+        reset = _chat(proxy.base_url, "reset-mid-stream", stream=True)
+        stalled = _chat(proxy.base_url, "hang-mid-stream", stream=True)
+        html = _chat(proxy.base_url, "html-500")
+        with openai.OpenAI(base_url=proxy.base_url, api_key="sk-x", max_retries=0) as client:
+            with pytest.raises(openai.APIError, match="broke off"):
+                list(client.chat.completions.create(model="reset-mid-stream", messages=MESSAGES, stream=True))
+        fine = _chat(proxy.base_url, "ok")
+        assert proxy.stop() == 1  # error findings
+    assert hang.status_code == 504 and hang.json()["error"]["type"] == "upstream_timeout"
+    for cut in (reset, stalled):
+        assert cut.status_code == 200
+        events = _events(cut.text)
+        assert len(events) == 3 and events[-1]["error"]["type"] == "upstream_unavailable"
+    assert html.status_code == 500 and html.text.startswith("<html>")  # passed on as it came
+    assert fine.status_code == 200 and fine.json()["choices"][0]["message"]["content"] == "Hi"
+    assert "Traceback" not in proxy.stderr and "Traceback" not in proxy.stdout
+    results = load_results(tmp_path)
+    counts = {f.code: f.count for f in results.findings}
+    assert counts == {"CC604": 4, "CC602": 1, "CC001": 1, "CC007": 1}
+    assert results.kind == "proxy" and results.requests == 6 and results.statuses["none"] == 1
+    assert "CC604 incomplete-response [error] $  POST /v1/chat/completions #1" in proxy.stdout
+
+
+def test_refused_upstream_is_a_502_and_the_proxy_keeps_serving() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        with cli_proxy(f"http://127.0.0.1:{port}/v1", "--dialect", "mistral") as proxy:
+            first = _chat(proxy.base_url, "m")
+            second = httpx.get(f"{proxy.base_url}/models", timeout=10)
+            assert proxy.stop() == 1
+    for answer in (first, second):
+        assert answer.status_code == 502
+        body = answer.json()
+        assert body["object"] == "error" and body["type"] == "upstream_unavailable"  # Mistral's envelope
+    assert "CC604 incomplete-response" in proxy.stdout and "Traceback" not in proxy.stderr
+
+
+def test_a_client_that_leaves_mid_stream_is_noted_and_the_next_one_served(tmp_path) -> None:
+    with (
+        faulty_upstream() as upstream,
+        cli_proxy(
+            upstream, "--dialect", "openai", "--report", str(tmp_path), "--record", str(tmp_path / "rec")
+        ) as proxy,
+    ):
+        with httpx.stream(
+            "POST",
+            f"{proxy.base_url}/chat/completions",
+            json={"model": "slow-stream", "messages": MESSAGES, "stream": True},
+            timeout=10,
+        ) as answer:
+            first = next(answer.iter_bytes())
+        after = _chat(proxy.base_url, "slow-stream", stream=True)
+        assert proxy.stop(signal.SIGINT) == 0
+    assert first.startswith(b"data: {")
+    assert after.status_code == 200 and after.text.endswith("data: [DONE]\n\n") and len(_events(after.text)) == 11
+    results = load_results(tmp_path)
+    assert results.findings == [] and results.streams == 2
+    assert any("the client disconnected mid-stream" in note for note in results.errors)
+    assert "note: #1 POST /v1/chat/completions: the client disconnected mid-stream" in proxy.stdout
+    cassette = (tmp_path / "rec").glob("*.yaml")
+    from chatcontract.cassettes import load_cassette
+
+    (path,) = cassette
+    assert len(load_cassette(path).interactions) == 1  # the cut exchange is not recorded
