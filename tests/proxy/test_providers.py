@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import openai
-import pytest
 
 from chatcontract.cassettes import load_cassette
 
