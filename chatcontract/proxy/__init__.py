@@ -16,9 +16,35 @@ turns broken answers into errors the client's SDK raises on.
 
 from __future__ import annotations
 
-from .app import create_app
-from .recording import Recorder
-from .server import RunningProxy, serve
-from .session import Exchange, ProxyOptions, ProxySession
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .recording import Recorder
+    from .server import RunningProxy, serve
+    from .session import Exchange, ProxyOptions, ProxySession
 
 __all__ = ["Exchange", "ProxyOptions", "ProxySession", "Recorder", "RunningProxy", "create_app", "serve"]
+
+#: Where each public name lives: imported on first use, so that building the command line (which registers the
+#: ``proxy`` subcommand) loads neither starlette nor httpx.
+_HOMES = {
+    "create_app": "app",
+    "Recorder": "recording",
+    "RunningProxy": "server",
+    "serve": "server",
+    "Exchange": "session",
+    "ProxyOptions": "session",
+    "ProxySession": "session",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value

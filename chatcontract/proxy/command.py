@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..cli import split_codes
-from ..fuzz.results import FuzzResults
-from .server import RunningProxy, run_until_stopped
-from .session import ProxyOptions
+
+if TYPE_CHECKING:
+    from ..fuzz.results import FuzzResults
+    from .server import RunningProxy
+    from .session import ProxyOptions
 
 __all__ = ["add_parser", "format_summary", "options_from_args", "run_command"]
 
@@ -66,6 +68,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def options_from_args(args: argparse.Namespace) -> ProxyOptions:
+    from .session import ProxyOptions
+
     options = ProxyOptions(
         upstream=args.upstream,
         dialect=args.dialect,
@@ -109,6 +113,8 @@ def format_summary(results: FuzzResults) -> str:
 
 
 def run_command(args: argparse.Namespace, *, out: TextIO | None = None) -> int:
+    from .server import run_until_stopped
+
     out = out or sys.stdout
     options = options_from_args(args)
 

@@ -11,9 +11,7 @@ pass through to the upstream and stop there.
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import re
-import sys
 import threading
 import time
 from collections import deque
@@ -344,11 +342,3 @@ def _example(request: _RequestView, response: _ResponseView | None, path: str, m
 def _text(data: bytes, limit: int) -> str:
     text = data.decode("utf-8", "replace")
     return text if len(text) <= limit else text[:limit] + f"...({len(text)} characters)"
-
-
-def print_to(stream: TextIO | None) -> TextIO:
-    return stream if stream is not None else sys.stdout
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -127,3 +127,12 @@ def test_report_merges_a_proxy_run_and_a_fuzz_run(tmp_path: Path) -> None:
     markdown = (tmp_path / "m" / "report.md").read_text()
     assert markdown.count("CC402") >= 2 and "proxy (a client's traffic, observed)" in markdown
     assert {load_results(tmp_path / d).kind for d in ("proxyrun", "fuzzrun")} == {"proxy", "fuzz"}
+
+
+def test_the_command_line_loads_no_server_until_the_proxy_runs() -> None:
+    code = (
+        "import sys, chatcontract.cli as cli; cli.build_parser(); "
+        "print(sorted(m for m in ('starlette', 'httpx', 'uvicorn', 'vcr') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
