@@ -20,7 +20,7 @@ def test_all_is_complete_and_sorted():
     # "@py_builtins"/"@pytest_ar": pytest's assertion rewriting of an installed plugin's package adds them
     public = {name for name in dir(chatcontract) if not name.startswith(("_", "@"))}
     modules = {"cli", "config", "contracts", "demo", "engine", "inputs", "rules", "sse", "streams", "violations",
-               "plugin", "provider", "cassettes", "fuzz", "importlib", "Any", "TYPE_CHECKING"}
+               "plugin", "provider", "proxy", "cassettes", "fuzz", "importlib", "Any", "TYPE_CHECKING"}
     assert set(chatcontract.__all__) == public - modules
     assert chatcontract.__all__ == sorted(chatcontract.__all__, key=str.casefold)
 

@@ -88,3 +88,21 @@ def test_sendable_holds_back_unfinished_events_and_the_done_sentinel(
     # Everything up to the sentinel goes out, in whole events; the sentinel waits for the whole-stream checks
     assert sent == b"".join(events)
     assert bytes(held) == (b"data: [DONE]\n\n" if done else b"")
+
+
+def test_stream_checker_found_reports_what_is_known_before_close() -> None:
+    from chatcontract import StreamChecker
+
+    chunk = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": "x"}, "finish_reason": ""}],
+    }
+    checker = StreamChecker(dialect="openai")
+    checker.feed(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+    early = checker.found()
+    assert [(v.code, v.event) for v in early] == [("CC103", 0)]
+    report = checker.close()
+    assert early[0] in report.violations and "CC303" in report.codes()  # the end brings what only the end shows
