@@ -1,4 +1,4 @@
-"""The proxy's ASGI app: forward every request with one shared ``httpx.AsyncClient``, check chat exchanges on the way.
+"""The proxy's ASGI app: forward every request through one shared httpx transport, check chat exchanges on the way.
 
 Any method and path is forwarded to the upstream's origin with the same path and query (the proxy mirrors the
 upstream's URL space), headers and body as received, and the answer comes back the same way. Only
@@ -68,16 +68,19 @@ class _Proxy:
         self.session = session
         self.options = session.options
         self.recorder = recorder
-        self.client: httpx.AsyncClient | None = None
+        self.transport: httpx.AsyncHTTPTransport | None = None
+        timeout = httpx.Timeout(self.options.timeout, connect=min(self.options.timeout, 10.0))
+        self.timeout = timeout.as_dict()
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        timeout = httpx.Timeout(self.options.timeout, connect=min(self.options.timeout, 10.0))
+        # httpx's transport, not an AsyncClient around it: a client keeps a cookie jar (one client's Set-Cookie
+        # would go out with the next client's requests), follows no redirects we want and adds per-request work.
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=64)
-        async with httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False, trust_env=False) as client:
-            self.client = client
+        async with httpx.AsyncHTTPTransport(limits=limits, retries=0) as transport:
+            self.transport = transport
             yield
-        self.client = None
+        self.transport = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -97,7 +100,7 @@ class _Proxy:
 
     # -- the request leg -------------------------------------------------------------------------------------
     async def _forward(self, request: Request, exchange: Exchange) -> tuple[Response, Any]:
-        assert self.client is not None, "the proxy app runs inside its lifespan"
+        assert self.transport is not None, "the proxy app runs inside its lifespan"
         raw_path = request.scope.get("raw_path") or request.scope["path"].encode()
         query = request.scope.get("query_string", b"")
         url = self.options.origin + raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
@@ -121,9 +124,11 @@ class _Proxy:
         if exchange.checked:  # the bytes checked must be the bytes the client gets
             headers = [(k, v) for k, v in headers if k.lower() != "accept-encoding"] + [("accept-encoding", "identity")]
         view = _RequestView(request.method, url, headers, body, _parse(body) if exchange.checked else None)
-        upstream_request = self.client.build_request(request.method, url, headers=headers, content=content)
+        upstream_request = httpx.Request(
+            request.method, url, headers=headers, content=content, extensions={"timeout": self.timeout}
+        )
         try:
-            upstream = await self.client.send(upstream_request, stream=True)
+            upstream = await self.transport.handle_async_request(upstream_request)
         except (httpx.HTTPError, OSError) as exc:
             return self._failure(exchange, view, exc), None
         if exchange.checked:
@@ -319,7 +324,7 @@ class _Proxy:
 
 
 def create_app(session: ProxySession, *, recorder: Recorder | None = None) -> Starlette:
-    """The proxy as a Starlette app (its lifespan opens and closes the shared upstream client)."""
+    """The proxy as a Starlette app (its lifespan opens and closes the shared upstream connection pool)."""
     proxy = _Proxy(session, recorder)
     return Starlette(routes=[Route("/{path:path}", proxy)], lifespan=proxy.lifespan)
 

@@ -87,12 +87,19 @@ async def _chat(request: Request) -> Response:
     return JSONResponse({**ANSWER, "model": mode})
 
 
+async def _cookie(request: Request) -> Response:
+    """Sets a session cookie and says which cookie it received."""
+    answer = JSONResponse({"cookie": request.headers.get("cookie")})
+    answer.set_cookie("session", "upstream-session-1")
+    return answer
+
+
 @contextmanager
 def faulty_upstream() -> Iterator[str]:
     """A faulty upstream on a free port; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
     import uvicorn
 
-    app = Starlette(routes=[Route("/v1/chat/completions", _chat, methods=["POST"])])
+    app = Starlette(routes=[Route("/v1/chat/completions", _chat, methods=["POST"]), Route("/v1/cookie", _cookie)])
     sock = _bind("127.0.0.1", 0)
     config = uvicorn.Config(
         app,

@@ -98,3 +98,17 @@ def test_a_client_that_leaves_mid_stream_is_noted_and_the_next_one_served(tmp_pa
 
     (path,) = cassette
     assert len(load_cassette(path).interactions) == 1  # the cut exchange is not recorded
+
+
+def test_one_clients_cookies_never_reach_another(tmp_path) -> None:
+    from chatcontract.cassettes import load_cassette
+
+    from .helpers import proxy_to
+
+    with faulty_upstream() as upstream, proxy_to(upstream, record=str(tmp_path)) as (proxy, _):
+        first = httpx.get(f"{proxy.base_url}/cookie", timeout=10)
+        second = httpx.get(f"{proxy.base_url}/cookie", timeout=10)
+    assert first.cookies["session"] == "upstream-session-1"  # the client gets its Set-Cookie
+    assert second.json() == {"cookie": None}  # the proxy kept no cookie jar
+    (path,) = tmp_path.glob("*.yaml")
+    assert all(i.response.header("set-cookie") is None for i in load_cassette(path).interactions)  # scrubbed
