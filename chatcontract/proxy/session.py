@@ -67,6 +67,11 @@ class ProxyOptions:
             raise UsageError(
                 f"--upstream must be an http(s) URL such as https://api.mistral.ai/v1, got {self.upstream!r}"
             )
+        if parts.username is not None or parts.password is not None:
+            raise UsageError(
+                "--upstream must not carry credentials (user:password@): the client sends its own, and the proxy "
+                "passes them on without keeping them"
+            )
         if parts.query or parts.fragment:
             raise UsageError(f"--upstream takes a base URL without query or fragment, got {self.upstream!r}")
         if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port <= 65535:

@@ -47,7 +47,11 @@ def test_bad_kind_fields_are_usage_errors(field: str, value: object, message: st
 
 @pytest.mark.parametrize(
     ("upstream", "message"),
-    [("api.mistral.ai/v1", "must be an http"), ("http://h/v1?key=1", "without query")],
+    [
+        ("api.mistral.ai/v1", "must be an http"),
+        ("http://h/v1?key=1", "without query"),
+        ("https://user:sk-secret@h/v1", "must not carry credentials"),
+    ],
 )
 def test_bad_upstreams(upstream: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
