@@ -1,5 +1,6 @@
 """The official Python SDKs talk to the reference provider through the proxy: what the proxy reports for each
-exchange is exactly what ``check()`` reports for the same exchange (its bytes, as the recording kept them).
+exchange is exactly what ``check()`` reports for the same exchange, both on the bytes the recording kept and on the
+answer to the same request sent directly to a provider seeded alike (which is byte-equal to the recording).
 """
 
 from __future__ import annotations
@@ -40,6 +41,23 @@ def _assert_matches_check(proxy: RunningProxy, folder: Path, dialect: str) -> li
     return found
 
 
+def _assert_same_as_direct(proxy: RunningProxy, folder: Path, dialect: str, faults: tuple[str, ...]) -> None:
+    """The recorded requests, sent directly to a provider seeded alike: the same bytes came back (the recording
+    is byte-faithful), and check() on them reports what the proxy reported."""
+    import httpx
+
+    from chatcontract import check
+
+    with serve(dialect=dialect, faults=faults, seed=3, api_key=KEY) as direct:
+        for exchange, interaction in zip(proxy.session.exchanges, _recorded(folder), strict=True):
+            url = direct.root_url + urlsplit(interaction.request.uri).path
+            headers = {"authorization": f"Bearer {KEY}", "content-type": "application/json"}
+            answer = httpx.post(url, content=interaction.request.body, headers=headers, timeout=10)
+            assert answer.content == interaction.response.body
+            report = check(answer, dialect=dialect, request=interaction.request.json)
+            assert exchange.codes == list(dict.fromkeys(report.codes()))
+
+
 def _assert_no_secret(proxy: RunningProxy, printed: str, folder: Path) -> None:
     results = proxy.session.results()
     assert KEY not in printed and KEY not in results.to_json()
@@ -63,6 +81,7 @@ def test_openai_sdk_through_the_proxy(tmp_path: Path, faults: tuple[str, ...], e
                 )
     assert completion.choices[0].message.content and len(chunks) > 2
     assert _assert_matches_check(proxy, tmp_path, "openai") == expected
+    _assert_same_as_direct(proxy, tmp_path, "openai", faults)
     _assert_no_secret(proxy, out.getvalue(), tmp_path)
     for codes in expected:
         for code in codes:
@@ -82,6 +101,7 @@ def test_mistral_sdk_through_the_proxy(tmp_path: Path, faults: tuple[str, ...], 
                 events = list(client.chat.stream(model="ref-small", messages=MESSAGES, max_tokens=20))
     assert answer.choices[0].message.content and len(events) > 2
     assert _assert_matches_check(proxy, tmp_path, "mistral") == expected
+    _assert_same_as_direct(proxy, tmp_path, "mistral", faults)
     _assert_no_secret(proxy, out.getvalue(), tmp_path)
 
 
