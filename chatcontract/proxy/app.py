@@ -30,7 +30,7 @@ from typing import Any
 import anyio
 import httpx
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -88,7 +88,18 @@ class _Proxy:
         exchange.checked = (
             self.options.checks and request.method == "POST" and CHAT_PATH.search(scope["path"]) is not None
         )
-        response, stream = await self._forward(request, exchange)
+        try:
+            response, stream = await self._forward(request, exchange)
+        except ClientDisconnect:  # gone before its request body arrived
+            self.session.answered(exchange, None)
+            self.session.note(f"#{exchange.number} {request.method} {exchange.path}: the client left mid-request")
+            return
+        except Exception as exc:  # a bug of ours must cost one request, never the proxy or a traceback
+            self.session.answered(exchange, None)
+            self.session.note(f"#{exchange.number} {request.method} {exchange.path}: internal error: {_describe(exc)}")
+            message = f"chatcontract proxy: internal error: {_describe(exc)}"
+            body = json.dumps(error_envelope(self.options.dialect, message, type_="proxy_error", code="proxy_error"))
+            response, stream = Response(body.encode(), status_code=502, media_type="application/json"), None
         try:
             await response(scope, receive, send)
         except OSError:  # the client went away while a JSON answer was sent: nothing left to do

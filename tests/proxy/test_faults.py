@@ -112,3 +112,20 @@ def test_one_clients_cookies_never_reach_another(tmp_path) -> None:
     assert second.json() == {"cookie": None}  # the proxy kept no cookie jar
     (path,) = tmp_path.glob("*.yaml")
     assert all(i.response.header("set-cookie") is None for i in load_cassette(path).interactions)  # scrubbed
+
+
+def test_a_client_that_leaves_mid_request_is_noted_and_the_next_one_served() -> None:
+    import time
+
+    from .helpers import proxy_to
+
+    with faulty_upstream() as upstream, proxy_to(upstream, dialect="openai") as (proxy, out):
+        # A client that announces 1000 bytes of body, sends one, and hangs up
+        with socket.create_connection(("127.0.0.1", proxy.port)) as client:
+            client.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{")
+        deadline = time.monotonic() + 5
+        while "left mid-request" not in out.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = _chat(proxy.base_url, "ok")
+    assert "note: #1 POST /v1/chat/completions: the client left mid-request" in out.getvalue()
+    assert after.status_code == 200 and [e.status for e in proxy.session.exchanges] == [None, 200]
