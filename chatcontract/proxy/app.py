@@ -85,9 +85,7 @@ class _Proxy:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         exchange = self.session.begin(request.method, scope["path"])
-        exchange.checked = (
-            self.options.checks and request.method == "POST" and CHAT_PATH.search(scope["path"]) is not None
-        )
+        exchange.checked = request.method == "POST" and CHAT_PATH.search(scope["path"]) is not None
         try:
             response, stream = await self._forward(request, exchange)
         except ClientDisconnect:  # gone before its request body arrived
@@ -210,26 +208,30 @@ class _Proxy:
         status = upstream.status_code
         content_type = upstream.headers.get("content-type", "")
         opts = self.options
-        report = check(
-            _Answer(status, content_type, data),
-            dialect=opts.dialect,
-            status=status,
-            request=view.json,
-            provider=opts.provider,
-            select=opts.select,
-            ignore=opts.ignore,
-        )
+        violations: tuple[Violation, ...] = ()
+        if opts.checks:
+            violations = check(
+                _Answer(status, content_type, data),
+                dialect=opts.dialect,
+                status=status,
+                request=view.json,
+                provider=opts.provider,
+                select=opts.select,
+                ignore=opts.ignore,
+            ).violations
+        errors = [v for v in violations if v.severity is Severity.ERROR]
         headers = _response_headers(upstream, keep_length=False, decoded=True)
         answer = _ResponseView(status, content_type, data, response_id(data))
         self.session.answered(exchange, status)
         self.session.judged(
-            exchange, report.violations, self.session.exchange_codes(exchange, status), request=view, response=answer
+            exchange, violations, self.session.exchange_codes(exchange, status), request=view, response=answer
         )
         self._record(view, status, headers, data)
-        if opts.enforce and 200 <= status < 300 and report.errors:
+        if opts.enforce and 200 <= status < 300 and errors:
             exchange.replaced = "502"
-            message = _enforce_message(opts.dialect, report.errors)
-            body = json.dumps(error_envelope(opts.dialect, message, type_="contract_violation", code="CC")).encode()
+            message = _enforce_message(opts.dialect, errors)
+            kind = "contract_violation"
+            body = json.dumps(error_envelope(opts.dialect, message, type_=kind, code=kind)).encode()
             return Response(body, status_code=502, media_type="application/json")
         return _response(data, status, headers)
 
@@ -238,13 +240,17 @@ class _Proxy:
 
         opts = self.options
         session = self.session
-        checker = StreamChecker(
-            dialect=opts.dialect,
-            request=view.json,
-            provider=opts.provider,
-            select=opts.select,
-            ignore=opts.ignore,
-            status=upstream.status_code,
+        checker = (
+            StreamChecker(
+                dialect=opts.dialect,
+                request=view.json,
+                provider=opts.provider,
+                select=opts.select,
+                ignore=opts.ignore,
+                status=upstream.status_code,
+            )
+            if opts.checks
+            else None
         )
         keep_all = self.recorder is not None
         kept = bytearray()
@@ -255,6 +261,9 @@ class _Proxy:
                 async for chunk in upstream.aiter_bytes():
                     if keep_all or len(kept) < 2000:
                         kept += chunk
+                    if checker is None:
+                        yield chunk
+                        continue
                     checker.feed(chunk)
                     if not opts.enforce:
                         yield chunk
@@ -287,7 +296,9 @@ class _Proxy:
                 yield _error_event(opts.dialect, f"chatcontract proxy: {reason}", "upstream_unavailable")
                 return
             # A stream stopped by enforce is judged on what was read: closing the checker would add "no [DONE]".
-            violations = checker.close().violations if state == "complete" else checker.found()
+            violations: tuple[Violation, ...] = ()
+            if checker is not None:
+                violations = checker.close().violations if state == "complete" else checker.found()
             errors = [v for v in violations if v.severity is Severity.ERROR]
             if state == "complete" and opts.enforce and errors:
                 state = "enforced"

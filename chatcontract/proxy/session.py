@@ -56,7 +56,7 @@ class ProxyOptions:
     record: str | None = None
     #: Seconds to wait for the upstream (connect, each read); 504 after that.
     timeout: float = 120.0
-    #: False: forward only, check nothing (the benchmark's baseline).
+    #: False: the same forwarding, reading and recording, without the engine's checks (the benchmark's baseline).
     checks: bool = True
 
     def validate(self) -> None:
