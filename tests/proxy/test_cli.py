@@ -74,6 +74,7 @@ def test_a_run_ended_by_sigterm_writes_summary_results_and_a_replayable_cassette
             "--record",
             str(record),
         ) as proxy:
+            assert proxy.base_url.startswith("http://127.0.0.1:")  # loopback unless --host says otherwise
             _client_run(proxy.base_url, "ref-small")
             assert proxy.stop() == 1
     # Then: one line per finding as it happened, then the summary and the files written

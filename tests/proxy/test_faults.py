@@ -129,3 +129,22 @@ def test_a_client_that_leaves_mid_request_is_noted_and_the_next_one_served() -> 
         after = _chat(proxy.base_url, "ok")
     assert "note: #1 POST /v1/chat/completions: the client left mid-request" in out.getvalue()
     assert after.status_code == 200 and [e.status for e in proxy.session.exchanges] == [None, 200]
+
+
+@pytest.mark.parametrize("enforce", [False, True], ids=["checking", "enforcing"])
+def test_streams_are_forwarded_as_they_arrive(enforce: bool) -> None:
+    """Ten events 0.1 s apart: each reaches the client about when the upstream sends it, not at the end."""
+    import time
+
+    from .helpers import proxy_to
+
+    body = {"model": "slow-stream", "messages": MESSAGES, "stream": True}
+    with faulty_upstream() as upstream, proxy_to(upstream, dialect="openai", enforce=enforce) as (proxy, _):
+        arrivals = []
+        with httpx.stream("POST", f"{proxy.base_url}/chat/completions", json=body, timeout=10) as answer:
+            start = time.monotonic()
+            for part in answer.iter_raw():
+                arrivals.append((time.monotonic() - start, part.count(b"data: ")))
+    assert sum(n for _, n in arrivals) == 12  # 11 chunks and [DONE]
+    assert arrivals[0][0] < 0.3 < 0.8 < arrivals[-1][0]  # the first event long before the last
+    assert len({round(t, 1) for t, _ in arrivals}) >= 8  # spread out over the stream, not in one burst
