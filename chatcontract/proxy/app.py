@@ -295,6 +295,7 @@ class _Proxy:
                 exchange.replaced = "stream-error-event"
                 yield _error_event(opts.dialect, f"chatcontract proxy: {reason}", "upstream_unavailable")
                 return
+            upstream_complete = state == "complete"  # (enforce may still replace its end below)
             # A stream stopped by enforce is judged on what was read: closing the checker would add "no [DONE]".
             violations: tuple[Violation, ...] = ()
             if checker is not None:
@@ -316,7 +317,7 @@ class _Proxy:
             if state == "enforced":
                 exchange.replaced = "stream-error-event"
                 yield _error_event(opts.dialect, _enforce_message(opts.dialect, errors), "contract_violation")
-            if state == "complete" and keep_all:
+            if upstream_complete and keep_all:  # the recording holds the upstream's answer, also when enforced
                 headers = _response_headers(upstream, keep_length=False, decoded=True)
                 self._record(view, upstream.status_code, headers, bytes(kept))
         except BaseException:  # GeneratorExit or a cancellation: the client went away mid-stream

@@ -106,3 +106,18 @@ def test_error_answers_pass_unchanged_under_enforce() -> None:
     assert answer.status_code == 400 and answer.json()["object"] == "error"  # the other dialect's body, as sent
     (exchange,) = proxy.session.exchanges
     assert exchange.replaced is None and "CC502" in exchange.codes
+
+
+def test_the_recording_keeps_the_upstreams_answers_not_the_replacements(tmp_path) -> None:
+    from chatcontract.cassettes import load_cassette
+
+    with serve(dialect="openai", faults=["created-ms", "stream-no-done"], seed=5) as provider:
+        with proxy_to(provider.base_url, dialect="openai", enforce=True, record=str(tmp_path)) as (proxy, _):
+            replaced = httpx.post(f"{proxy.base_url}/chat/completions", json=REQUEST, timeout=10)
+            cut = httpx.post(f"{proxy.base_url}/chat/completions", json={**REQUEST, "stream": True}, timeout=10)
+    assert replaced.status_code == 502 and "contract_violation" in cut.text
+    (path,) = tmp_path.glob("*.yaml")
+    answer, stream = (i.response for i in load_cassette(path).interactions)
+    assert answer.status == 200 and json.loads(answer.body)["created"] > 10**12  # the millisecond timestamp
+    assert stream.status == 200 and b"contract_violation" not in stream.body and b"[DONE]" not in stream.body
+    assert [e.replaced for e in proxy.session.exchanges] == ["502", "stream-error-event"]
