@@ -123,18 +123,42 @@ def _serve_upstream() -> None:
 
 def _serve_proxy(upstream: str, checks: bool) -> None:
     import io
+    import signal
 
     from chatcontract.proxy import ProxyOptions
     from chatcontract.proxy.server import run_until_stopped
 
-    options = ProxyOptions(upstream=upstream, port=0, checks=checks)
-    run_until_stopped(options, out=io.StringIO(), on_ready=lambda p: print(f"proxy {p.base_url}", flush=True))
+    def ready(proxy: Any) -> None:
+        # SIGUSR1: print the seconds spent in the engine so far and the requests served (read by the bench)
+        report = lambda *_: print(f"engine {proxy.session.check_seconds} {proxy.session.requests}", flush=True)  # noqa: E731
+        signal.signal(signal.SIGUSR1, report)
+        print(f"proxy {proxy.base_url}", flush=True)
+
+    run_until_stopped(ProxyOptions(upstream=upstream, port=0, checks=checks), out=io.StringIO(), on_ready=ready)
+
+
+def _engine_so_far(served: _Served) -> tuple[float, int]:
+    """Ask a proxy (SIGUSR1) for its engine CPU seconds and request count so far."""
+    import os
+    import signal
+
+    seen = len(served.lines)
+    os.kill(served.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        fresh = [line for line in served.lines[seen:] if line.startswith("engine ")]
+        if fresh:
+            _, seconds, requests = fresh[-1].split()
+            return float(seconds), int(requests)
+        time.sleep(0.01)
+    raise RuntimeError("the proxy did not report its engine time")
 
 
 class _Served(str):
-    """A server's base URL that also knows its process id."""
+    """A server's base URL that also knows its process id and, once stopped, what it printed."""
 
     pid: int
+    lines: list[str]
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -157,13 +181,17 @@ def _process(*args: str) -> Iterator[_Served]:
         match = re.search(r"(http://\S+)", line)
         if not match:
             raise RuntimeError(f"{args} did not start: {line!r}")
-        threading.Thread(target=proc.stdout.read, daemon=True).start()
         served = _Served(match.group(1))
         served.pid = proc.pid
+        served.lines = []
+        reader = threading.Thread(target=lambda: served.lines.extend(proc.stdout or ()), daemon=True)
+        reader.start()
         yield served
     finally:
         proc.terminate()
         proc.wait(10)
+        if "reader" in locals():
+            reader.join(5)
 
 
 def _latency(urls: dict[str, str], n: int, stream: bool) -> dict[str, list[float]]:
@@ -248,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         first = _latency(urls, args.streams, stream=True)
         rps: dict[str, list[float]] = {name: [] for name in urls}
         cpu: dict[str, list[float]] = {name: [] for name in urls}  # CPU ms per request of the serving process
+        engine_before = _engine_so_far(urls["proxy, checks on"])
         for _ in range(args.rounds):
             for name, url in urls.items():
                 before = _cpu_seconds(url.pid)
@@ -256,7 +285,11 @@ def main(argv: list[str] | None = None) -> int:
                 rps[name].append(rate)
                 if before is not None and after is not None:
                     cpu[name].append((after - before) / done * 1e3)
+        engine_after = _engine_so_far(urls["proxy, checks on"])
 
+    # the engine's CPU time per request during the throughput rounds (JSON answers), summed inside the proxy
+    served = engine_after[1] - engine_before[1]
+    engine_us = (engine_after[0] - engine_before[0]) / served * 1e6 if served else None
     direct_p50, direct_p99 = _pct(plain["direct"], 0.5), _pct(plain["direct"], 0.99)
     first_direct = statistics.median(first["direct"])
     print(
@@ -299,6 +332,12 @@ def main(argv: list[str] | None = None) -> int:
         "\nCPU ms/req: CPU time of the serving process per request during the throughput rounds (/proc), "
         + (f"checks' share of it: {cpu_cost:.1%}" if cpu_cost is not None else "not measured on this system")
     )
+    engine_share = engine_us / 1e3 / on["cpu_ms_per_request"] if engine_us and on["cpu_ms_per_request"] else None
+    if engine_us is not None:
+        print(
+            f"CPU time inside the engine (check()), summed by the proxy in those rounds: {engine_us:.1f} us per request"
+            + (f", {engine_share:.1%} of its CPU per request" if engine_share is not None else "")
+        )
     targets = [
         (f"checks cost {cost:.1%} of the proxy's throughput", cost <= 0.10, "<= 10 %"),
         (
@@ -317,7 +356,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'PASS' if ok else 'FAIL'}  {text} (target {target})")
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"figures": figures, "checks_cost": cost, "checks_cpu_share": cpu_cost}, handle, indent=2)
+            json.dump(
+                {
+                    "figures": figures,
+                    "checks_cost": cost,
+                    "checks_cpu_share": cpu_cost,
+                    "engine_us_per_request": engine_us,
+                    "engine_share_of_cpu": engine_share,
+                },
+                handle,
+                indent=2,
+            )
     return 1 if args.strict and not all(ok for _, ok, _ in targets) else 0
 
 

@@ -148,6 +148,8 @@ class ProxySession:
         self.findings: dict[str, _Acc] = {}
         self.errors: list[str] = []
         self.exchanges: deque[Exchange] = deque(maxlen=_MAX_EXCHANGES)
+        #: CPU seconds spent inside the engine (check(), the StreamChecker): what the checks cost the proxy.
+        self.check_seconds = 0.0
         self._numbers = 0
 
     # -- bookkeeping -------------------------------------------------------------------------------------------
