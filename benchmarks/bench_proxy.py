@@ -12,7 +12,9 @@ proxy`` as users run it), the proxy without checks (the same code with ``checks=
 process as the client. Latency: sequential requests with one keep-alive ``httpx.Client`` per target, the targets
 taken round-robin so load from elsewhere hits all of them. Throughput: ``--concurrency`` asyncio clients for
 ``--duration`` seconds per target, also round-robin, the median of ``--rounds`` rounds. On a 2-core machine the
-client shares the cores with the proxy: the requests/s are a lower bound of what the proxy serves.
+client shares the cores with the proxy: the requests/s are a lower bound of what the proxy serves. The CPU time
+of each serving process per request (``/proc``) and the CPU time the proxy spent inside the engine (which it sums,
+read here through SIGUSR1) give the checks' share of the proxy's work without the scheduler's noise.
 
     python3 benchmarks/bench_proxy.py                  # ~1 min
     python3 benchmarks/bench_proxy.py --assert         # exits 1 if a target FAILs
