@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from chatcontract.fuzz import session
-from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
+from chatcontract.fuzz.options import FuzzOptions
+from chatcontract.fuzz.runner import run_fuzz
 
 TARGET = 0.10
 

@@ -294,6 +294,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_fuzz_parser(sub)
 
+    from .proxy.command import add_parser as add_proxy_parser
+
+    add_proxy_parser(sub)
+
     p = sub.add_parser("report", help="render fuzz results as Markdown, HTML and JUnit XML (a compatibility report)")
     p.add_argument("results", nargs="+", metavar="RESULTS", help="a results.json, or a directory holding one")
     p.add_argument("--out", default="chatcontract-report", metavar="DIR", help="output folder (default: %(default)s)")

@@ -235,6 +235,13 @@ class StreamChecker:
         )
         return self._report
 
+    def found(self) -> tuple[Any, ...]:
+        """The violations found so far, in the order found (the ordered, final list is ``close()``'s report).
+
+        Lets a caller act on a broken stream while it is still being read (``chatcontract proxy --enforce``).
+        """
+        return tuple(self._collector.items)
+
     def assembled(self) -> dict[str, Any]:
         """The equivalent non-stream response of what was fed so far."""
         return self._state.assembly.response()

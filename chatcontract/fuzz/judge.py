@@ -13,7 +13,7 @@ from ..violations import shorten
 from .options import FuzzOptions
 
 
-class _Answer:
+class Answer:
     """What ``check()`` reads from an HTTP response (status, content type, body), without the request.
 
     The runner passes the request itself, and only when it is valid: request-aware rules judge answers to valid
@@ -96,7 +96,7 @@ def check_answer(
             checker.feed(view[start : start + 65536])
         return checker.close()
     return check(
-        _Answer(status, content_type, content),
+        Answer(status, content_type, content),
         dialect=opts.dialect,
         status=status,
         stream=False if not is_stream else None,

@@ -168,6 +168,7 @@ def _summary_fields(run: FuzzResults) -> list[tuple[str, str]]:
     errors, warnings = _by_severity(run, "error"), _by_severity(run, "warning")
     return [
         ("provider", run.provider),
+        ("run", "proxy (a client's traffic, observed)" if run.kind == "proxy" else "fuzz (generated requests)"),
         ("dialect", run.dialect),
         ("model", run.model),
         ("base URL", run.base_url),
@@ -176,6 +177,7 @@ def _summary_fields(run: FuzzResults) -> list[tuple[str, str]]:
         ("requests", str(run.requests)),
         ("statuses", _statuses(run.statuses)),
         ("positive / negative / streams", f"{run.positive} / {run.negative} / {run.streams}"),
+        ("unchecked requests (other paths)", str(run.unchecked) if run.kind == "proxy" else "-"),
         ("stop reason", run.stop_reason),
         ("duration", _duration(run.duration_s)),
         ("error findings", f"{_count(len(errors), 'rule')}, {_count(sum(f.count for f in errors), 'hit')}"),

@@ -77,6 +77,7 @@ def render_junit(results: Sequence[FuzzResults]) -> str:
             ("requests", str(run.requests)),
             ("statuses", _statuses(run.statuses)),
             ("stop_reason", run.stop_reason),
+            ("kind", run.kind),
             ("chatcontract", run.chatcontract),
         ]:
             ET.SubElement(props, "property", {"name": key, "value": _one_line(value, 2000)})

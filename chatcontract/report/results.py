@@ -1,4 +1,4 @@
-"""What a fuzz run found, as data: ``results.json``, written by ``chatcontract fuzz``, read by ``chatcontract report``.
+"""What a run found, as data: ``results.json``, written by ``chatcontract fuzz`` and ``proxy``, read by ``report``.
 
 One :class:`FuzzResults` per run (one provider, one dialect). Findings are grouped by rule code: how many
 responses (or exchanges) broke the rule, at which paths, and the first example: the request that reproduces it
@@ -23,6 +23,8 @@ __all__ = ["FORMAT", "Example", "Finding", "FuzzResults", "load_results"]
 FORMAT = 1
 _SEVERITIES = ("error", "warning")
 #: Why a run stopped.
+#: What produced a run.
+KINDS = ("fuzz", "proxy")
 STOP_REASONS = ("completed", "interrupted", "max_requests", "max_time", "server_unavailable", "failure_limit")
 
 
@@ -66,7 +68,7 @@ class Finding:
 
 @dataclass(slots=True, kw_only=True)
 class FuzzResults:
-    """The outcome of one ``chatcontract fuzz`` run."""
+    """The outcome of one ``chatcontract fuzz`` run, or of one ``chatcontract proxy`` run (``kind="proxy"``)."""
 
     provider: str
     base_url: str
@@ -89,6 +91,11 @@ class FuzzResults:
     errors: list[str] = field(default_factory=list)
     chatcontract: str = ""
     format: int = FORMAT
+    #: What produced the run: ``fuzz`` (generated requests) or ``proxy`` (a client's own traffic, observed).
+    #: Files written before the field existed are fuzz runs.
+    kind: str = "fuzz"
+    #: Requests forwarded without a check (a proxy's traffic to other paths than chat completions).
+    unchecked: int = 0
 
     @property
     def ok(self) -> bool:
@@ -129,6 +136,9 @@ class FuzzResults:
         seed = obj.get("seed")
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise UsageError(f"{source}: seed must be an integer or null")
+        kind = _str(obj, "kind", source, default="fuzz")
+        if kind not in KINDS:
+            raise UsageError(f"{source}: kind {kind!r} is not one of {', '.join(KINDS)}")
         duration = obj.get("duration_s", 0.0)
         if isinstance(duration, bool) or not isinstance(duration, (int, float)):
             raise UsageError(f"{source}: duration_s must be a number")
@@ -149,6 +159,8 @@ class FuzzResults:
             findings=findings,
             errors=list(errors),
             chatcontract=_str(obj, "chatcontract", source, default=""),
+            kind=kind,
+            unchecked=_int(obj, "unchecked", source),
         )
 
 

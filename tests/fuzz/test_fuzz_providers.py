@@ -30,7 +30,8 @@ from typing import Any
 
 import pytest
 
-from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
+from chatcontract.fuzz.options import FuzzOptions
+from chatcontract.fuzz.runner import run_fuzz
 from chatcontract.report.results import Finding, FuzzResults
 
 from ..providers.servers import Server

@@ -14,7 +14,8 @@ import pytest
 from chatcontract import ProviderError, UsageError
 from chatcontract.fuzz import reproduce, session
 from chatcontract.fuzz.openapi import build_openapi, request_examples
-from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
+from chatcontract.fuzz.options import FuzzOptions
+from chatcontract.fuzz.runner import run_fuzz
 from chatcontract.provider.faults import FAULTS
 from chatcontract.provider.server import serve
 from chatcontract.report.results import FuzzResults, load_results
