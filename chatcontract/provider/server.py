@@ -40,16 +40,22 @@ class RunningProvider:
         return self.base_url.removesuffix("/v1")
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; a port in use is a :class:`~chatcontract.ProviderError` naming it.
+
+    Created with ``IPPROTO_TCP`` rather than protocol 0: asyncio sets ``TCP_NODELAY`` only on sockets whose
+    ``proto`` says TCP, and without it Nagle's algorithm holds a response's body until the client acknowledges
+    its headers, which a client delays by up to 40 ms (measured: 44 ms per keep-alive request instead of 1).
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
         raise ProviderError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(128)
+    sock.listen(1024)
     sock.set_inheritable(True)
     return sock
 
@@ -93,7 +99,7 @@ def serve(
         ...     openai.OpenAI(base_url=provider.base_url, api_key="x").chat.completions.create(...)
     """
     app = create_app(dialect=dialect, faults=faults, seed=seed, api_key=api_key)
-    sock = _bind(host, port)
+    sock = bind(host, port)
     server = _server(app, quiet=True)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="chatcontract-provider", daemon=True)
     thread.start()
@@ -126,7 +132,7 @@ def run_forever(
 ) -> int:
     """Serve in the foreground until interrupted (Ctrl-C or SIGTERM); prints the base URL first. Returns 0."""
     app = create_app(dialect=dialect, faults=faults, seed=seed, api_key=api_key)
-    sock = _bind(host, port)
+    sock = bind(host, port)
     state = app.state.provider
     out.write(f"chatcontract reference provider ({dialect}) at {_url(host, sock.getsockname()[1])}\n")
     out.write(f"models: {', '.join(state.models)}")

@@ -9,7 +9,6 @@ way out write what the run found: the cassette of ``--record``, and whatever the
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._exceptions import ProviderError
+from ..provider.server import bind
 from .app import create_app
 from .recording import Recorder
 from .session import ProxyOptions, ProxySession
@@ -42,26 +42,6 @@ class RunningProxy:
     def root_url(self) -> str:
         """``http://HOST:PORT`` (what the mistralai SDKs take as their server URL when the upstream's path is /v1)."""
         return f"http://{self.session.options.host}:{self.port}"
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket; a port in use is a :class:`~chatcontract.ProviderError` naming it.
-
-    Created with ``IPPROTO_TCP`` rather than protocol 0: asyncio sets ``TCP_NODELAY`` only on sockets whose
-    ``proto`` says TCP, and without it Nagle's algorithm holds a response's body until the client acknowledges
-    its headers, which a client delays by up to 40 ms (measured: 44 ms per keep-alive request instead of 1).
-    """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        raise ProviderError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    sock.listen(1024)
-    sock.set_inheritable(True)
-    return sock
 
 
 def _server(app: Any) -> Any:

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from chatcontract.provider.server import _bind
+from chatcontract.provider.server import bind
 from chatcontract.proxy import ProxyOptions, RunningProxy, serve
 
 MESSAGES = [{"role": "user", "content": "Weather in Paris?"}]
@@ -100,7 +100,7 @@ def faulty_upstream() -> Iterator[str]:
     import uvicorn
 
     app = Starlette(routes=[Route("/v1/chat/completions", _chat, methods=["POST"]), Route("/v1/cookie", _cookie)])
-    sock = _bind("127.0.0.1", 0)
+    sock = bind("127.0.0.1", 0)
     config = uvicorn.Config(
         app,
         log_config=None,
