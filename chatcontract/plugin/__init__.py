@@ -140,6 +140,9 @@ def chatcontract_schema(chatcontract_fuzz: Any) -> Iterator[Any]:
 
     ``case.call_and_validate()`` sends the request (``max_tokens`` capped) and checks the answer with chatcontract.
     """
+    from ._compat import restore_private_nodeid
+
+    restore_private_nodeid()  # schemathesis 4.32's from_fixture still uses pytest <= 9.1's Node._nodeid
     with chatcontract_fuzz.schema() as schema:
         yield schema
 
