@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import hooks
-from ._options import INI, Options, add_options, resolve, url_pattern
+from ._options import INI, Options, add_options, incomplete_streams, resolve, url_pattern
 
 if TYPE_CHECKING:
     from ._fixture import ChatContractFixture
@@ -30,6 +30,8 @@ MARKER_HELP = (
     "test makes (httpx, requests) against the dialect's contract; the test fails on error-severity violations."
 )
 _GUARD_KEY = pytest.StashKey["Any"]()
+#: (node id, exchange description, why) of every stream the guard could not judge, for the terminal summary
+_INCOMPLETE_KEY = pytest.StashKey[list[tuple[str, str, str]]]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -65,19 +67,39 @@ def _guard_enabled(item: pytest.Item) -> bool:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    __tracebackhide__ = True  # a contract failure shows the test's frames and the report, not this wrapper
     if not _guard_enabled(item):
         return (yield)
     from ._guard import Guard
 
-    guard = Guard(resolve(item), url_pattern(item.config), item=item)
+    guard = Guard(resolve(item), url_pattern(item.config), item=item, incomplete=incomplete_streams(item.config))
     item.stash[_GUARD_KEY] = guard
     with guard.installed():
         try:
             outcome = yield
         finally:
+            guard.settle()  # streams the test left open: judged when their end was read, else listed
             guard.add_section()  # kept when the test fails on its own: the contract report may explain why
+            item.config.stash.setdefault(_INCOMPLETE_KEY, []).extend(
+                (item.nodeid, ex.describe(), ex.unchecked) for ex in guard.incomplete_streams
+            )
     guard.finish()
     return outcome
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """List the chat-completion streams the guard could not judge (a test left them before their end)."""
+    incomplete = config.stash.get(_INCOMPLETE_KEY, [])
+    if not incomplete:
+        return
+    terminalreporter.section("chatcontract: streams not checked", sep="-", yellow=True)
+    for nodeid, what, why in incomplete:
+        terminalreporter.line(f"{nodeid}: {what}: {why}")
+    if incomplete_streams(config) != "fail":
+        terminalreporter.line(
+            f"{len(incomplete)} stream(s) not checked; chatcontract_incomplete_streams = fail (ini) or "
+            "--chatcontract-incomplete-streams=fail makes such tests fail."
+        )
 
 
 @pytest.fixture

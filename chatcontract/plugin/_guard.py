@@ -2,8 +2,11 @@
 
 It wraps ``httpx.Client.send`` / ``httpx.AsyncClient.send`` / ``requests.Session.send`` for the duration of the test
 call. Those sit above the transports, so exchanges served by VCR.py cassettes (which patch the transports) are seen
-too. Streamed bodies are checked incrementally as the test reads them; a stream the test does not read to the end is
-listed as unchecked rather than reported with false "missing [DONE]" findings.
+too. Streamed bodies are checked incrementally as the test reads them. A stream is judged once its end reached the
+guard: read to its end, or closed right after its ``[DONE]`` sentinel or an error event (the openai and mistralai SDKs
+stop there and close the response without reading on). A stream closed or left before its end is not judged (that
+would report a false "missing [DONE]"); it is listed as incomplete in the report section and the terminal summary,
+and fails its test under ``chatcontract_incomplete_streams = fail``.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class Exchange:
     stream: bool
     report: Report | None = None
     complete: bool = True
+    #: why the exchange was not judged (an incomplete stream), else ""
+    unchecked: str = ""
 
     def describe(self) -> str:
         from ..cassettes import scrub_text
@@ -102,6 +107,8 @@ class _Sink:
         self.done = True
         if not self.decode.supported:
             self.exchange.complete = False
+            encoding = self.response.headers.get("content-encoding", "")
+            self.exchange.unchecked = f"content-encoding {encoding!r} cannot be decoded by the guard"
             self.guard.record(self.exchange)
             return
         if self.checker is not None:
@@ -113,11 +120,18 @@ class _Sink:
             self.exchange.report = check(body, request=self.exchange.request, **self.guard.kwargs)
         self.guard.record(self.exchange)
 
-    def abandon(self) -> None:
-        if not self.done:
-            self.done = True
-            self.exchange.complete = False
-            self.guard.record(self.exchange)
+    def abandon(self, why: str = "closed by the reader") -> None:
+        """The reader closed the stream (or the test ended) before the iterator ran out."""
+        if self.done:
+            return
+        if self.checker is not None and self.checker.ended:  # every event reached the checker: judge it
+            self.finish()
+            return
+        self.done = True
+        self.exchange.complete = False
+        end = "its [DONE] reached the guard" if self.checker is not None else "the end of its body"
+        self.exchange.unchecked = f"{why} before {end}"
+        self.guard.record(self.exchange)
 
 
 def _tap_classes(module: Any) -> tuple[type[Any], type[Any]]:
@@ -168,11 +182,26 @@ _TAPS: dict[str, tuple[type[Any], type[Any]]] = {}
 class Guard:
     """Checks the chat-completion exchanges of one test."""
 
-    def __init__(self, options: Options, pattern: re.Pattern[str], *, item: pytest.Item) -> None:
+    def __init__(
+        self, options: Options, pattern: re.Pattern[str], *, item: pytest.Item, incomplete: str = "warn"
+    ) -> None:
         self.kwargs = options.check_kwargs()
         self.pattern = pattern
         self.item = item
+        self.incomplete = incomplete
         self.exchanges: list[Exchange] = []
+        self._sinks: list[_Sink] = []
+
+    def settle(self) -> None:
+        """At the end of the test: judge or list the streams the test neither read to the end nor closed."""
+        for sink in self._sinks:
+            sink.abandon("left open by the test")
+        self._sinks.clear()
+
+    @property
+    def incomplete_streams(self) -> list[Exchange]:
+        """The streamed exchanges that were not judged because they were left before their end."""
+        return [ex for ex in self.exchanges if not ex.complete]
 
     def matches(self, method: str, path: str) -> bool:
         return method.upper() == "POST" and self.pattern.search(path) is not None
@@ -202,6 +231,7 @@ class Guard:
             self.record(exchange)
             return
         sink = _Sink(self, exchange, response)
+        self._sinks.append(sink)
         sync_tap, async_tap = _tap_classes(module)
         response.stream = async_tap(response.stream, sink) if is_async else sync_tap(response.stream, sink)
 
@@ -230,6 +260,7 @@ class Guard:
         fake = httpx.Response(response.status_code, headers={k: v for k, v in response.headers.items()
                                                               if k.lower() != "content-encoding"})
         sink = _Sink(self, exchange, fake)
+        self._sinks.append(sink)
         original = response.iter_content
 
         def iter_content(chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:
@@ -292,7 +323,7 @@ class Guard:
         lines = []
         for ex in self.exchanges:
             if ex.report is None:
-                lines.append(f"{ex.describe()}: not checked (the test did not read the stream to its end)")
+                lines.append(f"{ex.describe()}: not checked ({ex.unchecked})")
             else:
                 lines.append(f"{ex.describe()}: {ex.report.title}: " + ("conforms" if not ex.report.violations
                              else f"{len(ex.report.errors)} error(s), {len(ex.report.warnings)} warning(s)"))
@@ -304,13 +335,24 @@ class Guard:
             self.item.add_report_section("call", "chatcontract", self.summary())
 
     def finish(self) -> None:
-        """After a passing test body: fail the test on error-severity violations."""
+        """After a passing test body: fail the test on error-severity violations (and incomplete streams if asked)."""
         __tracebackhide__ = True
         failed = [ex for ex in self.exchanges if ex.report is not None and not ex.report.ok]
-        if not failed:
+        incomplete = self.incomplete_streams if self.incomplete == "fail" else []
+        if not failed and not incomplete:
             return
         total = len(self.exchanges)
-        blocks = [f"chatcontract: {len(failed)} of {total} chat-completion exchange(s) broke the contract"]
+        blocks = []
+        if failed:
+            blocks.append(f"chatcontract: {len(failed)} of {total} chat-completion exchange(s) broke the contract")
+        if incomplete:
+            blocks.append(
+                f"chatcontract: {len(incomplete)} of {total} chat-completion stream(s) were not read to their end, so "
+                "they were not checked (chatcontract_incomplete_streams = fail)"
+            )
+            blocks.extend(f"  {ex.describe()}: {ex.unchecked}" for ex in incomplete)
+        if not failed:
+            pytest.fail("\n".join(blocks), pytrace=False)
         violations: list[Any] = []
         for ex in failed:
             assert ex.report is not None

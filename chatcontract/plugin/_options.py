@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
-__all__ = ["INI", "MARKER_KWARGS", "Options", "add_options", "cassette_roots", "resolve", "url_pattern"]
+__all__ = [
+    "INI", "MARKER_KWARGS", "Options", "add_options", "cassette_roots", "incomplete_streams", "resolve", "url_pattern"
+]
 
 DIALECTS = ("mistral", "openai")
+INCOMPLETE_STREAMS = ("warn", "fail")
 MARKER_KWARGS = ("dialect", "select", "ignore", "provider")
 DEFAULT_URL_PATTERN = r"/chat/completions/?$"
 
@@ -27,6 +30,7 @@ class INI:
     cassettes = "chatcontract_cassettes"
     cassette_glob = "chatcontract_cassette_glob"
     vcr_defaults = "chatcontract_vcr_defaults"
+    incomplete_streams = "chatcontract_incomplete_streams"
     fuzz_url = "chatcontract_fuzz_url"
     fuzz_model = "chatcontract_fuzz_model"
     fuzz_api_key_env = "chatcontract_fuzz_api_key_env"
@@ -58,6 +62,11 @@ def add_options(parser: pytest.Parser) -> None:
         "--chatcontract-cassettes", action="append", default=None, metavar="DIR",
         help="collect the cassettes in DIR: each chat interaction becomes a test item.",
     )
+    group.addoption(
+        "--chatcontract-incomplete-streams", choices=INCOMPLETE_STREAMS, default=None,
+        help="a stream the test closed or left before its end cannot be checked: warn lists it in the terminal "
+        "summary (default), fail fails its test.",
+    )
     group.addoption("--chatcontract-fuzz-url", default=None, metavar="URL",
                     help="base URL that the chatcontract_fuzz fixture fuzzes (env CHATCONTRACT_FUZZ_URL).")
     group.addoption("--chatcontract-fuzz-model", default=None, metavar="NAME",
@@ -81,6 +90,11 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini(INI.cassettes, "chatcontract: folders of cassettes to collect as test items.", type="paths",
                   default=[])
     parser.addini(INI.cassette_glob, "chatcontract: file-name glob of collected cassettes.", default="*")
+    parser.addini(
+        INI.incomplete_streams,
+        "chatcontract: warn (default) or fail when a test leaves a chat-completion stream before its end.",
+        default="warn",
+    )
     parser.addini(
         INI.vcr_defaults, "chatcontract: merge scrubbing and JSON-body matching into pytest-recording's VCR.",
         type="bool", default=True,
@@ -190,6 +204,12 @@ def resolve(node: pytest.Item | pytest.Collector) -> Options:
     for key in MARKER_KWARGS:
         resolved[key] = next((layer[key] for layer in layers if layer.get(key) is not None), None)
     return Options(**resolved)
+
+
+def incomplete_streams(config: pytest.Config) -> str:
+    """``warn`` or ``fail``: what an incomplete (unjudged) stream does. Command line > ini > ``warn``."""
+    cli = config.getoption("chatcontract_incomplete_streams")
+    return str(cli or config.getini(INI.incomplete_streams) or "warn").strip().lower()
 
 
 def url_pattern(config: pytest.Config) -> re.Pattern[str]:
