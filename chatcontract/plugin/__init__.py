@@ -44,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    from ._validate import validate_config
+
+    validate_config(config)  # a misspelt dialect, key or rule code is a usage error now, not a traceback per test
     # check() looks at the working directory's pyproject.toml at most once a second; a session (pytester's
     # in-process runs included) starts from a fresh look. Without importing the engine when nothing loaded it.
     engine = sys.modules.get("chatcontract.engine")
