@@ -234,11 +234,10 @@ def test_pyproject_cassette_globs_match_committed_files() -> None:
 
 
 def test_plugin_items_all_pass() -> None:
-    # `pytest --chatcontract-cassettes cassettes` in the repository (its pyproject.toml), collecting only cassettes/.
+    # `pytest cassettes/` in the repository (its pyproject.toml): the cassettes are recognised by their content.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--chatcontract-cassettes", "cassettes", "cassettes",
-         "-p", "no:cacheprovider", "-q", "-rA", "--color=no"],
+        [sys.executable, "-m", "pytest", "cassettes/", "-p", "no:cacheprovider", "-q", "-rA", "--color=no"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     out = proc.stdout + proc.stderr

@@ -52,8 +52,12 @@ def pytest_configure(config: pytest.Config) -> None:
     engine = sys.modules.get("chatcontract.engine")
     if engine is not None:
         engine.forget_project_config()
-    # `pytest --chatcontract-cassettes DIR` collects DIR even when it is not among the paths pytest was given.
-    for folder in config.getoption("chatcontract_cassettes") or ():
+    # `pytest --chatcontract-cassettes DIR` collects DIR. Given alone, it replaces the default paths (testpaths or
+    # the working directory): the user asked for the cassettes, not for the whole suite as well.
+    folders = list(config.getoption("chatcontract_cassettes") or ())
+    if folders and config.args_source is not pytest.Config.ArgsSource.ARGS:
+        config.args[:] = []
+    for folder in folders:
         if folder not in config.args:
             config.args.append(folder)
 
@@ -183,20 +187,44 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    from ._options import cassette_roots
+    """Cassettes as test items: in the folders named by ``--chatcontract-cassettes`` / ini
+    ``chatcontract_cassettes``, and, recognised by their content, under any path given to pytest on the command line
+    (``pytest cassettes/``). A default run (``testpaths``) sniffs nothing, so a suite's own recordings stay fixtures.
+    """
+    if file_path.suffix not in (".yaml", ".yml", ".json"):
+        return None
+    from ._options import cassette_roots, explicit_roots
 
-    roots = cassette_roots(parent.config)
-    if not roots or file_path.suffix not in (".yaml", ".yml", ".json"):
-        return None
+    config = parent.config
     resolved = file_path.resolve()
-    if not any(root == resolved or root in resolved.parents for root in roots):
-        return None
-    pattern = parent.config.getini(INI.cassette_glob) or "*"
-    if not re.fullmatch(_glob_to_regex(pattern), file_path.name):
+
+    def under(roots: list[Path]) -> bool:
+        return any(root == resolved or root in resolved.parents for root in roots)
+
+    if under(cassette_roots(config)):
+        pattern = config.getini(INI.cassette_glob) or "*"
+        if not re.fullmatch(_glob_to_regex(pattern), file_path.name):
+            return None
+    elif not (under(explicit_roots(config)) and _looks_like_cassette(file_path)):
         return None
     from ._items import CassetteFile
 
     return CassetteFile.from_parent(parent, path=file_path)
+
+
+_CASSETTE_YAML = re.compile(rb"^interactions:", re.MULTILINE)
+_CASSETTE_JSON = re.compile(rb'^\s*\{.*?"interactions"\s*:\s*\[', re.DOTALL)
+
+
+def _looks_like_cassette(path: Path) -> bool:
+    """A VCR.py cassette (YAML or JSON serializer): a top-level ``interactions`` list, seen in the first 64 KiB."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return False
+    pattern = _CASSETTE_JSON if path.suffix == ".json" else _CASSETTE_YAML
+    return pattern.search(head) is not None
 
 
 def _glob_to_regex(pattern: str) -> str:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 __all__ = [
-    "INI", "MARKER_KWARGS", "Options", "add_options", "cassette_roots", "incomplete_streams", "resolve", "url_pattern"
+    "INI", "MARKER_KWARGS", "Options", "add_options", "cassette_roots", "explicit_roots", "incomplete_streams",
+    "resolve", "url_pattern",
 ]
 
 DIALECTS = ("mistral", "openai")
@@ -226,6 +227,18 @@ def cassette_roots(config: pytest.Config) -> list[Path]:
     roots = [Path(p) for p in config.getoption("chatcontract_cassettes") or ()]
     roots += [Path(p) for p in config.getini(INI.cassettes)]
     return [p.resolve() for p in roots]
+
+
+def explicit_roots(config: pytest.Config) -> list[Path]:
+    """The paths given to pytest on the command line (not ``testpaths`` nor the working directory), resolved."""
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        return []
+    roots = []
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::", 1)[0])
+        if path.exists():
+            roots.append(path.resolve())
+    return roots
 
 
 FUZZ_SETTINGS = ("url", "model", "api_key_env", "max_requests")
