@@ -187,9 +187,11 @@ def pytest_recording_configure(config: pytest.Config, vcr: Any) -> None:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """Cassettes as test items: in the folders named by ``--chatcontract-cassettes`` / ini
-    ``chatcontract_cassettes``, and, recognised by their content, under any path given to pytest on the command line
-    (``pytest cassettes/``). A default run (``testpaths``) sniffs nothing, so a suite's own recordings stay fixtures.
+    """Collect cassettes as test items.
+
+    In the folders named by ``--chatcontract-cassettes`` / ini ``chatcontract_cassettes``, and, recognised by their
+    content, under any path given to pytest on the command line (``pytest cassettes/``). A default run
+    (``testpaths``) sniffs nothing, so a suite's own recordings stay fixtures.
     """
     if file_path.suffix not in (".yaml", ".yml", ".json"):
         return None
