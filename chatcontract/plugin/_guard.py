@@ -25,6 +25,7 @@ from .._exceptions import ContractViolation
 from ..engine import Report, check
 from ..inputs import parse_request
 from ..streams import StreamChecker
+from ._dialect import infer_dialect
 from ._options import Options
 
 __all__ = ["Exchange", "Guard"]
@@ -55,6 +56,9 @@ class Exchange:
     complete: bool = True
     #: why the exchange was not judged (an incomplete stream), else ""
     unchecked: str = ""
+    #: the dialect it was checked against, and why, when no setting chose it (inferred per exchange)
+    dialect: str | None = None
+    dialect_reason: str = ""
 
     def describe(self) -> str:
         from ..cassettes import scrub_text
@@ -86,8 +90,9 @@ class _Sink:
         self.response = response
         self.decode = _Decoder(response.headers.get("content-encoding", ""))
         self.sse = "text/event-stream" in response.headers.get("content-type", "").lower()
+        self.kwargs = guard.kwargs_for(exchange)
         self.checker = (
-            StreamChecker(request=exchange.request, status=exchange.status, **guard.kwargs) if self.sse else None
+            StreamChecker(request=exchange.request, status=exchange.status, **self.kwargs) if self.sse else None
         )
         self.buffer: list[bytes] = []
         self.done = False
@@ -117,7 +122,7 @@ class _Sink:
             content = b"".join(self.buffer)
             body = httpx.Response(self.exchange.status or 200, headers=self.response.headers, content=content)
             body.headers.pop("content-encoding", None)
-            self.exchange.report = check(body, request=self.exchange.request, **self.guard.kwargs)
+            self.exchange.report = check(body, request=self.exchange.request, **self.kwargs)
         self.guard.record(self.exchange)
 
     def abandon(self, why: str = "closed by the reader") -> None:
@@ -179,6 +184,17 @@ def _tap_classes(module: Any) -> tuple[type[Any], type[Any]]:
 _TAPS: dict[str, tuple[type[Any], type[Any]]] = {}
 
 
+def _project_dialect() -> str | None:
+    """``[tool.chatcontract] dialect``, as ``check()`` would read it (validated at start-up)."""
+    from .._exceptions import ConfigError
+    from ..config import load_config
+
+    try:
+        return load_config().dialect
+    except ConfigError:
+        return None
+
+
 class Guard:
     """Checks the chat-completion exchanges of one test."""
 
@@ -186,6 +202,8 @@ class Guard:
         self, options: Options, pattern: re.Pattern[str], *, item: pytest.Item, incomplete: str = "warn"
     ) -> None:
         self.kwargs = options.check_kwargs()
+        #: no marker, option, ini key nor [tool.chatcontract] names a dialect: infer it per exchange
+        self.infer = options.dialect is None and _project_dialect() is None
         self.pattern = pattern
         self.item = item
         self.incomplete = incomplete
@@ -202,6 +220,15 @@ class Guard:
     def incomplete_streams(self) -> list[Exchange]:
         """The streamed exchanges that were not judged because they were left before their end."""
         return [ex for ex in self.exchanges if not ex.complete]
+
+    def identify(self, exchange: Exchange, headers: Any) -> None:
+        """Choose the exchange's dialect from its request when no setting chose one."""
+        if self.infer:
+            exchange.dialect, exchange.dialect_reason = infer_dialect(headers, exchange.url)
+
+    def kwargs_for(self, exchange: Exchange) -> dict[str, Any]:
+        """The check arguments for one exchange (its inferred dialect, when no setting chose one)."""
+        return self.kwargs if exchange.dialect is None else {**self.kwargs, "dialect": exchange.dialect}
 
     def matches(self, method: str, path: str) -> bool:
         return method.upper() == "POST" and self.pattern.search(path) is not None
@@ -226,8 +253,9 @@ class Guard:
             request=body,
             stream="text/event-stream" in response.headers.get("content-type", "").lower(),
         )
+        self.identify(exchange, request.headers)
         if hasattr(response, "_content"):  # already read (non-stream, or replayed by VCR.py)
-            exchange.report = check(response, request=body, **self.kwargs)
+            exchange.report = check(response, request=body, **self.kwargs_for(exchange))
             self.record(exchange)
             return
         sink = _Sink(self, exchange, response)
@@ -253,8 +281,9 @@ class Guard:
             request=parsed,
             stream="text/event-stream" in response.headers.get("content-type", "").lower(),
         )
+        self.identify(exchange, request.headers)
         if not stream:
-            exchange.report = check(response, request=parsed, **self.kwargs)
+            exchange.report = check(response, request=parsed, **self.kwargs_for(exchange))
             self.record(exchange)
             return
         fake = httpx.Response(response.status_code, headers={k: v for k, v in response.headers.items()
@@ -323,10 +352,11 @@ class Guard:
         lines = []
         for ex in self.exchanges:
             if ex.report is None:
-                lines.append(f"{ex.describe()}: not checked ({ex.unchecked})")
+                line = f"{ex.describe()}: not checked ({ex.unchecked})"
             else:
-                lines.append(f"{ex.describe()}: {ex.report.title}: " + ("conforms" if not ex.report.violations
-                             else f"{len(ex.report.errors)} error(s), {len(ex.report.warnings)} warning(s)"))
+                line = f"{ex.describe()}: {ex.report.title}: " + ("conforms" if not ex.report.violations
+                       else f"{len(ex.report.errors)} error(s), {len(ex.report.warnings)} warning(s)")
+            lines.append(line + (f" [dialect {ex.dialect}, {ex.dialect_reason}]" if ex.dialect else ""))
         return "\n".join(lines)
 
     def add_section(self) -> None:
@@ -358,6 +388,8 @@ class Guard:
             assert ex.report is not None
             blocks.append("")
             blocks.append(ex.describe())
+            if ex.dialect:
+                blocks.append(f"dialect {ex.dialect}, {ex.dialect_reason}")
             blocks.append(str(ex.report))
             violations.extend(ex.report.violations)
         raise ContractViolation(violations, title="chat-completion exchanges", message="\n".join(blocks))

@@ -45,7 +45,11 @@ def _codes(value: str) -> list[str]:
 def add_options(parser: pytest.Parser) -> None:
     """Register the ``chatcontract`` option group and its ini mirrors."""
     group = parser.getgroup("chatcontract", "chatcontract: contract checks for chat-completion APIs")
-    group.addoption("--chatcontract-dialect", choices=DIALECTS, default=None, help="contract dialect to check against.")
+    group.addoption(
+        "--chatcontract-dialect", choices=DIALECTS, default=None,
+        help="contract dialect to check against (default: inferred per exchange from the client's User-Agent or the "
+        "host, else mistral).",
+    )
     group.addoption(
         "--chatcontract-select", action="append", default=None, metavar="CODES",
         help="rule codes/prefixes to enable, comma separated (e.g. CC2,CC401).",
@@ -80,7 +84,11 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini(INI.fuzz_model, "chatcontract: model name for fuzzing.", default="")
     parser.addini(INI.fuzz_api_key_env, "chatcontract: environment variable holding the fuzzing API key.", default="")
     parser.addini(INI.fuzz_max_requests, "chatcontract: request budget of each fuzz run.", default="")
-    parser.addini(INI.dialect, "chatcontract: default dialect (mistral or openai).", default="")
+    parser.addini(
+        INI.dialect,
+        "chatcontract: dialect, mistral or openai (default: inferred per exchange from the client, else mistral).",
+        default="",
+    )
     parser.addini(INI.select, "chatcontract: rule codes to enable.", type="args", default=None)
     parser.addini(INI.ignore, "chatcontract: rule codes to disable.", type="args", default=None)
     parser.addini(INI.provider, "chatcontract: provider name for per-provider-ignores.", default="")

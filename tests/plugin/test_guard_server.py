@@ -80,8 +80,8 @@ def test_conforming():
 def test_faulty():
     call("{faulty}")
 ''')
-    # When they run against the local server
-    result = pytester.runpytest("-v")
+    # When they run against the local server (it speaks mistral; the openai SDK's User-Agent alone would mean openai)
+    result = pytester.runpytest("-v", *(["--chatcontract-dialect=mistral"] if client.startswith("openai") else []))
     # Then the broken exchange fails its test with the full report; the conforming one passes
     result.stdout.fnmatch_lines(["*::test_conforming PASSED*", "*::test_faulty FAILED*"])
     result.assert_outcomes(passed=1, failed=1)
@@ -168,7 +168,7 @@ def test_partial():
     result.stdout.fnmatch_lines([
         "*- Captured chatcontract call -*",
         "POST http://127.0.0.1:*/no-done/v1/chat/completions -> 200 (stream): "
-        "not checked (closed by the reader before its [[]DONE[]] reached the guard)",
+        "not checked (closed by the reader before its [[]DONE[]] reached the guard) [[]dialect mistral, the default: *",
     ])
 
 
@@ -257,8 +257,10 @@ def test_two_exchanges():
         "*= PASSES =*",
         "*_ test_two_exchanges _*",
         "*- Captured chatcontract call -*",
-        "POST http://127.0.0.1:*/ok/v1/chat/completions -> 200: ChatCompletionResponse (mistral): conforms",
-        "POST http://127.0.0.1:*/ok/v1/chat/completions -> 200 (stream): chat completion stream (mistral): conforms",
+        "POST http://127.0.0.1:*/ok/v1/chat/completions -> 200: ChatCompletionResponse (mistral): conforms "
+        "[[]dialect mistral, the default: *",
+        "POST http://127.0.0.1:*/ok/v1/chat/completions -> 200 (stream): chat completion stream (mistral): conforms "
+        "[[]dialect mistral, the default: *",
     ])
 
 
@@ -301,5 +303,5 @@ def test_own_failure():
     result.stdout.fnmatch_lines([
         "*- Captured chatcontract call -*",
         "POST http://127.0.0.1:*/empty-model/v1/chat/completions -> 200: ChatCompletionResponse (mistral): "
-        "1 error(s), 0 warning(s)",
+        "1 error(s), 0 warning(s)*",
     ])

@@ -94,7 +94,7 @@ def test_record_scrubbed_then_replay_offline_checked_by_the_guard(pytester, llm,
     recording.stdout.fnmatch_lines(["*_ test_faulty_marked _*", "*CC211 empty-model at $.model*"])
     # ... the secrets really went over the wire ...
     recording.stdout.fnmatch_lines(["*ok/v1/chat/completions?api_key=* -> 200: ChatCompletionResponse (mistral): "
-                                    "conforms"])
+                                    "conforms [[]dialect mistral, the default: *"])
     sent = llm.requests[0]
     assert sent["headers"]["Authorization"] == f"Bearer {OPENAI_KEY}"
     assert sent["query"]["api_key"] == [QUERY_KEY] and sent["body"]["api_key"] == BODY_KEY
@@ -135,7 +135,7 @@ def test_record_scrubbed_then_replay_offline_checked_by_the_guard(pytester, llm,
         "*CC211 empty-model at $.model*",
     ])
     replay.stdout.fnmatch_lines(["*ok/v1/chat/completions?api_key=* -> 200 (stream): chat completion stream "
-                                 "(mistral): conforms"])
+                                 "(mistral): conforms [[]dialect mistral, the default: *"])
     # And the streams replay byte for byte (the streamed key replaced by the placeholder, nothing else changed)
     raw = {p.name: p.read_bytes() for p in pytester.path.glob("raw-*.bin")}
     assert raw["raw-test_clean_stream-none.bin"] == raw["raw-test_clean_stream-once.bin"]
