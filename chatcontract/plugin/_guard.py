@@ -25,7 +25,7 @@ from .._exceptions import ContractViolation
 from ..engine import Report, check
 from ..inputs import parse_request
 from ..streams import StreamChecker
-from ._dialect import infer_dialect
+from .._infer import infer_dialect
 from ._options import Options
 
 __all__ = ["Exchange", "Guard"]

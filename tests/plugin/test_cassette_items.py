@@ -359,3 +359,23 @@ def test_the_cassettes_option_alone_runs_only_the_cassettes(pytester):
     # while paths given beside it are still collected
     both = pytester.runpytest("tests", "--chatcontract-cassettes", "recorded", "-q")
     both.assert_outcomes(passed=2)
+
+
+def test_without_a_configured_dialect_each_interaction_is_checked_in_its_clients_dialect(pytester):
+    # Given a cassette the openai SDK recorded against a local server (its User-Agent in the request), no dialect set,
+    # one answer conforming to OpenAI's contract, one with an empty model
+    sdk = {"User-Agent": ["OpenAI/Python 3.63.0"]}
+    local = "http://127.0.0.1:8000/v1/chat/completions"
+    broken = {**OPENAI_COMPLETION, "model": ""}
+    _write(pytester, **{"recorded/sdk": cassette(interaction(OPENAI_COMPLETION, uri=local, request_headers=sdk),
+                                                 interaction(broken, uri=local, request_headers=sdk))})
+    # When pytest runs the cassette
+    result = pytester.runpytest("recorded", "-rA")
+    # Then both are checked against the OpenAI contract (no CC104 for OpenAI's own fields), and the failure says why
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*_ openai: interaction[[]1[]] *_",
+        "*CC211 empty-model at $.model*",
+        "(dialect openai, inferred from User-Agent OpenAI/Python 3.63.0)",
+    ])
+    result.stdout.no_fnmatch_line("*CC104*")

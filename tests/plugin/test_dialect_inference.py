@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chatcontract.plugin._dialect import infer_dialect
+from chatcontract._infer import infer_dialect
 from chatcontract.provider.server import serve
 
 MODULE = '''
