@@ -22,10 +22,10 @@ import httpx
 import pytest
 
 from .._exceptions import ContractViolation
+from .._infer import infer_dialect
 from ..engine import Report, check
 from ..inputs import parse_request
 from ..streams import StreamChecker
-from .._infer import infer_dialect
 from ._options import Options
 
 __all__ = ["Exchange", "Guard"]
