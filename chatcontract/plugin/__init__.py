@@ -100,8 +100,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not incomplete:
         return
     terminalreporter.section("chatcontract: streams not checked", sep="-", yellow=True)
+    from ._output import scrub_output
+
     for nodeid, what, why in incomplete:
-        terminalreporter.line(f"{nodeid}: {what}: {why}")
+        terminalreporter.line(scrub_output(f"{nodeid}: {what}: {why}"))
     if incomplete_streams(config) != "fail":
         terminalreporter.line(
             f"{len(incomplete)} stream(s) not checked; chatcontract_incomplete_streams = fail (ini) or "

@@ -27,6 +27,7 @@ from ..engine import Report, check
 from ..inputs import parse_request
 from ..streams import StreamChecker
 from ._options import Options
+from ._output import scrub_output
 
 __all__ = ["Exchange", "Guard"]
 
@@ -61,10 +62,8 @@ class Exchange:
     dialect_reason: str = ""
 
     def describe(self) -> str:
-        from ..cassettes import scrub_text
-
         kind = " (stream)" if self.stream else ""
-        return f"{self.method} {scrub_text(self.url)} -> {self.status}{kind}"  # no keys from query strings in CI logs
+        return scrub_output(f"{self.method} {self.url} -> {self.status}{kind}")  # no keys from query strings in CI logs
 
 
 class _Decoder:
@@ -357,7 +356,7 @@ class Guard:
                 line = f"{ex.describe()}: {ex.report.title}: " + ("conforms" if not ex.report.violations
                        else f"{len(ex.report.errors)} error(s), {len(ex.report.warnings)} warning(s)")
             lines.append(line + (f" [dialect {ex.dialect}, {ex.dialect_reason}]" if ex.dialect else ""))
-        return "\n".join(lines)
+        return scrub_output("\n".join(lines))
 
     def add_section(self) -> None:
         """Add the ``chatcontract`` report section (also when the test failed on its own)."""
@@ -382,7 +381,7 @@ class Guard:
             )
             blocks.extend(f"  {ex.describe()}: {ex.unchecked}" for ex in incomplete)
         if not failed:
-            pytest.fail("\n".join(blocks), pytrace=False)
+            pytest.fail(scrub_output("\n".join(blocks)), pytrace=False)
         violations: list[Any] = []
         for ex in failed:
             assert ex.report is not None
@@ -392,4 +391,5 @@ class Guard:
                 blocks.append(f"dialect {ex.dialect}, {ex.dialect_reason}")
             blocks.append(str(ex.report))
             violations.extend(ex.report.violations)
-        raise ContractViolation(violations, title="chat-completion exchanges", message="\n".join(blocks))
+        message = scrub_output("\n".join(blocks))  # a Received: value may echo a key back
+        raise ContractViolation(violations, title="chat-completion exchanges", message=message)

@@ -75,8 +75,10 @@ class InteractionItem(pytest.Item):
             if self.expected_seen:
                 seen = ", ".join(sorted(self.expected_seen))
                 text += f"\n\nExpected for this cassette/provider (not failing): {seen}"
-            return f"{self.path.name} interaction {self.interaction.index}: {self.interaction.request.method} " \
-                   f"{self.interaction.request.uri}\n{text}"
+            from ._output import scrub_output
+
+            return scrub_output(f"{self.path.name} interaction {self.interaction.index}: "
+                                f"{self.interaction.request.method} {self.interaction.request.uri}\n{text}")
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
