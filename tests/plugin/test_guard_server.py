@@ -305,3 +305,22 @@ def test_own_failure():
         "POST http://127.0.0.1:*/empty-model/v1/chat/completions -> 200: ChatCompletionResponse (mistral): "
         "1 error(s), 0 warning(s)*",
     ])
+
+
+@pytest.mark.parametrize("tb", ["auto", "long", "short"])
+def test_a_contract_failure_shows_no_plugin_frames_and_the_public_exception_name(pytester, llm, tb):
+    # Given a marked test that receives a broken completion
+    pytester.makepyfile(INNER + '''
+@pytest.mark.chatcontract
+def test_broken():
+    post("empty-model")
+''')
+    # When it runs, whatever the traceback style
+    result = pytester.runpytest(f"--tb={tb}")
+    # Then the failure is the report under the public name, without the plugin's own frames
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["E   chatcontract.ContractViolation: chatcontract: 1 of 1 chat-completion exchange(s) "
+                                 "broke the contract"])
+    output = result.stdout.str()
+    for internal in ("chatcontract/plugin/", "pytest_runtest_call", "chatcontract._exceptions"):
+        assert internal not in output, internal
