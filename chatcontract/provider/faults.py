@@ -2,7 +2,7 @@
 
 Each :class:`Fault` mutates an :class:`Outgoing` answer in place (the JSON document, the list of stream events, or
 the whole body and status) and says whether it changed anything. It names the real-world divergence it reproduces
-(``DIVERGENCES #n`` and an issue) and the rule codes that must catch it, per dialect: an empty tuple marks a legal
+(the public issues that report it) and the rule codes that must catch it, per dialect: an empty tuple marks a legal
 variation (a control that must produce *no* violation); a missing dialect means the fault does not apply there.
 
 ``--fault NAME[:RATE]`` selects faults; each applies to a matching answer with probability RATE, drawn from one
