@@ -91,3 +91,20 @@ def test_valid_settings_start_normally(pytester: pytest.Pytester) -> None:
     pytester.makepyprojecttoml('[tool.chatcontract]\nignore = ["CC411"]\n')
     pytester.makepyfile(MARKED)
     pytester.runpytest().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("code", ["CC999", "bogus", "CC2O1"])
+def test_the_command_line_tool_rejects_the_same_codes_with_the_same_message(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str], code: str
+) -> None:
+    from chatcontract.cli import main
+
+    # `chatcontract check --select CODE` exits 2 (usage) ...
+    body = pytester.makefile(".json", answer="{}")
+    assert main(["check", str(body), "--select", code]) == 2
+    cli_message = capsys.readouterr().err.strip().removeprefix("chatcontract: error: ")
+    # ... with the message pytest stops with for the same code
+    pytester.makepyfile(MARKED)
+    result = pytester.runpytest(f"--chatcontract-select={code}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"ERROR: chatcontract: --chatcontract-select: {cli_message}" in result.stderr.str()
