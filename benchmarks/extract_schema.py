@@ -2,9 +2,10 @@
 
 Usage::
 
-    python3 benchmarks/extract_schema.py [PATH/TO/mistral-openapi.yaml]
+    python3 benchmarks/extract_schema.py PATH/TO/mistral-openapi.yaml
 
-Reads the OpenAPI 3.1 document (default: ``/work/shared/specs/mistral-openapi.yaml``), takes the schema
+Reads Mistral's published OpenAPI 3.1 document (the one linked from https://docs.mistral.ai/api/, downloaded
+to a local file), takes the schema
 ``components.schemas.ChatCompletionResponse`` and every schema it references (transitively), and writes one
 self-contained JSON Schema (draft 2020-12, which is OpenAPI 3.1's dialect) to
 ``benchmarks/schemas/mistral_chat_completion_response.json``:
@@ -32,7 +33,6 @@ from typing import Any
 
 import yaml
 
-DEFAULT_SPEC = Path("/work/shared/specs/mistral-openapi.yaml")
 OUT = Path(__file__).resolve().parent / "schemas" / "mistral_chat_completion_response.json"
 ROOT = "ChatCompletionResponse"
 PREFIX = "#/components/schemas/"
@@ -105,7 +105,11 @@ def extract(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    spec_path = Path(argv[1]) if len(argv) > 1 else DEFAULT_SPEC
+    if len(argv) != 2:
+        print(f"usage: {Path(argv[0]).name} PATH/TO/mistral-openapi.yaml (Mistral's published OpenAPI document)",
+              file=sys.stderr)
+        return 2
+    spec_path = Path(argv[1])
     raw = spec_path.read_bytes()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     spec = yaml.load(raw, Loader=loader)  # noqa: S506 - a safe loader

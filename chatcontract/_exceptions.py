@@ -67,3 +67,10 @@ class ContractViolation(ChatContractError, AssertionError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+# Tracebacks and pytest's reports name an exception by its __module__: show the public name users import and catch
+# (chatcontract.ContractViolation), not this private module. Pickling resolves it through chatcontract's lazy exports.
+for _exception in (CassetteError, ChatContractError, ConfigError, ContractViolation, ProviderError, UsageError):
+    _exception.__module__ = "chatcontract"
+del _exception

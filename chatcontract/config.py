@@ -126,19 +126,30 @@ def _globs(value: Any, key: str, source: Path) -> dict[str, tuple[str, ...]]:
     return {str(k): _codes(v, f"{key}.{k}", source) for k, v in value.items()}
 
 
+def _did_you_mean(value: str, choices: Any) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(value, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def parse_config(table: Mapping[str, Any], source: Path) -> Config:
     """Validate a ``[tool.chatcontract]`` table; raises :class:`ConfigError` naming the file and key."""
     from .rules import resolve_codes
 
-    unknown = set(table) - _KNOWN_KEYS
+    unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
+        hints = "".join(_did_you_mean(str(key), _KNOWN_KEYS) for key in unknown)
         raise ConfigError(
-            f"{source}: unknown key(s) in [tool.chatcontract]: {', '.join(sorted(unknown))}; "
+            f"{source}: unknown key(s) in [tool.chatcontract]: {', '.join(unknown)}{hints}; "
             f"known keys: {', '.join(sorted(_KNOWN_KEYS))}"
         )
     dialect = table.get("dialect")
     if dialect is not None and dialect not in ("mistral", "openai"):
-        raise ConfigError(f"{source}: [tool.chatcontract] dialect must be 'mistral' or 'openai', got {dialect!r}")
+        hint = _did_you_mean(str(dialect), ("mistral", "openai"))
+        raise ConfigError(
+            f"{source}: [tool.chatcontract] dialect must be 'mistral' or 'openai', got {dialect!r}{hint}"
+        )
     select = _codes(table["select"], "select", source) if "select" in table else None
     ignore = _codes(table.get("ignore", ()), "ignore", source) + _codes(
         table.get("extend-ignore", ()), "extend-ignore", source

@@ -167,6 +167,15 @@ class StreamChecker:
         """The dialect being checked."""
         return str(self._settings.dialect)
 
+    @property
+    def ended(self) -> bool:
+        """True once the stream's own end reached the checker: its ``[DONE]`` sentinel, or an error event.
+
+        A reader that stops there (as the openai and mistralai SDKs do, closing the response without reading on)
+        has passed every event to the checker, so :meth:`close` judges the whole stream.
+        """
+        return self._state.done_event is not None or bool(self._state.errored)
+
     def feed(self, data: bytes | bytearray | memoryview | str) -> None:
         """Feed the next bytes of the stream (any chunking)."""
         self._guard_mode("raw")

@@ -5,9 +5,9 @@ These tests read the committed files only: they need neither llama-cpp-python no
 - the pytest plugin collects them and every item passes, thanks to ``[tool.chatcontract.per-cassette-expect]`` in
   pyproject.toml, whose ``expectations`` items also prove each expected finding still occurs;
 - they hold no secret (the LiteLLM master key was sent with every authenticated request);
-- each known deviation of each provider (``/work/shared/PROVIDERS.md``) is found by its rule in its cassette, and
-  every finding in the cassettes is one of those deviations (:data:`DETECTED`); the deviations no rule can see
-  are at least in the recording (:data:`UNDETECTED`);
+- each known deviation of each provider (the providers' documented behaviour and issue trackers) is found by its rule
+  in its cassette, and every finding in the cassettes is one of those deviations (:data:`DETECTED`); the deviations
+  no rule can see are at least in the recording (:data:`UNDETECTED`);
 - the recorded SSE bodies are faithful: complete event streams that end with ``data: [DONE]``.
 """
 
@@ -58,9 +58,9 @@ def _result(relpath: str, index: int) -> Any:
 class Deviation:
     """A provider deviation found by ``code``, at a path matching ``path`` (a regex), in ``cassette[interaction]``.
 
-    ``listed``: named in PROVIDERS.md; the others are real deviations from OpenAI's published schema that the
-    recordings showed (PROVIDERS.md says llama.cpp's non-streaming responses "pass the OpenAI schema": they do
-    with the SDK, not with ``message.refusal`` required as OpenAI's OpenAPI document has it).
+    ``listed``: a deviation the provider's own documentation or issue tracker describes; the others are real
+    deviations from OpenAI's published schema that the recordings showed (llama.cpp's non-streaming responses pass
+    the openai SDK's models, not OpenAI's OpenAPI document, which requires ``message.refusal``).
     """
 
     provider: str
@@ -150,7 +150,7 @@ def _message(it: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Undetected:
-    """A PROVIDERS.md deviation no rule can see: ``shows`` proves it is in the recording; ``codes`` are all the
+    """A known provider deviation no rule can see: ``shows`` proves it is in the recording; ``codes`` are all the
     findings of that interaction (other deviations), so a new rule that starts reporting it fails this test."""
 
     provider: str
@@ -234,11 +234,10 @@ def test_pyproject_cassette_globs_match_committed_files() -> None:
 
 
 def test_plugin_items_all_pass() -> None:
-    # `pytest --chatcontract-cassettes cassettes` in the repository (its pyproject.toml), collecting only cassettes/.
+    # `pytest cassettes/` in the repository (its pyproject.toml): the cassettes are recognised by their content.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--chatcontract-cassettes", "cassettes", "cassettes",
-         "-p", "no:cacheprovider", "-q", "-rA", "--color=no"],
+        [sys.executable, "-m", "pytest", "cassettes/", "-p", "no:cacheprovider", "-q", "-rA", "--color=no"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
     )
     out = proc.stdout + proc.stderr

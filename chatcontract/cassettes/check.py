@@ -24,6 +24,7 @@ class CassetteSettings:
     provider: str | None = None
     required: tuple[str, ...] = ()  # per-cassette-expect: must occur somewhere in the cassette
     allowed: frozenset[str] = field(default_factory=frozenset)  # expected codes: reported, not failing
+    infer: bool = False  # no dialect configured anywhere: each interaction's recorded request decides
 
     def check_kwargs(self) -> dict[str, Any]:
         return {"dialect": self.dialect, "select": self.select, "ignore": self.ignore, "provider": self.provider}
@@ -51,6 +52,7 @@ def settings_for(
         provider=prov,
         required=required,
         allowed=allowed,
+        infer=not (dialect or cfg.cassette_value("per-cassette-dialect", path) or cfg.dialect),
     )
 
 
@@ -61,6 +63,7 @@ class InteractionResult:
     report: Report
     expected_seen: frozenset[str]
     unexpected: tuple[Any, ...]  # error-severity violations that are not expected
+    dialect_reason: str = ""  # why this dialect, when it was inferred from the recorded request
 
     @property
     def ok(self) -> bool:
@@ -74,10 +77,15 @@ def check_interaction(interaction: Any, settings: CassetteSettings) -> Interacti
     response = interaction.response
     replay = httpx.Response(response.status, headers=_flat(response.headers), content=response.body)
     replay.headers.pop("content-encoding", None)  # cassettes store decoded bodies
-    report = check(replay, request=interaction.request.json, **settings.check_kwargs())
+    kwargs, reason = settings.check_kwargs(), ""
+    if settings.infer:
+        from .._infer import infer_dialect
+
+        kwargs["dialect"], reason = infer_dialect(interaction.request.headers, interaction.request.uri)
+    report = check(replay, request=interaction.request.json, **kwargs)
     seen = frozenset(v.code for v in report.violations if v.code in settings.allowed)
     unexpected = tuple(v for v in report.errors if v.code not in settings.allowed)
-    return InteractionResult(report, seen, unexpected)
+    return InteractionResult(report, seen, unexpected, reason)
 
 
 def _flat(headers: Any) -> list[tuple[str, str]]:

@@ -2,8 +2,11 @@
 
 It wraps ``httpx.Client.send`` / ``httpx.AsyncClient.send`` / ``requests.Session.send`` for the duration of the test
 call. Those sit above the transports, so exchanges served by VCR.py cassettes (which patch the transports) are seen
-too. Streamed bodies are checked incrementally as the test reads them; a stream the test does not read to the end is
-listed as unchecked rather than reported with false "missing [DONE]" findings.
+too. Streamed bodies are checked incrementally as the test reads them. A stream is judged once its end reached the
+guard: read to its end, or closed right after its ``[DONE]`` sentinel or an error event (the openai and mistralai SDKs
+stop there and close the response without reading on). A stream closed or left before its end is not judged (that
+would report a false "missing [DONE]"); it is listed as incomplete in the report section and the terminal summary,
+and fails its test under ``chatcontract_incomplete_streams = fail``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ import httpx
 import pytest
 
 from .._exceptions import ContractViolation
+from .._infer import infer_dialect
 from ..engine import Report, check
 from ..inputs import parse_request
 from ..streams import StreamChecker
 from ._options import Options
+from ._output import scrub_output
 
 __all__ = ["Exchange", "Guard"]
 
@@ -50,12 +55,15 @@ class Exchange:
     stream: bool
     report: Report | None = None
     complete: bool = True
+    #: why the exchange was not judged (an incomplete stream), else ""
+    unchecked: str = ""
+    #: the dialect it was checked against, and why, when no setting chose it (inferred per exchange)
+    dialect: str | None = None
+    dialect_reason: str = ""
 
     def describe(self) -> str:
-        from ..cassettes import scrub_text
-
         kind = " (stream)" if self.stream else ""
-        return f"{self.method} {scrub_text(self.url)} -> {self.status}{kind}"  # no keys from query strings in CI logs
+        return scrub_output(f"{self.method} {self.url} -> {self.status}{kind}")  # no keys from query strings in CI logs
 
 
 class _Decoder:
@@ -81,8 +89,9 @@ class _Sink:
         self.response = response
         self.decode = _Decoder(response.headers.get("content-encoding", ""))
         self.sse = "text/event-stream" in response.headers.get("content-type", "").lower()
+        self.kwargs = guard.kwargs_for(exchange)
         self.checker = (
-            StreamChecker(request=exchange.request, status=exchange.status, **guard.kwargs) if self.sse else None
+            StreamChecker(request=exchange.request, status=exchange.status, **self.kwargs) if self.sse else None
         )
         self.buffer: list[bytes] = []
         self.done = False
@@ -102,6 +111,8 @@ class _Sink:
         self.done = True
         if not self.decode.supported:
             self.exchange.complete = False
+            encoding = self.response.headers.get("content-encoding", "")
+            self.exchange.unchecked = f"content-encoding {encoding!r} cannot be decoded by the guard"
             self.guard.record(self.exchange)
             return
         if self.checker is not None:
@@ -110,14 +121,21 @@ class _Sink:
             content = b"".join(self.buffer)
             body = httpx.Response(self.exchange.status or 200, headers=self.response.headers, content=content)
             body.headers.pop("content-encoding", None)
-            self.exchange.report = check(body, request=self.exchange.request, **self.guard.kwargs)
+            self.exchange.report = check(body, request=self.exchange.request, **self.kwargs)
         self.guard.record(self.exchange)
 
-    def abandon(self) -> None:
-        if not self.done:
-            self.done = True
-            self.exchange.complete = False
-            self.guard.record(self.exchange)
+    def abandon(self, why: str = "closed by the reader") -> None:
+        """The reader closed the stream (or the test ended) before the iterator ran out."""
+        if self.done:
+            return
+        if self.checker is not None and self.checker.ended:  # every event reached the checker: judge it
+            self.finish()
+            return
+        self.done = True
+        self.exchange.complete = False
+        end = "its [DONE] reached the guard" if self.checker is not None else "the end of its body"
+        self.exchange.unchecked = f"{why} before {end}"
+        self.guard.record(self.exchange)
 
 
 def _tap_classes(module: Any) -> tuple[type[Any], type[Any]]:
@@ -165,14 +183,51 @@ def _tap_classes(module: Any) -> tuple[type[Any], type[Any]]:
 _TAPS: dict[str, tuple[type[Any], type[Any]]] = {}
 
 
+def _project_dialect() -> str | None:
+    """``[tool.chatcontract] dialect``, as ``check()`` would read it (validated at start-up)."""
+    from .._exceptions import ConfigError
+    from ..config import load_config
+
+    try:
+        return load_config().dialect
+    except ConfigError:
+        return None
+
+
 class Guard:
     """Checks the chat-completion exchanges of one test."""
 
-    def __init__(self, options: Options, pattern: re.Pattern[str], *, item: pytest.Item) -> None:
+    def __init__(
+        self, options: Options, pattern: re.Pattern[str], *, item: pytest.Item, incomplete: str = "warn"
+    ) -> None:
         self.kwargs = options.check_kwargs()
+        #: no marker, option, ini key nor [tool.chatcontract] names a dialect: infer it per exchange
+        self.infer = options.dialect is None and _project_dialect() is None
         self.pattern = pattern
         self.item = item
+        self.incomplete = incomplete
         self.exchanges: list[Exchange] = []
+        self._sinks: list[_Sink] = []
+
+    def settle(self) -> None:
+        """At the end of the test: judge or list the streams the test neither read to the end nor closed."""
+        for sink in self._sinks:
+            sink.abandon("left open by the test")
+        self._sinks.clear()
+
+    @property
+    def incomplete_streams(self) -> list[Exchange]:
+        """The streamed exchanges that were not judged because they were left before their end."""
+        return [ex for ex in self.exchanges if not ex.complete]
+
+    def identify(self, exchange: Exchange, headers: Any) -> None:
+        """Choose the exchange's dialect from its request when no setting chose one."""
+        if self.infer:
+            exchange.dialect, exchange.dialect_reason = infer_dialect(headers, exchange.url)
+
+    def kwargs_for(self, exchange: Exchange) -> dict[str, Any]:
+        """The check arguments for one exchange (its inferred dialect, when no setting chose one)."""
+        return self.kwargs if exchange.dialect is None else {**self.kwargs, "dialect": exchange.dialect}
 
     def matches(self, method: str, path: str) -> bool:
         return method.upper() == "POST" and self.pattern.search(path) is not None
@@ -197,11 +252,13 @@ class Guard:
             request=body,
             stream="text/event-stream" in response.headers.get("content-type", "").lower(),
         )
+        self.identify(exchange, request.headers)
         if hasattr(response, "_content"):  # already read (non-stream, or replayed by VCR.py)
-            exchange.report = check(response, request=body, **self.kwargs)
+            exchange.report = check(response, request=body, **self.kwargs_for(exchange))
             self.record(exchange)
             return
         sink = _Sink(self, exchange, response)
+        self._sinks.append(sink)
         sync_tap, async_tap = _tap_classes(module)
         response.stream = async_tap(response.stream, sink) if is_async else sync_tap(response.stream, sink)
 
@@ -223,13 +280,15 @@ class Guard:
             request=parsed,
             stream="text/event-stream" in response.headers.get("content-type", "").lower(),
         )
+        self.identify(exchange, request.headers)
         if not stream:
-            exchange.report = check(response, request=parsed, **self.kwargs)
+            exchange.report = check(response, request=parsed, **self.kwargs_for(exchange))
             self.record(exchange)
             return
         fake = httpx.Response(response.status_code, headers={k: v for k, v in response.headers.items()
                                                               if k.lower() != "content-encoding"})
         sink = _Sink(self, exchange, fake)
+        self._sinks.append(sink)
         original = response.iter_content
 
         def iter_content(chunk_size: int | None = 1, decode_unicode: bool = False) -> Iterator[Any]:
@@ -292,11 +351,12 @@ class Guard:
         lines = []
         for ex in self.exchanges:
             if ex.report is None:
-                lines.append(f"{ex.describe()}: not checked (the test did not read the stream to its end)")
+                line = f"{ex.describe()}: not checked ({ex.unchecked})"
             else:
-                lines.append(f"{ex.describe()}: {ex.report.title}: " + ("conforms" if not ex.report.violations
-                             else f"{len(ex.report.errors)} error(s), {len(ex.report.warnings)} warning(s)"))
-        return "\n".join(lines)
+                line = f"{ex.describe()}: {ex.report.title}: " + ("conforms" if not ex.report.violations
+                       else f"{len(ex.report.errors)} error(s), {len(ex.report.warnings)} warning(s)")
+            lines.append(line + (f" [dialect {ex.dialect}, {ex.dialect_reason}]" if ex.dialect else ""))
+        return scrub_output("\n".join(lines))
 
     def add_section(self) -> None:
         """Add the ``chatcontract`` report section (also when the test failed on its own)."""
@@ -304,18 +364,32 @@ class Guard:
             self.item.add_report_section("call", "chatcontract", self.summary())
 
     def finish(self) -> None:
-        """After a passing test body: fail the test on error-severity violations."""
+        """After a passing test body: fail the test on error-severity violations (and incomplete streams if asked)."""
         __tracebackhide__ = True
         failed = [ex for ex in self.exchanges if ex.report is not None and not ex.report.ok]
-        if not failed:
+        incomplete = self.incomplete_streams if self.incomplete == "fail" else []
+        if not failed and not incomplete:
             return
         total = len(self.exchanges)
-        blocks = [f"chatcontract: {len(failed)} of {total} chat-completion exchange(s) broke the contract"]
+        blocks = []
+        if failed:
+            blocks.append(f"chatcontract: {len(failed)} of {total} chat-completion exchange(s) broke the contract")
+        if incomplete:
+            blocks.append(
+                f"chatcontract: {len(incomplete)} of {total} chat-completion stream(s) were not read to their end, so "
+                "they were not checked (chatcontract_incomplete_streams = fail)"
+            )
+            blocks.extend(f"  {ex.describe()}: {ex.unchecked}" for ex in incomplete)
+        if not failed:
+            pytest.fail(scrub_output("\n".join(blocks)), pytrace=False)
         violations: list[Any] = []
         for ex in failed:
             assert ex.report is not None
             blocks.append("")
             blocks.append(ex.describe())
+            if ex.dialect:
+                blocks.append(f"dialect {ex.dialect}, {ex.dialect_reason}")
             blocks.append(str(ex.report))
             violations.extend(ex.report.violations)
-        raise ContractViolation(violations, title="chat-completion exchanges", message="\n".join(blocks))
+        message = scrub_output("\n".join(blocks))  # a Received: value may echo a key back
+        raise ContractViolation(violations, title="chat-completion exchanges", message=message)

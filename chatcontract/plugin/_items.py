@@ -66,7 +66,8 @@ class InteractionItem(pytest.Item):
         self.report = result.report
         self.expected_seen = set(result.expected_seen)
         if not result.ok:
-            raise InteractionFailed(str(result.report))
+            why = f"\n(dialect {result.report.dialect}, {result.dialect_reason})" if result.dialect_reason else ""
+            raise InteractionFailed(str(result.report) + why)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, InteractionFailed):
@@ -74,13 +75,19 @@ class InteractionItem(pytest.Item):
             if self.expected_seen:
                 seen = ", ".join(sorted(self.expected_seen))
                 text += f"\n\nExpected for this cassette/provider (not failing): {seen}"
-            return f"{self.path.name} interaction {self.interaction.index}: {self.interaction.request.method} " \
-                   f"{self.interaction.request.uri}\n{text}"
+            from ._output import scrub_output
+
+            return scrub_output(f"{self.path.name} interaction {self.interaction.index}: "
+                                f"{self.interaction.request.method} {self.interaction.request.uri}\n{text}")
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        dialect = self.report.dialect if self.report is not None else (self.settings.dialect or "mistral")
-        return self.path, None, f"{dialect}: {self.name} {self._request_id()}".rstrip()
+        dialect = self.report.dialect if self.report is not None else self.settings.dialect
+        if dialect is None and self.settings.infer:
+            from .._infer import infer_dialect
+
+            dialect = infer_dialect(self.interaction.request.headers, self.interaction.request.uri)[0]
+        return self.path, None, f"{dialect or 'mistral'}: {self.name} {self._request_id()}".rstrip()
 
     def _request_id(self) -> str:
         headers = {k.lower(): v for k, v in self.interaction.response.headers.items()}

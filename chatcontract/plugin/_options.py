@@ -11,9 +11,13 @@ import pytest
 #: Where a test's guard (``_guard.Guard``) is kept on its item, for the fixture's ``exchanges``.
 GUARD_KEY = pytest.StashKey["Any"]()
 
-__all__ = ["INI", "MARKER_KWARGS", "Options", "add_options", "cassette_roots", "resolve", "url_pattern"]
+__all__ = [
+    "INI", "MARKER_KWARGS", "Options", "add_options", "cassette_roots", "explicit_roots", "incomplete_streams",
+    "resolve", "url_pattern",
+]
 
 DIALECTS = ("mistral", "openai")
+INCOMPLETE_STREAMS = ("warn", "fail")
 MARKER_KWARGS = ("dialect", "select", "ignore", "provider")
 DEFAULT_URL_PATTERN = r"/chat/completions/?$"
 
@@ -30,6 +34,7 @@ class INI:
     cassettes = "chatcontract_cassettes"
     cassette_glob = "chatcontract_cassette_glob"
     vcr_defaults = "chatcontract_vcr_defaults"
+    incomplete_streams = "chatcontract_incomplete_streams"
     fuzz_url = "chatcontract_fuzz_url"
     fuzz_model = "chatcontract_fuzz_model"
     fuzz_api_key_env = "chatcontract_fuzz_api_key_env"
@@ -43,7 +48,11 @@ def _codes(value: str) -> list[str]:
 def add_options(parser: pytest.Parser) -> None:
     """Register the ``chatcontract`` option group and its ini mirrors."""
     group = parser.getgroup("chatcontract", "chatcontract: contract checks for chat-completion APIs")
-    group.addoption("--chatcontract-dialect", choices=DIALECTS, default=None, help="contract dialect to check against.")
+    group.addoption(
+        "--chatcontract-dialect", choices=DIALECTS, default=None,
+        help="contract dialect to check against (default: inferred per exchange from the client's User-Agent or the "
+        "host, else mistral).",
+    )
     group.addoption(
         "--chatcontract-select", action="append", default=None, metavar="CODES",
         help="rule codes/prefixes to enable, comma separated (e.g. CC2,CC401).",
@@ -61,6 +70,11 @@ def add_options(parser: pytest.Parser) -> None:
         "--chatcontract-cassettes", action="append", default=None, metavar="DIR",
         help="collect the cassettes in DIR: each chat interaction becomes a test item.",
     )
+    group.addoption(
+        "--chatcontract-incomplete-streams", choices=INCOMPLETE_STREAMS, default=None,
+        help="a stream the test closed or left before its end cannot be checked: warn lists it in the terminal "
+        "summary (default), fail fails its test.",
+    )
     group.addoption("--chatcontract-fuzz-url", default=None, metavar="URL",
                     help="base URL that the chatcontract_fuzz fixture fuzzes (env CHATCONTRACT_FUZZ_URL).")
     group.addoption("--chatcontract-fuzz-model", default=None, metavar="NAME",
@@ -73,7 +87,11 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini(INI.fuzz_model, "chatcontract: model name for fuzzing.", default="")
     parser.addini(INI.fuzz_api_key_env, "chatcontract: environment variable holding the fuzzing API key.", default="")
     parser.addini(INI.fuzz_max_requests, "chatcontract: request budget of each fuzz run.", default="")
-    parser.addini(INI.dialect, "chatcontract: default dialect (mistral or openai).", default="")
+    parser.addini(
+        INI.dialect,
+        "chatcontract: dialect, mistral or openai (default: inferred per exchange from the client, else mistral).",
+        default="",
+    )
     parser.addini(INI.select, "chatcontract: rule codes to enable.", type="args", default=None)
     parser.addini(INI.ignore, "chatcontract: rule codes to disable.", type="args", default=None)
     parser.addini(INI.provider, "chatcontract: provider name for per-provider-ignores.", default="")
@@ -84,6 +102,11 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini(INI.cassettes, "chatcontract: folders of cassettes to collect as test items.", type="paths",
                   default=[])
     parser.addini(INI.cassette_glob, "chatcontract: file-name glob of collected cassettes.", default="*")
+    parser.addini(
+        INI.incomplete_streams,
+        "chatcontract: warn (default) or fail when a test leaves a chat-completion stream before its end.",
+        default="warn",
+    )
     parser.addini(
         INI.vcr_defaults, "chatcontract: merge scrubbing and JSON-body matching into pytest-recording's VCR.",
         type="bool", default=True,
@@ -195,6 +218,12 @@ def resolve(node: pytest.Item | pytest.Collector) -> Options:
     return Options(**resolved)
 
 
+def incomplete_streams(config: pytest.Config) -> str:
+    """``warn`` or ``fail``: what an incomplete (unjudged) stream does. Command line > ini > ``warn``."""
+    cli = config.getoption("chatcontract_incomplete_streams")
+    return str(cli or config.getini(INI.incomplete_streams) or "warn").strip().lower()
+
+
 def url_pattern(config: pytest.Config) -> re.Pattern[str]:
     """The compiled regex that recognises chat-completion request paths."""
     raw = config.getini(INI.url_pattern) or DEFAULT_URL_PATTERN
@@ -209,6 +238,18 @@ def cassette_roots(config: pytest.Config) -> list[Path]:
     roots = [Path(p) for p in config.getoption("chatcontract_cassettes") or ()]
     roots += [Path(p) for p in config.getini(INI.cassettes)]
     return [p.resolve() for p in roots]
+
+
+def explicit_roots(config: pytest.Config) -> list[Path]:
+    """The paths given to pytest on the command line (not ``testpaths`` nor the working directory), resolved."""
+    if config.args_source is not pytest.Config.ArgsSource.ARGS:
+        return []
+    roots = []
+    for arg in config.args:
+        path = Path(config.invocation_params.dir, arg.split("::", 1)[0])
+        if path.exists():
+            roots.append(path.resolve())
+    return roots
 
 
 FUZZ_SETTINGS = ("url", "model", "api_key_env", "max_requests")

@@ -3,7 +3,7 @@
 The ASGI app (:mod:`chatcontract.proxy.app`) forwards and checks; everything it learns lands here. Findings are
 grouped by rule code exactly like a fuzz run's (how many exchanges broke the rule, at which paths, the first
 example with its request and a ``curl`` line), so :meth:`ProxySession.results` is a
-:class:`~chatcontract.fuzz.results.FuzzResults` with ``kind="proxy"`` that ``chatcontract report`` merges with fuzz
+:class:`~chatcontract.report.results.FuzzResults` with ``kind="proxy"`` that ``chatcontract report`` merges with fuzz
 runs. Every line printed and every example kept goes through the cassette scrubber first: the client's credentials
 pass through to the upstream and stop there.
 """

@@ -61,7 +61,8 @@ declare(
         refusals are deliberate and documented (a model without tool support, a feature not offered).
 
     References:
-        - DIVERGENCES: providers that reject ``n > 1`` or ``stream_options``
+        - Providers that reject documented parameters: https://github.com/lmstudio-ai/lmstudio-bug-tracker/issues/189,
+          https://github.com/mistralai/platform-docs-public/issues/7
     """,
     severity=Severity.WARNING,
     target=Target.ANY,

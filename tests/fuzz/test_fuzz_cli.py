@@ -129,6 +129,10 @@ def test_api_key_from_environment_is_redacted(
         assert key not in path.read_text("utf-8"), path.name
 
 
+def _default_sigint() -> None:  # pragma: no cover - runs in the child between fork and exec
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_writes_what_was_found(tmp_path: Path) -> None:
     """SIGINT mid-run: the process stops, prints the summary and writes results.json with the findings so far."""
     with serve(dialect="mistral", seed=1, faults=["created-ms"]) as provider:
@@ -154,20 +158,38 @@ def test_ctrl_c_writes_what_was_found(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             env=env,
             text=True,
+            # A child inherits an ignored SIGINT (a suite started in the background by a non-interactive shell, some
+            # CI runners), and Python then installs no KeyboardInterrupt handler: give the child the default back.
+            preexec_fn=_default_sigint,
         )
-        try:
-            assert proc.stderr is not None
-            first = proc.stderr.readline()  # the first progress line: requests are flowing
-            assert first.startswith("fuzz: "), first
-            time.sleep(1.0)
-            proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=60)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
+        with proc:  # closes the pipes whatever happens (an unclosed pipe is a ResourceWarning in a later test)
+            try:
+                assert proc.stderr is not None
+                first = proc.stderr.readline()  # the first progress line: requests are flowing
+                assert first.startswith("fuzz: "), first
+                time.sleep(1.0)
+                proc.send_signal(signal.SIGINT)
+                out, err = proc.communicate(timeout=60)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
     assert proc.returncode == 1, err  # the created-ms finding was made before the interrupt
     assert "stopped: interrupted" in out and "CC209" in out
     assert "interrupted" in err and "Traceback" not in err
     data = json.loads((tmp_path / "results.json").read_text("utf-8"))
     assert data["stop_reason"] == "interrupted"
     assert data["requests"] > 0 and [f["code"] for f in data["findings"]] == ["CC209"]
+
+
+def test_ctrl_c_test_passes_when_the_suite_runs_with_sigint_ignored() -> None:
+    """The test above, run by a pytest whose SIGINT is ignored (as `pytest &` from a script runs it)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         f"{__file__}::test_ctrl_c_writes_what_was_found"],
+        capture_output=True, text=True, env=env, timeout=300, check=False,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "1 passed" in proc.stdout

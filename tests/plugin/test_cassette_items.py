@@ -300,3 +300,82 @@ def test_json_cassettes_are_collected_too(pytester):
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["cassettes/chat.json::interaction[[]0[]] PASSED*",
                                  "cassettes/chat.json::interaction[[]1[]] FAILED*"])
+
+
+# -- `pytest cassettes/`: a path given to pytest collects the cassettes it holds, recognised by their content ---------
+def test_a_cassette_folder_given_to_pytest_is_collected(pytester):
+    # Given a cassette folder, a YAML file that is no cassette beside it, and no chatcontract setting at all
+    _write(pytester, **{"cassettes/mistral/chat": cassette(GOOD, EMPTY_MODEL)})
+    pytester.makefile(".yaml", **{"cassettes/mistral/settings": "interactions_seen: 3\nname: not a cassette\n"})
+    # When the user runs `pytest cassettes/`
+    result = pytester.runpytest("cassettes/", "-v")
+    # Then the chat interactions are items (the broken one fails), and the other YAML file is left alone
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "cassettes/mistral/chat.yaml::interaction[[]0[]] PASSED*",
+        "cassettes/mistral/chat.yaml::interaction[[]1[]] FAILED*",
+    ])
+    result.stdout.no_fnmatch_line("*settings.yaml*")
+    # and one cassette file given by name works too
+    single = pytester.runpytest("cassettes/mistral/chat.yaml", "-q")
+    single.assert_outcomes(passed=1, failed=1)
+
+
+def test_a_json_cassette_given_to_pytest_is_collected(pytester):
+    import json
+
+    import yaml
+
+    pytester.makefile(".json", **{"recorded/chat": json.dumps(yaml.safe_load(cassette(GOOD)))})
+    result = pytester.runpytest("recorded", "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["recorded/chat.json::interaction[[]0[]] PASSED*"])
+
+
+def test_a_default_run_does_not_sniff_the_suites_own_recordings(pytester):
+    # Given testpaths holding a test module and the cassettes pytest-recording made for it
+    write_ini(pytester, "testpaths = tests")
+    pytester.makepyfile(**{"tests/test_app": "def test_app():\n    pass\n"})
+    _write(pytester, **{"tests/cassettes/test_app/test_app": cassette(EMPTY_MODEL)})
+    # When pytest runs with no path
+    result = pytester.runpytest("-v")
+    # Then the recordings stay fixtures: only the test runs
+    result.assert_outcomes(passed=1)
+    result.stdout.no_fnmatch_line("*interaction*")
+
+
+def test_the_cassettes_option_alone_runs_only_the_cassettes(pytester):
+    # Given a suite (testpaths) and a cassette folder outside it
+    write_ini(pytester, "testpaths = tests")
+    pytester.makepyfile(**{"tests/test_app": "def test_app():\n    pass\n"})
+    _write(pytester, **{"recorded/chat": cassette(GOOD)})
+    # When the option is given with a space, as `--chatcontract-cassettes recorded`, and with `=`
+    for args in (["--chatcontract-cassettes", "recorded"], ["--chatcontract-cassettes=recorded"]):
+        result = pytester.runpytest(*args, "-v")
+        # Then only the cassettes run, not the whole suite as well
+        result.assert_outcomes(passed=1)
+        result.stdout.fnmatch_lines(["recorded/chat.yaml::interaction[[]0[]] PASSED*"])
+        result.stdout.no_fnmatch_line("*test_app*")
+    # while paths given beside it are still collected
+    both = pytester.runpytest("tests", "--chatcontract-cassettes", "recorded", "-q")
+    both.assert_outcomes(passed=2)
+
+
+def test_without_a_configured_dialect_each_interaction_is_checked_in_its_clients_dialect(pytester):
+    # Given a cassette the openai SDK recorded against a local server (its User-Agent in the request), no dialect set,
+    # one answer conforming to OpenAI's contract, one with an empty model
+    sdk = {"User-Agent": ["OpenAI/Python 3.63.0"]}
+    local = "http://127.0.0.1:8000/v1/chat/completions"
+    broken = {**OPENAI_COMPLETION, "model": ""}
+    _write(pytester, **{"recorded/sdk": cassette(interaction(OPENAI_COMPLETION, uri=local, request_headers=sdk),
+                                                 interaction(broken, uri=local, request_headers=sdk))})
+    # When pytest runs the cassette
+    result = pytester.runpytest("recorded", "-rA")
+    # Then both are checked against the OpenAI contract (no CC104 for OpenAI's own fields), and the failure says why
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines([
+        "*_ openai: interaction[[]1[]] *_",
+        "*CC211 empty-model at $.model*",
+        "(dialect openai, inferred from User-Agent OpenAI/Python 3.63.0)",
+    ])
+    result.stdout.no_fnmatch_line("*CC104*")

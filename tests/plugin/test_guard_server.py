@@ -80,8 +80,8 @@ def test_conforming():
 def test_faulty():
     call("{faulty}")
 ''')
-    # When they run against the local server
-    result = pytester.runpytest("-v")
+    # When they run against the local server (it speaks mistral; the openai SDK's User-Agent alone would mean openai)
+    result = pytester.runpytest("-v", *(["--chatcontract-dialect=mistral"] if client.startswith("openai") else []))
     # Then the broken exchange fails its test with the full report; the conforming one passes
     result.stdout.fnmatch_lines(["*::test_conforming PASSED*", "*::test_faulty FAILED*"])
     result.assert_outcomes(passed=1, failed=1)
@@ -90,8 +90,8 @@ def test_faulty():
     result.stdout.fnmatch_lines([
         "*_ test_faulty _*",
         "E*ContractViolation: chatcontract: 1 of 1 chat-completion exchange(s) broke the contract",
-        f"E*POST http://127.0.0.1:*/{faulty}/v1/chat/completions -> 200{kind}",
-        "E*1 contract violation in * (mistral)",
+        f"*POST http://127.0.0.1:*/{faulty}/v1/chat/completions -> 200{kind}",
+        "*1 contract violation in * (mistral)",
         violation,
     ])
 
@@ -168,7 +168,7 @@ def test_partial():
     result.stdout.fnmatch_lines([
         "*- Captured chatcontract call -*",
         "POST http://127.0.0.1:*/no-done/v1/chat/completions -> 200 (stream): "
-        "not checked (the test did not read the stream to its end)",
+        "not checked (closed by the reader before its [[]DONE[]] reached the guard) [[]dialect mistral, the default: *",
     ])
 
 
@@ -257,8 +257,10 @@ def test_two_exchanges():
         "*= PASSES =*",
         "*_ test_two_exchanges _*",
         "*- Captured chatcontract call -*",
-        "POST http://127.0.0.1:*/ok/v1/chat/completions -> 200: ChatCompletionResponse (mistral): conforms",
-        "POST http://127.0.0.1:*/ok/v1/chat/completions -> 200 (stream): chat completion stream (mistral): conforms",
+        "POST http://127.0.0.1:*/ok/v1/chat/completions -> 200: ChatCompletionResponse (mistral): conforms "
+        "[[]dialect mistral, the default: *",
+        "POST http://127.0.0.1:*/ok/v1/chat/completions -> 200 (stream): chat completion stream (mistral): conforms "
+        "[[]dialect mistral, the default: *",
     ])
 
 
@@ -278,10 +280,10 @@ def test_three():
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines([
         "E*chatcontract: 2 of 3 chat-completion exchange(s) broke the contract",
-        "E*POST http://127.0.0.1:*/empty-model/v1/chat/completions -> 200",
-        "E*CC211 empty-model at $.model*",
-        "E*POST http://127.0.0.1:*/no-done/v1/chat/completions -> 200 (stream)",
-        "E*CC303 missing-done at $*",
+        "*POST http://127.0.0.1:*/empty-model/v1/chat/completions -> 200",
+        "*CC211 empty-model at $.model*",
+        "*POST http://127.0.0.1:*/no-done/v1/chat/completions -> 200 (stream)",
+        "*CC303 missing-done at $*",
     ])
 
 
@@ -301,5 +303,24 @@ def test_own_failure():
     result.stdout.fnmatch_lines([
         "*- Captured chatcontract call -*",
         "POST http://127.0.0.1:*/empty-model/v1/chat/completions -> 200: ChatCompletionResponse (mistral): "
-        "1 error(s), 0 warning(s)",
+        "1 error(s), 0 warning(s)*",
     ])
+
+
+@pytest.mark.parametrize("tb", ["auto", "long", "short"])
+def test_a_contract_failure_shows_no_plugin_frames_and_the_public_exception_name(pytester, llm, tb):
+    # Given a marked test that receives a broken completion
+    pytester.makepyfile(INNER + '''
+@pytest.mark.chatcontract
+def test_broken():
+    post("empty-model")
+''')
+    # When it runs, whatever the traceback style
+    result = pytester.runpytest(f"--tb={tb}")
+    # Then the failure is the report under the public name, without the plugin's own frames
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["E   chatcontract.ContractViolation: chatcontract: 1 of 1 chat-completion exchange(s) "
+                                 "broke the contract"])
+    output = result.stdout.str()
+    for internal in ("chatcontract/plugin/", "pytest_runtest_call", "chatcontract._exceptions"):
+        assert internal not in output, internal

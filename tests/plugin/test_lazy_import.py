@@ -36,8 +36,8 @@ def test_plugin_imports_only_pytest_and_stdlib(tmp_path):
     assert sorted(m for m in HEAVY if m in modules) == []
 
 
-def test_unmarked_suite_never_evaluates_plugin_config(tmp_path):
-    # Given an ini value that would be a usage error if it were ever parsed
+def test_a_broken_setting_is_a_usage_error_at_start_up_even_in_an_unmarked_suite(tmp_path):
+    # Given an ini value that cannot work, in a suite with no marked test
     (tmp_path / "pytest.ini").write_text("[pytest]\nchatcontract_url_pattern = ([unclosed\n")
     (tmp_path / "test_plain.py").write_text("def test_one():\n    pass\n")
     env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
@@ -45,5 +45,7 @@ def test_unmarked_suite_never_evaluates_plugin_config(tmp_path):
         [sys.executable, "-m", "pytest", "-p", "chatcontract.plugin", "-p", "no:cacheprovider", "-q"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
     )
-    # Then the unmarked suite passes: the plugin's configuration was never evaluated
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # Then pytest stops before collection with a usage error naming the key (exit 4), not with a traceback later
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    assert "chatcontract: ini chatcontract_url_pattern = '([unclosed' is not a valid regex" in proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr

@@ -197,11 +197,13 @@ def test_ini_url_pattern_invalid_regex_is_a_clear_error(pytester, llm):
 def test_chat():
     post("ok")
 ''')
-    # When a marked test runs
+    # When pytest starts
     result = pytester.runpytest()
-    # Then the error names the key and the value, and the session does not crash
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*chatcontract_url_pattern = '([unclosed' is not a valid regex*"])
+    # Then it stops before collection with a usage error naming the key and the value, and nothing crashes
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["ERROR: chatcontract: ini chatcontract_url_pattern = '([unclosed' is not a valid regex*"]
+    )
     result.stdout.no_fnmatch_line("*INTERNALERROR*")
 
 

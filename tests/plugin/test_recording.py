@@ -91,10 +91,10 @@ def test_record_scrubbed_then_replay_offline_checked_by_the_guard(pytester, llm,
 
     # Then they pass, but for the marked one that got a broken completion (all checked live) ...
     recording.assert_outcomes(passed=4, failed=1)
-    recording.stdout.fnmatch_lines(["*_ test_faulty_marked _*", "E*CC211 empty-model at $.model*"])
+    recording.stdout.fnmatch_lines(["*_ test_faulty_marked _*", "*CC211 empty-model at $.model*"])
     # ... the secrets really went over the wire ...
     recording.stdout.fnmatch_lines(["*ok/v1/chat/completions?api_key=* -> 200: ChatCompletionResponse (mistral): "
-                                    "conforms"])
+                                    "conforms [[]dialect mistral, the default: *"])
     sent = llm.requests[0]
     assert sent["headers"]["Authorization"] == f"Bearer {OPENAI_KEY}"
     assert sent["query"]["api_key"] == [QUERY_KEY] and sent["body"]["api_key"] == BODY_KEY
@@ -126,16 +126,16 @@ def test_record_scrubbed_then_replay_offline_checked_by_the_guard(pytester, llm,
     replay.stdout.fnmatch_lines([
         "*_ test_faulty_marked _*",
         "E*chatcontract: 1 of 1 chat-completion exchange(s) broke the contract",
-        "E*CC211 empty-model at $.model*",
+        "*CC211 empty-model at $.model*",
     ])
     replay.stdout.fnmatch_lines([
         "*_ test_faulty_unmarked _*",
         "E*chatcontract: 1 of 1 chat-completion exchange(s) broke the contract",
-        "E*POST http://127.0.0.1:*/empty-model/v1/chat/completions?api_key=* -> 200",
-        "E*CC211 empty-model at $.model*",
+        "*POST http://127.0.0.1:*/empty-model/v1/chat/completions?api_key=* -> 200",
+        "*CC211 empty-model at $.model*",
     ])
     replay.stdout.fnmatch_lines(["*ok/v1/chat/completions?api_key=* -> 200 (stream): chat completion stream "
-                                 "(mistral): conforms"])
+                                 "(mistral): conforms [[]dialect mistral, the default: *"])
     # And the streams replay byte for byte (the streamed key replaced by the placeholder, nothing else changed)
     raw = {p.name: p.read_bytes() for p in pytester.path.glob("raw-*.bin")}
     assert raw["raw-test_clean_stream-none.bin"] == raw["raw-test_clean_stream-once.bin"]

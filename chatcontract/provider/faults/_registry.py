@@ -3,7 +3,7 @@
 The faults themselves live in :mod:`.response` and :mod:`.stream`: small functions that break an outgoing answer
 the way real providers do. Each :class:`Fault` mutates an :class:`Outgoing` answer in place (the JSON document, the
 list of stream events, or the whole body and status) and says whether it changed anything. It names the
-real-world divergence it reproduces (``DIVERGENCES #n`` and an issue) and the rule codes that must catch it, per
+real-world divergence it reproduces (the public issues that report it) and the rule codes that must catch it, per
 dialect: an empty tuple marks a legal variation (a control that must produce *no* violation); a missing dialect
 means the fault does not apply there.
 

@@ -61,7 +61,7 @@ def _recount(out: Outgoing) -> None:
 @fault(
     "created-float",
     "created is a float Unix time (1757876416.566...), as SambaNova sends it.",
-    source="DIVERGENCES #1: mlcommons/modelbench#1287, BoundaryML/baml#1746",
+    source="https://github.com/mlcommons/modelbench/issues/1287, https://github.com/BoundaryML/baml/issues/1746",
     target="response",
     expect=("CC102",),
 )
@@ -76,7 +76,7 @@ def created_float(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "created-ms",
     "created is in milliseconds (1736423701225), as AnythingLLM sends it.",
-    source="DIVERGENCES #2: etkecc/baibot#25",
+    source="https://github.com/etkecc/baibot/issues/25",
     target="response",
     expect=("CC209",),
 )
@@ -91,7 +91,10 @@ def created_ms(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "usage-total-wrong",
     "usage.total_tokens is larger than prompt + completion (reasoning or cache tokens counted apart).",
-    source="DIVERGENCES #22: Clarifai/clarifai-python#978, strands-agents/harness-sdk#797",
+    source=(
+        "https://github.com/Clarifai/clarifai-python/issues/978, "
+        "https://github.com/strands-agents/harness-sdk/issues/797"
+    ),
     target="response",
     expect=("CC201",),
 )
@@ -106,7 +109,7 @@ def usage_total_wrong(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "usage-total-below-prompt",
     "usage.total_tokens is smaller than one of its parts (a Bedrock bridge sent prompt 1066, total 103).",
-    source="DIVERGENCES #3: SecretiveShell/MCP-Bridge#48, langgenius/dify#19175",
+    source="https://github.com/SecretiveShell/MCP-Bridge/issues/48, https://github.com/langgenius/dify/issues/19175",
     target="response",
     expect=("CC203",),
 )
@@ -121,7 +124,10 @@ def usage_total_below_prompt(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "constant-usage",
     "usage is 10/20/30 whatever the request, as LiteLLM's mocked models report (exceeds a small max_tokens).",
-    source="PROVIDERS.md LiteLLM mocks; DIVERGENCES #21-22",
+    source=(
+        "LiteLLM's mock models, recorded in this project's cassettes/litellm/max_tokens_small.yaml; "
+        "usage arithmetic: https://github.com/langgenius/dify/issues/19175"
+    ),
     target="response",
     expect=("CC402",),
     needs=("max_tokens",),
@@ -137,7 +143,10 @@ def constant_usage(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "n-ignored",
     "n is ignored: one choice whatever the request asked for (llama.cpp server, LiteLLM mocks).",
-    source="PROVIDERS.md llama-cpp-python and LiteLLM deviations",
+    source=(
+        "llama-cpp-python's server and LiteLLM's mock models, "
+        "recorded in this project's cassettes/llamacpp/n2.yaml and cassettes/litellm/n2.yaml"
+    ),
     target="response",
     expect=("CC401",),
     needs=("n",),
@@ -154,7 +163,7 @@ def n_ignored(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "max-tokens-ignored",
     "max_tokens is ignored: the answer runs past the limit and finishes with stop.",
-    source="PROVIDERS.md LiteLLM deviations; DIVERGENCES #22",
+    source="LiteLLM's mock models, recorded in this project's cassettes/litellm/max_tokens_small.yaml",
     target="response",
     expect=("CC402",),
     needs=("max_tokens",),
@@ -178,7 +187,7 @@ def max_tokens_ignored(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "finish-reason-stop-with-tools",
     'finish_reason is "stop" although the message has tool calls (SGLang, OpenVINO, MLX, OpenAI itself).',
-    source="DIVERGENCES #8: sgl-project/sglang#2877, openai/openai-dotnet#64",
+    source="https://github.com/sgl-project/sglang/issues/2877, https://github.com/openai/openai-dotnet/issues/64",
     target="response",
     expect=("CC206",),
     needs=("tools",),
@@ -194,7 +203,7 @@ def finish_stop_with_tools(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "tool-calls-finish-without-calls",
     'finish_reason is "tool_calls" but the message carries no tool calls (LocalAI).',
-    source="DIVERGENCES #9: mudler/LocalAI#6243",
+    source="https://github.com/mudler/LocalAI/issues/6243",
     target="response",
     expect=("CC205",),
     needs=("tools",),
@@ -213,7 +222,7 @@ def tool_calls_finish_without_calls(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "tool-args-not-json",
     "Tool-call arguments are cut-off JSON (llama.cpp at max_tokens, vLLM's free text).",
-    source="DIVERGENCES #14: vllm-project/vllm#13078, ggml-org/llama.cpp#22072",
+    source="https://github.com/vllm-project/vllm/issues/13078, https://github.com/ggml-org/llama.cpp/issues/22072",
     target="response",
     expect=("CC207",),
     needs=("tools",),
@@ -231,7 +240,10 @@ def tool_args_not_json(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "tool-args-object",
     "Tool-call arguments are a JSON object instead of a string (llama-server, TGI, Ollama); legal in Mistral.",
-    source="DIVERGENCES #13: ggml-org/llama.cpp#20198, huggingface/text-generation-inference#2136",
+    source=(
+        "https://github.com/ggml-org/llama.cpp/issues/20198, "
+        "https://github.com/huggingface/text-generation-inference/issues/2136"
+    ),
     target="response",
     expect={"mistral": (), "openai": ("CC102",)},
     needs=("tools",),
@@ -248,7 +260,7 @@ def tool_args_object(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "empty-tool-call-id",
     'Tool calls have "id": "" (Gemini\'s OpenAI-compatible endpoint).',
-    source="DIVERGENCES #15: vercel/ai#6663",
+    source="https://github.com/vercel/ai/issues/6663",
     target="response",
     expect=("CC215",),
     needs=("tools",),
@@ -265,7 +277,10 @@ def empty_tool_call_id(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "missing-usage",
     "usage is left out (AnythingLLM); required by Mistral, optional in OpenAI.",
-    source="DIVERGENCES #2 and the dialect baseline: etkecc/baibot#25",
+    source=(
+        "https://github.com/etkecc/baibot/issues/25; "
+        "the dialect baseline: Mistral's published OpenAPI document requires usage, OpenAI's does not"
+    ),
     target="response",
     expect={"mistral": ("CC101",), "openai": ()},
 )
@@ -277,7 +292,7 @@ def missing_usage(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "missing-choice-index",
     "choices[].index is left out (AnythingLLM, a Bedrock bridge).",
-    source="DIVERGENCES #2-3: etkecc/baibot#25, SecretiveShell/MCP-Bridge#48",
+    source="https://github.com/etkecc/baibot/issues/25, https://github.com/SecretiveShell/MCP-Bridge/issues/48",
     target="response",
     expect=("CC101",),
 )
@@ -291,7 +306,7 @@ def missing_choice_index(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "model-empty",
     'model is "" (vLLM echoed an empty model name).',
-    source="DIVERGENCES #5: vllm-project/vllm#9601",
+    source="https://github.com/vllm-project/vllm/issues/9601",
     target="response",
     expect=("CC211",),
 )
@@ -307,7 +322,7 @@ def model_empty(out: Outgoing, ctx: FaultContext) -> bool:
     "extra-fields",
     "Extra fields: usage.prompt_tokens_details, message.reasoning_content: null, top-level timings (vLLM, "
     "llama.cpp); warnings where the schema is closed (Mistral usage and message), legal in OpenAI.",
-    source="DIVERGENCES #5, #19: vllm-project/vllm#9601, openai/openai-go#227",
+    source="https://github.com/vllm-project/vllm/issues/9601, https://github.com/openai/openai-go/issues/227",
     target="response",
     expect={"mistral": ("CC104",), "openai": ()},
 )
@@ -327,7 +342,10 @@ def extra_fields(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "error-in-200",
     "A 200 answer whose body is an error object instead of a completion (gateways relaying upstream errors).",
-    source="DIVERGENCES #26: open-octo/octo-agent#910, OpenRouter docs",
+    source=(
+        "https://github.com/open-octo/octo-agent/issues/910, "
+        "https://github.com/diegosouzapw/OmniRoute/issues/8210 (OpenRouter documents errors inside 200 answers)"
+    ),
     target="response",
     expect=("CC503",),
 )
@@ -339,7 +357,10 @@ def error_in_200(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "html-500",
     "Every request gets a proxy's HTML error page with status 500 (text/html).",
-    source="DIVERGENCES #25 (non-JSON error bodies); CC001's proxy HTML page",
+    source=(
+        "non-JSON error bodies: https://github.com/lmstudio-ai/lmstudio-bug-tracker/issues/307, "
+        "https://github.com/ggml-org/llama.cpp/issues/10920; `chatcontract rule CC001`"
+    ),
     target="any",
     expect=("CC001", "CC007"),
 )
@@ -351,7 +372,10 @@ def html_500(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "foreign-error-envelope",
     "Error answers use the other dialect's envelope (old vLLM's flat body on its OpenAI API).",
-    source="DIVERGENCES #24-25: vllm-project/vllm#12886, lmstudio-ai/lmstudio-bug-tracker#307",
+    source=(
+        "https://github.com/vllm-project/vllm/issues/12886, "
+        "https://github.com/lmstudio-ai/lmstudio-bug-tracker/issues/307"
+    ),
     target="error",
     expect=("CC502",),
     needs=("invalid",),

@@ -21,7 +21,7 @@ _STREAM = ("stream",)
 @fault(
     "stream-empty-finish-reason",
     'finish_reason is "" on every chunk and no chunk ever finishes (Ollama, GenieX).',
-    source="DIVERGENCES #10: ollama/ollama#4357, qualcomm/GenieX#1246",
+    source="https://github.com/ollama/ollama/issues/4357, https://github.com/qualcomm/GenieX/issues/1246",
     target="stream",
     expect=("CC103", "CC309"),
     needs=_STREAM,
@@ -42,7 +42,7 @@ def empty_finish_reason(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-no-finish",
     "The stream ends without any finish_reason (Bedrock, LiteLLM proxies).",
-    source="DIVERGENCES #11: earendil-works/pi#4558, CherryHQ/cherry-studio#19793",
+    source="https://github.com/earendil-works/pi/issues/4558, https://github.com/CherryHQ/cherry-studio/issues/19793",
     target="stream",
     expect=("CC309",),
     needs=_STREAM,
@@ -63,7 +63,10 @@ def no_finish(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-no-done",
     "The stream closes without data: [DONE].",
-    source="DIVERGENCES #19, #26: aioc extensions catalogue, open-octo/octo-agent#910",
+    source=(
+        "https://github.com/open-octo/octo-agent/issues/910 (streams closed without [DONE] after an error), "
+        "https://github.com/openai/openai-go/issues/227 (non-standard SSE)"
+    ),
     target="stream",
     expect=("CC303",),
     needs=_STREAM,
@@ -77,7 +80,7 @@ def no_done(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-keepalive",
     "SSE comment lines (': keep-alive', ': OPENROUTER PROCESSING') between events: legal, must pass.",
-    source="DIVERGENCES #19: openai/openai-go#227",
+    source="https://github.com/openai/openai-go/issues/227",
     target="stream",
     expect=(),
     needs=_STREAM,
@@ -93,7 +96,10 @@ def keepalive(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-content-after-finish",
     "More content arrives for a choice after its finish_reason chunk.",
-    source="DIVERGENCES #19: trailing content after finish_reason (aioc extensions catalogue)",
+    source=(
+        "trailing content after finish_reason from OpenAI-compatible proxies: "
+        "https://github.com/openai/openai-go/issues/227, https://github.com/earendil-works/pi/issues/4558"
+    ),
     target="stream",
     expect=("CC311",),
     needs=_STREAM,
@@ -111,7 +117,7 @@ def content_after_finish(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-indexless-tool-deltas",
     "Streamed tool-call deltas have no index (Gemini's OpenAI endpoint, Ollama); legal in Mistral's whole calls.",
-    source="DIVERGENCES #15: openai/openai-python#2806, ollama/ollama#7881",
+    source="https://github.com/openai/openai-python/issues/2806, https://github.com/ollama/ollama/issues/7881",
     target="stream",
     expect={"mistral": (), "openai": ("CC101",)},
     needs=("stream", "tools"),
@@ -128,7 +134,7 @@ def indexless_tool_deltas(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-error-in-200",
     'A data: {"error": {...}} event mid-stream, then the connection closes (DashScope, DeepSeek, Kimi).',
-    source="DIVERGENCES #26: open-octo/octo-agent#910, aaif-goose/goose#8027",
+    source="https://github.com/open-octo/octo-agent/issues/910, https://github.com/aaif-goose/goose/issues/8027",
     target="stream",
     expect=("CC315",),
     needs=_STREAM,
@@ -146,7 +152,7 @@ def error_in_stream(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-choices-null",
     'A chunk with "choices": null.',
-    source="DIVERGENCES #17: pydantic/pydantic-ai#5170",
+    source="https://github.com/pydantic/pydantic-ai/issues/5170",
     target="stream",
     expect=("CC107",),
     needs=_STREAM,
@@ -162,7 +168,10 @@ def choices_null(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-usage-missing",
     "No usage in the stream: Mistral's final chunk lacks it; OpenAI ignores stream_options.include_usage.",
-    source="DIVERGENCES #21: langgenius/dify-official-plugins#3650, sgl-project/sglang#954",
+    source=(
+        "https://github.com/langgenius/dify-official-plugins/issues/3650, "
+        "https://github.com/sgl-project/sglang/issues/954"
+    ),
     target="stream",
     expect={"mistral": ("CC312",), "openai": ("CC313",)},
     needs=("stream", "include_usage"),
@@ -181,7 +190,10 @@ def usage_missing(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-chunk-not-json",
     "One data event is cut-off JSON.",
-    source="DIVERGENCES #14 (incomplete JSON from llama.cpp); CC301's example",
+    source=(
+        "incomplete JSON from llama.cpp: https://github.com/ggml-org/llama.cpp/issues/22072; "
+        "`chatcontract rule CC301`"
+    ),
     target="stream",
     expect=("CC301",),
     needs=_STREAM,
@@ -199,7 +211,7 @@ def chunk_not_json(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-data-after-done",
     "A chunk arrives after data: [DONE].",
-    source="DIVERGENCES #19 (stream framing, aioc extensions catalogue)",
+    source="non-standard stream framing from proxies: https://github.com/openai/openai-go/issues/227",
     target="stream",
     expect=("CC304",),
     needs=_STREAM,
@@ -215,7 +227,10 @@ def data_after_done(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-empty",
     "A 200 text/event-stream answer with an empty body.",
-    source="DIVERGENCES #26 (gateways closing streams on upstream errors)",
+    source=(
+        "gateways closing streams on upstream errors: https://github.com/open-octo/octo-agent/issues/910, "
+        "https://github.com/aaif-goose/goose/issues/8027"
+    ),
     target="stream",
     expect=("CC305",),
     needs=_STREAM,
@@ -242,7 +257,7 @@ def id_changes(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-object-wrong",
     'Chunks say "object": "chat.completion" instead of "chat.completion.chunk" (Azure).',
-    source="DIVERGENCES #18: mlflow/mlflow#12767",
+    source="https://github.com/mlflow/mlflow/issues/12767",
     target="stream",
     expect={"mistral": ("CC307",), "openai": ("CC103",)},
     needs=_STREAM,
@@ -256,7 +271,10 @@ def object_wrong(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-no-role",
     "The first delta of a choice has no role.",
-    source="contract: streams open with delta.role (OpenAI streaming; vllm-project/vllm#16340 for missing keys)",
+    source=(
+        "contract: streams open with delta.role (OpenAI streaming; "
+        "https://github.com/vllm-project/vllm/issues/16340 for missing keys)"
+    ),
     target="stream",
     expect=("CC308",),
     needs=_STREAM,
@@ -272,7 +290,7 @@ def no_role(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-double-finish",
     "A choice's finish chunk is sent twice.",
-    source="DIVERGENCES #15: open-webui/computer#224 (finish_reason repeated with split tool calls)",
+    source="https://github.com/open-webui/computer/issues/224 (finish_reason repeated with split tool calls)",
     target="stream",
     expect=("CC310",),
     needs=_STREAM,
@@ -292,7 +310,10 @@ def double_finish(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-usage-unrequested",
     "A usage chunk although stream_options.include_usage was not requested.",
-    source="DIVERGENCES #21 (usage only with include_usage)",
+    source=(
+        "usage only with include_usage: https://github.com/langgenius/dify-official-plugins/issues/3650, "
+        "https://github.com/sgl-project/sglang/issues/954"
+    ),
     target="stream",
     expect={"openai": ("CC320",)},
     needs=_STREAM,
@@ -311,7 +332,10 @@ def usage_unrequested(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-usage-early",
     "The usage chunk arrives second, before the content and finish chunks, instead of last.",
-    source="DIVERGENCES #17, #21 (usage placement)",
+    source=(
+        "usage placement in streams: https://github.com/pydantic/pydantic-ai/issues/164, "
+        "https://github.com/BerriAI/litellm/issues/9657"
+    ),
     target="stream",
     expect={"openai": ("CC314",)},
     needs=("stream", "include_usage"),
@@ -328,7 +352,7 @@ def usage_early(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-empty-choices-chunk",
     'A leading chunk with "choices": [] (Azure content-filter results, Bedrock control chunks).',
-    source="DIVERGENCES #17: pydantic/pydantic-ai#164, awslabs/llmeter#34",
+    source="https://github.com/pydantic/pydantic-ai/issues/164, https://github.com/awslabs/llmeter/issues/34",
     target="stream",
     expect=("CC317",),
     needs=_STREAM,
@@ -346,7 +370,10 @@ def empty_choices_chunk(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-truncated",
     "The connection drops in the middle of a chunk (no blank line, no [DONE]).",
-    source="DIVERGENCES #11, #26: streams that end abruptly (earendil-works/pi#7441)",
+    source=(
+        "streams that end abruptly: https://github.com/earendil-works/pi/issues/7441, "
+        "https://github.com/open-octo/octo-agent/issues/910"
+    ),
     target="stream",
     expect=("CC302",),
     needs=_STREAM,
@@ -364,7 +391,7 @@ def truncated(out: Outgoing, ctx: FaultContext) -> bool:
 @fault(
     "stream-sse-anomaly",
     "Lines with an unknown SSE field (heartbeat: 1) between events.",
-    source="DIVERGENCES #19 (non-standard SSE framing from proxies, aioc extensions catalogue)",
+    source="non-standard SSE framing from proxies: https://github.com/openai/openai-go/issues/227",
     target="stream",
     expect=("CC318",),
     needs=_STREAM,
