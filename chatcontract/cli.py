@@ -55,6 +55,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         provider=args.provider,
         select=split_codes(args.select),
         ignore=split_codes(args.ignore),
+        extensions=split_codes(args.extension),
     )
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -247,6 +248,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--provider", help="provider name, for per-provider-ignores")
     p.add_argument("--select", action="append", metavar="CODES", help="rule codes/prefixes to enable (comma list)")
     p.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable (comma list)")
+    p.add_argument(
+        "--extension",
+        action="append",
+        metavar="NAME",
+        help="opt-in contract extension, e.g. reasoning (the reasoning fields of OpenAI-compatible servers)",
+    )
     p.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     p.set_defaults(func=_cmd_check)
 

@@ -23,7 +23,7 @@ import jiter
 from . import _accel
 from ._exceptions import ContractViolation, UsageError
 from .config import Config, load_config
-from .contracts import DIALECTS, DialectContracts, contracts_for
+from .contracts import DIALECTS, DialectContracts, check_extensions, contracts_for
 from .inputs import MISSING, Finding, Received, coerce, number_findings, parse_json, parse_request
 from .rules import RULES, Hit, Rule, RuleContext, Target, resolve_codes
 from .rules._fast import COVERED, consistent, fast_validator
@@ -181,11 +181,13 @@ def resolve_settings(
     ignore: Iterable[str] | None = None,
     provider: str | None = None,
     config: Config | None = None,
+    extensions: Iterable[str] | None = None,
 ) -> Settings:
-    """Resolve dialect and rule selection. Precedence: arguments > ``[tool.chatcontract]`` > defaults.
+    """Resolve dialect, extensions and rule selection. Precedence: arguments > ``[tool.chatcontract]`` > defaults.
 
     An explicit ``select`` replaces the configured selection (and the configured ``ignore`` with it); an
-    explicit ``ignore`` is applied on top of whatever is selected; per-provider ignores always apply.
+    explicit ``ignore`` is applied on top of whatever is selected; per-provider ignores always apply. Explicit
+    ``extensions`` replace the configured ones.
     """
     cfg = config if config is not None else _project_config()
     return _resolve(
@@ -194,7 +196,15 @@ def resolve_settings(
         None if ignore is None else _as_tuple(ignore, "ignore"),
         cfg.provider_ignores(provider),
         cfg,
+        _extensions(cfg.extensions if extensions is None else extensions),
     )
+
+
+def _extensions(value: Iterable[str]) -> frozenset[str]:
+    try:
+        return check_extensions(value)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"extensions={value!r}: {exc}.") from None
 
 
 def _as_tuple(value: Iterable[str], name: str) -> tuple[str, ...]:
@@ -213,6 +223,7 @@ def _resolve(
     ignore: tuple[str, ...] | None,
     provider_ignores: tuple[str, ...],
     cfg: Config,
+    extensions: frozenset[str] = frozenset(),
 ) -> Settings:
     if dialect not in DIALECTS:
         raise UsageError(f"dialect={dialect!r} is not supported; choose one of {', '.join(DIALECTS)}.")
@@ -230,7 +241,11 @@ def _resolve(
             by_target.setdefault(r.target, []).append(r)
     rules = {t: tuple(rs) for t, rs in by_target.items()}
     return Settings(
-        dialect=dialect, contracts=contracts_for(dialect), enabled=enabled, rules=rules, fast=_fast_plan(rules)
+        dialect=dialect,
+        contracts=contracts_for(dialect, extensions),
+        enabled=enabled,
+        rules=rules,
+        fast=_fast_plan(rules),
     )
 
 
@@ -263,10 +278,18 @@ class _Unhashable:
 
 
 def _settings_for(
-    dialect: str | None, select: Iterable[str] | None, ignore: Iterable[str] | None, provider: str | None
+    dialect: str | None,
+    select: Iterable[str] | None,
+    ignore: Iterable[str] | None,
+    provider: str | None,
+    extensions: Iterable[str] | None = None,
 ) -> Settings:
     """:func:`resolve_settings` for ``check()``, memoised per arguments while the project configuration stays."""
     cfg = _project_config()
+    if extensions is not None:  # rare: resolved each time (the resolution itself is cached by _resolve)
+        return resolve_settings(
+            dialect=dialect, select=select, ignore=ignore, provider=provider, config=cfg, extensions=extensions
+        )
     if select is None and ignore is None:  # the common case, without building a key
         key: Any = dialect if provider is None else (dialect, provider)
         cached = _default_settings.get(key)
@@ -440,6 +463,7 @@ def check(
     provider: str | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    extensions: Iterable[str] | None = None,
 ) -> Report:
     """Check a chat-completion response, stream or error body against the dialect's contract.
 
@@ -454,6 +478,8 @@ def check(
         provider: A provider name that selects ``per-provider-ignores`` from the configuration.
         select: Rule codes, prefixes (``"CC2"``), names or ``"ALL"`` to enable (replaces the configured ones).
         ignore: Rule codes, prefixes or names to disable.
+        extensions: Opt-in contract extensions, e.g. ``["reasoning"]`` (the reasoning fields of
+            OpenAI-compatible servers); replaces ``[tool.chatcontract] extensions``.
 
     Returns:
         A :class:`Report`; ``report.ok`` is False when any violation has severity error.
@@ -470,13 +496,14 @@ def check(
         cached is not None
         and select is None
         and ignore is None
+        and extensions is None
         and state is not None
         and cached[0] is state[1]
         and _monotonic() - state[0] <= 1.0
     ):
         settings = cached[1]
     else:
-        settings = _settings_for(dialect, select, ignore, provider)
+        settings = _settings_for(dialect, select, ignore, provider, extensions)
     if stream is not True and (status is None or (type(status) is int and status < 400)):
         kind = type(payload)
         if kind is bytes or kind is str:
@@ -596,6 +623,7 @@ def assert_conforms(
     provider: str | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    extensions: Iterable[str] | None = None,
 ) -> Report:
     """Like :func:`check`, but raise :class:`ContractViolation` (an ``AssertionError``) carrying every violation.
 
@@ -610,6 +638,7 @@ def assert_conforms(
         provider=provider,
         select=select,
         ignore=ignore,
+        extensions=extensions,
     )
     if not report.ok:
         raise ContractViolation(report.violations, title=report.title)
@@ -626,11 +655,18 @@ async def acheck(
     provider: str | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    extensions: Iterable[str] | None = None,
 ) -> Report:
     """Async twin of :func:`check`: also takes an unread async httpx response and reads its stream incrementally."""
     from .inputs import is_unread_async_response
 
-    kwargs: dict[str, Any] = {"dialect": dialect, "provider": provider, "select": select, "ignore": ignore}
+    kwargs: dict[str, Any] = {
+        "dialect": dialect,
+        "provider": provider,
+        "select": select,
+        "ignore": ignore,
+        "extensions": extensions,
+    }
     if is_unread_async_response(payload):
         is_sse = "text/event-stream" in payload.headers.get("content-type", "").lower()
         if stream is True or (stream is None and is_sse):
