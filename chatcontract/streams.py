@@ -112,6 +112,8 @@ def _join_content(c: _Choice) -> Any:
         return "".join(c.content)
     out: list[dict[str, Any]] = []
     for piece in c.content:
+        if piece == "":  # Mistral's first delta ("content": "") and last one are not text chunks of the answer
+            continue
         chunk: dict[str, Any] = {"type": "text", "text": piece} if isinstance(piece, str) else piece
         if (
             out
@@ -132,7 +134,7 @@ def _join_content(c: _Choice) -> Any:
             out[-1] = {"type": "thinking", "thinking": _join_thinking(out[-1]["thinking"], chunk["thinking"])}
         else:
             out.append(dict(chunk))
-    return out
+    return out or None
 
 
 def _join_thinking(first: list[Any], then: list[Any]) -> list[Any]:
