@@ -75,7 +75,7 @@ class Fault:
     #: Rule codes that must catch it, per dialect; ``()`` = legal there (a control); absent = not applicable.
     expect: Mapping[str, tuple[str, ...]]
     #: What a request needs for the fault to show: ``stream``, ``tools``, ``n``, ``max_tokens``, ``include_usage``,
-    #: ``invalid`` (an invalid request).
+    #: ``invalid`` (an invalid request), ``reasoning`` (an answer that reasons).
     needs: tuple[str, ...]
     apply: FaultFn
 
@@ -202,4 +202,4 @@ def format_catalogue() -> str:
     return "\n".join(lines)
 
 
-from . import _response_faults, _stream_faults  # noqa: E402,F401  (registration, in catalogue order)
+from . import _response_faults, _stream_faults, _reasoning_faults  # noqa: E402,F401,I001  (registration, catalogue order)

@@ -170,7 +170,12 @@ def delta_reasoning(delta: Mapping[str, Any]) -> tuple[dict[str, str], bool]:
 
 
 def reasoning_requested(req: Mapping[str, Any]) -> str | None:
-    """The request field that asked for reasoning (``reasoning_effort: "high"``...), or None."""
+    """The request field that asked for reasoning (``reasoning_effort: "high"``...), or None.
+
+    None as well when another field turns reasoning off (:func:`reasoning_disabled` wins).
+    """
+    if reasoning_disabled(req) is not None:
+        return None
     effort = req.get("reasoning_effort")
     if isinstance(effort, str) and effort != "none":
         return f"reasoning_effort: {effort!r}"
@@ -482,6 +487,7 @@ def requested_reasoning_missing(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         A response with no trace of reasoning usually means the parameter was dropped on the way (a proxy that
         does not forward it, a model that does not reason). A warning only: providers hide reasoning
         legitimately (OpenAI returns no reasoning text, and the model may decide that a question needs none).
+        A request with ``max_tokens: 0`` leaves nothing to reason with and is not judged.
 
     Request:
         ```json
@@ -508,6 +514,8 @@ def requested_reasoning_missing(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     asked = reasoning_requested(ctx.request)
     if asked is None or (_reasoning_tokens(doc) or 0) > 0:
         return
+    if any(as_int(ctx.request.get(key)) == 0 for key in ("max_tokens", "max_completion_tokens")):
+        return  # no token left to reason with
     for pos, choice in choices(doc):
         message = message_of(choice)
         if message is not None and not has_reasoning(message) and choice.get("finish_reason") is not None:
