@@ -131,8 +131,9 @@ def test_demo_runs(capsys, tmp_path):
     assert "conforming-mistral.json              conforms" in out
     assert "Compatibility report: " in out and "(rule x provider)" in out
     # Every injected fault is found by its rule, with a reproducing curl line.
-    for code in ("CC209", "CC101", "CC303", "CC207", "CC401", "CC402", "CC103", "CC309", "CC502"):
+    for code in ("CC209", "CC101", "CC303", "CC207", "CC401", "CC402", "CC103", "CC309", "CC502", "CC220", "CC218"):
         assert f"  {code}   " in out, code
+    assert "litellm-reasoning-tokens.json        CC217" in out  # reasoning_tokens above completion_tokens
     assert "curl -X POST http://127.0.0.1:" in out
     assert (tmp_path / "report.html").stat().st_size > 0
 
