@@ -55,6 +55,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--no-shrink", action="store_true", help="do not shrink failing requests (saves requests)")
     p.add_argument("--select", action="append", metavar="CODES", help="rule codes/prefixes to enable (comma list)")
     p.add_argument("--ignore", action="append", metavar="CODES", help="rule codes/prefixes to disable (comma list)")
+    p.add_argument(
+        "--extension",
+        action="append",
+        metavar="NAME",
+        help="opt-in contract extension, e.g. reasoning (the reasoning fields of OpenAI-compatible servers)",
+    )
     p.add_argument("--report", metavar="DIR", help="write results.json, report.md, report.html and junit.xml to DIR")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE")
     p.add_argument("--quiet", action="store_true", help="no progress on standard error")
@@ -86,6 +92,7 @@ def options_from_args(args: argparse.Namespace, environ: Any = os.environ) -> Fu
         phases=tuple(p.strip() for p in args.phases.split(",") if p.strip()),
         select=split_codes(args.select),
         ignore=split_codes(args.ignore),
+        extensions=split_codes(args.extension),
         shrink=not args.no_shrink,
     )
     options.validate()

@@ -76,6 +76,8 @@ class FuzzOptions:
     phases: Sequence[str] = PHASES
     select: Sequence[str] | None = None
     ignore: Sequence[str] | None = None
+    #: Opt-in contract extensions (``["reasoning"]``: the reasoning fields of OpenAI-compatible servers).
+    extensions: Sequence[str] | None = None
     #: False: only schemathesis' ``not_a_server_error`` runs (the benchmark's baseline).
     contract_checks: bool = True
     #: Let hypothesis shrink failing requests (costs requests; the request budget still holds).
@@ -148,7 +150,11 @@ class _Run:
 
         self.options = options
         self.settings = resolve_settings(
-            dialect=options.dialect, select=options.select, ignore=options.ignore, provider=options.provider
+            dialect=options.dialect,
+            select=options.select,
+            ignore=options.ignore,
+            provider=options.provider,
+            extensions=options.extensions,
         )
         self.lock = threading.Lock()
         self.sent = 0
@@ -324,6 +330,7 @@ class _Run:
                 select=opts.select,
                 ignore=opts.ignore,
                 status=status,
+                extensions=opts.extensions,
             )
             view = memoryview(content)
             for start in range(0, len(view), 65536):  # as it came off the wire: the checker is incremental
@@ -338,6 +345,7 @@ class _Run:
             provider=opts.provider,
             select=opts.select,
             ignore=opts.ignore,
+            extensions=opts.extensions,
         )
 
     def _record(
