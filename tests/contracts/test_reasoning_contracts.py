@@ -8,6 +8,7 @@ Shapes: DeepSeek's ``reasoning_content`` (https://api-docs.deepseek.com/guides/r
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from chatcontract import UsageError, check
 from chatcontract.contracts import EXTENSIONS, contracts_for
 
 
-def _openai(message: dict, **extra: object) -> dict:
+def _openai(message: dict[str, Any], **extra: object) -> dict[str, Any]:
     return {
         "id": "chatcmpl-1",
         "object": "chat.completion",
@@ -55,7 +56,7 @@ def test_extension_registry() -> None:
     ],
     ids=["deepseek", "vllm", "openrouter"],
 )
-def test_extension_accepts_the_real_shapes(message: dict) -> None:
+def test_extension_accepts_the_real_shapes(message: dict[str, Any]) -> None:
     report = check(_openai(message), dialect="openai", extensions=["reasoning"], select=["ALL"])
     assert report.violations == (), str(report)
 
@@ -69,7 +70,7 @@ def test_extension_accepts_the_real_shapes(message: dict) -> None:
         ({"reasoning_details": ["text"]}, "/choices/0/message/reasoning_details"),
     ],
 )
-def test_extension_reports_malformed_fields_once(message: dict, pointer: str) -> None:
+def test_extension_reports_malformed_fields_once(message: dict[str, Any], pointer: str) -> None:
     report = check(_openai(message), dialect="openai", extensions=["reasoning"], select=["ALL"])
     assert [(v.code, v.pointer) for v in report.violations] == [("CC220", pointer)]
     # Without the extension the published OpenAI contract leaves unknown keys alone, as before.
@@ -122,7 +123,7 @@ def test_config_rejects_unknown_extensions(tmp_path) -> None:
 
 def test_mistral_thinking_chunk_per_published_document() -> None:
     thinking = {"type": "thinking", "thinking": [{"type": "text", "text": "Capital of France."}]}
-    doc = {
+    doc: dict[str, Any] = {
         "id": "x",
         "object": "chat.completion",
         "model": "magistral-small-2509",
