@@ -89,7 +89,7 @@ class _Assembly:
                 odd = [p for p in pieces if not isinstance(p, str)]
                 message[key] = odd[0] if odd else "".join(pieces)
             if c.details:
-                message["reasoning_details"] = c.details
+                message["reasoning_details"] = _merge_details(c.details)
             if self.dialect == "openai":
                 message["refusal"] = "".join(c.refusal) if c.refusal else None
             if c.tool_calls:
@@ -135,6 +135,29 @@ def _join_content(c: _Choice) -> Any:
         else:
             out.append(dict(chunk))
     return out or None
+
+
+def _merge_details(blocks: list[Any]) -> list[Any]:
+    """OpenRouter's streamed ``reasoning_details`` as its non-stream message has them: one block per index.
+
+    Consecutive ``reasoning.text`` blocks of the same ``index`` (or both without one) join their ``text``; other
+    blocks (summaries, encrypted data) are kept as they came.
+    """
+    out: list[Any] = []
+    for block in blocks:
+        last = out[-1] if out else None
+        if (
+            isinstance(block, dict)
+            and isinstance(last, dict)
+            and block.get("type") == last.get("type") == "reasoning.text"
+            and block.get("index") == last.get("index")
+            and isinstance(block.get("text"), str)
+            and isinstance(last.get("text"), str)
+        ):
+            out[-1] = {**last, "text": last["text"] + block["text"]}
+        else:
+            out.append(dict(block) if isinstance(block, dict) else block)
+    return out
 
 
 def _join_thinking(first: list[Any], then: list[Any]) -> list[Any]:

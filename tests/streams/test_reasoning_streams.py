@@ -37,7 +37,8 @@ def reasoning_delta(convention: str, text: str) -> dict[str, Any]:
         return {"reasoning_content": text, "content": None}
     if convention == "vllm":
         return {"reasoning": text}
-    return {"reasoning": text, "reasoning_details": [{"type": "reasoning.text", "text": text, "format": "unknown"}]}
+    block = {"type": "reasoning.text", "text": text, "format": "unknown", "index": 0}
+    return {"reasoning": text, "reasoning_details": [block]}
 
 
 def stream_events(convention: str, reasoning: list[str], answer: list[str]) -> list[dict[str, Any]]:
@@ -80,8 +81,8 @@ def expected_message(convention: str, reasoning: str, answer: str) -> dict[str, 
     message: dict[str, Any] = {"role": "assistant", "content": answer or None}
     if reasoning:
         message["reasoning_content" if convention == "deepseek" else "reasoning"] = reasoning
-    if convention == "openrouter" and reasoning:
-        message["reasoning_details"] = "details"  # compared apart (one block per piece)
+    if convention == "openrouter" and reasoning:  # the streamed blocks of one index join into one
+        message["reasoning_details"] = [{"type": "reasoning.text", "text": reasoning, "format": "unknown", "index": 0}]
     message["refusal"] = None
     return message
 
@@ -94,9 +95,6 @@ def test_each_convention_conforms_and_assembles_to_its_non_stream_shape(conventi
     assembled = assemble(text, dialect=dialect_of(convention))
     message = assembled["choices"][0]["message"]
     expected = expected_message(convention, "The user asks for France's capital.", "Paris.")
-    if convention == "openrouter":
-        assert [d["text"] for d in message.pop("reasoning_details")] == ["The user asks ", "for France's capital."]
-        expected.pop("reasoning_details")
     assert message == expected
     # The assembled response is a valid non-stream response of that convention.
     assert check(assembled, dialect=dialect_of(convention), extensions=EXT, select=["ALL"]).violations == ()
@@ -156,6 +154,21 @@ def test_mistral_consecutive_thinking_chunks_merge_but_signed_ones_stay_apart() 
     ]
 
 
+def test_openrouter_details_join_per_index_and_keep_other_blocks() -> None:
+    blocks = [
+        {"type": "reasoning.text", "text": "a", "index": 0},
+        {"type": "reasoning.text", "text": "b", "index": 0},
+        {"type": "reasoning.encrypted", "data": "xyz", "index": 1},
+        {"type": "reasoning.text", "text": "c", "index": 2},
+    ]
+    events = stream_events("openrouter", [], ["Paris."])
+    for k, block in enumerate(blocks):
+        events.insert(1 + k, chunk([choice("openai", {"reasoning_details": [block]})]))
+    assert run("openrouter", sse(*events)).violations == ()
+    details = assemble(sse(*events), dialect="openai")["choices"][0]["message"]["reasoning_details"]
+    assert details == [{"type": "reasoning.text", "text": "ab", "index": 0}, blocks[2], blocks[3]]
+
+
 def test_wrong_type_reasoning_delta_is_kept_for_cc220() -> None:
     events = stream_events("deepseek", [], ["Paris."])
     events.insert(1, chunk([choice("openai", {"reasoning_content": [{"type": "text", "text": "x"}]})]))
@@ -185,9 +198,6 @@ def test_any_chunking_of_a_reasoning_stream_conforms_and_assembles(
     assert report.violations == (), str(report)
     message = checker.assembled()["choices"][0]["message"]
     expected = expected_message(convention, "".join(reasoning), "".join(answer))
-    if convention == "openrouter":
-        assert [d["text"] for d in message.pop("reasoning_details")] == reasoning
-        expected.pop("reasoning_details")
     assert message == expected
     assert assemble(text, dialect=dialect_of(convention)) == checker.assembled()
 
