@@ -268,7 +268,9 @@ def reasoning_tokens_exceed_completion(doc: Any, ctx: RuleContext) -> Iterator[H
 def reasoning_markup_in_content(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
-        A message's ``content`` carries no ``<think>…</think>`` markup: the reasoning was not left in the answer.
+        A message's ``content`` carries no think tags: the reasoning was not left in the answer. Leaks are a
+        ``<think>…</think>`` block, an orphan ``</think>`` (the chat template opened the block) or a block
+        cut by ``max_tokens``.
 
     Why is this bad?
         A server that does not parse reasoning (llama.cpp with ``--reasoning-format none``, vLLM without
@@ -307,7 +309,8 @@ def reasoning_markup_in_content(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
 def unclosed_think_block(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
-        A finished message's ``content`` does not open a ``<think>`` block that it never closes.
+        A finished message's ``content`` does not open a think block that it never closes. That is: a
+        ``<think>`` at the start and no ``</think>`` anywhere.
 
     Why is this bad?
         The whole answer is reasoning: the server's reasoning parser missed the end of the block (or the model never
