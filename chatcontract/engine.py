@@ -286,11 +286,7 @@ def _settings_for(
 ) -> Settings:
     """:func:`resolve_settings` for ``check()``, memoised per arguments while the project configuration stays."""
     cfg = _project_config()
-    if extensions is not None:  # rare: resolved each time (the resolution itself is cached by _resolve)
-        return resolve_settings(
-            dialect=dialect, select=select, ignore=ignore, provider=provider, config=cfg, extensions=extensions
-        )
-    if select is None and ignore is None:  # the common case, without building a key
+    if select is None and ignore is None and extensions is None:  # the common case, without building a key
         key: Any = dialect if provider is None else (dialect, provider)
         cached = _default_settings.get(key)
         if cached is not None and cached[0] is cfg:
@@ -300,18 +296,21 @@ def _settings_for(
             _default_settings.clear()
         _default_settings[key] = (cfg, settings)
         return settings
-    sel, ign = _hashable(select), _hashable(ignore)
-    key = (dialect, sel, ign, provider)
+    sel, ign, ext = _hashable(select), _hashable(ignore), _hashable(extensions)
+    key = (dialect, sel, ign, provider, ext)
+    cacheable = sel is not _Unhashable and ign is not _Unhashable and ext is not _Unhashable
     cached = None
-    if sel is not _Unhashable and ign is not _Unhashable:
+    if cacheable:
         try:
             cached = _settings_cache.get(key)
         except TypeError:  # e.g. a tuple holding a list: resolve_settings reports it
-            sel = _Unhashable
+            cacheable = False
     if cached is not None and cached[0] is cfg:
         return cached[1]
-    settings = resolve_settings(dialect=dialect, select=select, ignore=ignore, provider=provider, config=cfg)
-    if sel is not _Unhashable and ign is not _Unhashable:
+    settings = resolve_settings(
+        dialect=dialect, select=select, ignore=ignore, provider=provider, config=cfg, extensions=extensions
+    )
+    if cacheable:
         if len(_settings_cache) >= 256:
             _settings_cache.clear()
         _settings_cache[key] = (cfg, settings)
