@@ -9,8 +9,8 @@ so a regression in our rules or a change of a provider shows up.
 Each provider is fuzzed in a few cheap runs, shared by all the tests of this module:
 
 - ``positive``: schemathesis' ``examples`` phase (the hand-picked requests of ``chatcontract/fuzz/openapi.py``:
-  plain, stream, n = 2, tool calls, JSON modes) and its ``fuzzing`` phase (``max_examples`` generated requests,
-  valid and invalid);
+  plain, stream, n = 2, tool calls, JSON modes, reasoning) and its ``fuzzing`` phase (``max_examples`` generated
+  requests, valid and invalid);
 - ``negative``: the ``coverage`` phase (boundary values, wrong types, missing fields, other HTTP methods, no API
   key), stopped by the request budget.
 
