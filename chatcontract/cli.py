@@ -15,7 +15,16 @@ from typing import Any
 from . import __version__
 from ._exceptions import ChatContractError
 from .options import EXIT_FINDINGS as EXIT_VIOLATIONS
-from .options import EXIT_OK, EXIT_USAGE, Parser, add_dialect, add_format, add_rule_selection, split_codes
+from .options import (
+    EXIT_OK,
+    EXIT_USAGE,
+    Parser,
+    add_dialect,
+    add_extensions,
+    add_format,
+    add_rule_selection,
+    split_codes,
+)
 
 
 def _read_input(name: str) -> bytes:
@@ -42,6 +51,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         provider=args.provider,
         select=split_codes(args.select),
         ignore=split_codes(args.ignore),
+        extensions=split_codes(args.extension),
     )
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
@@ -243,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--request", metavar="FILE", help="request body (JSON) to enable request-aware rules")
     p.add_argument("--provider", help="provider name, for per-provider-ignores")
     add_rule_selection(p)
+    add_extensions(p)
     add_format(p, help="output format (default: text)")
     p.set_defaults(func=_cmd_check)
 

@@ -4,6 +4,7 @@ Keys (all optional)::
 
     [tool.chatcontract]
     dialect = "mistral"                      # or "openai"
+    extensions = ["reasoning"]               # opt-in contract extensions (the reasoning fields of compatible servers)
     select = ["ALL"]                         # codes, prefixes ("CC2"), rule names, or "ALL"
     ignore = ["CC205"]
     extend-ignore = []
@@ -42,6 +43,7 @@ _KNOWN_KEYS = {
     "per-cassette-dialect",
     "per-cassette-provider",
     "dialect",
+    "extensions",
     "select",
     "ignore",
     "extend-ignore",
@@ -58,6 +60,7 @@ class Config:
     """The project's chatcontract configuration (defaults when there is no pyproject.toml)."""
 
     dialect: str | None = None
+    extensions: tuple[str, ...] = ()
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
     per_provider_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -150,6 +153,14 @@ def parse_config(table: Mapping[str, Any], source: Path) -> Config:
         raise ConfigError(
             f"{source}: [tool.chatcontract] dialect must be 'mistral' or 'openai', got {dialect!r}{hint}"
         )
+    extensions = table.get("extensions", [])
+    from .contracts import EXTENSIONS
+
+    if not isinstance(extensions, list) or not all(isinstance(e, str) and e in EXTENSIONS for e in extensions):
+        raise ConfigError(
+            f"{source}: [tool.chatcontract] extensions must be a list of {', '.join(map(repr, EXTENSIONS))}, "
+            f"got {extensions!r}"
+        )
     select = _codes(table["select"], "select", source) if "select" in table else None
     ignore = _codes(table.get("ignore", ()), "ignore", source) + _codes(
         table.get("extend-ignore", ()), "extend-ignore", source
@@ -181,6 +192,7 @@ def parse_config(table: Mapping[str, Any], source: Path) -> Config:
         cassette_tables[key] = dict(value)
     return Config(
         dialect=dialect,
+        extensions=tuple(extensions),
         select=select,
         ignore=ignore,
         per_provider_ignores=per_provider,

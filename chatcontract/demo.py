@@ -2,8 +2,8 @@
 
 Two reference providers (one per dialect) are started on free loopback ports, each with a few faults from the
 catalogue injected into a share of its answers. ``chatcontract fuzz`` runs against each: schemathesis sends the
-contract's hand-picked examples (plain, streamed, ``n``, tools, response formats) and generated requests, valid and
-invalid; every answer is checked by the engine with the request it answered, and failing requests are shrunk.
+contract's hand-picked examples (plain, streamed, ``n``, tools, response formats, reasoning) and generated requests,
+valid and invalid; every answer is checked by the engine with the request it answered, and failing requests are shrunk.
 Then the shipped real-world example responses are checked too, and the compatibility matrix (provider x rule) is
 printed. Exit code 0 when the demo ran, whatever it found: the findings are the point.
 """
@@ -21,8 +21,20 @@ from .engine import Report, check
 __all__ = ["DEMO_FAULTS", "examples", "run_demo"]
 
 DEMO_FAULTS = {
-    "mistral": ("created-ms:0.3", "missing-usage:0.2", "stream-no-done:0.5", "tool-args-not-json:0.5"),
-    "openai": ("n-ignored:0.5", "constant-usage:0.4", "stream-empty-finish-reason:0.4", "foreign-error-envelope"),
+    "mistral": (
+        "created-ms:0.3",
+        "missing-usage:0.2",
+        "stream-no-done:0.5",
+        "tool-args-not-json:0.5",
+        "reasoning-foreign-field",  # every reasoning answer (rate 1 draws nothing from the rate sequence)
+    ),
+    "openai": (
+        "n-ignored:0.5",
+        "constant-usage:0.4",
+        "stream-empty-finish-reason:0.4",
+        "foreign-error-envelope",
+        "think-tags-in-content",
+    ),
 }
 
 

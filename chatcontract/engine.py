@@ -100,6 +100,7 @@ def check(
     provider: str | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    extensions: Iterable[str] | None = None,
 ) -> Report:
     """Check a chat-completion response, stream or error body against the dialect's contract.
 
@@ -114,6 +115,8 @@ def check(
         provider: A provider name that selects ``per-provider-ignores`` from the configuration.
         select: Rule codes, prefixes (``"CC2"``), names or ``"ALL"`` to enable (replaces the configured ones).
         ignore: Rule codes, prefixes or names to disable.
+        extensions: Opt-in contract extensions, e.g. ``["reasoning"]`` (the reasoning fields of
+            OpenAI-compatible servers); replaces ``[tool.chatcontract] extensions``.
 
     Returns:
         A :class:`Report`; ``report.ok`` is False when any violation has severity error.
@@ -130,13 +133,14 @@ def check(
         cached is not None
         and select is None
         and ignore is None
+        and extensions is None
         and state is not None
         and cached[0] is state[1]
         and _settings_module._monotonic() - state[0] <= 1.0
     ):
         settings = cached[1]
     else:
-        settings = _settings_for(dialect, select, ignore, provider)
+        settings = _settings_for(dialect, select, ignore, provider, extensions)
     if stream is not True and (status is None or (type(status) is int and status < 400)):
         kind = type(payload)
         if kind is bytes or kind is str:
@@ -250,6 +254,7 @@ def assert_conforms(
     provider: str | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    extensions: Iterable[str] | None = None,
 ) -> Report:
     """Like :func:`check`, but raise :class:`ContractViolation` (an ``AssertionError``) carrying every violation.
 
@@ -264,6 +269,7 @@ def assert_conforms(
         provider=provider,
         select=select,
         ignore=ignore,
+        extensions=extensions,
     )
     if not report.ok:
         raise ContractViolation(report.violations, title=report.title)
@@ -280,11 +286,18 @@ async def acheck(
     provider: str | None = None,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    extensions: Iterable[str] | None = None,
 ) -> Report:
     """Async twin of :func:`check`: also takes an unread async httpx response and reads its stream incrementally."""
     from .inputs import is_unread_async_response
 
-    kwargs: dict[str, Any] = {"dialect": dialect, "provider": provider, "select": select, "ignore": ignore}
+    kwargs: dict[str, Any] = {
+        "dialect": dialect,
+        "provider": provider,
+        "select": select,
+        "ignore": ignore,
+        "extensions": extensions,
+    }
     if is_unread_async_response(payload):
         is_sse = "text/event-stream" in payload.headers.get("content-type", "").lower()
         if stream is True or (stream is None and is_sse):

@@ -1,7 +1,8 @@
 """Command-line option parsing shared by ``chatcontract`` and every subcommand (check, cassettes, fuzz, proxy, ...).
 
 One place for what every front door on the command line spells the same way: the exit codes, the parser that
-exits 2 on a usage error, ``--dialect``, ``--select``/``--ignore`` (repeatable, comma lists) and ``--format``.
+exits 2 on a usage error, ``--dialect``, ``--select``/``--ignore`` (repeatable, comma lists), ``--extension`` and
+``--format``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
-    "DIALECT_CHOICES", "EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "Parser", "add_dialect", "add_format",
-    "add_rule_selection", "split_codes",
+    "DIALECT_CHOICES", "EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "Parser", "add_dialect", "add_extensions",
+    "add_format", "add_rule_selection", "split_codes",
 ]
 
 #: 0: conforms, no error finding (warnings allowed); 1: error-severity findings; 2: usage, I/O or connection error.
@@ -51,6 +52,16 @@ def add_rule_selection(p: argparse.ArgumentParser, *, comma_list: bool = True) -
     suffix = " (comma list)" if comma_list else ""
     p.add_argument("--select", action="append", metavar="CODES", help=f"rule codes/prefixes to enable{suffix}")
     p.add_argument("--ignore", action="append", metavar="CODES", help=f"rule codes/prefixes to disable{suffix}")
+
+
+def add_extensions(p: argparse.ArgumentParser) -> None:
+    """``--extension NAME`` (repeatable): an opt-in contract extension such as ``reasoning``."""
+    p.add_argument(
+        "--extension",
+        action="append",
+        metavar="NAME",
+        help="opt-in contract extension, e.g. reasoning (the reasoning fields of OpenAI-compatible servers)",
+    )
 
 
 def add_format(

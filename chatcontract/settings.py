@@ -16,7 +16,7 @@ from typing import Any
 
 from ._exceptions import UsageError
 from .config import Config, load_config
-from .contracts import DIALECTS, DialectContracts, contracts_for
+from .contracts import DIALECTS, DialectContracts, check_extensions, contracts_for
 from .outcome import Report, empty_report
 from .rules import RULES, Rule, Target, resolve_codes
 from .rules._fast import COVERED, fast_validator
@@ -102,11 +102,13 @@ def resolve_settings(
     ignore: Iterable[str] | None = None,
     provider: str | None = None,
     config: Config | None = None,
+    extensions: Iterable[str] | None = None,
 ) -> Settings:
-    """Resolve dialect and rule selection. Precedence: arguments > ``[tool.chatcontract]`` > defaults.
+    """Resolve dialect, extensions and rule selection. Precedence: arguments > ``[tool.chatcontract]`` > defaults.
 
     An explicit ``select`` replaces the configured selection (and the configured ``ignore`` with it); an
-    explicit ``ignore`` is applied on top of whatever is selected; per-provider ignores always apply.
+    explicit ``ignore`` is applied on top of whatever is selected; per-provider ignores always apply. Explicit
+    ``extensions`` replace the configured ones.
     """
     cfg = config if config is not None else _project_config()
     return _resolve(
@@ -115,7 +117,15 @@ def resolve_settings(
         None if ignore is None else _as_tuple(ignore, "ignore"),
         cfg.provider_ignores(provider),
         cfg,
+        _extensions(cfg.extensions if extensions is None else extensions),
     )
+
+
+def _extensions(value: Iterable[str]) -> frozenset[str]:
+    try:
+        return check_extensions(value)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"extensions={value!r}: {exc}.") from None
 
 
 def _as_tuple(value: Iterable[str], name: str) -> tuple[str, ...]:
@@ -134,6 +144,7 @@ def _resolve(
     ignore: tuple[str, ...] | None,
     provider_ignores: tuple[str, ...],
     cfg: Config,
+    extensions: frozenset[str] = frozenset(),
 ) -> Settings:
     if dialect not in DIALECTS:
         raise UsageError(f"dialect={dialect!r} is not supported; choose one of {', '.join(DIALECTS)}.")
@@ -151,7 +162,11 @@ def _resolve(
             by_target.setdefault(r.target, []).append(r)
     rules = {t: tuple(rs) for t, rs in by_target.items()}
     return Settings(
-        dialect=dialect, contracts=contracts_for(dialect), enabled=enabled, rules=rules, fast=_fast_plan(rules)
+        dialect=dialect,
+        contracts=contracts_for(dialect, extensions),
+        enabled=enabled,
+        rules=rules,
+        fast=_fast_plan(rules),
     )
 
 
@@ -184,11 +199,15 @@ class _Unhashable:
 
 
 def _settings_for(
-    dialect: str | None, select: Iterable[str] | None, ignore: Iterable[str] | None, provider: str | None
+    dialect: str | None,
+    select: Iterable[str] | None,
+    ignore: Iterable[str] | None,
+    provider: str | None,
+    extensions: Iterable[str] | None = None,
 ) -> Settings:
     """:func:`resolve_settings` for ``check()``, memoised per arguments while the project configuration stays."""
     cfg = _project_config()
-    if select is None and ignore is None:  # the common case, without building a key
+    if select is None and ignore is None and extensions is None:  # the common case, without building a key
         key: Any = dialect if provider is None else (dialect, provider)
         cached = _default_settings.get(key)
         if cached is not None and cached[0] is cfg:
@@ -198,18 +217,21 @@ def _settings_for(
             _default_settings.clear()
         _default_settings[key] = (cfg, settings)
         return settings
-    sel, ign = _hashable(select), _hashable(ignore)
-    key = (dialect, sel, ign, provider)
+    sel, ign, ext = _hashable(select), _hashable(ignore), _hashable(extensions)
+    key = (dialect, sel, ign, provider, ext)
+    cacheable = sel is not _Unhashable and ign is not _Unhashable and ext is not _Unhashable
     cached = None
-    if sel is not _Unhashable and ign is not _Unhashable:
+    if cacheable:
         try:
             cached = _settings_cache.get(key)
         except TypeError:  # e.g. a tuple holding a list: resolve_settings reports it
-            sel = _Unhashable
+            cacheable = False
     if cached is not None and cached[0] is cfg:
         return cached[1]
-    settings = resolve_settings(dialect=dialect, select=select, ignore=ignore, provider=provider, config=cfg)
-    if sel is not _Unhashable and ign is not _Unhashable:
+    settings = resolve_settings(
+        dialect=dialect, select=select, ignore=ignore, provider=provider, config=cfg, extensions=extensions
+    )
+    if cacheable:
         if len(_settings_cache) >= 256:
             _settings_cache.clear()
         _settings_cache[key] = (cfg, settings)

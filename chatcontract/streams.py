@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from .inputs import Finding, parse_json, parse_request, suspect_numbers
 from .outcome import Collector, Report
 from .rules import Hit, RuleContext, Target
+from .rules.reasoning import delta_reasoning, is_thinking_chunk
 from .rules.schema import schema_hits
 from .settings import resolve_settings
 from .sse import SSEEvent, SSEParser
@@ -27,6 +28,7 @@ from .sse import SSEEvent, SSEParser
 __all__ = ["StreamChecker", "assemble", "check_stream_into"]
 
 DONE = "[DONE]"
+_REASONING_KEYS = frozenset({"reasoning_content", "reasoning", "reasoning_details"})  # see rules/reasoning.py
 # Response rules that make no sense on an assembled stream: the assembly itself sets object/message/choices.
 _NOT_FOR_ASSEMBLED = frozenset({"CC212", "CC213", "CC214", "CC503"})
 _ANOMALY_CODES = {
@@ -50,6 +52,11 @@ class _Choice:
     refusal: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)  # recent string pieces, joined into `blocks` 256 at a time
     blocks: list[str] = field(default_factory=list)
+    # Reasoning (rules/reasoning.py): OpenAI-compatible pieces by field, OpenRouter's details, where the answer began
+    reasoning: dict[str, list[Any]] = field(default_factory=dict)
+    details: list[Any] = field(default_factory=list)
+    content_event: int | None = None
+    reasoning_late: bool = False
 
     def flush(self) -> None:
         """Move the buffered string content into ``content`` (before a content-chunk list, and at the end)."""
@@ -80,6 +87,11 @@ class _Assembly:
         for idx in sorted(self.choices):
             c = self.choices[idx]
             message: dict[str, Any] = {"role": c.role or "assistant", "content": _join_content(c)}
+            for key, pieces in c.reasoning.items():  # joined like content; a non-string piece is kept for CC220
+                odd = [p for p in pieces if not isinstance(p, str)]
+                message[key] = odd[0] if odd else "".join(pieces)
+            if c.details:
+                message["reasoning_details"] = _merge_details(c.details)
             if self.dialect == "openai":
                 message["refusal"] = "".join(c.refusal) if c.refusal else None
             if c.tool_calls:
@@ -102,7 +114,9 @@ def _join_content(c: _Choice) -> Any:
         return "".join(c.content)
     out: list[dict[str, Any]] = []
     for piece in c.content:
-        chunk = {"type": "text", "text": piece} if isinstance(piece, str) else piece
+        if piece == "":  # Mistral's first delta ("content": "") and last one are not text chunks of the answer
+            continue
+        chunk: dict[str, Any] = {"type": "text", "text": piece} if isinstance(piece, str) else piece
         if (
             out
             and chunk.get("type") == "text"
@@ -111,8 +125,58 @@ def _join_content(c: _Choice) -> Any:
             and isinstance(chunk.get("text"), str)
         ):
             out[-1] = {**out[-1], "text": out[-1]["text"] + chunk["text"]}
+        elif (
+            out
+            and is_thinking_chunk(chunk)
+            and is_thinking_chunk(out[-1])
+            and isinstance(chunk.get("thinking"), list)
+            and isinstance(out[-1].get("thinking"), list)
+            and len(chunk) == len(out[-1]) == 2  # only {type, thinking}: a signature or `closed` starts a new block
+        ):
+            out[-1] = {"type": "thinking", "thinking": _join_thinking(out[-1]["thinking"], chunk["thinking"])}
         else:
             out.append(dict(chunk))
+    return out or None
+
+
+def _merge_details(blocks: list[Any]) -> list[Any]:
+    """OpenRouter's streamed ``reasoning_details`` as its non-stream message has them: one block per index.
+
+    Consecutive ``reasoning.text`` blocks of the same ``index`` (or both without one) join their ``text``; other
+    blocks (summaries, encrypted data) are kept as they came.
+    """
+    out: list[Any] = []
+    for block in blocks:
+        last = out[-1] if out else None
+        if (
+            isinstance(block, dict)
+            and isinstance(last, dict)
+            and block.get("type") == last.get("type") == "reasoning.text"
+            and block.get("index") == last.get("index")
+            and isinstance(block.get("text"), str)
+            and isinstance(last.get("text"), str)
+        ):
+            out[-1] = {**last, "text": last["text"] + block["text"]}
+        else:
+            out.append(dict(block) if isinstance(block, dict) else block)
+    return out
+
+
+def _join_thinking(first: list[Any], then: list[Any]) -> list[Any]:
+    """Merge two streamed thinking lists as Mistral's non-stream response has them: adjacent text joined."""
+    out = list(first)
+    for item in then:
+        if (
+            out
+            and isinstance(item, dict)
+            and isinstance(out[-1], dict)
+            and item.get("type") == out[-1].get("type") == "text"
+            and isinstance(item.get("text"), str)
+            and isinstance(out[-1].get("text"), str)
+        ):
+            out[-1] = {**out[-1], "text": out[-1]["text"] + item["text"]}
+        else:
+            out.append(item)
     return out
 
 
@@ -135,8 +199,11 @@ class StreamChecker:
         select: Iterable[str] | None = None,
         ignore: Iterable[str] | None = None,
         status: int | None = None,
+        extensions: Iterable[str] | None = None,
     ) -> None:
-        settings = resolve_settings(dialect=dialect, select=select, ignore=ignore, provider=provider)
+        settings = resolve_settings(
+            dialect=dialect, select=select, ignore=ignore, provider=provider, extensions=extensions
+        )
         ctx = RuleContext(
             dialect=settings.dialect, contracts=settings.contracts, request=parse_request(request), status=status
         )
@@ -433,7 +500,12 @@ class _StreamState:
             state.role = role
         content = get("content")
         calls = get("tool_calls")
-        if state.finish_reason is not None and (content or calls):
+        thinking_only = False
+        if type(content) is list or not _REASONING_KEYS.isdisjoint(delta):
+            thinking_only = self._reasoning(state, delta, content, pos, idx, event, out)
+        elif content and state.content_event is None:
+            state.content_event = event
+        if state.finish_reason is not None and (content and not thinking_only or calls):
             out.append(
                 (
                     "CC311",
@@ -473,6 +545,38 @@ class _StreamState:
             if reason == "error":
                 self.errored = True
                 out.append(("CC315", Hit(loc, "A choice finishes with finish_reason 'error'.", reason)))
+
+    def _reasoning(
+        self, state: _Choice, delta: dict[str, Any], content: Any, pos: int, idx: int, event: int, out: list[Finding]
+    ) -> bool:
+        """Collect a delta's reasoning and check its place (CC321, CC322); True when its content is only thinking."""
+        texts, thinking = delta_reasoning(delta)
+        for key in ("reasoning_content", "reasoning"):
+            value = delta.get(key)
+            if value is not None and value != "":
+                state.reasoning.setdefault(key, []).append(value)
+        details = delta.get("reasoning_details")
+        if isinstance(details, list):
+            state.details.extend(details)
+        elif details is not None:
+            state.reasoning.setdefault("reasoning_details", []).append(details)  # kept as is for CC220
+        answer = (
+            any(isinstance(c, dict) and not is_thinking_chunk(c) and c.get("text") != "" for c in content)
+            if isinstance(content, list)
+            else bool(content)
+        )
+        if texts or thinking:
+            loc = ("choices", pos, "delta")
+            if state.finish_reason is not None:
+                message = f"Choice {idx} sends reasoning after its finish_reason (event {state.finish_event})."
+                out.append(("CC322", Hit(loc, message, texts or content)))
+            elif state.content_event is not None and not state.reasoning_late:
+                state.reasoning_late = True  # once per choice: the stream goes on interleaving
+                message = f"Choice {idx} sends reasoning after its content started (event {state.content_event})."
+                out.append(("CC321", Hit(loc, message, texts or content)))
+        if answer and state.content_event is None:
+            state.content_event = event
+        return isinstance(content, list) and bool(content) and not answer
 
     def _tool_calls(self, state: _Choice, calls: list[Any], pos: int, out: list[Finding]) -> None:
         for j, call in enumerate(calls):

@@ -131,8 +131,9 @@ def test_demo_runs(capsys, tmp_path):
     assert "conforming-mistral.json              conforms" in out
     assert "Compatibility report: " in out and "(rule x provider)" in out
     # Every injected fault is found by its rule, with a reproducing curl line.
-    for code in ("CC209", "CC101", "CC303", "CC207", "CC401", "CC402", "CC103", "CC309", "CC502"):
+    for code in ("CC209", "CC101", "CC303", "CC207", "CC401", "CC402", "CC103", "CC309", "CC502", "CC220", "CC218"):
         assert f"  {code}   " in out, code
+    assert "litellm-reasoning-tokens.json        CC217" in out  # reasoning_tokens above completion_tokens
     assert "curl -X POST http://127.0.0.1:" in out
     assert (tmp_path / "report.html").stat().st_size > 0
 
@@ -140,3 +141,30 @@ def test_demo_runs(capsys, tmp_path):
 def test_console_script_entry_point():
     proc = subprocess.run([sys.executable, "-m", "chatcontract", "--version"], capture_output=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout.startswith(b"chatcontract ")
+
+
+def test_check_extension_reasoning(tmp_path, capsys):
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1755146543,
+        "model": "deepseek-reasoner",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Paris.", "refusal": None, "reasoning_content": ["x"]},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+    }
+    path = tmp_path / "answer.json"
+    path.write_text(json.dumps(body))
+    # Without the extension the published OpenAI contract leaves the field alone
+    assert main(["check", str(path), "--dialect", "openai"]) == 0
+    capsys.readouterr()
+    # With it, a list where a string is expected is an error
+    assert main(["check", str(path), "--dialect", "openai", "--extension", "reasoning"]) == 1
+    assert "CC220 reasoning-field-wrong-type at $.choices[0].message.reasoning_content" in capsys.readouterr().out
+    assert main(["check", str(path), "--dialect", "openai", "--extension", "thinking"]) == 2
+    assert "unknown extension(s) 'thinking'" in capsys.readouterr().err

@@ -469,7 +469,7 @@ case(
             "completion_tokens_details": {"reasoning_tokens": 60},
         },
     ),
-    {("CC201", "$.usage.total_tokens", W)},
+    {("CC201", "$.usage.total_tokens", W), ("CC217", "$.usage.completion_tokens_details.reasoning_tokens", W)},
 )
 case(
     "22-gemini-reasoning-outside-completion-mistral@router-for-me/CLIProxyAPI#5733",
@@ -511,8 +511,7 @@ case(
             "completion_tokens_details": {"reasoning_tokens": 109},
         },
     ),
-    set(),
-    exact=False,
+    {("CC217", "$.usage.completion_tokens_details.reasoning_tokens", W)},
     absent={"CC201", "CC203"},
 )
 

@@ -27,6 +27,7 @@ from . import strategies as gen
 from .test_properties import documents
 
 DATA = Path(__file__).resolve().parent.parent / "benchmarks" / "data"
+THINKING = {"type": "thinking", "thinking": [{"type": "text", "text": "The user asks."}]}
 MISTRAL_SEED = (DATA / "mistral_chat_completion.json").read_bytes()
 OPENAI_SEED = (DATA / "openai_chat_completion.json").read_bytes()
 
@@ -128,6 +129,8 @@ REQUESTS: list[Any] = [
     {"model": "m", "tool_choice": "required", "tools": [{"type": "function", "function": {"name": "f"}}]},
     {"model": "m", "messages": [], "response_format": {"type": "json_object"}},
     b'{"model": "gpt-4o", "n": 1}',
+    {"model": "m", "messages": [], "reasoning_effort": "high"},  # CC412
+    {"model": "m", "messages": [], "reasoning_effort": "none"},  # CC413
 ]
 
 
@@ -219,7 +222,59 @@ EDITS: list[tuple[tuple[Any, ...], Any]] = [
     (("choices", 0, "message", "content"), "a: b \\u003a"),
     (("choices", 0, "logprobs"), None),
     (("choices", 0, "x_extra"), -1.5),
+    # reasoning (rules/reasoning.py)
+    (("usage", "completion_tokens_details"), {"reasoning_tokens": 10_000}),  # CC217 (openai)
+    (("choices", 0, "message", "content"), "<think>\nThe user asks.\n</think>\n\nParis."),  # CC218
+    (("choices", 0, "message", "content"), "<think>\nThe user asks."),  # CC219
+    (("choices", 0, "message", "content"), "A <think> tag in prose."),
+    (("choices", 0, "message", "reasoning_content"), "The user asks."),  # CC220 (mistral)
+    (("choices", 0, "message", "content"), [THINKING, {"type": "text", "text": "Paris."}]),  # CC220 (openai)
 ]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "reasoning_effort": "high"},
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "reasoning_effort": "none"},
+    ],
+)
+@pytest.mark.parametrize("edit", [None, ("choices", 0, "message", "content"), ("choices", 0, "message", "reasoning")])
+def test_reasoning_requests_and_the_extension_agree(dialect: str, request_: Any, edit: Any) -> None:
+    doc = _seed(dialect)
+    if edit == ("choices", 0, "message", "content"):
+        doc = _set(doc, edit, [THINKING, {"type": "text", "text": "Paris."}])
+    elif edit is not None:
+        doc = _set(doc, edit, ["not", "a", "string"])
+    body = json.dumps(doc).encode()
+    for extensions in (None, ["reasoning"]):
+        settings_ = engine.resolve_settings(dialect=dialect, extensions=extensions)
+        expected = engine._full_check(body, settings_, status=None, stream=None, request=request_)
+        assert check(body, dialect=dialect, request=request_, extensions=extensions) == expected
+        foreign = edit is not None and edit[-1] == "content" and dialect == "openai"  # Mistral's chunks in OpenAI
+        typed = edit is not None and edit[-1] == "reasoning" and (dialect == "mistral" or extensions is not None)
+        wrong_type = foreign or typed
+        assert ("CC220" in expected.codes()) == wrong_type, str(expected)
+
+
+@pytest.mark.parametrize(
+    ("message", "wrong_type"),
+    [
+        ({"role": "assistant", "content": "Paris.", "reasoning_content": ["a list"]}, True),
+        ({"role": "assistant", "content": "Paris.", "reasoning": "ok", "reasoning_details": "not a list"}, True),
+        ({"role": "assistant", "content": "Paris.", "reasoning_details": [{"type": "reasoning.text"}, "text"]}, True),
+        ({"role": "assistant", "content": "Paris.", "reasoning_content": "ok", "reasoning": None}, False),
+    ],
+)
+def test_short_openai_messages_with_reasoning_fields_agree(message: dict[str, Any], wrong_type: bool) -> None:
+    doc = _seed("openai")
+    doc["choices"][0]["message"] = message
+    body = json.dumps(doc).encode()
+    settings_ = engine.resolve_settings(dialect="openai", extensions=["reasoning"])
+    expected = engine._full_check(body, settings_, status=None, stream=None, request=None)
+    assert check(body, dialect="openai", extensions=["reasoning"]) == expected
+    assert ("CC220" in expected.codes()) == wrong_type
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._exceptions import UsageError
-from ..options import EXIT_FINDINGS, EXIT_OK, add_dialect, add_rule_selection, split_codes
+from ..options import EXIT_FINDINGS, EXIT_OK, add_dialect, add_extensions, add_rule_selection, split_codes
 from ..report.results import FuzzResults
 from .judge import severity_of
 from .options import PHASES, FuzzOptions
@@ -54,6 +54,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--no-shrink", action="store_true", help="do not shrink failing requests (saves requests)")
     add_rule_selection(p)
+    add_extensions(p)
     p.add_argument("--report", metavar="DIR", help="write results.json, report.md, report.html and junit.xml to DIR")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML to FILE")
     p.add_argument("--quiet", action="store_true", help="no progress on standard error")
@@ -85,6 +86,7 @@ def options_from_args(args: argparse.Namespace, environ: Any = os.environ) -> Fu
         phases=tuple(p.strip() for p in args.phases.split(",") if p.strip()),
         select=split_codes(args.select),
         ignore=split_codes(args.ignore),
+        extensions=split_codes(args.extension),
         shrink=not args.no_shrink,
     )
     options.validate()

@@ -90,6 +90,7 @@ def check_answer(
             select=opts.select,
             ignore=opts.ignore,
             status=status,
+            extensions=opts.extensions,
         )
         view = memoryview(content)
         for start in range(0, len(view), 65536):  # as it came off the wire: the checker is incremental
@@ -104,6 +105,7 @@ def check_answer(
         provider=opts.provider,
         select=opts.select,
         ignore=opts.ignore,
+        extensions=opts.extensions,
     )
 
 

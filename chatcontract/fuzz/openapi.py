@@ -150,7 +150,7 @@ def request_examples(dialect: str, *, max_tokens_cap: int = 16, model: str | Non
     """Hand-picked requests that reach every response path (schemathesis' ``examples`` phase sends them first).
 
     Random generation seldom combines ``stream: true`` with tools or ``n: 2`` with a stop sequence; these do,
-    so that a provider's stream, tool-call and multi-choice answers are checked on every run. Each one is an
+    so that a provider's stream, tool-call, multi-choice and reasoning answers are checked on every run. Each one is an
     instance of the generation schema (a test proves it).
     """
     name = model or _EXAMPLE_MODEL[dialect]
@@ -177,6 +177,23 @@ def request_examples(dialect: str, *, max_tokens_cap: int = 16, model: str | Non
     # A tool call's arguments take a dozen tokens: a smaller budget ends it with finish_reason "length".
     with_tools: JSON = {"model": name, "max_tokens": max_tokens_cap}
     examples: dict[str, JSON] = {
+        # Listed first: schemathesis sends the examples last to first, so these come after the others and leave
+        # the fault-rate draws of the older examples (and the demo's findings) as they were.
+        "reasoning": {
+            "summary": "A reasoning request (reasoning_effort)",
+            "value": {**base, "messages": ask, "reasoning_effort": "high"},
+        },
+        "reasoning-stream": {
+            "summary": "A streamed reasoning request",
+            "value": {
+                **base,
+                "messages": ask,
+                "stream": True,
+                # Mistral's own switch for its reasoning system prompt; OpenAI's is reasoning_effort.
+                **({"prompt_mode": "reasoning"} if dialect == "mistral" else {"reasoning_effort": "high"}),
+                **usage_option,
+            },
+        },
         "plain": {"summary": "One question", "value": {**base, "messages": ask}},
         "stream": {"summary": "A streamed answer", "value": {**base, "messages": ask, "stream": True}},
         **(
@@ -432,6 +449,9 @@ def _generated_request(dialect: str, contract: str, request: JSON, *, max_tokens
             ]
         },
         "parallel_tool_calls": {"type": "boolean"},
+        # Reasoning requests: effort levels as the contract lists them ("none" turns reasoning off).
+        "reasoning_effort": {"type": "string", "enum": _contract_branch(request, "reasoning_effort", "enum")["enum"]},
+        **({"prompt_mode": _const("reasoning")} if dialect == "mistral" else {}),
         "response_format": {
             "oneOf": [
                 _obj({"type": _const("text")}),
@@ -456,8 +476,9 @@ def _generated_request(dialect: str, contract: str, request: JSON, *, max_tokens
         "It keeps generated requests realistic and cheap: one to three messages (system prompts from a short list, "
         f"other contents 1..{_MAX_CONTENT} characters), `max_tokens` 1..{max_tokens_cap}"
         + (" (`max_tokens` or `max_completion_tokens`, at least one)" if dialect == "openai" else "")
-        + ", `n` 1..2, at most two small function tools, tiny JSON schemas, no recursive or open-ended structures. "
-        "`tool_choice` and `parallel_tool_calls` come with `tools`, "
+        + ", `n` 1..2, at most two small function tools, tiny JSON schemas, no recursive or open-ended structures, "
+        + ("`reasoning_effort` and `prompt_mode`. " if dialect == "mistral" else "`reasoning_effort`. ")
+        + "`tool_choice` and `parallel_tool_calls` come with `tools`, "
         + ("`stream_options` with `stream: true`, " if dialect == "openai" else "")
         + "and `response_format: json_object` with a system prompt that asks for JSON."
     )

@@ -46,6 +46,8 @@ class FuzzOptions:
     phases: Sequence[str] = PHASES
     select: Sequence[str] | None = None
     ignore: Sequence[str] | None = None
+    #: Opt-in contract extensions (``["reasoning"]``: the reasoning fields of OpenAI-compatible servers).
+    extensions: Sequence[str] | None = None
     #: False: only schemathesis' ``not_a_server_error`` runs (the benchmark's baseline).
     contract_checks: bool = True
     #: Let hypothesis shrink failing requests (costs requests; the request budget still holds).

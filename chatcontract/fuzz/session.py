@@ -48,7 +48,11 @@ class FuzzRun:
 
         self.options = options
         self.settings = resolve_settings(
-            dialect=options.dialect, select=options.select, ignore=options.ignore, provider=options.provider
+            dialect=options.dialect,
+            select=options.select,
+            ignore=options.ignore,
+            provider=options.provider,
+            extensions=options.extensions,
         )
         self.lock = threading.Lock()
         self.sent = 0

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 __all__ = ["Options"]
 
 MARKER_HELP = (
-    "chatcontract(dialect=None, select=None, ignore=None, provider=None): check every chat-completion exchange this "
-    "test makes (httpx, requests) against the dialect's contract; the test fails on error-severity violations."
+    "chatcontract(dialect=None, select=None, ignore=None, provider=None, extensions=None): check every "
+    "chat-completion exchange this test makes (httpx, requests) against the dialect's contract (with opt-in "
+    "extensions such as ['reasoning']); the test fails on error-severity violations."
 )
 #: (node id, exchange description, why) of every stream the guard could not judge, for the terminal summary
 _INCOMPLETE_KEY = pytest.StashKey[list[tuple[str, str, str]]]()

@@ -18,7 +18,7 @@ __all__ = [
 
 DIALECTS = ("mistral", "openai")
 INCOMPLETE_STREAMS = ("warn", "fail")
-MARKER_KWARGS = ("dialect", "select", "ignore", "provider")
+MARKER_KWARGS = ("dialect", "select", "ignore", "provider", "extensions")
 DEFAULT_URL_PATTERN = r"/chat/completions/?$"
 
 
@@ -120,7 +120,7 @@ class Options:
     dataclass costs milliseconds at import.
     """
 
-    __slots__ = ("dialect", "select", "ignore", "provider")
+    __slots__ = ("dialect", "select", "ignore", "provider", "extensions")
 
     def __init__(
         self,
@@ -129,15 +129,23 @@ class Options:
         select: tuple[str, ...] | None = None,
         ignore: tuple[str, ...] | None = None,
         provider: str | None = None,
+        extensions: tuple[str, ...] | None = None,
     ) -> None:
         self.dialect = dialect
         self.select = select
         self.ignore = ignore
         self.provider = provider
+        self.extensions = extensions
 
     def check_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :func:`chatcontract.check`."""
-        return {"dialect": self.dialect, "select": self.select, "ignore": self.ignore, "provider": self.provider}
+        return {
+            "dialect": self.dialect,
+            "select": self.select,
+            "ignore": self.ignore,
+            "provider": self.provider,
+            "extensions": self.extensions,
+        }
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Options) and self.check_kwargs() == other.check_kwargs()
@@ -146,7 +154,8 @@ class Options:
         return hash(tuple(self.check_kwargs().items()))
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in self.check_kwargs().items())
+        items = self.check_kwargs().items()
+        fields = ", ".join(f"{k}={v!r}" for k, v in items if k != "extensions" or v is not None)
         return f"Options({fields})"
 
 
@@ -170,16 +179,18 @@ def _marker_kwargs(node: pytest.Item | pytest.Collector) -> dict[str, Any]:
         raise pytest.UsageError(
             f"@pytest.mark.chatcontract(dialect={kwargs['dialect']!r}) on {node.nodeid}: choose one of {DIALECTS}"
         )
-    for key in ("select", "ignore"):
+    for key in ("select", "ignore", "extensions"):
         value = kwargs.get(key)
+        what = "extension names" if key == "extensions" else "rule codes"
+        example = "['reasoning']" if key == "extensions" else "['CC2', 'CC401']"
         if isinstance(value, str):
             kwargs[key] = tuple(_codes(value))
         elif isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(v, str) for v in value):
             kwargs[key] = tuple(value)
         elif value is not None:
             raise pytest.UsageError(
-                f"@pytest.mark.chatcontract({key}=...) on {node.nodeid} takes rule codes as a string or a list of "
-                f"strings (e.g. ['CC2', 'CC401']); received {value!r}"
+                f"@pytest.mark.chatcontract({key}=...) on {node.nodeid} takes {what} as a string or a list of "
+                f"strings (e.g. {example}); received {value!r}"
             )
     return kwargs
 

@@ -21,14 +21,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from .._exceptions import UsageError
-from .completions import Event, plan, render_response, render_stream
+from .completions import REASONING_MODEL, Event, plan, render_response, render_stream
 from .errors import ApiError, error, error_body, parse_body, validate_request
 from .faults import FaultContext, FaultSpec, Injector, Outgoing, parse_faults
 
 __all__ = ["MODELS", "SEEDED_CREATED", "ProviderState", "create_app"]
 
-#: The model names the reference provider serves.
-MODELS: tuple[str, ...] = ("ref-small", "ref-large")
+#: The model names the reference provider serves; ``ref-reasoner`` always reasons (see ``completions``).
+MODELS: tuple[str, ...] = ("ref-small", "ref-large", REASONING_MODEL)
 #: ``created`` of every answer when the provider runs with a seed (a fixed, plausible Unix time).
 SEEDED_CREATED = 1_700_000_000
 FAULT_HEADER = "x-chatcontract-faults"
@@ -123,6 +123,7 @@ class ProviderState:
                         "fine_tuning": False,
                         "vision": False,
                         "classification": False,
+                        "reasoning": name == REASONING_MODEL,
                     },
                     name=name,
                     description=f"chatcontract reference model {name} (word-list text, no weights)",

@@ -3,6 +3,13 @@
 Planning decides, per choice, text or tool calls, honouring ``n``, ``max_tokens`` (OpenAI: ``max_completion_tokens``
 first), ``stop``, ``tools``/``tool_choice`` and ``response_format``. Rendering turns the plan into the dialect's
 non-stream document or its list of stream chunks; the same plan gives the same content either way.
+
+Reasoning: :data:`REASONING_MODEL` always reasons, any model reasons when the request asks for it
+(``reasoning_effort``, Mistral's ``prompt_mode: "reasoning"``), and none does when the request turns it off
+(``reasoning_effort: "none"``). The reasoning comes before the answer, in the dialect's style: Mistral's thinking
+chunk in ``content`` (streamed as thinking chunk deltas), OpenAI-compatible ``reasoning_content`` (DeepSeek's
+convention; streamed as ``delta.reasoning_content``) with ``usage.completion_tokens_details.reasoning_tokens``.
+Its tokens count in the completion and share ``max_tokens`` with the answer.
 """
 
 from __future__ import annotations
@@ -13,9 +20,23 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..rules.reasoning import reasoning_disabled, reasoning_requested
 from . import generate as gen
 
-__all__ = ["Call", "Choice", "Completion", "Event", "callable_tools", "plan", "render_response", "render_stream"]
+__all__ = [
+    "REASONING_MODEL",
+    "Call",
+    "Choice",
+    "Completion",
+    "Event",
+    "callable_tools",
+    "plan",
+    "render_response",
+    "render_stream",
+]
+
+#: The model that always reasons (any model reasons when the request asks for it).
+REASONING_MODEL = "ref-reasoner"
 
 #: A stream event: a chunk document (sent as ``data: <json>``) or raw SSE text sent as is.
 Event = dict[str, Any] | str
@@ -47,12 +68,20 @@ class Choice:
     finish_reason: str = "stop"
     #: Tokens spent without showing (a forced tool call cut off by max_tokens is dropped, its tokens still count).
     hidden: int = 0
+    #: The reasoning text before the answer (None: the choice does not reason).
+    reasoning: str | None = None
+
+    @property
+    def reasoning_tokens(self) -> int:
+        """Tokens of the reasoning text."""
+        return gen.count_tokens(self.reasoning or "")
 
     @property
     def tokens(self) -> int:
-        """Completion tokens of this choice (content, tool names and arguments, hidden tokens)."""
+        """Completion tokens of this choice (reasoning, content, tool names and arguments, hidden tokens)."""
         return (
             self.hidden
+            + self.reasoning_tokens
             + gen.count_tokens(self.content or "")
             + sum(gen.count_tokens(c.name) + gen.count_tokens(c.arguments) for c in self.calls)
         )
@@ -75,6 +104,11 @@ class Completion:
     def completion_tokens(self) -> int:
         """Completion tokens over all choices."""
         return sum(c.tokens for c in self.choices)
+
+    @property
+    def reasoning_tokens(self) -> int:
+        """Reasoning tokens over all choices (part of :attr:`completion_tokens`)."""
+        return sum(c.reasoning_tokens for c in self.choices)
 
 
 def _text_of(content: Any) -> str:
@@ -192,8 +226,20 @@ def plan(request: Mapping[str, Any], *, dialect: str, rng: random.Random, create
     n = request.get("n")
     count = n if isinstance(n, int) and not isinstance(n, bool) and n >= 1 else 1
     parallel = request.get("parallel_tool_calls", True) is not False
+    reasons = reasoning_disabled(request) is None and (
+        request.get("model") == REASONING_MODEL or reasoning_requested(request) is not None
+    )
+    full_limit = limit
     choices = []
     for index in range(count):
+        reasoning = None
+        limit = full_limit
+        if reasons:
+            reasoning = gen.text(rng, rng.randint(4, 16))
+            if limit is not None:  # the reasoning gets half of the budget (at least one token), the answer the rest
+                reasoning = gen.truncate_tokens(reasoning, min(limit, max(1, limit // 2)))
+                limit -= gen.count_tokens(reasoning)
+            reasoning = reasoning or None
         wants_call = bool(names) and (mode in ("required", "named") or (mode == "auto" and rng.random() < 0.5))
         choice = None
         if wants_call:
@@ -204,7 +250,9 @@ def plan(request: Mapping[str, Any], *, dialect: str, rng: random.Random, create
             if choice is None and mode != "auto":  # the forced call did not fit: cut off, nothing to show
                 assert limit is not None
                 choice = Choice(index, "" if dialect == "mistral" else None, finish_reason="length", hidden=limit)
-        choices.append(choice or _text_choice(index, rng, request, limit))
+        choice = choice or _text_choice(index, rng, request, limit)
+        choice.reasoning = reasoning
+        choices.append(choice)
     so = request.get("stream_options")
     top = request.get("top_logprobs")
     return Completion(
@@ -235,7 +283,7 @@ def usage(c: Completion) -> dict[str, Any]:
     if c.dialect == "openai":
         out["prompt_tokens_details"] = {"cached_tokens": 0, "audio_tokens": 0}
         out["completion_tokens_details"] = {
-            "reasoning_tokens": 0,
+            "reasoning_tokens": c.reasoning_tokens,
             "audio_tokens": 0,
             "accepted_prediction_tokens": 0,
             "rejected_prediction_tokens": 0,
@@ -276,11 +324,16 @@ def render_response(c: Completion, rng: random.Random) -> dict[str, Any]:
     for ch in c.choices:
         calls = [_tool_call(c, call, i) for i, call in enumerate(ch.calls)]
         if c.dialect == "mistral":
-            message: dict[str, Any] = {"role": "assistant", "content": ch.content, "tool_calls": calls or None}
+            content: Any = ch.content
+            if ch.reasoning is not None:  # Magistral: the thinking chunk, then the answer as a text chunk
+                content = [_thinking(ch.reasoning)] + ([{"type": "text", "text": ch.content}] if ch.content else [])
+            message: dict[str, Any] = {"role": "assistant", "content": content, "tool_calls": calls or None}
             message["prefix"] = False
             choices.append({"index": ch.index, "message": message, "finish_reason": ch.finish_reason})
             continue
         message = {"role": "assistant", "content": ch.content, "refusal": None, "annotations": []}
+        if ch.reasoning is not None:
+            message["reasoning_content"] = ch.reasoning
         if calls:
             message["tool_calls"] = calls
         logprobs = None
@@ -297,6 +350,21 @@ def render_response(c: Completion, rng: random.Random) -> dict[str, Any]:
     return doc
 
 
+def _thinking(text: str) -> dict[str, Any]:
+    """Mistral's thinking content chunk (``ThinkChunk``) holding ``text``."""
+    return {"type": "thinking", "thinking": [{"type": "text", "text": text}]}
+
+
+def _reasoning_steps(c: Completion, ch: Choice, rng: random.Random) -> list[tuple[dict[str, Any], str | None, Any]]:
+    """The reasoning deltas of a choice: thinking chunks (Mistral) or ``reasoning_content`` pieces."""
+    steps: list[tuple[dict[str, Any], str | None, Any]] = []
+    for group in _groups(gen.token_pieces(ch.reasoning or ""), rng):
+        piece = "".join(group)
+        delta = {"content": [_thinking(piece)]} if c.dialect == "mistral" else {"reasoning_content": piece}
+        steps.append((delta, None, None))
+    return steps
+
+
 def _groups(pieces: Sequence[str], rng: random.Random) -> list[list[str]]:
     out: list[list[str]] = []
     i = 0
@@ -308,7 +376,17 @@ def _groups(pieces: Sequence[str], rng: random.Random) -> list[list[str]]:
 
 
 def _steps(c: Completion, ch: Choice, rng: random.Random) -> list[tuple[dict[str, Any], str | None, Any]]:
-    """``(delta, finish_reason, logprobs)`` for one choice, in order; the last step carries the finish reason."""
+    """``(delta, finish_reason, logprobs)`` for one choice, in order; the last step carries the finish reason.
+
+    The reasoning deltas come right after the first (role) delta, before the answer.
+    """
+    steps = _answer_steps(c, ch, rng)
+    if ch.reasoning is not None:
+        steps[1:1] = _reasoning_steps(c, ch, rng)
+    return steps
+
+
+def _answer_steps(c: Completion, ch: Choice, rng: random.Random) -> list[tuple[dict[str, Any], str | None, Any]]:
     mistral = c.dialect == "mistral"
     steps: list[tuple[dict[str, Any], str | None, Any]] = []
     if ch.calls and mistral:

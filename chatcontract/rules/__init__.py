@@ -7,7 +7,7 @@ bodies and statuses; CC6xx whole exchanges (emitted by the fuzz runner); CC9xx t
 
 from __future__ import annotations
 
-from . import body, consistency, errors, exchange, request, schema, streams  # noqa: E402,F401,I001  (registration order = code order)
+from . import body, consistency, errors, exchange, reasoning, request, schema, streams  # noqa: E402,F401,I001  (registration order = code order)
 from ._registry import (
     REDIRECTS,
     RULES,

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from . import consistency, errors
+from . import consistency, errors, reasoning
 from ._registry import CheckFn
 from ._util import NotJSON, loads_object
 from .json_schema import fast_schema, relax_for_plain
@@ -39,6 +39,10 @@ COVERED: Mapping[str, CheckFn] = {
     "CC214": consistency.empty_choices,
     "CC215": consistency.empty_tool_call_id,
     "CC216": consistency.tool_call_id_format,
+    "CC217": reasoning.reasoning_tokens_exceed_completion,
+    "CC218": reasoning.reasoning_markup_in_content,
+    "CC219": reasoning.unclosed_think_block,
+    "CC220": reasoning.reasoning_field_wrong_type,
     "CC503": errors.error_in_success,
 }
 """The rule functions :func:`consistent` stands for, by code (the engine checks identity before relying on it)."""
@@ -223,6 +227,12 @@ def consistent(doc: dict[str, Any], covered: frozenset[str]) -> bool:
         p, c = usage["prompt_tokens"], usage["completion_tokens"]
         if usage["total_tokens"] != p + c or p < 0 or c < 0:  # else t >= both parts: CC201 and CC203 pass
             return False
+    if usage is not None and "CC217" in covered:
+        details = usage.get("completion_tokens_details")
+        if details is not None and details.get("reasoning_tokens", 0) > usage["completion_tokens"]:
+            return False
+    think = "CC218" in covered or "CC219" in covered
+    fields = "CC220" in covered
     items = doc["choices"]
     n = len(items)
     if n == 1:
@@ -240,12 +250,38 @@ def consistent(doc: dict[str, Any], covered: frozenset[str]) -> bool:
             calls = None
         else:
             calls = msg.get("tool_calls")
+            if think and not _no_think_markup(msg.get("content")):
+                return False
+            if fields and not _reasoning_fields_ok(msg):
+                return False
         if not calls:
             if choice["finish_reason"] == "tool_calls" and "CC205" in covered:
                 return False
         elif not _calls_ok(choice, calls, covered):
             return False
     return True
+
+
+def _no_think_markup(content: Any) -> bool:
+    # CC218, CC219: no "think>" anywhere in the answer text (a stricter test than think_markup's)
+    if isinstance(content, str):
+        return "think>" not in content
+    if isinstance(content, list):
+        return not any(
+            isinstance(c, dict) and isinstance(c.get("text"), str) and "think>" in c["text"] for c in content
+        )
+    return True
+
+
+def _reasoning_fields_ok(msg: dict[str, Any]) -> bool:
+    # CC220: a message that reached here passed the contract, so a Mistral message has no such keys (its
+    # AssistantMessage is closed) and an OpenAI content is a string; only the fields' types remain.
+    for key in reasoning.REASONING_FIELDS:
+        value = msg.get(key)
+        if value is not None and not isinstance(value, str):
+            return False
+    details = msg.get("reasoning_details")
+    return details is None or (isinstance(details, list) and all(isinstance(d, dict) for d in details))
 
 
 def _calls_ok(choice: dict[str, Any], calls: list[dict[str, Any]], covered: frozenset[str]) -> bool:

@@ -832,6 +832,7 @@ def test_contracts_for_api() -> None:
         "finish_reasons",
         "chunk_object",
         "response_object",
+        "extensions",
     ]
     for dialect in DIALECTS:
         contracts = contracts_for(dialect)

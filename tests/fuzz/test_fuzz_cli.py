@@ -31,6 +31,19 @@ def test_clean_provider_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     assert "(openai, model ref-small)" in out and "seed 1" in out
 
 
+def test_reasoning_extension_clean_run_and_a_reasoning_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    # The reference provider answers reasoning requests (the fuzz examples send some) with reasoning_content: with
+    # the extension it is part of the contract and conforms; a late reasoning delta is still found.
+    with serve(dialect="openai", seed=1) as provider:
+        code = main(["fuzz", provider.base_url, "--dialect", "openai", "--extension", "reasoning", *CHEAP])
+    out = capsys.readouterr().out
+    assert code == 0 and "No findings: every response conformed." in out, out
+    with serve(dialect="openai", seed=1, faults=["stream-reasoning-after-content"]) as provider:
+        code = main(["fuzz", provider.base_url, "--dialect", "openai", "--extension", "reasoning", *CHEAP])
+    out = capsys.readouterr().out
+    assert code == 0 and "CC321 reasoning-after-content [warning]" in out, out
+
+
 def test_findings_exit_1_with_rule_and_curl(capsys: pytest.CaptureFixture[str]) -> None:
     with serve(dialect="mistral", seed=1, faults=["created-ms"]) as provider:
         code = main(["fuzz", provider.base_url, *CHEAP])
@@ -87,6 +100,7 @@ def test_connection_refused_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         (["--max-requests", "0"], "max-requests"),
         (["--rate-limit", "lots"], "rate limit"),
         (["--api-key-env", "CHATCONTRACT_TEST_UNSET_VARIABLE"], "CHATCONTRACT_TEST_UNSET_VARIABLE"),
+        (["--extension", "thinking"], "unknown extension(s) 'thinking'; known: reasoning"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

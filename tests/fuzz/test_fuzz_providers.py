@@ -9,8 +9,8 @@ so a regression in our rules or a change of a provider shows up.
 Each provider is fuzzed in a few cheap runs, shared by all the tests of this module:
 
 - ``positive``: schemathesis' ``examples`` phase (the hand-picked requests of ``chatcontract/fuzz/openapi.py``:
-  plain, stream, n = 2, tool calls, JSON modes) and its ``fuzzing`` phase (``max_examples`` generated requests,
-  valid and invalid);
+  plain, stream, n = 2, tool calls, JSON modes, reasoning) and its ``fuzzing`` phase (``max_examples`` generated
+  requests, valid and invalid);
 - ``negative``: the ``coverage`` phase (boundary values, wrong types, missing fields, other HTTP methods, no API
   key), stopped by the request budget.
 
@@ -259,6 +259,21 @@ LITELLM_MOCK_CRASH = "an invalid parameter that reaches the mock crashes it: HTT
 LITELLM_MOCK_CRASH_SOURCE = "not in PROVIDERS.md: 'Mock completion response failed', 'Unsupported response_format type'"
 LITELLM_N2_STREAM = "an n = 2 stream finishes only choice 0"
 LITELLM_N2_STREAM_SOURCE = "not in PROVIDERS.md: the last chunk has a finish_reason for index 0 only"
+NO_REASONING = (
+    "reasoning_effort is accepted and ignored: the model does not reason (no reasoning text, no reasoning_tokens); "
+    "a warning, as providers may hide reasoning"
+)
+NO_REASONING_SOURCE = {
+    "llamacpp": "not in PROVIDERS.md: a random-weight tiny GGUF, and llama-cpp-python has no reasoning parser",
+    "litellm": "not in PROVIDERS.md: LiteLLM's mock models answer with their fixed mock_response",
+}
+
+
+def _no_reasoning(run: str, *, required: bool = True) -> Deviation:
+    provider = run.split("_")[0]
+    return Deviation(run, "CC412", NO_REASONING, NO_REASONING_SOURCE[provider], rf"\$\.choices{N}\.message", 200,
+                     required=required)
+
 
 # fmt: off
 LLAMACPP_POSITIVE = (
@@ -289,6 +304,7 @@ LLAMACPP_POSITIVE = (
               f"{CASSETTE}: cassettes/llamacpp/error_malformed.yaml", r"\$", 500, "negative"),
     Deviation("llamacpp_positive", "CC007", "a body that is not JSON gets a text/plain 500 \"Internal Server Error\"",
               f"{CASSETTE}: cassettes/llamacpp/error_malformed.yaml", r"\$", 500, "negative"),
+    _no_reasoning("llamacpp_positive"),
 )
 LLAMACPP_NEGATIVE = (
     Deviation("llamacpp_negative", "CC602", "a malformed request gets HTTP 500 (a Python traceback), not 400",
@@ -320,6 +336,7 @@ LLAMACPP_NEGATIVE = (
               "the tiny alias (chat_format chatml) calls a tool only for a named tool_choice, not for \"required\"",
               f"{PROVIDERS_MD} A (tool calls come with chatml-function-calling: the tiny-tools alias)",
               rf"\$\.choices{N}\.message", 200, "positive"),
+    _no_reasoning("llamacpp_negative", required=False),
 )
 LITELLM_POSITIVE = (
     Deviation("litellm_positive", "CC101",
@@ -345,6 +362,7 @@ LITELLM_POSITIVE = (
               required=False),
     Deviation("litellm_positive", "CC602", LITELLM_MOCK_CRASH, LITELLM_MOCK_CRASH_SOURCE, r"\$", 500, "negative",
               required=False),
+    _no_reasoning("litellm_positive"),
 )
 LITELLM_NEGATIVE = (
     Deviation("litellm_negative", "CC101", "stream chunks omit finish_reason (required, null until the last chunk)",
@@ -369,6 +387,7 @@ LITELLM_NEGATIVE = (
     Deviation("litellm_negative", "CC602", LITELLM_MOCK_CRASH, LITELLM_MOCK_CRASH_SOURCE, r"\$", 500, "negative"),
     Deviation("litellm_negative", "CC502", "an undocumented HTTP method gets 405 with FastAPI's {\"detail\": ...}",
               "not in PROVIDERS.md: FastAPI's default 405 handler", r"\$", 405, "negative"),
+    _no_reasoning("litellm_negative", required=False),
 )
 LITELLM_TOOLS = (
     Deviation("litellm_tools", "CC206", "finish_reason is always stop, also with tool calls",
@@ -392,6 +411,7 @@ LITELLM_TOOLS = (
     Deviation("litellm_tools", "CC408", "the mock's arguments (city, unit) do not fit the declared parameters (city)",
               f"{PROVIDERS_MD} B (mock_tool_calls: one fixed answer)",
               rf"\$\.choices{N}\.message\.tool_calls{N}\.function\.arguments", 200, "positive"),
+    _no_reasoning("litellm_tools", required=False),
 )
 # fmt: on
 DEVIATIONS = LLAMACPP_POSITIVE + LLAMACPP_NEGATIVE + LITELLM_POSITIVE + LITELLM_NEGATIVE + LITELLM_TOOLS

@@ -91,4 +91,6 @@ def test_openai_ignores_schema():
         ["chatcontract: contract checks for chat-completion APIs:", "*--chatcontract-dialect*"]
     )
     markers = pytester.runpytest("--markers")
-    markers.stdout.fnmatch_lines(["@pytest.mark.chatcontract(dialect=None, select=None, ignore=None, provider=None)*"])
+    markers.stdout.fnmatch_lines(
+        ["@pytest.mark.chatcontract(dialect=None, select=None, ignore=None, provider=None, extensions=None)*"]
+    )

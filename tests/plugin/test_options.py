@@ -44,9 +44,9 @@ def test_markers_lists_the_marker(pytester):
     result = pytester.runpytest("--markers")
     # Then the marker is documented with its keyword arguments
     result.stdout.fnmatch_lines([
-        "@pytest.mark.chatcontract(dialect=None, select=None, ignore=None, provider=None): check every "
-        "chat-completion exchange this test makes (httpx, requests) against the dialect's contract; the test fails "
-        "on error-severity violations.",
+        "@pytest.mark.chatcontract(dialect=None, select=None, ignore=None, provider=None, extensions=None): check "
+        "every chat-completion exchange this test makes (httpx, requests) against the dialect's contract (with opt-in "
+        "extensions such as ['reasoning']); the test fails on error-severity violations.",
     ])
 
 
@@ -302,12 +302,12 @@ def test_fine():
         "*test_fine PASSED*",
     ])
     result.stdout.fnmatch_lines([
-        "E * @pytest.mark.chatcontract takes keyword arguments only (dialect, select, ignore, provider); "
+        "E * @pytest.mark.chatcontract takes keyword arguments only (dialect, select, ignore, provider, extensions); "
         "received positional ('openai',) on test_marker_misuse_is_a_clear_error_of_that_test_only.py::test_positional",
     ])
     result.stdout.fnmatch_lines([
         "E * @pytest.mark.chatcontract got unexpected argument(s) dialects, strict on *::test_unknown_kwargs; "
-        "allowed: dialect, select, ignore, provider",
+        "allowed: dialect, select, ignore, provider, extensions",
     ])
     result.stdout.fnmatch_lines([
         "E * @pytest.mark.chatcontract(dialect='anthropic') on *::test_bad_dialect: "

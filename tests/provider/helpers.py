@@ -237,4 +237,6 @@ def exercise(needs: Sequence[str], dialect: str) -> dict[str, Any]:
         req["max_tokens"] = 3
     if "include_usage" in needs and dialect == "openai":
         req["stream_options"] = {"include_usage": True}
+    if "reasoning" in needs:
+        req["model"] = "ref-reasoner"
     return req

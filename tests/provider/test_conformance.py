@@ -113,7 +113,7 @@ def test_real_server_answers_conform(dialect):
             assert resp.status_code == 200
             assert not _violations(resp, req, dialect)
         models = client.get("/models").json()
-        assert [m["id"] for m in models["data"]] == ["ref-small", "ref-large"]
+        assert [m["id"] for m in models["data"]] == ["ref-small", "ref-large", "ref-reasoner"]
 
 
 def test_stop_sequences_are_honoured_and_never_returned():

@@ -105,7 +105,11 @@ def test_models_list_shapes():
         "data": [
             {"id": "ref-small", "object": "model", "created": 1700000000, "owned_by": "chatcontract"},
             {"id": "ref-large", "object": "model", "created": 1700000000, "owned_by": "chatcontract"},
+            {"id": "ref-reasoner", "object": "model", "created": 1700000000, "owned_by": "chatcontract"},
         ],
     }
-    card = get(create_app(dialect="mistral"), "/v1/models").json()["data"][0]
+    cards = get(create_app(dialect="mistral"), "/v1/models").json()["data"]
+    card = cards[0]
     assert card["type"] == "base" and card["capabilities"]["completion_chat"] is True
+    # Mistral's ModelCapabilities has a `reasoning` flag: only the reasoning model sets it.
+    assert [c["capabilities"]["reasoning"] for c in cards] == [False, False, True]

@@ -79,6 +79,13 @@ def test_catalogue_is_well_formed():
         "stream-error-in-200",
         "stream-choices-null",
         "stream-usage-missing",
+        # reasoning (issue 15)
+        "think-tags-in-content",
+        "reasoning-foreign-field",
+        "reasoning-tokens-over-completion",
+        "stream-think-tags-in-content",
+        "stream-reasoning-after-content",
+        "stream-reasoning-after-finish",
     }
     assert required <= set(FAULTS)
     assert FAULTS["stream-keepalive"].expect == {"mistral": (), "openai": ()}

@@ -93,7 +93,7 @@ def test_openai_errors_become_sdk_exceptions(openai_client, openai_provider):
     assert info.value.code == "model_not_found"
     with pytest.raises(openai.AuthenticationError):
         openai.OpenAI(base_url=openai_provider.base_url, api_key="wrong", max_retries=0).models.list()
-    assert [m.id for m in openai_client.models.list()] == ["ref-small", "ref-large"]
+    assert [m.id for m in openai_client.models.list()] == ["ref-small", "ref-large", "ref-reasoner"]
 
 
 def test_mistral_complete(mistral_client):
@@ -124,4 +124,4 @@ def test_mistral_validation_error(mistral_client):
 
     with pytest.raises(errors.HTTPValidationError):
         mistral_client.chat.complete(model="ref-small", messages=MESSAGES, temperature=1.4, top_p=0)
-    assert [m.id for m in mistral_client.models.list().data] == ["ref-small", "ref-large"]
+    assert [m.id for m in mistral_client.models.list().data] == ["ref-small", "ref-large", "ref-reasoner"]

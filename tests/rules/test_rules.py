@@ -11,6 +11,7 @@ Each fixture file is one JSON object::
       "body_text": "<raw text>",             #   the raw body as text (parse cases: BOM, NaN, duplicates, ...)
       "body_base64": "<raw bytes>",          #   the raw body as base64 (invalid UTF-8)
       "content_type": "text/html",           # optional: send it as an httpx.Response with this Content-Type
+      "extensions": ["reasoning"],           # optional: contract extensions (check(..., extensions=...))
       "expect": [["CC201", "/usage/total_tokens"], ...]
     }
 
@@ -35,7 +36,18 @@ from chatcontract.violations import Severity
 
 HERE = Path(__file__).parent
 FIXTURES = sorted(HERE.glob("CC[0-9][0-9][0-9]/*.json"))
-KEYS = {"description", "dialect", "status", "request", "body", "body_text", "body_base64", "content_type", "expect"}
+KEYS = {
+    "description",
+    "dialect",
+    "status",
+    "request",
+    "body",
+    "body_text",
+    "body_base64",
+    "content_type",
+    "extensions",
+    "expect",
+}
 # Stream rules are tested elsewhere; CC900 (a rule crashed) is never triggered on purpose.
 NOT_DOCUMENT_RULES = {"CC301", "CC900"}
 # Exchange rules of the fuzz runner judge a request, a status or a missing answer, not a document (tests/fuzz).
@@ -75,6 +87,7 @@ def run(fx: dict[str, Any], payload: Any) -> set[tuple[str, str]]:
         request=fx["request"],
         stream=False,
         select=["ALL"],  # the defaults, whatever a pyproject.toml of the day configures
+        extensions=fx.get("extensions", ()),
     )
     assert report.kind == ("error" if (fx["status"] or 0) >= 400 else "response")
     return {(v.code, v.pointer) for v in report.violations if v.severity in (Severity.ERROR, Severity.WARNING)}

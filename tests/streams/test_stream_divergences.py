@@ -273,9 +273,11 @@ def test_mistral_magistral_thinking_chunks_are_legal() -> None:
 
 
 def test_openai_rejects_content_chunk_lists() -> None:
+    # Each chunk breaks the chunk contract; the assembled answer carries Mistral's thinking shape (CC220).
     assert triples(run("openai", _magistral("openai"))) == {
         ("CC102", 0, "$.choices[0].delta.content"),
         ("CC102", 1, "$.choices[0].delta.content"),
+        ("CC220", None, "$.choices[0].message.content[0]"),
     }
 
 

@@ -7,7 +7,7 @@ every fault, in catalogue order.
 
 from __future__ import annotations
 
-from . import response, stream  # noqa: F401  (registration, in catalogue order)
+from . import reasoning, response, stream  # noqa: F401  (registration)
 from ._registry import (
     FAULTS,
     TARGETS,

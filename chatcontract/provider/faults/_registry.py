@@ -77,7 +77,7 @@ class Fault:
     #: Rule codes that must catch it, per dialect; ``()`` = legal there (a control); absent = not applicable.
     expect: Mapping[str, tuple[str, ...]]
     #: What a request needs for the fault to show: ``stream``, ``tools``, ``n``, ``max_tokens``, ``include_usage``,
-    #: ``invalid`` (an invalid request).
+    #: ``invalid`` (an invalid request), ``reasoning`` (an answer that reasons).
     needs: tuple[str, ...]
     apply: FaultFn
 
