@@ -15,7 +15,15 @@ from typing import Any
 from .. import __version__
 from ..report.results import Example, Finding, FuzzResults
 from ..violations import jsonable, shorten
-from .judge import check_answer, describe_transport_error, is_unreachable, request_problem, severity_of
+from .judge import (
+    check_answer,
+    describe_transport_error,
+    is_contract_method,
+    is_unreachable,
+    method_problem,
+    request_problem,
+    severity_of,
+)
 from .openapi import documented_statuses
 from .options import MAX_BODY_SHOWN, MAX_PATHS, MAX_STREAM_EVENTS, NOT_ABOUT_THE_BODY, TOKEN_FIELDS, FuzzOptions
 from .reproduce import case_body, curl, dumps, header, redact, request_line, sent_body
@@ -96,7 +104,11 @@ class FuzzRun:
         from ..engine import Report
 
         request_body = sent_body(response, case)
-        # An undocumented method (schemathesis' coverage phase probes them) is an invalid request whatever its body.
+        if not is_contract_method(str(case.method)):
+            # schemathesis' coverage phase probes other methods: not a chat request, so neither the engine nor
+            # the other exchange rules judge it; at most CC606 says how the method was refused.
+            self._observe_other_method(case, response, request_body)
+            return []
         problem = self.request_problem(request_body, str(case.method))
         request_valid = problem is None
         status = int(response.status_code)
@@ -123,7 +135,7 @@ class FuzzRun:
                     status,
                 )
             )
-        if str(case.method).upper() == "POST" and str(status) not in self.documented:
+        if str(status) not in self.documented:
             exchange.append(
                 (
                     "CC605",
@@ -174,6 +186,16 @@ class FuzzRun:
             if severity_of(code) == "error"
             for path, message, _ in seen[code]
         ]
+
+    def _observe_other_method(self, case: Any, response: Any, request_body: Any) -> None:
+        status = int(response.status_code)
+        problem = method_problem(str(case.method), status)
+        with self.lock:
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+            self.negative += 1
+            if problem is not None and "CC606" in self.settings.enabled:
+                self._record("CC606", [("$", problem, status)], case, response, request_body, False)
+            self._maybe_progress()
 
     def transport_error(self, case: Any, exc: BaseException) -> None:
         """No response: a timeout, a reset or a refused connection (CC604)."""
