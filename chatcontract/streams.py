@@ -29,6 +29,11 @@ __all__ = ["StreamChecker", "assemble", "check_stream_into"]
 DONE = "[DONE]"
 # Response rules that make no sense on an assembled stream: the assembly itself sets object/message/choices.
 _NOT_FOR_ASSEMBLED = frozenset({"CC212", "CC213", "CC214", "CC503"})
+# Rules that read the assembled tool calls (or skip a message because it has some): not run when the stream's
+# tool calls could not be assembled under the dialect's rules (CC321), they would judge a made-up assembly.
+_ON_TOOL_CALLS = frozenset(
+    {"CC205", "CC206", "CC207", "CC208", "CC215", "CC216", "CC404", "CC405", "CC406", "CC407", "CC408", "CC409"}
+)
 _ANOMALY_CODES = {
     "unterminated-event": "CC302",
     "invalid-utf8": "CC002",
@@ -48,6 +53,11 @@ class _Choice:
     finish_event: int | None = None
     tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     refusal: list[str] = field(default_factory=list)
+    #: Tool-call deltas that the dialect cannot assemble (OpenAI-style fragments in a Mistral stream): the
+    #: assembled tool calls are made up, so no rule judges them (CC321 says so once).
+    unassemblable: bool = False
+    #: OpenAI ``logprobs.content`` entries of the choice's chunks, joined (None: no chunk carried a list).
+    logprobs: list[Any] | None = None
     text: list[str] = field(default_factory=list)  # recent string pieces, joined into `blocks` 256 at a time
     blocks: list[str] = field(default_factory=list)
 
@@ -86,7 +96,7 @@ class _Assembly:
                 message["tool_calls"] = [c.tool_calls[k] for k in sorted(c.tool_calls)]
             choice: dict[str, Any] = {"index": idx, "message": message, "finish_reason": c.finish_reason}
             if self.dialect == "openai":
-                choice["logprobs"] = None
+                choice["logprobs"] = None if c.logprobs is None else {"content": c.logprobs, "refusal": None}
             choices.append(choice)
         doc["choices"] = choices
         if isinstance(self.usage, dict):
@@ -442,6 +452,9 @@ class _StreamState:
             state.refusal.append(refusal)
         if isinstance(calls, list):
             self._tool_calls(state, calls, pos, out)
+        logprobs = choice.get("logprobs")
+        if logprobs is not None and type(logprobs) is dict and type(logprobs.get("content")) is list:  # noqa: E721
+            state.logprobs = (state.logprobs or []) + logprobs["content"]
         reason = choice.get("finish_reason")
         if isinstance(reason, str) and reason:
             loc = ("choices", pos, "finish_reason")
@@ -466,7 +479,24 @@ class _StreamState:
             raw_fn = call.get("function")
             fn: dict[str, Any] = raw_fn if isinstance(raw_fn, dict) else {}
             if self.dialect == "mistral":
-                # Mistral sends whole calls: each delta entry is one complete call.
+                # Mistral sends whole calls: each delta entry is one complete call. An entry without a function
+                # name is an OpenAI-style continuation fragment: the calls cannot be assembled (one CC321).
+                if not (isinstance(fn.get("name"), str) and fn["name"]):
+                    if not state.unassemblable and not any(c.unassemblable for c in self.assembly.choices.values()):
+                        out.append(
+                            (
+                                "CC321",
+                                Hit(
+                                    loc,
+                                    "A tool-call delta without a function name: Mistral streams each call whole in "
+                                    "one delta, so these fragments (OpenAI's incremental style) cannot be assembled; "
+                                    "the tool-call rules are not run on the stream's assembly.",
+                                    call,
+                                ),
+                            )
+                        )
+                    state.unassemblable = True
+                    continue
                 key = len(state.tool_calls)
                 state.tool_calls[key] = {
                     "id": call.get("id", "null"),
@@ -526,7 +556,10 @@ class _StreamState:
             collector.add("CC305", Hit((), "No chunk carries a choice.", None))
         self._usage_checks(collector)
         response = asm.response()
-        rules = tuple(r for r in settings.rules.get(Target.RESPONSE, ()) if r.code not in _NOT_FOR_ASSEMBLED)
+        skip = _NOT_FOR_ASSEMBLED
+        if any(c.unassemblable for c in asm.choices.values()):
+            skip = skip | _ON_TOOL_CALLS
+        rules = tuple(r for r in settings.rules.get(Target.RESPONSE, ()) if r.code not in skip)
         if not self.errored:
             collector.run(rules, response, ctx)
 

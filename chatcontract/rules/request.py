@@ -593,3 +593,75 @@ def model_echo_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     if got == wanted or got.startswith((stem, tail)) or wanted.endswith("/" + got):
         return
     yield hit(("model",), f"Requested model {wanted!r}; the response names {got!r}.", got, wanted)
+
+
+def _top_logprobs(req: Mapping[str, Any]) -> int | None:
+    k = as_int(req.get("top_logprobs"))
+    return k if k is not None and k >= 1 else None
+
+
+@rule("CC412", "logprobs-not-returned", requires_request=True, dialects=("openai",))
+def logprobs_not_returned(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        With ``logprobs: true``, every choice carries ``logprobs.content``, a list with one entry per generated
+        token (``logprobs.refusal`` instead when the model refused); with ``top_logprobs: k`` as well, every entry
+        has ``k`` ``top_logprobs``. OpenAI only: Mistral's published request has no ``logprobs`` (its request is
+        closed, so asking for them is an invalid request there).
+
+    Why is this bad?
+        Servers that do not implement log probabilities accept the parameter and drop it (LiteLLM's mocks, several
+        OpenAI-compatible servers): the caller's confidence scores, classifiers or calibration silently get
+        nothing and fail far away on ``choices[0].logprobs.content``.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "logprobs": true, "top_logprobs": 1}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi", "refusal": null}, "logprobs": null, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi", "refusal": null}, "logprobs": {"content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105]}]}], "refusal": null}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    References:
+        - OpenAI API reference, Create chat completion: ``logprobs``, ``top_logprobs`` (0-20) and the choice's
+          ``logprobs.content``
+    """
+    req = _req(ctx)
+    if req.get("logprobs") is not True:
+        return
+    k = _top_logprobs(req)
+    for pos, choice in choices(doc):
+        lp = choice.get("logprobs")
+        loc: tuple[str | int, ...] = ("choices", pos, "logprobs")
+        if not isinstance(lp, dict):
+            shown = "no logprobs" if "logprobs" not in choice else f"logprobs {json.dumps(lp)[:60]}"
+            yield hit(loc, f"The request set logprobs: true but choice {pos} has {shown}.", lp)
+            continue
+        entries = lp.get("content") if isinstance(lp.get("content"), list) else lp.get("refusal")
+        if not isinstance(entries, list):
+            yield hit((*loc, "content"), "The request set logprobs: true but logprobs.content is not a list.", None)
+            continue
+        if not entries and text_of(message_of(choice)):
+            yield hit((*loc, "content"), "The request set logprobs: true but logprobs.content is empty.", [])
+            continue
+        if k is None:
+            continue
+        for i, entry in enumerate(entries):
+            top = entry.get("top_logprobs") if isinstance(entry, dict) else None
+            if not isinstance(top, list) or len(top) != k:
+                got = len(top) if isinstance(top, list) else "none"
+                yield hit(
+                    (*loc, "content", i, "top_logprobs"),
+                    f"The request set top_logprobs: {k} but token {i} has {got}.",
+                    got,
+                    k,
+                )
+                break
+
