@@ -327,3 +327,23 @@ def test_nullable_fields_are_judged_as_the_documents_say(dialect: str) -> None:
         assert request_problem({**BASE, name: None}, dialect=dialect, model="m") is None, name
     for name in NOT_NULLABLE[dialect]:
         assert request_problem({**BASE, name: None}, dialect=dialect, model="m") is not None, name
+
+
+def test_closed_response_objects_are_exactly_the_ones_cc104_documents() -> None:
+    from chatcontract.contracts import _mistral_responses, _openai_responses
+    from chatcontract.contracts._base import ClosedModel
+    from chatcontract.rules import RULES
+
+    def closed(module: Any) -> set[str]:
+        return {
+            name
+            for name, obj in vars(module).items()
+            if isinstance(obj, type) and issubclass(obj, ClosedModel) and obj.__module__ == module.__name__
+        }
+
+    mistral = {"UsageInfo", "AssistantMessage", "ToolCall", "FunctionCall", "TextChunk", "ImageURLChunk", "ImageURL"}
+    mistral |= {"DocumentURLChunk", "ReferenceChunk", "FileChunk", "ToolReferenceChunk", "ThinkChunk", "AudioChunk"}
+    assert closed(_mistral_responses) == mistral
+    assert closed(_openai_responses) == set()
+    doc = RULES["CC104"].doc
+    assert all(f"``{name}``" in doc for name in mistral)

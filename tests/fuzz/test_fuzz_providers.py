@@ -156,7 +156,7 @@ def llamacpp_negative(llamacpp: Server, fuzz_dir: Path) -> Run:
         fuzz_dir / "llamacpp-negative",
         llamacpp,
         model="tiny",
-        phases=("coverage",),
+        phases=("probes", "coverage"),
         max_examples=10,
         max_requests=120,
     )
@@ -183,7 +183,7 @@ def litellm_negative(litellm: Server, fuzz_dir: Path) -> Run:
         fuzz_dir / "litellm-negative",
         litellm,
         model="mock-gpt",  # no api_key_env: the curl lines say REDACTED
-        phases=("coverage",),
+        phases=("probes", "coverage"),
         max_examples=10,
         max_requests=120,
     )
