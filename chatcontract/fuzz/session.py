@@ -198,15 +198,20 @@ class FuzzRun:
             self._maybe_progress()
 
     def transport_error(self, case: Any, exc: BaseException) -> None:
-        """No response: a timeout, a reset or a refused connection (CC604)."""
+        """No response: a timeout, a reset or a refused connection (CC604; CC606 for a method outside the contract)."""
         body = case_body(case)
         message = f"no response: {describe_transport_error(exc)}"
+        method = str(getattr(case, "method", "POST"))
+        code = "CC604" if is_contract_method(method) else "CC606"
         with self.lock:
             self.statuses["none"] = self.statuses.get("none", 0) + 1
             if is_unreachable(exc):
                 self.unreachable += 1
-            if "CC604" in self.settings.enabled:
-                self._record("CC604", [("$", message, None)], case, None, body, self.request_problem(body) is None)
+            if code == "CC606":
+                message = f"{method.upper()} is not a method of the chat contract (POST only); {message}"
+            if code in self.settings.enabled:
+                valid = code == "CC604" and self.request_problem(body) is None
+                self._record(code, [("$", message, None)], case, None, body, valid)
             self._maybe_progress()
 
     def request_problem(self, body: Any, method: str = "POST") -> str | None:

@@ -22,6 +22,7 @@ from chatcontract.fuzz import session
 from chatcontract.fuzz.probes import PROBES, probe_requests
 from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
 from chatcontract.provider import serve
+from chatcontract.report.results import FuzzResults
 
 pytestmark = pytest.mark.skipif(sys.version_info < (3, 11), reason="chatcontract fuzz needs schemathesis: Python 3.11+")
 
@@ -77,15 +78,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _not_allowed(self) -> None:
         self._send(405, {"detail": "Method Not Allowed"}, {"Allow": "POST"})
 
-    do_PUT = do_DELETE = do_PATCH = do_TRACE = do_HEAD = _not_allowed
+    def do_TRACE(self) -> None:
+        if self.server.drop_trace:  # close the connection without an answer
+            self.server.methods.append(self.command)
+            self.close_connection = True
+            return
+        self._not_allowed()
+
+    do_PUT = do_DELETE = do_PATCH = do_HEAD = _not_allowed
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, catch_all: bool) -> None:
+    def __init__(self, catch_all: bool = False, drop_trace: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.catch_all = catch_all
+        self.drop_trace = drop_trace
         self.methods: list[str] = []
 
     @property
@@ -136,20 +145,31 @@ def test_methods_outside_the_contract_are_not_chat_requests(lenient: _Server, re
     assert results.statuses.get("405", 0) > 0 and "CC606" not in {f.code for f in results.findings}
 
 
-def test_a_method_answered_as_if_it_were_allowed_is_one_warning(recorded: list[tuple[str, str]]) -> None:
-    server = _Server(catch_all=True)
+def _run_against(server: _Server, **kwargs: Any) -> FuzzResults:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        results = run_fuzz(_options(server.base_url, phases=("coverage",), max_requests=2000))
+        return run_fuzz(_options(server.base_url, **kwargs))
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_method_answered_as_if_it_were_allowed_is_one_warning(recorded: list[tuple[str, str]]) -> None:
+    results = _run_against(_Server(catch_all=True), phases=("coverage",), max_requests=2000)
     assert {code for code, m in recorded if m != "POST"} == {"CC606"}
     assert {m for code, m in recorded if code == "CC606"} == {"GET"}
     finding = next(f for f in results.findings if f.code == "CC606")
     assert finding.severity == "warning" and finding.example is not None
     assert finding.example.request["method"] == "GET" and finding.example.response["status"] == 200
+
+
+def test_no_answer_to_a_method_outside_the_contract_is_cc606_not_cc604(recorded: list[tuple[str, str]]) -> None:
+    server = _Server(drop_trace=True)
+    _run_against(server, phases=("coverage",), max_requests=2000)
+    assert "TRACE" in server.methods
+    assert ("CC606", "TRACE") in recorded
+    assert [(code, m) for code, m in recorded if m != "POST" and code != "CC606"] == []
 
 
 # ------------------------------------------------------------------------------------ item 8: probes
