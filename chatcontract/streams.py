@@ -335,6 +335,7 @@ class _StreamState:
         "include_usage",
         "last_chunk_event",
         "first_values",
+        "malformed_usage",
     )
 
     def __init__(self, dialect: str, request: Mapping[str, Any] | None) -> None:
@@ -347,6 +348,8 @@ class _StreamState:
         self.first_values: tuple[Any, Any, Any] = (None, None, None)
         self.usage_event: int | None = None
         self.usage_with_choices = False
+        #: A usage that is there but not an object (its schema finding says so): no "usage is missing" on top.
+        self.malformed_usage = False
         self.errored = False
         self.chunks = 0
         self.last_chunk_event: int | None = None
@@ -381,6 +384,8 @@ class _StreamState:
             out.append(("CC307", Hit(("object",), f"object is {obj!r}; expected 'chat.completion.chunk'.", obj)))
         choices = get("choices")
         usage = get("usage")
+        if usage is not None and not isinstance(usage, dict):
+            self.malformed_usage = True
         if usage is not None and isinstance(usage, dict):
             if self.usage_event is not None and self.dialect == "openai":
                 out.append(("CC314", Hit(("usage",), "Usage appears in more than one chunk.", usage)))
@@ -413,13 +418,14 @@ class _StreamState:
         choices = self.assembly.choices
         state = choices.get(idx)
         delta = choice.get("delta")
-        if type(delta) is not dict:  # noqa: E721
+        has_delta = type(delta) is dict  # noqa: E721
+        if not has_delta:  # missing or not an object: the chunk contract reports it (CC101/CC102/CC107)
             delta = {}
         get = delta.get
         role = get("role")
         if state is None:
             state = choices[idx] = _Choice(first_event=event)
-            if role is None:
+            if role is None and has_delta:
                 out.append(
                     ("CC308", Hit(("choices", pos, "delta"), f"First delta of choice {idx} has no role.", delta))
                 )
@@ -565,12 +571,12 @@ class _StreamState:
 
     def _usage_checks(self, collector: Any) -> None:
         if self.dialect == "mistral":
-            if self.usage_event is None and not self.errored:
+            if self.usage_event is None and not self.errored and not self.malformed_usage:
                 collector.add("CC312", Hit((), "No chunk carries usage; Mistral sends it with the final chunk.", None))
             return
         if self.include_usage:
             if self.usage_event is None:
-                if not self.errored:
+                if not self.errored and not self.malformed_usage:
                     collector.add(
                         "CC313", Hit((), "The request set stream_options.include_usage but no usage arrived.", None)
                     )

@@ -347,3 +347,25 @@ def test_closed_response_objects_are_exactly_the_ones_cc104_documents() -> None:
     assert closed(_openai_responses) == set()
     doc = RULES["CC104"].doc
     assert all(f"``{name}``" in doc for name in mistral)
+
+
+@pytest.mark.parametrize("dialect", ["openai", "mistral"])
+@pytest.mark.parametrize(("delta", "code"), [(None, "CC107"), ("absent", "CC101")])
+def test_a_missing_delta_is_one_finding_not_also_a_missing_role(dialect: str, delta: Any, code: str) -> None:
+    # Before: the chunk contract's finding plus CC308 "first delta has no role" for the same missing object.
+    first: dict[str, Any] = {"index": 0, "finish_reason": None}
+    if delta != "absent":
+        first["delta"] = delta
+    last: dict[str, Any] = {"index": 0, "delta": {}, "finish_reason": "stop"}
+    if dialect == "openai":
+        first["logprobs"] = last["logprobs"] = None
+    envelope = {"id": "c1", "object": "chat.completion.chunk", "created": CREATED, "model": "m"}
+    usage = {"usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}} if dialect == "mistral" else {}
+    stream = _sse({**envelope, "choices": [first]}, {**envelope, "choices": [last], **usage})
+    assert _codes(check(stream, dialect=dialect)) == [(code, "$.choices[0].delta")]
+
+
+def test_a_malformed_usage_is_not_also_a_missing_usage() -> None:
+    # Mistral sends usage with the final chunk: a usage that is there but not an object is CC102, not also CC312.
+    chunk = _mistral_chunk({"role": "assistant", "content": "Paris"}, "stop", usage="n/a")
+    assert _codes(check(_sse(chunk), dialect="mistral")) == [("CC102", "$.usage")]
