@@ -417,10 +417,10 @@ class _StreamState:
             idx = pos
         choices = self.assembly.choices
         state = choices.get(idx)
-        delta = choice.get("delta")
-        has_delta = type(delta) is dict  # noqa: E721
-        if not has_delta:  # missing or not an object: the chunk contract reports it (CC101/CC102/CC107)
-            delta = {}
+        raw_delta = choice.get("delta")
+        # Missing or not an object: the chunk contract reports it (CC101/CC102/CC107), so no CC308 on top.
+        delta: dict[str, Any] = raw_delta if type(raw_delta) is dict else {}  # noqa: E721
+        has_delta = delta is raw_delta
         get = delta.get
         role = get("role")
         if state is None:
