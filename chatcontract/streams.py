@@ -30,7 +30,7 @@ DONE = "[DONE]"
 # Response rules that make no sense on an assembled stream: the assembly itself sets object/message/choices.
 _NOT_FOR_ASSEMBLED = frozenset({"CC212", "CC213", "CC214", "CC503"})
 # Rules that read the assembled tool calls (or skip a message because it has some): not run when the stream's
-# tool calls could not be assembled under the dialect's rules (CC321), they would judge a made-up assembly.
+# tool calls could not be assembled under the dialect's rules (CC323), they would judge a made-up assembly.
 _ON_TOOL_CALLS = frozenset(
     {"CC205", "CC206", "CC207", "CC208", "CC215", "CC216", "CC404", "CC405", "CC406", "CC407", "CC408", "CC409"}
 )
@@ -54,7 +54,7 @@ class _Choice:
     tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     refusal: list[str] = field(default_factory=list)
     #: Tool-call deltas that the dialect cannot assemble (OpenAI-style fragments in a Mistral stream): the
-    #: assembled tool calls are made up, so no rule judges them (CC321 says so once).
+    #: assembled tool calls are made up, so no rule judges them (CC323 says so once).
     unassemblable: bool = False
     #: OpenAI ``logprobs.content`` entries of the choice's chunks, joined (None: no chunk carried a list).
     logprobs: list[Any] | None = None
@@ -486,12 +486,12 @@ class _StreamState:
             fn: dict[str, Any] = raw_fn if isinstance(raw_fn, dict) else {}
             if self.dialect == "mistral":
                 # Mistral sends whole calls: each delta entry is one complete call. An entry without a function
-                # name is an OpenAI-style continuation fragment: the calls cannot be assembled (one CC321).
+                # name is an OpenAI-style continuation fragment: the calls cannot be assembled (one CC323).
                 if not (isinstance(fn.get("name"), str) and fn["name"]):
                     if not state.unassemblable and not any(c.unassemblable for c in self.assembly.choices.values()):
                         out.append(
                             (
-                                "CC321",
+                                "CC323",
                                 Hit(
                                     loc,
                                     "A tool-call delta without a function name: Mistral streams each call whole in "

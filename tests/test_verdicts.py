@@ -82,8 +82,8 @@ def test_fragmented_tool_calls_in_a_mistral_stream_are_one_finding_not_a_cascade
         _fragmented_mistral_stream(['{"ci', 'ty": "Pa', 'ris"}']), dialect="mistral", request=WEATHER_REQUEST
     )
     codes = {code for code, _ in _codes(report)}
-    assert codes == {"CC101", "CC321"}, report.violations
-    assert [v.event for v in report.violations if v.code == "CC321"] == [1]  # once per stream, where it starts
+    assert codes == {"CC101", "CC323"}, report.violations
+    assert [v.event for v in report.violations if v.code == "CC323"] == [1]  # once per stream, where it starts
     assert all(v.path.endswith(".function.name") for v in report.violations if v.code == "CC101")
 
 
@@ -237,7 +237,7 @@ def test_logprobs_requested_in_a_stream_are_assembled_from_the_chunks() -> None:
     )
     assert _codes(check(good, dialect="openai", request=request)) == []
     ignored = _sse(chunk({"role": "assistant", "content": "Hi"}, None), chunk({}, None, "stop"))
-    assert _codes(check(ignored, dialect="openai", request=request)) == [("CC412", "$.choices[0].logprobs")]
+    assert _codes(check(ignored, dialect="openai", request=request)) == [("CC414", "$.choices[0].logprobs")]
 
 
 # ------------------------------------------------------------------------------------ item 11: closed objects

@@ -10,7 +10,7 @@ known real-world deviation: an unknown model answered 200 and ``max_tokens: -5``
 The probes go out before schemathesis' phases, through the same :class:`~chatcontract.fuzz.session.FuzzRun` as
 every other request: the request budget counts them, the request judge decides whether each is valid (most are
 not: then a 2xx is CC601), and the answer goes through the engine with the request when it is valid (``logprobs``:
-CC412). The ``max_tokens`` probes leave with the value they test, not the cap: a server that accepts them may
+CC414). The ``max_tokens`` probes leave with the value they test, not the cap: a server that accepts them may
 generate up to its own limit. ``--phases`` without ``probes`` turns the phase off.
 """
 
@@ -89,7 +89,7 @@ PROBES: tuple[Probe, ...] = (
     ),
     Probe(
         "logprobs",
-        "logprobs: true with top_logprobs: 2 (OpenAI: every choice must carry them, CC412; not in Mistral's request)",
+        "logprobs: true with top_logprobs: 2 (OpenAI: every choice must carry them, CC414; not in Mistral's request)",
         ("mistral", "openai"),
         lambda model, cap: {"logprobs": True, "top_logprobs": 2},
     ),

@@ -600,7 +600,7 @@ def _top_logprobs(req: Mapping[str, Any]) -> int | None:
     return k if k is not None and k >= 1 else None
 
 
-@rule("CC412", "logprobs-not-returned", requires_request=True, dialects=("openai",))
+@rule("CC414", "logprobs-not-returned", requires_request=True, dialects=("openai",))
 def logprobs_not_returned(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:

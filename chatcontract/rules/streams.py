@@ -539,7 +539,7 @@ declare(
 )
 
 declare(
-    "CC321",
+    "CC323",
     "tool-calls-not-assemblable",
     """
     What it checks:

@@ -369,7 +369,7 @@ LITELLM_NEGATIVE = (
     Deviation("litellm_negative", "CC601", "requests are not validated: wrong types, missing tool fields...",
               "not in PROVIDERS.md: the proxy passes parameters to the mock unchecked", r"\$", 200, "negative"),
     Deviation("litellm_negative", "CC602", LITELLM_MOCK_CRASH, LITELLM_MOCK_CRASH_SOURCE, r"\$", 500, "negative"),
-    Deviation("litellm_negative", "CC412", "logprobs: true (a probe) is ignored: the choice has no logprobs key",
+    Deviation("litellm_negative", "CC414", "logprobs: true (a probe) is ignored: the choice has no logprobs key",
               f"{PROVIDERS_MD} B (choices have no logprobs key)", rf"\$\.choices{N}\.logprobs", 200, "positive"),
     Deviation("litellm_negative", "CC214", "n: 0 (a probe) is accepted and answered with an empty choices list",
               "not in PROVIDERS.md: the mock makes n choices, whatever n is", r"\$\.choices", 200, "negative"),
@@ -457,12 +457,12 @@ def test_no_finding_comes_from_a_method_outside_the_contract(run: Run) -> None:
 PROBE_FINDINGS = {
     # PROVIDERS.md A: the unknown model, max_tokens -5 and 0, n 0, both temperatures and Mistral's random_seed /
     # safe_prompt are all answered 200 (7 x CC601); Mistral's tool_choice "any" gets 500 (CC602); logprobs are
-    # returned (no CC412); every 200 lacks message.refusal (CC101, cassettes/llamacpp/chat.yaml).
+    # returned (no CC414); every 200 lacks message.refusal (CC101, cassettes/llamacpp/chat.yaml).
     "llamacpp": {"CC101": 8, "CC601": 7, "CC602": 1},
     # PROVIDERS.md B: the unknown model gets 400 with code "400" (CC504); the six other invalid probes are answered
-    # 200 (CC601), n: 0 with an empty choices list (CC214); logprobs are ignored (CC412) and usage is a constant
+    # 200 (CC601), n: 0 with an empty choices list (CC214); logprobs are ignored (CC414) and usage is a constant
     # 10/20/30 (CC402, the one valid probe); no message.refusal, no logprobs key (CC101).
-    "litellm": {"CC101": 7, "CC214": 1, "CC402": 1, "CC412": 1, "CC504": 1, "CC601": 7},
+    "litellm": {"CC101": 7, "CC214": 1, "CC402": 1, "CC414": 1, "CC504": 1, "CC601": 7},
 }
 
 
