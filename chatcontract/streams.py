@@ -31,6 +31,11 @@ DONE = "[DONE]"
 _REASONING_KEYS = frozenset({"reasoning_content", "reasoning", "reasoning_details"})  # see rules/reasoning.py
 # Response rules that make no sense on an assembled stream: the assembly itself sets object/message/choices.
 _NOT_FOR_ASSEMBLED = frozenset({"CC212", "CC213", "CC214", "CC503"})
+# Rules that read the assembled tool calls (or skip a message because it has some): not run when the stream's
+# tool calls could not be assembled under the dialect's rules (CC323), they would judge a made-up assembly.
+_ON_TOOL_CALLS = frozenset(
+    {"CC205", "CC206", "CC207", "CC208", "CC215", "CC216", "CC404", "CC405", "CC406", "CC407", "CC408", "CC409"}
+)
 _ANOMALY_CODES = {
     "unterminated-event": "CC302",
     "invalid-utf8": "CC002",
@@ -50,6 +55,11 @@ class _Choice:
     finish_event: int | None = None
     tool_calls: dict[int, dict[str, Any]] = field(default_factory=dict)
     refusal: list[str] = field(default_factory=list)
+    #: Tool-call deltas that the dialect cannot assemble (OpenAI-style fragments in a Mistral stream): the
+    #: assembled tool calls are made up, so no rule judges them (CC323 says so once).
+    unassemblable: bool = False
+    #: OpenAI ``logprobs.content`` entries of the choice's chunks, joined (None: no chunk carried a list).
+    logprobs: list[Any] | None = None
     text: list[str] = field(default_factory=list)  # recent string pieces, joined into `blocks` 256 at a time
     blocks: list[str] = field(default_factory=list)
     # Reasoning (rules/reasoning.py): OpenAI-compatible pieces by field, OpenRouter's details, where the answer began
@@ -98,7 +108,7 @@ class _Assembly:
                 message["tool_calls"] = [c.tool_calls[k] for k in sorted(c.tool_calls)]
             choice: dict[str, Any] = {"index": idx, "message": message, "finish_reason": c.finish_reason}
             if self.dialect == "openai":
-                choice["logprobs"] = None
+                choice["logprobs"] = None if c.logprobs is None else {"content": c.logprobs, "refusal": None}
             choices.append(choice)
         doc["choices"] = choices
         if isinstance(self.usage, dict):
@@ -408,6 +418,7 @@ class _StreamState:
         "include_usage",
         "last_chunk_event",
         "first_values",
+        "malformed_usage",
     )
 
     def __init__(self, dialect: str, request: Mapping[str, Any] | None) -> None:
@@ -420,6 +431,8 @@ class _StreamState:
         self.first_values: tuple[Any, Any, Any] = (None, None, None)
         self.usage_event: int | None = None
         self.usage_with_choices = False
+        #: A usage that is there but not an object (its schema finding says so): no "usage is missing" on top.
+        self.malformed_usage = False
         self.errored = False
         self.chunks = 0
         self.last_chunk_event: int | None = None
@@ -454,6 +467,8 @@ class _StreamState:
             out.append(("CC307", Hit(("object",), f"object is {obj!r}; expected 'chat.completion.chunk'.", obj)))
         choices = get("choices")
         usage = get("usage")
+        if usage is not None and not isinstance(usage, dict):
+            self.malformed_usage = True
         if usage is not None and isinstance(usage, dict):
             if self.usage_event is not None and self.dialect == "openai":
                 out.append(("CC314", Hit(("usage",), "Usage appears in more than one chunk.", usage)))
@@ -485,14 +500,15 @@ class _StreamState:
             idx = pos
         choices = self.assembly.choices
         state = choices.get(idx)
-        delta = choice.get("delta")
-        if type(delta) is not dict:  # noqa: E721
-            delta = {}
+        raw_delta = choice.get("delta")
+        # Missing or not an object: the chunk contract reports it (CC101/CC102/CC107), so no CC308 on top.
+        delta: dict[str, Any] = raw_delta if type(raw_delta) is dict else {}  # noqa: E721
+        has_delta = delta is raw_delta
         get = delta.get
         role = get("role")
         if state is None:
             state = choices[idx] = _Choice(first_event=event)
-            if role is None:
+            if role is None and has_delta:
                 out.append(
                     ("CC308", Hit(("choices", pos, "delta"), f"First delta of choice {idx} has no role.", delta))
                 )
@@ -530,6 +546,9 @@ class _StreamState:
             state.refusal.append(refusal)
         if isinstance(calls, list):
             self._tool_calls(state, calls, pos, out)
+        logprobs = choice.get("logprobs")
+        if logprobs is not None and type(logprobs) is dict and type(logprobs.get("content")) is list:  # noqa: E721
+            state.logprobs = (state.logprobs or []) + logprobs["content"]
         reason = choice.get("finish_reason")
         if isinstance(reason, str) and reason:
             loc = ("choices", pos, "finish_reason")
@@ -586,7 +605,24 @@ class _StreamState:
             raw_fn = call.get("function")
             fn: dict[str, Any] = raw_fn if isinstance(raw_fn, dict) else {}
             if self.dialect == "mistral":
-                # Mistral sends whole calls: each delta entry is one complete call.
+                # Mistral sends whole calls: each delta entry is one complete call. An entry without a function
+                # name is an OpenAI-style continuation fragment: the calls cannot be assembled (one CC323).
+                if not (isinstance(fn.get("name"), str) and fn["name"]):
+                    if not state.unassemblable and not any(c.unassemblable for c in self.assembly.choices.values()):
+                        out.append(
+                            (
+                                "CC323",
+                                Hit(
+                                    loc,
+                                    "A tool-call delta without a function name: Mistral streams each call whole in "
+                                    "one delta, so these fragments (OpenAI's incremental style) cannot be assembled; "
+                                    "the tool-call rules are not run on the stream's assembly.",
+                                    call,
+                                ),
+                            )
+                        )
+                    state.unassemblable = True
+                    continue
                 key = len(state.tool_calls)
                 state.tool_calls[key] = {
                     "id": call.get("id", "null"),
@@ -646,18 +682,21 @@ class _StreamState:
             collector.add("CC305", Hit((), "No chunk carries a choice.", None))
         self._usage_checks(collector)
         response = asm.response()
-        rules = tuple(r for r in settings.rules.get(Target.RESPONSE, ()) if r.code not in _NOT_FOR_ASSEMBLED)
+        skip = _NOT_FOR_ASSEMBLED
+        if any(c.unassemblable for c in asm.choices.values()):
+            skip = skip | _ON_TOOL_CALLS
+        rules = tuple(r for r in settings.rules.get(Target.RESPONSE, ()) if r.code not in skip)
         if not self.errored:
             collector.run(rules, response, ctx)
 
     def _usage_checks(self, collector: Any) -> None:
         if self.dialect == "mistral":
-            if self.usage_event is None and not self.errored:
+            if self.usage_event is None and not self.errored and not self.malformed_usage:
                 collector.add("CC312", Hit((), "No chunk carries usage; Mistral sends it with the final chunk.", None))
             return
         if self.include_usage:
             if self.usage_event is None:
-                if not self.errored:
+                if not self.errored and not self.malformed_usage:
                     collector.add(
                         "CC313", Hit((), "The request set stream_options.include_usage but no usage arrived.", None)
                     )

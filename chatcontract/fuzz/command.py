@@ -50,7 +50,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--phases",
         default=",".join(PHASES),
         metavar="LIST",
-        help=f"comma list of schemathesis phases (default: {','.join(PHASES)})",
+        help=f"comma list of phases: chatcontract's probes, schemathesis' others (default: {','.join(PHASES)})",
     )
     p.add_argument("--no-shrink", action="store_true", help="do not shrink failing requests (saves requests)")
     add_rule_selection(p)

@@ -50,6 +50,32 @@ def severity_of(code: str) -> str:
     return str(RULES[code].severity.value)
 
 
+#: The one method the contract defines on ``/v1/chat/completions``.
+CONTRACT_METHOD = "POST"
+#: What an answer to a method the contract does not define may be (CC606): refused as a method (405, 501),
+#: by a router that matches method and path (404, 400), or refused before routing (401, 403, 429).
+METHOD_REFUSALS = frozenset({400, 401, 403, 404, 405, 429, 501})
+
+
+def is_contract_method(method: str) -> bool:
+    """Whether ``method`` is the one the contract defines: anything else is not a chat request at all."""
+    return method.upper() == CONTRACT_METHOD
+
+
+def method_problem(method: str, status: int) -> str | None:
+    """CC606: why ``status`` is no answer to ``method``, a method the contract does not define (``None``: fine).
+
+    ``OPTIONS`` may also succeed (a CORS preflight); every other method must be refused.
+    """
+    method = method.upper()
+    if status in METHOD_REFUSALS or (method == "OPTIONS" and 200 <= status < 300):
+        return None
+    accepted = "405 (or 501, 404, 400; 401, 403, 429 before routing)"
+    if method == "OPTIONS":
+        accepted += ", or a 2xx preflight"
+    return f"{method} is not a method of the chat contract (POST only); it was answered {status}, expected {accepted}"
+
+
 def request_problem(body: Any, method: str = "POST", *, dialect: str, model: str) -> str | None:
     """Why ``body`` is not a valid request (``None`` when it is): the contract plus what it cannot express.
 
@@ -59,8 +85,8 @@ def request_problem(body: Any, method: str = "POST", *, dialect: str, model: str
     """
     from ..provider.errors import ApiError, validate_request
 
-    if method.upper() != "POST":
-        return f"method {method.upper()} instead of POST"
+    if not is_contract_method(method):
+        return f"method {method.upper()} instead of {CONTRACT_METHOD}"
     if not isinstance(body, dict):
         return f"the body is {type(body).__name__ if body is not None else 'missing'}, not a JSON object"
     sent = body.get("model")

@@ -12,7 +12,9 @@ from urllib.parse import urlsplit
 from .._exceptions import UsageError
 
 #: schemathesis phases a fuzz run may use (``stateful`` does not apply: there is one operation).
-PHASES = ("examples", "coverage", "fuzzing")
+SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing")
+#: Every phase: chatcontract's own ``probes`` (hand-picked semantic requests, sent first) and schemathesis' ones.
+PHASES = ("probes", *SCHEMATHESIS_PHASES)
 TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
 MAX_PATHS = 20
 MAX_BODY_SHOWN = 2000

@@ -5,15 +5,18 @@ The division of labour:
 * **schemathesis** loads the OpenAPI document built from the contracts (:func:`~chatcontract.fuzz.build_openapi`),
   generates positive and negative requests (its examples, coverage and fuzzing phases), shrinks failing ones,
   runs workers, rate-limits, honours ``429 Retry-After`` (its ``auto`` rate-limit mode) and reports transport errors;
-* **chatcontract** registers one schemathesis check that puts every response through the full engine with its
-  request (``check()``; streams through the incremental :class:`~chatcontract.StreamChecker`), decides with the
-  *request contract* whether the request was valid (schemathesis' own positive/negative label is a generation
-  intent, and JSON Schema's ``integer`` accepts ``1.0`` where the contracts do not), and adds the exchange-level
-  findings (CC6xx): an invalid request answered 2xx, a 5xx, a valid request rejected, no response at all.
+* **chatcontract** sends its own ``probes`` first (:mod:`~chatcontract.fuzz.probes`: hand-picked semantic
+  requests schemathesis never generates), registers one schemathesis check that puts every response through the
+  full engine with its request (``check()``; streams through the incremental :class:`~chatcontract.StreamChecker`),
+  decides with the *request contract* whether the request was valid (schemathesis' own positive/negative label is
+  a generation intent, and JSON Schema's ``integer`` accepts ``1.0`` where the contracts do not), and adds the
+  exchange-level findings (CC6xx): an invalid request answered 2xx, a 5xx, a valid request rejected, no response
+  at all; a method the contract does not define is no chat request (at most CC606).
 
 Budgets keep a paid API cheap: every request leaves with ``max_tokens`` (and OpenAI's ``max_completion_tokens``)
-at most the cap, even a negative one whose generator drew a huge number; a hard request budget and a time budget
-stop the run; Ctrl-C stops it too, and the findings so far are kept.
+at most the cap (but the probes of a negative or zero ``max_tokens``), even a negative one whose generator drew a
+huge number; a hard request budget and a time budget stop the run; Ctrl-C stops it too, and the findings so far
+are kept.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from .._exceptions import ProviderError
 from ..report.results import STOP_REASONS, FuzzResults
 from .hooks import RUN_KEY, attach, detach, register
 from .openapi import build_openapi
-from .options import CHECK_NAME, MAX_STREAM_EVENTS, FuzzOptions
+from .options import CHECK_NAME, MAX_STREAM_EVENTS, SCHEMATHESIS_PHASES, FuzzOptions
+from .probes import send_probes
 from .session import BudgetExhausted, FuzzRun
 
 __all__ = ["BudgetExhausted", "FuzzOptions", "prepare", "run_fuzz"]
@@ -75,8 +79,14 @@ def run_fuzz(options: FuzzOptions, *, progress: Callable[[FuzzRun], None] | None
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = run.started = time.monotonic()
     engine_stop = "completed"
-    stream = from_schema(schema).execute()
-    run.stop = stream.stop
+    if "probes" in options.phases:
+        try:
+            send_probes(run)
+        except KeyboardInterrupt:
+            run.stop_reason = run.stop_reason or "interrupted"
+    st_phases = run.stop_reason is None and any(p in SCHEMATHESIS_PHASES for p in options.phases)
+    stream = from_schema(schema).execute() if st_phases else iter(())
+    run.stop = getattr(stream, "stop", run.stop)
     try:
         for event in stream:
             if isinstance(event, events.NonFatalError):
@@ -87,7 +97,7 @@ def run_fuzz(options: FuzzOptions, *, progress: Callable[[FuzzRun], None] | None
                 engine_stop = str(getattr(event.stop_reason, "value", event.stop_reason))
     except KeyboardInterrupt:
         run.stop_reason = run.stop_reason or "interrupted"
-        stream.stop()
+        run.stop()
     finally:
         detach(schema)
     stop_reason = run.stop_reason or (engine_stop if engine_stop in STOP_REASONS else "completed")
@@ -105,7 +115,7 @@ def _st_config(options: FuzzOptions) -> dict[str, Any]:
     if options.contract_checks:
         checks[CHECK_NAME] = {"enabled": True}
     headers = {"Authorization": f"Bearer {options.api_key}"} if options.api_key else {}
-    phases = {name: {"enabled": name in options.phases} for name in ("examples", "coverage", "fuzzing", "stateful")}
+    phases = {name: {"enabled": name in options.phases} for name in (*SCHEMATHESIS_PHASES, "stateful")}
     project: dict[str, Any] = {
         "base-url": options.root_url,
         "workers": options.workers,

@@ -15,7 +15,15 @@ from typing import Any
 from .. import __version__
 from ..report.results import Example, Finding, FuzzResults
 from ..violations import jsonable, shorten
-from .judge import check_answer, describe_transport_error, is_unreachable, request_problem, severity_of
+from .judge import (
+    check_answer,
+    describe_transport_error,
+    is_contract_method,
+    is_unreachable,
+    method_problem,
+    request_problem,
+    severity_of,
+)
 from .openapi import documented_statuses
 from .options import MAX_BODY_SHOWN, MAX_PATHS, MAX_STREAM_EVENTS, NOT_ABOUT_THE_BODY, TOKEN_FIELDS, FuzzOptions
 from .reproduce import case_body, curl, dumps, header, redact, request_line, sent_body
@@ -100,7 +108,11 @@ class FuzzRun:
         from ..engine import Report
 
         request_body = sent_body(response, case)
-        # An undocumented method (schemathesis' coverage phase probes them) is an invalid request whatever its body.
+        if not is_contract_method(str(case.method)):
+            # schemathesis' coverage phase probes other methods: not a chat request, so neither the engine nor
+            # the other exchange rules judge it; at most CC606 says how the method was refused.
+            self._observe_other_method(case, response, request_body)
+            return []
         problem = self.request_problem(request_body, str(case.method))
         request_valid = problem is None
         status = int(response.status_code)
@@ -127,7 +139,7 @@ class FuzzRun:
                     status,
                 )
             )
-        if str(case.method).upper() == "POST" and str(status) not in self.documented:
+        if str(status) not in self.documented:
             exchange.append(
                 (
                     "CC605",
@@ -179,16 +191,31 @@ class FuzzRun:
             for path, message, _ in seen[code]
         ]
 
+    def _observe_other_method(self, case: Any, response: Any, request_body: Any) -> None:
+        status = int(response.status_code)
+        problem = method_problem(str(case.method), status)
+        with self.lock:
+            self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
+            self.negative += 1
+            if problem is not None and "CC606" in self.settings.enabled:
+                self._record("CC606", [("$", problem, status)], case, response, request_body, False)
+            self._maybe_progress()
+
     def transport_error(self, case: Any, exc: BaseException) -> None:
-        """No response: a timeout, a reset or a refused connection (CC604)."""
+        """No response: a timeout, a reset or a refused connection (CC604; CC606 for a method outside the contract)."""
         body = case_body(case)
         message = f"no response: {describe_transport_error(exc)}"
+        method = str(getattr(case, "method", "POST"))
+        code = "CC604" if is_contract_method(method) else "CC606"
         with self.lock:
             self.statuses["none"] = self.statuses.get("none", 0) + 1
             if is_unreachable(exc):
                 self.unreachable += 1
-            if "CC604" in self.settings.enabled:
-                self._record("CC604", [("$", message, None)], case, None, body, self.request_problem(body) is None)
+            if code == "CC606":
+                message = f"{method.upper()} is not a method of the chat contract (POST only); {message}"
+            if code in self.settings.enabled:
+                valid = code == "CC604" and self.request_problem(body) is None
+                self._record(code, [("$", message, None)], case, None, body, valid)
             self._maybe_progress()
 
     def request_problem(self, body: Any, method: str = "POST") -> str | None:

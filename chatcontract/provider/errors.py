@@ -8,10 +8,10 @@ everything else. OpenAI: ``{"error": {"message", "type", "param", "code"}}`` wit
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..contracts import contracts_for
 from .completions import callable_tools, tool_mode
@@ -130,13 +130,51 @@ def _is_object_schema(schema: Any) -> bool:
     return isinstance(schema, Mapping) and schema.get("type", "object") == "object"
 
 
+def _unknown_keys(value: Any, where: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """``(where, key)`` for every key of a validated request that its (open) contract model does not declare."""
+    if isinstance(value, BaseModel):
+        for key in value.__pydantic_extra__ or ():
+            yield where, key
+        for name, info in type(value).model_fields.items():
+            yield from _unknown_keys(getattr(value, name), (*where, info.alias or name))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _unknown_keys(item, (*where, i))
+
+
+def _unknown_argument_error(dialect: str, validated: Any) -> ApiError | None:
+    """OpenAI's answer to keys its request does not know: its published schema is open, the API is not.
+
+    Top level: ``Unrecognized request argument supplied: <name>``; inside an object (a message, a tool):
+    ``Additional properties are not allowed ('<name>' was unexpected) - '<path>'``. Both 400.
+    """
+    unknown = list(_unknown_keys(validated))
+    if not unknown:
+        return None
+    top = sorted(key for where, key in unknown if not where)
+    if top:
+        plural = "s" if len(top) > 1 else ""
+        return error(dialect, 400, f"Unrecognized request argument{plural} supplied: {', '.join(top)}")
+    where, key = unknown[0]
+    path = ".".join(str(p) for p in where)
+    return error(dialect, 400, f"Additional properties are not allowed ({key!r} was unexpected) - {path!r}")
+
+
 def validate_request(dialect: str, doc: Any, models: Sequence[str]) -> dict[str, Any]:
-    """Validate a parsed request with the dialect's request contract, then what the contract cannot express."""
+    """Validate a parsed request with the dialect's request contract, then what the contract cannot express.
+
+    An unknown key is outside the request contract in both dialects: Mistral's published request schema is closed
+    (``additionalProperties: false``, a 422), and OpenAI's API refuses keys its request does not declare (400
+    "Unrecognized request argument supplied") although its published schema leaves the objects open.
+    """
     try:
-        contracts_for(dialect).request.validate_python(doc)
+        validated = contracts_for(dialect).request.validate_python(doc)
     except ValidationError as exc:
         raise _contract_error(dialect, doc, exc) from None
     assert isinstance(doc, dict)
+    unknown = _unknown_argument_error(dialect, validated)
+    if unknown is not None:
+        raise unknown
     model = doc["model"]
     if model not in models:
         if dialect == "mistral":

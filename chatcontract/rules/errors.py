@@ -71,6 +71,7 @@ declare(
     target=Target.ERROR,
 )
 
+
 def _shape(doc: dict[str, Any]) -> str | None:
     if "error" in doc:
         return "nested"
@@ -81,8 +82,33 @@ def _shape(doc: dict[str, Any]) -> str | None:
     return None
 
 
+def _status_code_at(doc: dict[str, Any], ctx: RuleContext) -> tuple[str, ...] | None:
+    """Where the error ``code`` is, when it is the HTTP status as an integer: CC504's finding, not a CC102 too."""
+    fields = _error_fields(doc)
+    if fields is None or ctx.status is None:
+        return None
+    code = fields.get("code")
+    if type(code) is int and code == ctx.status:  # noqa: E721  (True is no status)
+        return ("error", "code") if fields is not doc else ("code",)
+    return None
+
+
+def _validate(adapter: Any, doc: dict[str, Any], ctx: RuleContext) -> Iterator[tuple[str, Hit]]:
+    """Schema hits of an error body, but for the integer status ``code`` that CC504 reports (one fact, one rule)."""
+    numeric_code = _status_code_at(doc, ctx)
+    for code, h in schema_hits(adapter, doc, what="error body"):
+        if numeric_code is not None and code == "CC102" and tuple(h.loc) == numeric_code:
+            continue
+        yield code, h
+
+
 def error_body_hits(doc: Any, ctx: RuleContext) -> Iterator[tuple[str, Hit]]:
-    """Check an error body against the dialect's error contracts (emits CC501, CC502 and CC1xx)."""
+    """Check an error body against the dialect's error contracts (emits CC501, CC502 and CC1xx).
+
+    The contract is chosen by status where the dialect's document does: Mistral's ``HTTPValidationError``
+    (``{"detail": [...]}``) belongs to 422 only, so a ``{"detail": "Method Not Allowed"}`` with 405 is not judged
+    as a validation-error body.
+    """
     from ..inputs import json_type
 
     if not isinstance(doc, dict):
@@ -92,31 +118,55 @@ def error_body_hits(doc: Any, ctx: RuleContext) -> Iterator[tuple[str, Hit]]:
     adapters = dict(ctx.contracts.errors)
     if ctx.dialect == "openai":
         if shape == "nested":
-            yield from schema_hits(adapters["error-response"], doc, what="error body")
+            yield from _validate(adapters["error-response"], doc, ctx)
         elif shape in ("flat", "detail"):
-            yield "CC502", hit(
-                (),
-                f"Error body uses the {'flat' if shape == 'flat' else 'FastAPI detail'} envelope; OpenAI clients "
-                'expect {"error": {"message", "type", "param", "code"}}.',
-                doc,
+            yield (
+                "CC502",
+                hit(
+                    (),
+                    f"Error body uses the {'flat' if shape == 'flat' else 'FastAPI detail'} envelope; OpenAI clients "
+                    'expect {"error": {"message", "type", "param", "code"}}.',
+                    doc,
+                ),
             )
         else:
             yield "CC501", hit((), 'Error body has no "error" object.', doc)
         return
     if shape == "detail":
-        yield from schema_hits(adapters["http-validation-error"], doc, what="error body")
-        if ctx.status is not None and ctx.status != 422:
-            yield "CC502", hit(
-                (), f"A validation-error body ('detail') came with status {ctx.status}; Mistral sends it with 422.", doc
+        validation_list = isinstance(doc.get("detail"), list)
+        if ctx.status is None or ctx.status == 422:
+            yield from _validate(adapters["http-validation-error"], doc, ctx)
+        elif validation_list:
+            yield (
+                "CC502",
+                hit(
+                    (),
+                    f"A validation-error body ('detail' list) came with status {ctx.status}; Mistral sends it with 422.",
+                    doc,
+                ),
+            )
+        else:
+            yield (
+                "CC501",
+                hit(
+                    (),
+                    f"Error body {{'detail': ...}} with status {ctx.status} matches none of Mistral's error shapes: "
+                    '{"object": "error", "message", "type", "param", "code"} (its validation errors, a "detail" list, '
+                    "come with 422 only).",
+                    doc,
+                ),
             )
     elif shape == "flat":
-        yield from schema_hits(adapters["error-object"], doc, what="error body")
+        yield from _validate(adapters["error-object"], doc, ctx)
     elif shape == "nested":
-        yield "CC502", hit(
-            (),
-            'Error body uses the OpenAI envelope {"error": {...}}; Mistral sends {"object": "error", "message", ...} '
-            'or {"detail": [...]} (422).',
-            doc,
+        yield (
+            "CC502",
+            hit(
+                (),
+                'Error body uses the OpenAI envelope {"error": {...}}; Mistral sends {"object": "error", "message", ...} '
+                'or {"detail": [...]} (422).',
+                doc,
+            ),
         )
     else:
         yield "CC501", hit((), "Error body matches none of Mistral's error shapes.", doc)
@@ -167,12 +217,14 @@ def numeric_error_code(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
         The error ``code`` is a symbolic string (``"invalid_api_key"``, Mistral's ``"3280"`` aside) or null, not the
-        HTTP status repeated as a string (LiteLLM sends ``"400"``) or as a number (old vLLM sent ``400``).
+        HTTP status repeated as a string (LiteLLM sends ``"400"``) or as a number (vLLM and llama.cpp's
+        llama-server send ``400``). The number is also outside the schema (a string or null), but it is this one
+        rule's finding, a warning: the schema rules (CC102) do not report it again.
 
     Why is this bad?
         Clients branch on ``code`` to tell error kinds apart; a copy of the status carries no information and
-        an integer breaks typed clients that expect a string. A warning for the string form, which is
-        schema-valid.
+        an integer breaks typed clients that expect a string. A warning: the message and the status still reach
+        the client.
 
     Status: 400
 
@@ -190,9 +242,15 @@ def numeric_error_code(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     if fields is None or ctx.status is None:
         return
     code = fields.get("code")
+    loc = ("error", "code") if fields is not doc else ("code",)
     if isinstance(code, str) and code.strip() == str(ctx.status):
-        loc = ("error", "code") if fields is not doc else ("code",)
         yield hit(loc, f"Error code {code!r} repeats the HTTP status; expected a symbolic code or null.", code)
+    elif type(code) is int and code == ctx.status:  # noqa: E721  (True is no status)
+        yield hit(
+            loc,
+            f"Error code {code} is the HTTP status as a number; expected a symbolic string code or null.",
+            code,
+        )
 
 
 @rule("CC505", "placeholder-error-param", severity=Severity.WARNING, target=Target.ERROR)

@@ -106,3 +106,31 @@ declare(
     severity=Severity.WARNING,
     target=Target.ANY,
 )
+
+declare(
+    "CC606",
+    "method-not-allowed-status",
+    """
+    What it checks:
+        A request with an HTTP method the contract does not define for ``/v1/chat/completions`` (anything but
+        ``POST``: schemathesis' coverage phase sends ``GET``, ``PUT``, ``DELETE``, ``PATCH``, ``HEAD``, ``TRACE``,
+        ``OPTIONS``) is refused as a method, not answered as a chat request. Accepted answers: 405 Method Not
+        Allowed (the right one, RFC 9110 section 15.5.6), 501 Not Implemented (a method the server does not know
+        at all, section 15.6.2), 404 and 400 (routers that match the method with the path), 401, 403 and 429 (the
+        caller is refused before routing), and for ``OPTIONS`` any 2xx (a CORS preflight, section 9.3.7). Any other
+        status, or no answer at all (a reset, a timeout), is this rule's one finding. Such an exchange is not a chat
+        request: its body is never judged by the response or error-body rules, and no other CC6xx rule applies to
+        it.
+
+    Why is this bad?
+        A 2xx to ``GET``/``PUT``/``DELETE``/``TRACE`` means something else answered on the chat path (a catch-all
+        route, a proxy echoing ``TRACE``: cross-site tracing), and a 5xx means the router crashed on a method it
+        should refuse. A warning: it says nothing about the chat contract itself.
+
+    References:
+        - RFC 9110 sections 9.3.7 (OPTIONS), 15.5.6 (405 Method Not Allowed), 15.6.2 (501 Not Implemented)
+        - Mistral and OpenAI API references: ``/v1/chat/completions`` defines ``POST`` only
+    """,
+    severity=Severity.WARNING,
+    target=Target.ANY,
+)

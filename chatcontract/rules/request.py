@@ -29,6 +29,31 @@ def _n(req: Mapping[str, Any]) -> int:
     return n if n is not None and n >= 1 else 1
 
 
+def _stops(req: Mapping[str, Any]) -> list[str]:
+    """The request's stop sequences (``stop``: a string or a list of strings), the empty one included."""
+    stop = req.get("stop")
+    if isinstance(stop, str):
+        return [stop]
+    return [s for s in stop if isinstance(s, str)] if isinstance(stop, list) else []
+
+
+def _stopped_by_request(req: Mapping[str, Any], choice: Mapping[str, Any], text: str | None) -> bool:
+    """The request's own stop sequence explains an empty answer: it ended with ``stop`` before any text.
+
+    ``"stop": ""`` (or a sequence the model starts with) makes servers stop at once: an empty answer is what the
+    request asked for, not a response_format or tool_choice ignored.
+    """
+    return choice.get("finish_reason") == "stop" and not text and bool(_stops(req))
+
+
+def _stop_note(req: Mapping[str, Any], choice: Mapping[str, Any]) -> str:
+    """A word in the message when the request's stop sequences may have ended the answer early."""
+    if choice.get("finish_reason") != "stop":
+        return ""
+    stops = _stops(req)
+    return f" (the request's stop sequences {stops!r} may have ended it early)" if stops else ""
+
+
 @rule("CC401", "choice-count-mismatch", requires_request=True)
 def choice_count_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
@@ -162,7 +187,9 @@ def response_format_not_json(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
         With ``response_format`` ``json_object`` or ``json_schema``, each finished choice's content parses as a
-        JSON object. Choices cut off by ``length`` are skipped: both APIs document truncated JSON there.
+        JSON object. Choices cut off by ``length`` are skipped: both APIs document truncated JSON there. So are
+        empty answers that the request's own ``stop`` explains (``"stop": ""`` ends an answer at once, with
+        ``finish_reason: "stop"``); when stop sequences may have cut a non-empty answer, the message says so.
 
     Why is this bad?
         The caller asked for JSON so it could ``json.loads`` the answer without guarding.
@@ -182,7 +209,8 @@ def response_format_not_json(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "{\\"a\\": 1}"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
         ```
     """
-    kind, _ = _response_format(_req(ctx))
+    req = _req(ctx)
+    kind, _ = _response_format(req)
     if kind not in ("json_object", "json_schema"):
         return
     for pos, choice in choices(doc):
@@ -192,17 +220,20 @@ def response_format_not_json(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         if msg is not None and msg.get("tool_calls"):
             continue
         text = text_of(msg)
+        if _stopped_by_request(req, choice, text):
+            continue
         loc = ("choices", pos, "message", "content")
+        note = _stop_note(req, choice)
         if text is None:
-            yield hit(loc, f"response_format is {kind} but the message has no text content.", None)
+            yield hit(loc, f"response_format is {kind} but the message has no text content{note}.", None)
             continue
         try:
             parsed = loads_object(text)
         except NotJSON as exc:
-            yield hit(loc, f"response_format is {kind} but the content is not JSON ({exc}).", text)
+            yield hit(loc, f"response_format is {kind} but the content is not JSON ({exc}){note}.", text)
             continue
         if not isinstance(parsed, dict):
-            yield hit(loc, f"response_format is {kind} but the content is not a JSON object.", text)
+            yield hit(loc, f"response_format is {kind} but the content is not a JSON object{note}.", text)
 
 
 @functools.lru_cache(maxsize=64)
@@ -424,8 +455,11 @@ def tool_arguments_schema_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
 def tool_choice_not_honoured(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
-        With ``tool_choice`` ``required``/``any`` each finished choice calls a tool; with a named function it calls
-        only that function.
+        With ``tool_choice`` ``required``/``any`` each choice calls a tool; with a named function it calls only
+        that function. A choice cut off by ``length`` with text and no call at all is reported too: the whole
+        budget went to text, where the call should have come first. Skipped: a ``length`` choice with no text
+        (the call itself may have been cut) and an empty answer that the request's own ``stop`` explains
+        (``"stop": ""`` ends it at once); when stop sequences may have ended a text answer, the message says so.
 
     Why is this bad?
         The caller forced a tool call and will not handle a plain text answer.
@@ -445,15 +479,26 @@ def tool_choice_not_honoured(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
         ```
     """
-    mode, name = _tool_choice(_req(ctx))
+    req = _req(ctx)
+    mode, name = _tool_choice(req)
     if mode not in ("required", "named"):
         return
     for pos, choice in choices(doc):
-        calls = list(iter_tool_calls(message_of(choice)))
+        msg = message_of(choice)
+        calls = list(iter_tool_calls(msg))
         if not calls:
-            if choice.get("finish_reason") != "length":
-                wanted = f"a call to {name!r}" if name else "a tool call"
-                yield hit(("choices", pos, "message"), f"tool_choice requires {wanted}; the message has none.", None)
+            text = text_of(msg)
+            truncated = choice.get("finish_reason") == "length"
+            if (truncated and not text) or _stopped_by_request(req, choice, text):
+                continue
+            wanted = f"a call to {name!r}" if name else "a tool call"
+            why = " the whole budget (finish_reason 'length') went to text" if truncated else ""
+            yield hit(
+                ("choices", pos, "message"),
+                f"tool_choice requires {wanted}; the message has none{';' + why if why else ''}"
+                f"{_stop_note(req, choice)}.",
+                None,
+            )
             continue
         if name is None:
             continue
@@ -495,9 +540,7 @@ def stop_sequence_in_content(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "1 2 3 "}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}}
         ```
     """
-    stop = _req(ctx).get("stop")
-    stops = [stop] if isinstance(stop, str) else [s for s in stop if isinstance(s, str)] if isinstance(stop, list) else []
-    stops = [s for s in stops if s]
+    stops = [s for s in _stops(_req(ctx)) if s]
     if not stops:
         return
     for pos, choice in choices(doc):
@@ -550,3 +593,79 @@ def model_echo_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     if got == wanted or got.startswith((stem, tail)) or wanted.endswith("/" + got):
         return
     yield hit(("model",), f"Requested model {wanted!r}; the response names {got!r}.", got, wanted)
+
+
+def _top_logprobs(req: Mapping[str, Any]) -> int | None:
+    k = as_int(req.get("top_logprobs"))
+    return k if k is not None and k >= 1 else None
+
+
+@rule("CC414", "logprobs-not-returned", requires_request=True, dialects=("openai",))
+def logprobs_not_returned(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
+    """
+    What it checks:
+        With ``logprobs: true``, every choice that generated text carries ``logprobs.content``, a list with one
+        entry per generated token (``logprobs.refusal`` instead when the model refused); with ``top_logprobs: k``
+        as well, every entry has ``k`` ``top_logprobs``. A choice that only calls tools is left alone: log
+        probabilities cover message text, not tool-call arguments. OpenAI only: Mistral's published request has no ``logprobs`` (its request is
+        closed, so asking for them is an invalid request there).
+
+    Why is this bad?
+        Servers that do not implement log probabilities accept the parameter and drop it (LiteLLM's mocks, several
+        OpenAI-compatible servers): the caller's confidence scores, classifiers or calibration silently get
+        nothing and fail far away on ``choices[0].logprobs.content``.
+
+    Request:
+        ```json
+        {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "logprobs": true, "top_logprobs": 1}
+        ```
+
+    Example:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi", "refusal": null}, "logprobs": null, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    Use instead:
+        ```json
+        {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi", "refusal": null}, "logprobs": {"content": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105], "top_logprobs": [{"token": "Hi", "logprob": -0.1, "bytes": [72, 105]}]}], "refusal": null}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+        ```
+
+    References:
+        - OpenAI API reference, Create chat completion: ``logprobs``, ``top_logprobs`` (0-20) and the choice's
+          ``logprobs.content``
+    """
+    req = _req(ctx)
+    if req.get("logprobs") is not True:
+        return
+    k = _top_logprobs(req)
+    for pos, choice in choices(doc):
+        lp = choice.get("logprobs")
+        loc: tuple[str | int, ...] = ("choices", pos, "logprobs")
+        message = message_of(choice)
+        if not text_of(message) and not (isinstance(message, dict) and message.get("refusal")):
+            continue  # no text generated (only tool calls, whose tokens logprobs do not cover, or nothing at all)
+        if not isinstance(lp, dict):
+            shown = "no logprobs" if "logprobs" not in choice else f"logprobs {json.dumps(lp)[:60]}"
+            yield hit(loc, f"The request set logprobs: true but choice {pos} has {shown}.", lp)
+            continue
+        entries = lp.get("content") if isinstance(lp.get("content"), list) else lp.get("refusal")
+        if not isinstance(entries, list):
+            yield hit((*loc, "content"), "The request set logprobs: true but logprobs.content is not a list.", None)
+            continue
+        if not entries:
+            yield hit((*loc, "content"), "The request set logprobs: true but logprobs.content is empty.", [])
+            continue
+        if k is None:
+            continue
+        for i, entry in enumerate(entries):
+            top = entry.get("top_logprobs") if isinstance(entry, dict) else None
+            if not isinstance(top, list) or len(top) != k:
+                got = len(top) if isinstance(top, list) else "none"
+                yield hit(
+                    (*loc, "content", i, "top_logprobs"),
+                    f"The request set top_logprobs: {k} but token {i} has {got}.",
+                    got,
+                    k,
+                )
+                break
+

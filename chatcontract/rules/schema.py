@@ -103,12 +103,26 @@ declare(
     "unexpected-field",
     f"""
     What it checks:
-        Objects whose published schema sets ``additionalProperties: false`` carry no other fields.
+        Objects whose published schema sets ``additionalProperties: false`` carry no other fields. Checked field by
+        field against the published documents, those objects are, on the response side:
+
+        - Mistral: ``UsageInfo`` (``usage``), ``AssistantMessage`` (``choices[].message``), ``ToolCall`` and
+          ``FunctionCall`` (``message.tool_calls[]`` and its ``function``, in chunks too), and the content chunks
+          (``TextChunk``, ``ImageURLChunk`` and ``ImageURL``, ``DocumentURLChunk``, ``ReferenceChunk``,
+          ``FileChunk``, ``ToolReferenceChunk``, ``ThinkChunk``, ``AudioChunk``);
+        - OpenAI: none. Its document closes no response, chunk or error object.
+
+        Everything else is open, as the documents leave it: Mistral's ``ChatCompletionResponse``,
+        ``ChatCompletionChoice``, ``CompletionChunk``, its stream choice and ``DeltaMessage``, its error bodies, and
+        every OpenAI object. So llama.cpp's ``timings``, vLLM's ``stop_reason``/``token_ids``/``kv_transfer_params``
+        under OpenAI, and ``system_fingerprint``/``service_tier`` at the top of a Mistral response are not
+        reported; vLLM's ``reasoning_content`` in a Mistral message or ``prompt_tokens_details`` in Mistral's usage
+        are. On the request side Mistral's ``ChatCompletionRequest`` and its messages and tools are closed too.
 
     Why is this bad?
         It is a warning, not an error: providers add fields (vLLM's null extras, llama.cpp's ``timings``,
-        OpenRouter's ``provider``) and clients usually ignore them. It tells you the response is not exactly the
-        documented shape, which matters to strict clients and generated SDKs.
+        OpenRouter's ``provider``) and clients usually ignore them. Where the published schema is closed, it tells
+        you the response is not exactly the documented shape, which matters to strict clients and generated SDKs.
 
     Example:
         ```json

@@ -537,3 +537,45 @@ declare(
     severity=Severity.WARNING,
     dialects=("openai",),
 )
+
+declare(
+    "CC323",
+    "tool-calls-not-assemblable",
+    """
+    What it checks:
+        A Mistral stream's tool calls can be assembled under Mistral's rules: each ``delta.tool_calls`` entry is one
+        whole call (``function.name`` and complete ``arguments``). OpenAI's incremental style (a first fragment with
+        the name, then fragments carrying only pieces of ``arguments``) cannot be: reported once per stream, and
+        the rules that read tool calls (CC205-CC208, CC215, CC216, CC404-CC409) are not run on the stream's
+        assembly, which would be made up (calls with cut arguments, the id ``"null"`` repeated).
+
+    Why is this bad?
+        The mistralai SDK and Mistral-dialect clients take each delta entry as a finished call: they get a call with
+        the name and empty arguments, then nameless calls with pieces of JSON. Servers that serve a Mistral API
+        with an OpenAI-style streaming layer send this.
+
+    Dialect: mistral
+
+    Example:
+        ```text
+        data: {"id": "c1", "object": "chat.completion.chunk", "created": 1700000000, "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "function": {"name": "f", "arguments": ""}, "index": 0}]}, "finish_reason": null}]}
+
+        data: {"id": "c1", "object": "chat.completion.chunk", "created": 1700000000, "model": "m", "choices": [{"index": 0, "delta": {"content": "", "tool_calls": [{"function": {"arguments": "{}"}, "index": 0}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+
+        data: [DONE]
+        ```
+
+    Use instead:
+        ```text
+        data: {"id": "c1", "object": "chat.completion.chunk", "created": 1700000000, "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant", "content": "", "tool_calls": [{"id": "D681PevKs", "function": {"name": "f", "arguments": "{}"}, "index": 0}]}, "finish_reason": "tool_calls"}], "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4}}
+
+        data: [DONE]
+        ```
+
+    References:
+        - Mistral OpenAPI document: ``DeltaMessage.tool_calls`` items are ``ToolCall``, whose ``function``
+          (``FunctionCall``: ``name`` and ``arguments``) is required
+    """,
+    target=_S,
+    dialects=("mistral",),
+)

@@ -11,8 +11,12 @@ Each provider is fuzzed in a few cheap runs, shared by all the tests of this mod
 - ``positive``: schemathesis' ``examples`` phase (the hand-picked requests of ``chatcontract/fuzz/openapi.py``:
   plain, stream, n = 2, tool calls, JSON modes, reasoning) and its ``fuzzing`` phase (``max_examples`` generated
   requests, valid and invalid);
-- ``negative``: the ``coverage`` phase (boundary values, wrong types, missing fields, other HTTP methods, no API
-  key), stopped by the request budget.
+- ``negative``: chatcontract's ``probes`` (hand-picked semantic requests: an unknown model, ``max_tokens: -5``,
+  ``n: 0``, ``logprobs``, Mistral's ``tool_choice: "any"``...) and the ``coverage`` phase (boundary values, wrong
+  types, missing fields, unknown properties, other HTTP methods, no API key), stopped by the request budget.
+
+Other HTTP methods are not chat requests: both servers answer them 405 (FastAPI's ``{"detail": ...}``), which is
+right, so no finding may come from them (before issue 17 they were CC502, CC601 or CC1xx findings).
 
 Every run happens in an empty working directory, which must stay empty: schemathesis' request cache
 (``./.schemathesis``, replayed at the start of the next run whatever server it came from) and hypothesis' example
@@ -31,6 +35,7 @@ from typing import Any
 import pytest
 
 from chatcontract.fuzz.options import FuzzOptions
+from chatcontract.fuzz.probes import probe_requests
 from chatcontract.fuzz.runner import run_fuzz
 from chatcontract.report.results import Finding, FuzzResults
 
@@ -157,7 +162,7 @@ def llamacpp_negative(llamacpp: Server, fuzz_dir: Path) -> Run:
         fuzz_dir / "llamacpp-negative",
         llamacpp,
         model="tiny",
-        phases=("coverage",),
+        phases=("probes", "coverage"),
         max_examples=10,
         max_requests=120,
     )
@@ -184,7 +189,7 @@ def litellm_negative(litellm: Server, fuzz_dir: Path) -> Run:
         fuzz_dir / "litellm-negative",
         litellm,
         model="mock-gpt",  # no api_key_env: the curl lines say REDACTED
-        phases=("coverage",),
+        phases=("probes", "coverage"),
         max_examples=10,
         max_requests=120,
     )
@@ -317,8 +322,6 @@ LLAMACPP_NEGATIVE = (
               "invalid requests are accepted: {\"max_tokens\": 12}, with neither model nor messages, gets 200",
               f"{PROVIDERS_MD} A (unknown model gets 200; max_tokens: -5 is accepted)", r"\$", 200, "negative"),
     Deviation("llamacpp_negative", "CC305", STREAM_FAILS_AFTER_HEADERS, STREAM_FAILS_SOURCE, r"\$", 200),
-    Deviation("llamacpp_negative", "CC502", "an undocumented HTTP method gets 405 with FastAPI's {\"detail\": ...}",
-              "not in PROVIDERS.md: FastAPI's default 405 handler", r"\$", 405, "negative"),
     Deviation("llamacpp_negative", "CC101", "message has no refusal key (required and nullable in OpenAI's schema)",
               f"{CASSETTE}: cassettes/llamacpp/chat.yaml", rf"\$\.choices{N}\.message\.refusal", 200),
     Deviation("llamacpp_negative", "CC401", "n is ignored (one choice)",
@@ -327,11 +330,11 @@ LLAMACPP_NEGATIVE = (
               f"{PROVIDERS_MD} A; {CASSETTE}: cassettes/llamacpp/stream_include_usage.yaml", r"\$", 200, "positive"),
     Deviation("llamacpp_negative", "CC109", "stream deltas carry role, tool_calls and function_call as null",
               f"{CASSETTE}: cassettes/llamacpp/tool_call_stream.yaml",
-              rf"\$\.choices{N}\.delta\.(role|tool_calls|function_call)", 200, "positive"),
+              rf"\$\.choices{N}\.delta\.(role|tool_calls|function_call)", 200),  # any mode: unknown keys are invalid
     Deviation("llamacpp_negative", "CC207",
               "a named tool_choice with a free-string parameter runs to max_tokens: the arguments' JSON is cut off",
               f"{PROVIDERS_MD} A (what it does)",
-              rf"\$\.choices{N}\.(message|delta)\.tool_calls{N}\.function\.arguments", 200, "positive"),
+              rf"\$\.choices{N}\.(message|delta)\.tool_calls{N}\.function\.arguments", 200),  # any mode, as CC109
     Deviation("llamacpp_negative", "CC409",
               "the tiny alias (chat_format chatml) calls a tool only for a named tool_choice, not for \"required\"",
               f"{PROVIDERS_MD} A (tool calls come with chatml-function-calling: the tiny-tools alias)",
@@ -385,8 +388,10 @@ LITELLM_NEGATIVE = (
     Deviation("litellm_negative", "CC601", "requests are not validated: wrong types, missing tool fields...",
               "not in PROVIDERS.md: the proxy passes parameters to the mock unchecked", r"\$", 200, "negative"),
     Deviation("litellm_negative", "CC602", LITELLM_MOCK_CRASH, LITELLM_MOCK_CRASH_SOURCE, r"\$", 500, "negative"),
-    Deviation("litellm_negative", "CC502", "an undocumented HTTP method gets 405 with FastAPI's {\"detail\": ...}",
-              "not in PROVIDERS.md: FastAPI's default 405 handler", r"\$", 405, "negative"),
+    Deviation("litellm_negative", "CC414", "logprobs: true (a probe) is ignored: the choice has no logprobs key",
+              f"{PROVIDERS_MD} B (choices have no logprobs key)", rf"\$\.choices{N}\.logprobs", 200, "positive"),
+    Deviation("litellm_negative", "CC214", "n: 0 (a probe) is accepted and answered with an empty choices list",
+              "not in PROVIDERS.md: the mock makes n choices, whatever n is", r"\$\.choices", 200, "negative"),
     _no_reasoning("litellm_negative", required=False),
 )
 LITELLM_TOOLS = (
@@ -457,6 +462,45 @@ def test_coverage_runs_spend_their_budget(llamacpp_negative: Run, litellm_negati
     for run in (llamacpp_negative, litellm_negative):
         assert run.results.stop_reason == "max_requests", run.summary()
         assert run.results.requests == run.options.max_requests, run.summary()
+
+
+def test_no_finding_comes_from_a_method_outside_the_contract(run: Run) -> None:
+    # The coverage phase sends TRACE, OPTIONS, PUT...: both servers refuse them with 405, which CC606 accepts.
+    if run.name.endswith("negative"):
+        assert run.results.statuses.get("405", 0) > 0, run.summary()
+    assert "CC606" not in run.codes, run.summary()
+    for f in run.results.findings:
+        assert f.example is not None and f.example.request["method"] == "POST", (f.code, f.example)
+
+
+#: What each provider does with chatcontract's 9 OpenAI probes (a probes-only run, model "tiny" / "mock-gpt"):
+#: finding code -> how many probes show it.
+PROBE_FINDINGS = {
+    # PROVIDERS.md A: the unknown model, max_tokens -5 and 0, n 0, both temperatures and Mistral's random_seed /
+    # safe_prompt are all answered 200 (7 x CC601); Mistral's tool_choice "any" gets 500 (CC602); logprobs are
+    # returned (no CC414); every 200 lacks message.refusal (CC101, cassettes/llamacpp/chat.yaml).
+    "llamacpp": {"CC101": 8, "CC601": 7, "CC602": 1},
+    # PROVIDERS.md B: the unknown model gets 400 with code "400" (CC504); the six other invalid probes are answered
+    # 200 (CC601), n: 0 with an empty choices list (CC214); logprobs are ignored (CC414) and usage is a constant
+    # 10/20/30 (CC402, the one valid probe); no message.refusal, no logprobs key (CC101).
+    "litellm": {"CC101": 7, "CC214": 1, "CC402": 1, "CC414": 1, "CC504": 1, "CC601": 7},
+}
+
+
+@pytest.mark.parametrize("provider", ["llamacpp", "litellm"])
+def test_probes_find_the_known_deviations(provider: str, fuzz_dir: Path, request: pytest.FixtureRequest) -> None:
+    server: Server = request.getfixturevalue(provider)
+    run = _fuzz(
+        f"{provider}_probes",
+        fuzz_dir / f"{provider}-probes",
+        server,
+        model="tiny" if provider == "llamacpp" else "mock-gpt",
+        phases=("probes",),
+        max_requests=20,
+    )
+    assert run.results.requests == len(probe_requests("openai", run.options.model, MAX_TOKENS_CAP))
+    assert {f.code: f.count for f in run.results.findings} == PROBE_FINDINGS[provider], run.summary()
+    assert all(f.example is not None and f.example.phase == "probes" for f in run.results.findings)
 
 
 def test_every_finding_has_a_reproducible_example(run: Run) -> None:
