@@ -14,6 +14,10 @@ The division of labour:
 Budgets keep a paid API cheap: every request leaves with ``max_tokens`` (and OpenAI's ``max_completion_tokens``)
 at most the cap, even a negative one whose generator drew a huge number; a hard request budget and a time budget
 stop the run; Ctrl-C stops it too, and the findings so far are kept.
+
+A run is a measurement, and says how much it measured: a preflight (:mod:`~chatcontract.fuzz.preflight`) stops a
+run whose plain request is refused before any fuzzing, and the results carry the coverage of the valid requests
+(:mod:`~chatcontract.fuzz.coverage`); adaptive generation leaves out of later requests a field the provider refuses.
 """
 
 from __future__ import annotations
@@ -70,7 +74,14 @@ def run_fuzz(options: FuzzOptions, *, progress: Callable[[FuzzRun], None] | None
     """
     from schemathesis.engine import events, from_schema
 
+    options.validate()  # before the preflight sends anything
+    notes: list[str] = []
+    if options.preflight:
+        from .preflight import preflight
+
+        notes = [f"preflight: {note}" for note in preflight(options).notes]
     schema, run = prepare(options, progress)
+    run.notes.extend(notes)
     attach(schema, run)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = run.started = time.monotonic()

@@ -237,4 +237,8 @@ def exercise(needs: Sequence[str], dialect: str) -> dict[str, Any]:
         req["max_tokens"] = 3
     if "include_usage" in needs and dialect == "openai":
         req["stream_options"] = {"include_usage": True}
+    if "random_seed" in needs:
+        req["random_seed"] = 7
+    if "top_p" in needs:
+        req["top_p"] = 0.0
     return req
