@@ -235,7 +235,9 @@ class Coverage:
         top = max((c.rejected_with, -c.accepted_with) for c in fits)
         fits = [c for c in fits if (c.rejected_with, -c.accepted_with) == top]
         named = [c for c in fits if _names(reason, feature_field(c.feature))]
-        fits = named or fits
+        # a field every request has (the token cap) ties with everything: another one is the better explanation
+        optional = [c for c in fits if feature_field(c.feature) not in _KEPT]
+        fits = named or optional or fits
         if len({feature_field(c.feature) for c in fits}) > 1:
             return None
         # one field: its most specific feature (top_p=0 rather than top_p)

@@ -170,7 +170,7 @@ class FuzzRun:
                     "$",
                     f"a request inside the {self.options.dialect} request contract was rejected with {status} "
                     f"({reason})" + (f"; {culprit.describe()}" if culprit is not None else ""),
-                    culprit.feature if culprit is not None else status,
+                    reason,  # what the provider said: also what tells one kind of rejection from another
                 )
             )
         if str(case.method).upper() == "POST" and str(status) not in self.documented:
@@ -375,14 +375,14 @@ def _kind_key(
 ) -> tuple[str, ...]:
     """What triggered one occurrence: method, status, validity, streaming, the response path, the field involved.
 
-    The field is the exchange rules' own: the culprit of a rejection (CC603), the first field the request contract
-    names for an invalid request answered 2xx (CC601).
+    The field is the exchange rules' own: the provider's reason for a rejection (CC603), the first field the request
+    contract names for an invalid request answered 2xx (CC601).
     """
     method = str(getattr(case, "method", "POST")).upper()
     status = str(response.status_code) if response is not None else "none"
     stream = "stream" if isinstance(body, dict) and body.get("stream") is True else ""
     trigger = ""
-    if code == "CC603" and isinstance(actual, str):  # the culprit feature
+    if code == "CC603" and isinstance(actual, str):  # the provider's reason
         trigger = actual
     elif code == "CC601" and isinstance(message, str):  # "an invalid request (messages: ...) was answered 200"
         found = re.search(r"request \(([^:()]*)", message)
