@@ -36,7 +36,12 @@ ASK = [{"role": "user", "content": "Hi"}]
         ({"model": "m", "messages": ASK, "n": 2}, {"n", "n>1"}),
         ({"model": "m", "messages": ASK, "tools": [], "tool_choice": "required"}, {"tools", "tool_choice=required"}),
         (
-            {"model": "m", "messages": ASK, "tools": [], "tool_choice": {"type": "function", "function": {"name": "f"}}},
+            {
+                "model": "m",
+                "messages": ASK,
+                "tools": [],
+                "tool_choice": {"type": "function", "function": {"name": "f"}},
+            },
             {"tools", "tool_choice=named"},
         ),
         ({"model": "m", "messages": ASK, "response_format": {"type": "json_schema"}}, {"response_format=json_schema"}),
@@ -52,8 +57,14 @@ def test_features_of_a_request(body: dict[str, Any], expected: set[str]) -> None
 @given(
     st.dictionaries(
         st.sampled_from(["stream", "n", "tools", "tool_choice", "response_format", "top_p", "seed", "stop", "x"]),
-        st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.floats(0, 1), st.text(max_size=3),
-                  st.fixed_dictionaries({"type": st.sampled_from(["json_object", "text"])})),
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            st.integers(-2, 3),
+            st.floats(0, 1),
+            st.text(max_size=3),
+            st.fixed_dictionaries({"type": st.sampled_from(["json_object", "text"])}),
+        ),
     )
 )
 @settings(max_examples=200, deadline=None)
@@ -158,9 +169,25 @@ def _refusing_run(dialect: str, fault: str, *, adaptive: bool) -> Any:
 def test_refused_field_fails_the_run_and_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with serve(dialect="mistral", seed=1, faults=["rejects-random-seed"]) as provider:
         code = main(
-            ["fuzz", provider.base_url, "--model", "ref-small", "--seed", "1", "--max-examples", "30",
-             "--max-requests", "220", "--phases", "coverage,fuzzing", "--no-shrink", "--no-adapt", "--quiet",
-             "--report", str(tmp_path)]
+            [
+                "fuzz",
+                provider.base_url,
+                "--model",
+                "ref-small",
+                "--seed",
+                "1",
+                "--max-examples",
+                "30",
+                "--max-requests",
+                "220",
+                "--phases",
+                "coverage,fuzzing",
+                "--no-shrink",
+                "--no-adapt",
+                "--quiet",
+                "--report",
+                str(tmp_path),
+            ]
         )
     captured = capsys.readouterr()
     assert code == 1  # CC603 is only a warning: the exit comes from the coverage

@@ -99,5 +99,7 @@ def test_provider_reason_reads_every_error_envelope(body: dict[str, object], rea
 
 
 def test_provider_reason_of_a_non_json_body_is_its_text() -> None:
-    assert provider_reason(b"<html>\r\n<h1>502 Bad Gateway</h1>\r\n</html>") == "<html> <h1>502 Bad Gateway</h1> </html>"
+    assert (
+        provider_reason(b"<html>\r\n<h1>502 Bad Gateway</h1>\r\n</html>") == "<html> <h1>502 Bad Gateway</h1> </html>"
+    )
     assert provider_reason(b"") == "(empty body)"
