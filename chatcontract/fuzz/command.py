@@ -229,10 +229,23 @@ def coverage_lines(results: FuzzResults) -> list[str]:
             "  left out of generated requests (adaptive generation): "
             + ", ".join(f"{k} x{v}" for k, v in cov.adapted.items())
         )
-    width = max([len(row.feature) for row in cov.features] + [7])
-    lines.append(f"  {'feature':<{width}}  valid  answered")
-    for row in cov.features:
-        lines.append(f"  {row.feature:<{width}}  {row.valid:>5}  {row.answered:>8}")
+    used = [f"{row.feature} {row.answered}/{row.valid}" for row in cov.features if row.valid]
+    unused = [row.feature for row in cov.features if not row.valid]
+    lines += _wrapped("  features (answered/valid): ", used)
+    if unused:
+        lines += _wrapped("  in no valid request: ", unused)
+    return lines
+
+
+def _wrapped(head: str, items: list[str], width: int = 116) -> list[str]:
+    lines, line = [], head
+    for i, item in enumerate(items):
+        text = item + (", " if i < len(items) - 1 else "")
+        if len(line) + len(text) > width and line.strip():
+            lines.append(line.rstrip())
+            line = " " * 4
+        line += text
+    lines.append(line.rstrip())
     return lines
 
 
