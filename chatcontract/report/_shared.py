@@ -118,6 +118,7 @@ def summary_line(run: FuzzResults, label: str | None = None) -> str:
     errors, warnings = _by_severity(run, "error"), _by_severity(run, "warning")
     parts = [
         _count(run.requests, "request"),
+        *([f"{run.coverage.answered}/{run.coverage.valid} valid answered 2xx"] if run.coverage is not None else []),
         f"{_count(len(errors), 'error rule')} ({_count(sum(f.count for f in errors), 'hit')})",
         f"{_count(len(warnings), 'warning rule')} ({_count(sum(f.count for f in warnings), 'hit')})",
     ]
