@@ -171,3 +171,14 @@ def test_ctrl_c_writes_what_was_found(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "results.json").read_text("utf-8"))
     assert data["stop_reason"] == "interrupted"
     assert data["requests"] > 0 and [f["code"] for f in data["findings"]] == ["CC209"]
+
+
+@pytest.mark.parametrize("dialect", ["mistral", "openai"])
+def test_header_shows_the_base_url_the_requests_went_to(dialect: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # given with or without /v1, the run goes to {root}/v1/chat/completions and its header says {root}/v1
+    with serve(dialect=dialect, seed=1) as provider:
+        code = main(["fuzz", provider.root_url + "/", "--dialect", dialect, *CHEAP, "--phases", "examples"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.splitlines()[0].endswith(f"model ref-small) at {provider.base_url}")
+    assert " req/s; " in out.splitlines()[1]
