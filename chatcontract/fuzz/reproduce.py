@@ -22,7 +22,8 @@ def sent_body(response: Any, case: Any) -> Any:
         try:
             return json.loads(raw)
         except ValueError:
-            return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+            # shown as text: bytes that are not UTF-8 as \xNN escapes, never as U+FFFD mojibake
+            return raw if isinstance(raw, str) else raw.decode("utf-8", "backslashreplace")
     return case_body(case)
 
 

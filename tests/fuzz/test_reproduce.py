@@ -12,11 +12,12 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chatcontract.fuzz.judge import request_problem
-from chatcontract.fuzz.reproduce import curl
+from chatcontract.fuzz.reproduce import curl, raw_body, sent_body
 
 from ._misbehaving import Misbehaving, misbehaving
 
@@ -88,3 +89,13 @@ def test_the_key_stays_a_shell_variable(server: Misbehaving) -> None:
 def test_invalid_request_messages_name_the_real_reason(body: dict[str, object], reason: str) -> None:
     problem = request_problem(body, dialect="mistral", model="ref-small")
     assert problem is not None and problem.startswith(reason)
+
+
+def test_a_body_that_is_not_utf8_is_shown_with_escapes_not_mojibake() -> None:
+    response = requests.Response()
+    response.request = requests.Request(
+        "POST", "http://127.0.0.1:9/v1/chat/completions", data=b"U\xae\x93\xfa"
+    ).prepare()
+    shown = sent_body(response, None)
+    assert shown == "U\\xae\\x93\\xfa" and "\ufffd" not in shown
+    assert raw_body(response) == b"U\xae\x93\xfa"
