@@ -166,6 +166,7 @@ class _Progress:
         errors = sum(1 for code in run.findings if run.findings[code].count and severity_of(code) == "error")
         line = (
             f"fuzz: {run.sent} requests, {sum(v for k, v in run.statuses.items() if k.startswith('2'))} 2xx, "
+            f"{run.coverage.answered}/{run.coverage.valid} valid answered, "
             f"{run.streams} streams, {len(run.findings)} rules broken ({errors} errors)"
         )
         if self.tty:
