@@ -85,9 +85,6 @@ class FuzzRun:
         self.coverage = Coverage(options.dialect, seed=options.seed, adaptive=options.adaptive)
         #: Run-level notes for the results (the preflight's, a culprit found).
         self.notes: list[str] = []
-        #: Seconds spent generating requests (schemathesis' own measure), checking answers, and how many of each.
-        self.generation_s = 0.0
-        self.checking_s = 0.0
 
     # -- budgets -------------------------------------------------------------------------------------------------
 
@@ -105,8 +102,6 @@ class FuzzRun:
                 self.stop()
                 raise _BudgetSpent
             self.sent += 1
-            generation = getattr(getattr(case, "meta", None), "generation", None)
-            self.generation_s += float(getattr(generation, "time", 0.0) or 0.0)
         body = getattr(case, "body", None)
         # adaptive generation: leave out of a valid request a field the provider refuses, and any field already in
         # more than half of them (schemathesis' "negative" cases are often valid requests: the generated schema is a
@@ -129,7 +124,6 @@ class FuzzRun:
         """
         from ..engine import Report
 
-        started = time.perf_counter()
         request_body = sent_body(response, case)
         # An undocumented method (schemathesis' coverage phase probes them) is an invalid request whatever its body.
         problem = self.request_problem(request_body, str(case.method))
@@ -217,7 +211,6 @@ class FuzzRun:
                     seen.setdefault(v.code, []).append((v.path, v.message, v.actual))
             for code, hits in seen.items():
                 self._record(code, hits, case, response, request_body, request_valid)
-            self.checking_s += time.perf_counter() - started
             self._maybe_progress()
         return [
             (code, path, message)
@@ -357,8 +350,8 @@ class FuzzRun:
             chatcontract=__version__,
         )
 
-
     def run_coverage(self) -> RunCoverage:
+        """What the run measured so far, as the results carry it."""
         data = self.coverage.to_dict(self.options.min_answered)
         return RunCoverage(
             valid=data["valid"],
