@@ -87,12 +87,27 @@ def test_connection_refused_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         (["--max-requests", "0"], "max-requests"),
         (["--rate-limit", "lots"], "rate limit"),
         (["--api-key-env", "CHATCONTRACT_TEST_UNSET_VARIABLE"], "CHATCONTRACT_TEST_UNSET_VARIABLE"),
+        (["--min-answered", "1.5"], "'1.5' is outside 0..1"),
+        (["--min-answered", "most"], "'most' is not a share such as 0.5 or 50%"),
+        (["--examples-per-rule", "0"], "examples-per-rule must be an integer >= 1"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["fuzz", "http://127.0.0.1:9/v1", "--model", "m", *args])
+    try:
+        code = main(["fuzz", "http://127.0.0.1:9/v1", "--model", "m", *args])
+    except SystemExit as exc:  # argparse's own errors (a bad --min-answered) exit from the parser
+        code = exc.code
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_min_answered_takes_a_percentage(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(dialect="mistral", seed=1, faults=["rejects-random-seed"]) as provider:
+        code = main(["fuzz", provider.base_url, *CHEAP, "--phases", "examples", "--min-answered", "100%"])
+    captured = capsys.readouterr()
+    # the examples phase sends no random_seed: every valid request is answered, which 100% allows
+    assert code == 0, captured.out + captured.err
+    assert "(100%)" in captured.out
 
 
 def test_model_is_required(capsys: pytest.CaptureFixture[str]) -> None:
