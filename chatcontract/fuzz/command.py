@@ -1,6 +1,8 @@
 """The ``chatcontract fuzz`` command: options, progress, the text summary, results files and exit codes.
 
-Exit codes: 0 no finding of severity error, 1 findings, 2 a usage error or a provider that cannot be reached.
+Exit codes: 0 no finding of severity error, 1 findings or a run that measured too little (fewer than
+``--min-answered`` of the valid requests answered 2xx), 2 a usage error, a provider that cannot be reached, or a
+preflight whose plain request was refused.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         description=(
             "Generate requests from the contract's OpenAPI document with schemathesis (valid and invalid ones), "
             "send them to BASE_URL's /chat/completions, check every response (streams included) with the full "
-            "engine, and report what was found. Exit 0: no error finding; 1: findings; 2: usage or connection error."
+            "engine, and report what was found and how much was measured (the coverage of the valid requests). "
+            "Exit 0: no error finding; 1: findings, or too few valid requests answered 2xx (--min-answered); "
+            "2: usage or connection error, or the preflight's plain request was refused."
         ),
     )
     p.add_argument("base_url", metavar="BASE_URL", help="the provider's base URL, e.g. http://127.0.0.1:8000/v1")
@@ -43,7 +47,16 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--max-tokens-cap", type=int, default=16, metavar="N", help="largest max_tokens sent (default: 16)")
     p.add_argument("--max-time", type=float, metavar="S", help="time budget in seconds (default: none)")
     p.add_argument("--seed", type=int, help="random seed, to reproduce a run")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="concurrent workers (default: 1)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        metavar="N",
+        help=(
+            f"concurrent workers (default: the machine's cores, {default_workers()}); more help a provider that "
+            "answers slowly, while request generation holds one core whatever the count"
+        ),
+    )
     p.add_argument("--rate-limit", metavar="R", help="at most R requests, e.g. 10/s or 100/m (default: none)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="per-request timeout (default: 30)")
     p.add_argument(
@@ -53,6 +66,29 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         help=f"comma list of phases: chatcontract's probes, schemathesis' others (default: {','.join(PHASES)})",
     )
     p.add_argument("--no-shrink", action="store_true", help="do not shrink failing requests (saves requests)")
+    p.add_argument(
+        "--min-answered",
+        type=_share,
+        default=0.5,
+        metavar="SHARE",
+        help="share of the valid requests that must be answered 2xx for the run to count, 0..1 (default: 0.5)",
+    )
+    p.add_argument(
+        "--examples-per-rule", type=int, default=5, metavar="N", help="distinct examples kept per rule (default: 5)"
+    )
+    p.add_argument(
+        "--no-preflight",
+        action="store_true",
+        help="skip the preflight (GET /v1/models and one plain request that must be answered 2xx)",
+    )
+    p.add_argument(
+        "--no-adapt",
+        action="store_true",
+        help=(
+            "generate as the schema says: do not leave out of later requests a field the provider refuses, nor "
+            "cap any optional field at about half of the valid requests"
+        ),
+    )
     add_rule_selection(p)
     add_extensions(p)
     p.add_argument("--report", metavar="DIR", help="write results.json, report.md, report.html and junit.xml to DIR")
@@ -60,6 +96,24 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress on standard error")
     p.set_defaults(func=run_command)
     return p
+
+
+def default_workers() -> int:
+    """The machine's cores (what the process may use), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share such as 0.5 or 50%") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is outside 0..1")
+    return value
 
 
 def options_from_args(args: argparse.Namespace, environ: Any = os.environ) -> FuzzOptions:
@@ -88,6 +142,10 @@ def options_from_args(args: argparse.Namespace, environ: Any = os.environ) -> Fu
         ignore=split_codes(args.ignore),
         extensions=split_codes(args.extension),
         shrink=not args.no_shrink,
+        preflight=not args.no_preflight,
+        adaptive=not args.no_adapt,
+        min_answered=args.min_answered,
+        examples_per_rule=args.examples_per_rule,
     )
     options.validate()
     return options
@@ -110,6 +168,7 @@ class _Progress:
         errors = sum(1 for code in run.findings if run.findings[code].count and severity_of(code) == "error")
         line = (
             f"fuzz: {run.sent} requests, {sum(v for k, v in run.statuses.items() if k.startswith('2'))} 2xx, "
+            f"{run.coverage.answered}/{run.coverage.valid} valid answered, "
             f"{run.streams} streams, {len(run.findings)} rules broken ({errors} errors)"
         )
         if self.tty:
@@ -129,11 +188,15 @@ def format_summary(results: FuzzResults) -> str:
     """The human summary printed at the end of a run."""
     lines = [
         f"chatcontract fuzz: {results.provider} ({results.dialect}, model {results.model}) at {results.base_url}",
-        f"{results.requests} requests in {results.duration_s:.1f} s (stopped: {results.stop_reason.replace('_', ' ')}"
+        f"{results.requests} requests in {results.duration_s:.1f} s ({results.requests_per_s:.1f} req/s; "
+        f"stopped: {results.stop_reason.replace('_', ' ')}"
         f"; seed {results.seed if results.seed is not None else 'random'}); "
         f"{results.positive} valid, {results.negative} invalid, {results.streams} streams; statuses "
         + (", ".join(f"{k}: {v}" for k, v in results.statuses.items()) or "none"),
     ]
+    lines += [f"note: {note}" for note in results.notes]
+    if results.coverage is not None:
+        lines += coverage_lines(results)
     errors = [f for f in results.findings if f.severity == "error"]
     warnings = [f for f in results.findings if f.severity == "warning"]
     if not results.findings:
@@ -143,16 +206,50 @@ def format_summary(results: FuzzResults) -> str:
     for f in results.findings:
         lines.append("")
         lines.append(f"  {f.code} {f.name} [{f.severity}] x{f.count}  at {', '.join(f.paths[:3])}")
-        if f.example is not None:
-            lines.append(f"    {f.example.message}")
-            status = f.example.response["status"] if f.example.response else "no response"
-            lines.append(f"    reproduce ({f.example.mode} request, {f.example.phase or 'generated'}; got {status}):")
-            lines.append(f"    {f.example.curl}")
+        for i, example in enumerate(f.examples):
+            status = example.response["status"] if example.response else "no response"
+            kind = "commonest" if i == 0 and len(f.examples) > 1 else "also"
+            lines.append(
+                f"    {kind if len(f.examples) > 1 else 'example'}: x{example.count} {example.mode} request "
+                f"({example.phase or 'generated'}), got {status}: {example.message}"
+            )
+            lines.append(f"      {example.curl}")
     for error in results.errors[:10]:
         lines.append(f"  run error: {error}")
     if len(results.errors) > 10:
         lines.append(f"  ... and {len(results.errors) - 10} more run errors")
     return "\n".join(lines) + "\n"
+
+
+def coverage_lines(results: FuzzResults) -> list[str]:
+    """The coverage table of the summary: per feature, valid requests that used it and those answered 2xx."""
+    cov = results.coverage
+    if cov is None:
+        return []
+    lines = [f"coverage: {cov.verdict()}"]
+    if cov.adapted:
+        lines.append(
+            "  left out of generated requests (adaptive generation): "
+            + ", ".join(f"{k} x{v}" for k, v in cov.adapted.items())
+        )
+    used = [f"{row.feature} {row.answered}/{row.valid}" for row in cov.features if row.valid]
+    unused = [row.feature for row in cov.features if not row.valid]
+    lines += _wrapped("  features (answered/valid): ", used)
+    if unused:
+        lines += _wrapped("  in no valid request: ", unused)
+    return lines
+
+
+def _wrapped(head: str, items: list[str], width: int = 116) -> list[str]:
+    lines, line = [], head
+    for i, item in enumerate(items):
+        text = item + (", " if i < len(items) - 1 else "")
+        if len(line) + len(text) > width and line.strip():
+            lines.append(line.rstrip())
+            line = " " * 4
+        line += text
+    lines.append(line.rstrip())
+    return lines
 
 
 def write_outputs(results: FuzzResults, *, report_dir: str | None, junit: str | None) -> list[Path]:
@@ -189,4 +286,7 @@ def run_command(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
         out.write(f"wrote {path}\n")
     if results.stop_reason == "interrupted":
         err.write("chatcontract fuzz: interrupted; the findings so far are above\n")
+    if results.coverage is not None and not results.coverage.sufficient:
+        share = results.coverage.min_answered
+        err.write(f"chatcontract fuzz: {results.coverage.verdict()} (--min-answered {share:g})\n")
     return EXIT_OK if results.ok else EXIT_FINDINGS

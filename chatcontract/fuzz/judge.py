@@ -33,10 +33,14 @@ def _api_error_reason(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
         if isinstance(body.get("detail"), list) and body["detail"]:
-            first = body["detail"][0]
-            if isinstance(first, dict):
-                where = ".".join(str(p) for p in first.get("loc", ())[1:])
-                return f"{where}: {first.get('msg', '')}".strip(": ")
+            # every problem, not the first: a body missing both model and messages is missing both
+            reasons = []
+            for item in body["detail"][:5]:
+                if isinstance(item, dict):
+                    where = ".".join(str(p) for p in item.get("loc", ())[1:])
+                    reasons.append(f"{where}: {item.get('msg', '')}".strip(": "))
+            if reasons:
+                return "; ".join(reasons)[:200]
         error = body.get("error")
         inner: dict[str, Any] = error if isinstance(error, dict) else body
         if isinstance(inner.get("message"), str):
@@ -90,14 +94,16 @@ def request_problem(body: Any, method: str = "POST", *, dialect: str, model: str
     if not isinstance(body, dict):
         return f"the body is {type(body).__name__ if body is not None else 'missing'}, not a JSON object"
     sent = body.get("model")
-    if sent != model:
-        return f"model {shorten(sent, 40)!r} is not the model under test ({model!r})"
+    # the contract first: a body without messages (and without a model) is "messages: Field required", not a
+    # wrong model; the sent model is let through here so that the checks after it run too
     try:
-        validate_request(dialect, body, (model,))
+        validate_request(dialect, body, (model, sent) if isinstance(sent, str) else (model,))
     except ApiError as exc:
         return _api_error_reason(exc)
     except Exception as exc:  # a recursion error on a hostile body
         return f"the body cannot be validated ({type(exc).__name__})"
+    if sent != model:
+        return f"model {shorten(sent, 40)!r} is not the model under test ({model!r})"
     return None
 
 

@@ -54,6 +54,14 @@ class FuzzOptions:
     contract_checks: bool = True
     #: Let hypothesis shrink failing requests (costs requests; the request budget still holds).
     shrink: bool = True
+    #: List the models and send one plain request before fuzzing; stop (exit 2) when it is refused.
+    preflight: bool = True
+    #: Leave out of later valid requests a field the provider refuses, and any field in more than half of them.
+    adaptive: bool = True
+    #: The share of valid requests that must be answered 2xx and checked for the run to count.
+    min_answered: float = 0.5
+    #: Distinct examples kept per rule (the commonest kind first).
+    examples_per_rule: int = 5
 
     def validate(self) -> None:
         if self.dialect not in ("mistral", "openai"):
@@ -63,10 +71,13 @@ class FuzzOptions:
             raise UsageError(f"base URL must be an http(s) URL such as http://127.0.0.1:8000/v1, got {self.base_url!r}")
         if not self.model:
             raise UsageError("a model name is required (--model)")
-        for name in ("max_examples", "max_requests", "max_tokens_cap", "workers"):
+        for name in ("max_examples", "max_requests", "max_tokens_cap", "workers", "examples_per_rule"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise UsageError(f"{name.replace('_', '-')} must be an integer >= 1, got {value!r}")
+        share = self.min_answered
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise UsageError(f"min-answered must be a share in 0..1 (0.5 = 50 %), got {share!r}")
         if self.timeout <= 0:
             raise UsageError(f"timeout must be positive, got {self.timeout!r}")
         if self.max_time is not None and self.max_time <= 0:
@@ -76,6 +87,14 @@ class FuzzOptions:
             raise UsageError(f"phases must be some of {', '.join(PHASES)}, got {', '.join(self.phases) or 'none'}")
         if self.rate_limit is not None:
             _validate_rate_limit(self.rate_limit)
+        if self.preflight and self.max_requests < 2:
+            raise UsageError("max-requests must be at least 2 with the preflight (its two requests count), or skip it")
+        from ..contracts import check_extensions
+
+        try:
+            check_extensions(self.extensions)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(str(exc)) from None
 
     @property
     def root_url(self) -> str:

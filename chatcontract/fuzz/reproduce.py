@@ -1,4 +1,9 @@
-"""Reproducers: the request as it was sent, and a ``curl`` line that replays it with the API key as ``$VAR``."""
+"""Reproducers: the request as it was sent, and a ``curl`` line that replays it with the API key as ``$VAR``.
+
+The ``curl`` line replays the body byte for byte: a body that is UTF-8 text without control characters goes in
+``--data-raw '...'``; any other (a fuzzer's invalid UTF-8, a NUL, an escape character) is written by POSIX
+``printf`` with octal escapes and piped to ``curl --data-binary @-``, never shown as mojibake.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +22,17 @@ def sent_body(response: Any, case: Any) -> Any:
         try:
             return json.loads(raw)
         except ValueError:
-            return raw if isinstance(raw, str) else raw.decode("utf-8", "replace")
+            # shown as text: bytes that are not UTF-8 as \xNN escapes, never as U+FFFD mojibake
+            return raw if isinstance(raw, str) else raw.decode("utf-8", "backslashreplace")
     return case_body(case)
+
+
+def raw_body(response: Any) -> bytes | None:
+    """The body bytes as they were sent (None when unknown, e.g. no response came)."""
+    raw = getattr(getattr(response, "request", None), "body", None)
+    if isinstance(raw, str):
+        return raw.encode("utf-8")
+    return bytes(raw) if isinstance(raw, (bytes, bytearray)) else None
 
 
 def case_body(case: Any) -> Any:
@@ -67,7 +81,8 @@ def redact(name: str, value: str, env: str | None) -> str:
     return placeholder
 
 
-def curl(method: str, url: str, headers: Mapping[str, str], body: Any) -> str:
+def curl(method: str, url: str, headers: Mapping[str, str], body: Any, *, raw: bytes | None = None) -> str:
+    """A shell line replaying the request; ``raw``: the body bytes as sent (preferred over ``body`` when known)."""
     parts = ["curl", "-X", method, shlex.quote(url)]
     for name, value in headers.items():
         if name.lower() in _DROPPED_HEADERS:
@@ -78,10 +93,45 @@ def curl(method: str, url: str, headers: Mapping[str, str], body: Any) -> str:
             parts += ["-H", '"' + header.replace('"', '\\"') + '"']
         else:
             parts += ["-H", shlex.quote(header)]
-    if body is not None:
+    if raw is not None:
+        text = _plain_text(raw)
+        if text is None:
+            return f"printf {_printf_format(raw)} | " + " ".join([*parts, "--data-binary", "@-"])
+        if text:
+            parts += ["--data-raw", shlex.quote(text)]
+    elif body is not None:
         data = body if isinstance(body, str) else dumps(body)
         parts += ["--data-raw", shlex.quote(data)]
     return " ".join(parts)
+
+
+def _plain_text(raw: bytes) -> str | None:
+    """``raw`` as text when it is UTF-8 without control characters (a shell argument shows it as it is)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(ord(ch) < 0x20 or 0x7F <= ord(ch) < 0xA0 for ch in text):
+        return None
+    return text
+
+
+def _printf_format(raw: bytes) -> str:
+    """A single-quoted POSIX ``printf`` format that writes exactly ``raw`` (octal escapes for other bytes)."""
+    out = []
+    for byte in raw:
+        ch = chr(byte)
+        if ch == "%":
+            out.append("%%")
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "'":
+            out.append("'\\''")
+        elif 0x20 <= byte < 0x7F:
+            out.append(ch)
+        else:
+            out.append(f"\\{byte:03o}")
+    return "'" + "".join(out) + "'"
 
 
 def dumps(value: Any) -> str:

@@ -17,6 +17,10 @@ Budgets keep a paid API cheap: every request leaves with ``max_tokens`` (and Ope
 at most the cap (but the probes of a negative or zero ``max_tokens``), even a negative one whose generator drew a
 huge number; a hard request budget and a time budget stop the run; Ctrl-C stops it too, and the findings so far
 are kept.
+
+A run is a measurement, and says how much it measured: a preflight (:mod:`~chatcontract.fuzz.preflight`) stops a
+run whose plain request is refused before any fuzzing, and the results carry the coverage of the valid requests
+(:mod:`~chatcontract.fuzz.coverage`); adaptive generation leaves out of later requests a field the provider refuses.
 """
 
 from __future__ import annotations
@@ -74,7 +78,18 @@ def run_fuzz(options: FuzzOptions, *, progress: Callable[[FuzzRun], None] | None
     """
     from schemathesis.engine import events, from_schema
 
+    options.validate()  # before the preflight sends anything
+    notes: list[str] = []
+    preflight_requests = 0
+    if options.preflight:
+        from .preflight import preflight
+
+        checked = preflight(options)
+        notes = [f"preflight: {note}" for note in checked.notes]
+        preflight_requests = checked.requests
     schema, run = prepare(options, progress)
+    run.notes.extend(notes)
+    run.sent = preflight_requests  # the preflight's requests count toward the request budget
     attach(schema, run)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = run.started = time.monotonic()

@@ -1,11 +1,13 @@
 """The state of one fuzz run, shared by the hooks and the check across schemathesis' worker threads.
 
-Budgets, counts, the findings recorded per rule with their smallest reproducing example, and the final
-:class:`~chatcontract.report.results.FuzzResults`.
+Budgets, counts, the coverage of the valid requests (:mod:`~chatcontract.fuzz.coverage`, which also shapes the
+requests still to be sent), the findings recorded per rule with a few distinct examples (each the smallest request of
+its kind, with a count), and the final :class:`~chatcontract.report.results.FuzzResults`.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -13,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
-from ..report.results import Example, Finding, FuzzResults
+from ..report.results import Example, FeatureRow, Finding, FuzzResults, RunCoverage
 from ..violations import jsonable, shorten
+from .coverage import Coverage, Culprit
 from .judge import (
     check_answer,
     describe_transport_error,
@@ -26,11 +29,23 @@ from .judge import (
 )
 from .openapi import documented_statuses
 from .options import MAX_BODY_SHOWN, MAX_PATHS, MAX_STREAM_EVENTS, NOT_ABOUT_THE_BODY, TOKEN_FIELDS, FuzzOptions
-from .reproduce import case_body, curl, dumps, header, redact, request_line, sent_body
+from .preflight import provider_reason
+from .reproduce import case_body, curl, dumps, header, raw_body, redact, request_line, sent_body
 
 # ---------------------------------------------------------------------------------------------------------------
 # The run state, shared by the schemathesis hooks and check (workers run them on several threads)
 # ---------------------------------------------------------------------------------------------------------------
+
+
+#: Kinds of exchange tracked per rule (each with a count and its smallest example); later kinds are only counted.
+_MAX_KINDS = 64
+
+
+@dataclass(slots=True)
+class _Kind:
+    count: int = 0
+    example: Example | None = None
+    size: int = 0
 
 
 @dataclass(slots=True)
@@ -38,8 +53,8 @@ class _Acc:
     code: str
     count: int = 0
     paths: list[str] = field(default_factory=list)
-    example: Example | None = None
-    size: int = 0
+    #: By kind: (method, status, request validity, stream, response path, trigger).
+    kinds: dict[tuple[str, ...], _Kind] = field(default_factory=dict)
 
 
 class _BudgetSpent(KeyboardInterrupt):
@@ -79,6 +94,9 @@ class FuzzRun:
         self.documented = frozenset(documented_statuses(options.dialect))
         #: Transport errors that mean "nobody listens there" (refused, unresolvable) rather than a broken answer.
         self.unreachable = 0
+        self.coverage = Coverage(options.dialect, seed=options.seed, adaptive=options.adaptive)
+        #: Run-level notes for the results (the preflight's, a culprit found).
+        self.notes: list[str] = []
 
     # -- budgets -------------------------------------------------------------------------------------------------
 
@@ -96,6 +114,17 @@ class FuzzRun:
                 self.stop()
                 raise _BudgetSpent
             self.sent += 1
+        body = getattr(case, "body", None)
+        # adaptive generation: leave out of a valid request a field the provider refuses, and any field already in
+        # more than half of them (schemathesis' "negative" cases are often valid requests: the generated schema is a
+        # bounded subset of the contract, so the judge decides, not the generation mode)
+        if self.options.adaptive and isinstance(body, dict) and self.request_problem(body) is None:
+            with self.lock:
+                drop = self.coverage.fields_to_drop(body)
+                for key in drop:
+                    self.coverage.dropped[key] += 1
+            for key in drop:
+                del body[key]
         _cap_tokens(case, self.options.max_tokens_cap)
 
     # -- judging one exchange ------------------------------------------------------------------------------------
@@ -130,13 +159,28 @@ class FuzzRun:
             )
         elif status >= 500:
             exchange.append(("CC602", "$", f"the provider answered {status} (server error)", status))
-        elif 400 <= status < 500 and request_valid and status not in NOT_ABOUT_THE_BODY:
+        rejected = 400 <= status < 500 and request_valid and status not in NOT_ABOUT_THE_BODY
+        reason = provider_reason(response.content, 160) if rejected else ""
+        culprit: Culprit | None = None
+        if request_valid:
+            answered = 200 <= status < 300 and not (is_stream and bool(getattr(response, "stream_cut_short", False)))
+            with self.lock:
+                known = len(self.coverage.culprits)
+                culprit = self.coverage.observe(request_body, answered=answered, rejected=rejected, reason=reason)
+                if len(self.coverage.culprits) > known:
+                    said = culprit.describe() if culprit else ""
+                    self.notes.append(
+                        f"after {self.coverage.rejected} rejected valid requests: {said}"
+                        + ("; later requests mostly leave it out" if self.options.adaptive else "")
+                    )
+        if rejected:
             exchange.append(
                 (
                     "CC603",
                     "$",
-                    f"a request inside the {self.options.dialect} request contract was rejected with {status}",
-                    status,
+                    f"a request inside the {self.options.dialect} request contract was rejected with {status} "
+                    f"({reason})" + (f"; {culprit.describe()}" if culprit is not None else ""),
+                    reason,  # what the provider said: also what tells one kind of rejection from another
                 )
             )
         if str(status) not in self.documented:
@@ -238,13 +282,20 @@ class FuzzRun:
         for path, _message, _actual in hits:
             if path not in acc.paths and len(acc.paths) < MAX_PATHS:
                 acc.paths.append(path)
+        path, message, actual = hits[0]
+        key = _kind_key(code, case, response, request_body, request_valid, path, message, actual)
+        kind = acc.kinds.get(key)
+        if kind is None:
+            if len(acc.kinds) >= _MAX_KINDS:
+                key = ("other",)
+            kind = acc.kinds.setdefault(key, _Kind())
+        kind.count += 1
         size = len(dumps(request_body))
-        # Keep the smallest request that shows the finding: hypothesis shrinks a failing request by sending ever
-        # smaller variants, so the smallest one seen is the shrunk reproducer.
-        if acc.example is None or size < acc.size:
-            path, message, actual = hits[0]
-            acc.example = self._example(case, response, request_body, request_valid, path, message, actual)
-            acc.size = size
+        # Keep the smallest request of each kind: hypothesis shrinks a failing request by sending ever smaller
+        # variants, so the smallest one seen is the shrunk reproducer.
+        if kind.example is None or size < kind.size:
+            kind.example = self._example(case, response, request_body, request_valid, path, message, actual)
+            kind.size = size
 
     def _example(
         self, case: Any, response: Any, body: Any, request_valid: bool, path: str, message: str, actual: Any
@@ -265,7 +316,7 @@ class FuzzRun:
             }
         return Example(
             request={"method": method, "url": url, "headers": shown_headers, "body": shorten(body, 4000)},
-            curl=curl(method, url, shown_headers, body),
+            curl=curl(method, url, shown_headers, body, raw=raw_body(response)),
             response=answer,
             phase=phase,
             mode="positive" if request_valid else "negative",
@@ -289,6 +340,13 @@ class FuzzRun:
         for code in sorted(self.findings):
             acc = self.findings[code]
             rule = RULES[code]
+            # the commonest kind represents the rule; then the other kinds, commoner first (ties: first seen)
+            kinds = sorted(acc.kinds.values(), key=lambda k: -k.count)[: self.options.examples_per_rule]
+            examples = []
+            for kind in kinds:
+                if kind.example is not None:
+                    kind.example.count = kind.count
+                    examples.append(kind.example)
             findings.append(
                 Finding(
                     code=code,
@@ -297,13 +355,14 @@ class FuzzRun:
                     count=acc.count,
                     summary=rule.summary,
                     paths=list(acc.paths),
-                    example=acc.example,
+                    example=examples[0] if examples else None,
+                    other_examples=examples[1:],
                 )
             )
         opts = self.options
         return FuzzResults(
             provider=opts.provider_name,
-            base_url=opts.base_url,
+            base_url=opts.root_url + "/v1",  # as the requests went: the same form whichever way it was given
             dialect=opts.dialect,
             model=opts.model,
             seed=opts.seed,
@@ -316,9 +375,43 @@ class FuzzRun:
             negative=self.negative,
             streams=self.streams,
             findings=findings,
+            coverage=self.run_coverage(),
+            notes=list(self.notes),
             errors=list(self.errors),
             chatcontract=__version__,
         )
+
+    def run_coverage(self) -> RunCoverage:
+        """What the run measured so far, as the results carry it."""
+        data = self.coverage.to_dict(self.options.min_answered)
+        return RunCoverage(
+            valid=data["valid"],
+            answered=data["answered"],
+            min_answered=data["min_answered"],
+            common_to_rejections=data["common_to_rejections"],
+            adapted=data["adapted"],
+            features=[FeatureRow(**row) for row in data["features"]],
+        )
+
+
+def _kind_key(
+    code: str, case: Any, response: Any, body: Any, request_valid: bool, path: str, message: str, actual: Any
+) -> tuple[str, ...]:
+    """What triggered one occurrence: method, status, validity, streaming, the response path, the field involved.
+
+    The field is the exchange rules' own: the provider's reason for a rejection (CC603), the first field the request
+    contract names for an invalid request answered 2xx (CC601).
+    """
+    method = str(getattr(case, "method", "POST")).upper()
+    status = str(response.status_code) if response is not None else "none"
+    stream = "stream" if isinstance(body, dict) and body.get("stream") is True else ""
+    trigger = ""
+    if code == "CC603" and isinstance(actual, str):  # the provider's reason
+        trigger = actual
+    elif code == "CC601" and isinstance(message, str):  # "an invalid request (messages: ...) was answered 200"
+        found = re.search(r"request \(([^:()]*)", message)
+        trigger = found.group(1).strip() if found else ""
+    return (method, status, "valid" if request_valid else "invalid", stream, path, trigger)
 
 
 def _cap_tokens(case: Any, cap: int) -> None:

@@ -94,6 +94,13 @@ class ProviderState:
         except ApiError as exc:
             out = Outgoing("error", exc.status, doc=exc.body)
             return self._finish(out, doc if isinstance(doc, dict) else None, self._rng(["error", exc.body]))
+        refusals = self.injector.select("request")
+        if refusals:  # faults that refuse a valid request (a field the imitated server does not take)
+            out = Outgoing("error", 400)
+            ctx = FaultContext(self.dialect, request, self._rng(["request", raw.decode("utf-8", "replace")]))
+            applied = [f.name for f in refusals if f.apply(out, ctx)]
+            if applied:
+                return out, applied
         rng = self._rng({k: v for k, v in request.items() if k not in ("stream", "stream_options")})
         created = SEEDED_CREATED if self.seed is not None else int(time.time())
         completion = plan(request, dialect=self.dialect, rng=rng, created=created)

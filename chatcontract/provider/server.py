@@ -71,7 +71,9 @@ def _server(app: Any, *, quiet: bool) -> Any:
     config = uvicorn.Config(
         app,
         log_config=None if quiet else uvicorn.config.LOGGING_CONFIG,
-        log_level="warning" if quiet else "info",
+        # quiet: not even uvicorn's warnings ("Invalid HTTP request received." for each malformed request a fuzzer
+        # sends): with no log configuration they would reach the host program's standard error
+        log_level="error" if quiet else "info",
         access_log=not quiet,
         lifespan="off",
         ws="none",

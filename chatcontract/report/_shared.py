@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..rules import RULES
@@ -118,6 +118,7 @@ def summary_line(run: FuzzResults, label: str | None = None) -> str:
     errors, warnings = _by_severity(run, "error"), _by_severity(run, "warning")
     parts = [
         _count(run.requests, "request"),
+        *([f"{run.coverage.answered}/{run.coverage.valid} valid answered 2xx"] if run.coverage is not None else []),
         f"{_count(len(errors), 'error rule')} ({_count(sum(f.count for f in errors), 'hit')})",
         f"{_count(len(warnings), 'warning rule')} ({_count(sum(f.count for f in warnings), 'hit')})",
     ]
@@ -180,12 +181,39 @@ def _summary_fields(run: FuzzResults) -> list[tuple[str, str]]:
         ("unchecked requests (other paths)", str(run.unchecked) if run.kind == "proxy" else "-"),
         ("stop reason", run.stop_reason),
         ("duration", _duration(run.duration_s)),
+        ("requests/s", f"{run.requests_per_s:.1f}"),
+        ("valid requests answered 2xx", run.coverage.verdict() if run.coverage is not None else "- (not recorded)"),
+        ("notes", "; ".join(run.notes) or "-"),
         ("error findings", f"{_count(len(errors), 'rule')}, {_count(sum(f.count for f in errors), 'hit')}"),
         ("warning findings", f"{_count(len(warnings), 'rule')}, {_count(sum(f.count for f in warnings), 'hit')}"),
         ("run errors", str(len(run.errors))),
         ("chatcontract", run.chatcontract or "-"),
         ("verdict", verdict(run).upper()),
     ]
+
+
+def example_views(f: Finding) -> list[tuple[str, Finding]]:
+    """Each kept example as ``(title, the finding seen through that example)``, the commonest kind first.
+
+    The per-example helpers below read ``f.example``; a view is the finding with one example, so every format
+    renders each example the same way.
+    """
+    shown = f.examples
+    return [
+        (
+            f"example {i} of {len(shown)}: {_count(ex.count, 'exchange')} of this kind"
+            + (" (the commonest)" if i == 1 and len(shown) > 1 else ""),
+            replace(f, example=ex, other_examples=[]),
+        )
+        for i, ex in enumerate(shown, 1)
+    ]
+
+
+def coverage_rows(run: FuzzResults) -> list[tuple[str, str, str]]:
+    """The coverage table: feature, valid requests that used it, those answered 2xx and checked."""
+    if run.coverage is None:
+        return []
+    return [(row.feature, str(row.valid), str(row.answered)) for row in run.coverage.features]
 
 
 def _example_lines(f: Finding) -> list[tuple[str, str]]:

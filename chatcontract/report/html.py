@@ -22,6 +22,8 @@ from ._shared import (
     _Row,
     _summary_fields,
     _text,
+    coverage_rows,
+    example_views,
     run_labels,
     verdict,
 )
@@ -197,6 +199,20 @@ def render_html(results: Sequence[FuzzResults]) -> str:
             p.add("<p><strong>Run errors</strong></p>", '<ul class="errors">')
             p.add(*(f"<li><pre>{_h(_clean(_cap(e, 4000)))}</pre></li>" for e in run.errors))
             p.add("</ul>")
+        if run.coverage is not None:
+            p.add(
+                f"<p><strong>Coverage</strong>: {_h(_clean(run.coverage.verdict()))}</p>",
+                '<div class="scroll"><table class="coverage"><thead><tr><th scope="col">feature</th>'
+                '<th scope="col">valid requests</th><th scope="col">answered 2xx</th></tr></thead><tbody>',
+            )
+            p.add(
+                *(
+                    f'<tr><th scope="row"><code>{_h(_clean(name))}</code></th>'
+                    f"<td>{valid}</td><td>{answered}</td></tr>"
+                    for name, valid, answered in coverage_rows(run)
+                )
+            )
+            p.add("</tbody></table></div>")
         if not run.findings:
             p.add('<p class="muted">No findings.</p>')
         for j, f in enumerate(sorted(run.findings, key=lambda f: f.code)):
@@ -233,6 +249,15 @@ def _html_finding(p: _Page, f: Finding, anchor: str) -> None:
     if f.summary:
         p.add(f"<p>{_h(_clean(f.summary))}</p>")
     facts = [("count", str(f.count)), ("paths", ", ".join(f"<code>{_h(_clean(x))}</code>" for x in f.paths) or "-")]
+    p.facts(facts)
+    for title, view in example_views(f):
+        p.add(f"<h5>{_h(_clean(title))}</h5>")
+        _html_example(p, view)
+    p.add("</article>")
+
+
+def _html_example(p: _Page, f: Finding) -> None:
+    facts = []
     for key, value in _example_lines(f):
         facts.append(
             (key, f"<code>{_h(_clean(value))}</code>" if key in ("example path", "actual") else _h(_clean(value)))
@@ -249,4 +274,3 @@ def _html_finding(p: _Page, f: Finding, anchor: str) -> None:
         if body is not None:
             p.pre(body, "response")
         p.add("</details>")
-    p.add("</article>")

@@ -16,6 +16,8 @@ from ._shared import (
     _response_head,
     _statuses,
     _text,
+    coverage_rows,
+    example_views,
     run_labels,
 )
 from .results import Finding, FuzzResults
@@ -34,10 +36,16 @@ def _junit_rules(run: FuzzResults) -> list[tuple[str, str]]:
 def _junit_details(f: Finding) -> str:
     lines = [
         f"{f.code} {f.name} ({f.severity}): {f.count} responses",
-        f"summary: {f.summary}" if f.summary else "",
+        *([f"summary: {f.summary}"] if f.summary else []),
         "paths: " + (", ".join(f.paths) or "-"),
     ]
-    lines += [f"{k}: {v}" for k, v in _example_lines(f)]
+    for title, view in example_views(f):
+        lines += ["", title, *_junit_example(view)]
+    return _clean("\n".join(lines))
+
+
+def _junit_example(f: Finding) -> list[str]:
+    lines = [f"{k}: {v}" for k, v in _example_lines(f)]
     ex = f.example
     if ex is not None:
         lines += [
@@ -51,7 +59,7 @@ def _junit_details(f: Finding) -> str:
         body = _response_body(f)
         if body is not None:
             lines.append(body)
-    return _clean("\n".join(line for line in lines if line))
+    return [line for line in lines if line]
 
 
 def _one_line(text: str, limit: int = 500) -> str:
@@ -78,6 +86,8 @@ def render_junit(results: Sequence[FuzzResults]) -> str:
             ("statuses", _statuses(run.statuses)),
             ("stop_reason", run.stop_reason),
             ("kind", run.kind),
+            ("requests_per_s", f"{run.requests_per_s:.1f}"),
+            ("valid_answered", run.coverage.verdict() if run.coverage is not None else ""),
             ("chatcontract", run.chatcontract),
         ]:
             ET.SubElement(props, "property", {"name": key, "value": _one_line(value, 2000)})
@@ -97,6 +107,19 @@ def render_junit(results: Sequence[FuzzResults]) -> str:
             else:
                 out = ET.SubElement(case, "system-out")
                 out.text = "warning: " + _junit_details(f)
+        if run.coverage is not None:
+            # the run as a measurement: fails when too few valid requests were answered to have measured anything
+            tests += 1
+            cov = run.coverage
+            name = "coverage: valid requests answered"
+            case = ET.SubElement(suite, "testcase", {"classname": classname, "name": name})
+            table = "\n".join(f"{feat}: {valid} valid, {done} answered" for feat, valid, done in coverage_rows(run))
+            if cov.sufficient:
+                ET.SubElement(case, "system-out").text = _clean(cov.verdict() + "\n" + table)
+            else:
+                failures += 1
+                fail = ET.SubElement(case, "failure", {"message": _one_line(cov.verdict()), "type": "coverage"})
+                fail.text = _clean(cov.verdict() + "\n" + table)
         if run.errors:
             tests += 1
             errors += 1

@@ -21,6 +21,8 @@ from ._shared import (
     _Row,
     _summary_fields,
     _text,
+    coverage_rows,
+    example_views,
     run_labels,
     verdict,
 )
@@ -116,6 +118,14 @@ def render_markdown(results: Sequence[FuzzResults]) -> str:
             out += ["Run errors:", ""]
             out += [f"- {_md(_cap(e, 2000))}" for e in run.errors]
             out.append("")
+        if run.coverage is not None:
+            out += [f"Coverage: {_md(run.coverage.verdict())}.", ""]
+            out += _md_table(
+                ["feature", "valid requests", "answered 2xx"],
+                ([_md_code(name, cell=True), valid, answered] for name, valid, answered in coverage_rows(run)),
+                ["---", "---:", "---:"],
+            )
+            out.append("")
         if not run.findings:
             out += ["No findings.", ""]
             continue
@@ -130,8 +140,16 @@ def _md_finding(f: Finding) -> list[str]:
     if f.summary:
         facts.append(("summary", _md(f.summary)))
     facts.append(("paths", ", ".join(_md_code(p) for p in f.paths) or "-"))
-    facts += [(k, _md_code(v) if k == "example path" else _md(v)) for k, v in _example_lines(f)]
     out += [f"- {k}: {v}" for k, v in facts]
+    out.append("")
+    for title, view in example_views(f):
+        out += [f"**{_md(title[0].upper() + title[1:])}**", ""]
+        out += _md_example(view)
+    return out
+
+
+def _md_example(f: Finding) -> list[str]:
+    out = [f"- {k}: {_md_code(v) if k == 'example path' else _md(v)}" for k, v in _example_lines(f)]
     out.append("")
     ex = f.example
     if ex is None:

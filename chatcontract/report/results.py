@@ -1,10 +1,13 @@
 """What a run found, as data: ``results.json``, written by ``chatcontract fuzz`` and ``proxy``, read by ``report``.
 
 One :class:`FuzzResults` per run (one provider, one dialect). Findings are grouped by rule code: how many
-responses (or exchanges) broke the rule, at which paths, and the first example: the request that reproduces it
-(shrunk by schemathesis when it was the failing example it minimised), a ``curl`` line with the API key redacted,
-and an excerpt of the response. The JSON form is versioned (``format``) and loaded strictly: a results file that is
-not one raises :class:`~chatcontract.UsageError` with the reason, never a traceback.
+responses (or exchanges) broke the rule, at which paths, and up to a few examples that differ in what triggered them
+(method, status, the request's fields), the commonest first, each with its count: the request that reproduces it
+(the smallest of its kind, which is schemathesis' shrunk one when it minimised it), a ``curl`` line with the API key
+redacted, and an excerpt of the response. The run's coverage (:class:`RunCoverage`) says how many valid requests
+used each request feature and how many of them were answered 2xx and checked. The JSON form is versioned
+(``format``; format 1, without coverage and with one example per rule, still loads) and loaded strictly: a results
+file that is not one raises :class:`~chatcontract.UsageError` with the reason, never a traceback.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from typing import Any
 
 from .._exceptions import UsageError
 
-__all__ = ["FORMAT", "Example", "Finding", "FuzzResults", "load_results"]
+__all__ = ["FORMAT", "Example", "FeatureRow", "Finding", "FuzzResults", "RunCoverage", "load_results"]
 
-#: Version of the JSON layout; bumped on incompatible changes.
-FORMAT = 1
+#: Version of the JSON layout; bumped on incompatible changes. 2: coverage, examples per rule with counts.
+FORMAT = 2
+#: Older layouts :meth:`FuzzResults.from_dict` migrates on load.
+_MIGRATED = (1,)
 _SEVERITIES = ("error", "warning")
 #: Why a run stopped.
 #: What produced a run.
@@ -48,6 +53,8 @@ class Example:
     message: str = ""
     #: The offending value, shortened for display.
     actual: Any = None
+    #: Exchanges of this kind (same method, status, request validity, streaming, response path and trigger).
+    count: int = 1
 
 
 @dataclass(slots=True, kw_only=True)
@@ -63,7 +70,61 @@ class Finding:
     summary: str = ""
     #: Distinct paths where it fired, in the order first seen (at most 20 kept).
     paths: list[str] = field(default_factory=list)
+    #: The commonest kind of exchange that showed the finding (its smallest request).
     example: Example | None = None
+    #: Other kinds, commoner first (the run keeps up to a few per rule, ``--examples-per-rule``).
+    other_examples: list[Example] = field(default_factory=list)
+
+    @property
+    def examples(self) -> list[Example]:
+        """Every example kept, the commonest kind first."""
+        return ([self.example] if self.example is not None else []) + list(self.other_examples)
+
+
+@dataclass(slots=True, kw_only=True)
+class FeatureRow:
+    """One request feature: how many valid requests used it, and how many of those were answered 2xx and checked."""
+
+    feature: str
+    valid: int = 0
+    answered: int = 0
+
+
+@dataclass(slots=True, kw_only=True)
+class RunCoverage:
+    """What a run measured: valid requests, those answered 2xx and checked, per feature."""
+
+    valid: int = 0
+    answered: int = 0
+    #: The share of valid requests that must be answered 2xx for the run to count (``--min-answered``).
+    min_answered: float = 0.5
+    #: The feature the rejected valid requests have in common (``top_p=0``, ``random_seed``), if one stands out.
+    common_to_rejections: str | None = None
+    #: Optional fields left out of generated requests (adaptive generation), with how often.
+    adapted: dict[str, int] = field(default_factory=dict)
+    features: list[FeatureRow] = field(default_factory=list)
+
+    @property
+    def share(self) -> float:
+        """Share of the valid requests answered 2xx and checked (1.0 when no valid request was sent)."""
+        return self.answered / self.valid if self.valid else 1.0
+
+    @property
+    def sufficient(self) -> bool:
+        """Enough of the valid requests were answered for the run to have measured the provider."""
+        return self.share >= self.min_answered
+
+    def verdict(self) -> str:
+        """One sentence: how much was measured, and when too little, why (the field the rejections share)."""
+        head = f"{self.answered} of {self.valid} valid requests answered 2xx and checked ({self.share:.0%})"
+        if self.sufficient:
+            return head
+        why = (
+            f"the rejected ones have `{self.common_to_rejections}` in common"
+            if self.common_to_rejections
+            else "the rejected ones share no single request field"
+        )
+        return f"{head}, below the {self.min_answered:.0%} this run needs: {why}; the run measured too little"
 
 
 @dataclass(slots=True, kw_only=True)
@@ -87,6 +148,10 @@ class FuzzResults:
     negative: int = 0
     streams: int = 0
     findings: list[Finding] = field(default_factory=list)
+    #: What the run measured (None in format-1 files, which did not record it).
+    coverage: RunCoverage | None = None
+    #: Run-level notes: the preflight's (no model list, model not listed), a field the provider refuses.
+    notes: list[str] = field(default_factory=list)
     #: Run-level problems that are not findings about the provider (schemathesis errors, warnings).
     errors: list[str] = field(default_factory=list)
     chatcontract: str = ""
@@ -99,8 +164,14 @@ class FuzzResults:
 
     @property
     def ok(self) -> bool:
-        """No finding of severity error."""
+        """No finding of severity error, and enough valid requests answered to have measured anything."""
+        if self.coverage is not None and not self.coverage.sufficient:
+            return False
         return not any(f.severity == "error" for f in self.findings)
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.duration_s if self.duration_s > 0 else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -121,15 +192,23 @@ class FuzzResults:
         """Build from parsed JSON, checking every field's type; raises UsageError naming the bad field."""
         obj = _mapping(data, source)
         version = obj.get("format")
-        if version != FORMAT:
-            raise UsageError(f"{source}: unsupported results format {version!r} (this chatcontract reads {FORMAT})")
-        findings = [_finding(item, f"{source}: findings[{i}]") for i, item in enumerate(_list(obj, "findings", source))]
+        if version != FORMAT and version not in _MIGRATED:
+            known = ", ".join(str(v) for v in (*_MIGRATED, FORMAT))
+            raise UsageError(f"{source}: unsupported results format {version!r} (this chatcontract reads {known})")
+        findings = [
+            _finding(item, f"{source}: findings[{i}]", legacy=version == 1)
+            for i, item in enumerate(_list(obj, "findings", source))
+        ]
+        coverage = obj.get("coverage")
         statuses = _mapping(obj.get("statuses", {}), f"{source}: statuses")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in statuses.values()):
             raise UsageError(f"{source}: statuses must map status codes to counts")
         stop = _str(obj, "stop_reason", source, default="completed")
         if stop not in STOP_REASONS:
             raise UsageError(f"{source}: stop_reason {stop!r} is not one of {', '.join(STOP_REASONS)}")
+        notes = _list(obj, "notes", source)
+        if not all(isinstance(n, str) for n in notes):
+            raise UsageError(f"{source}: notes must be a list of strings")
         errors = _list(obj, "errors", source)
         if not all(isinstance(e, str) for e in errors):
             raise UsageError(f"{source}: errors must be a list of strings")
@@ -157,6 +236,8 @@ class FuzzResults:
             negative=_int(obj, "negative", source),
             streams=_int(obj, "streams", source),
             findings=findings,
+            coverage=None if coverage is None else _coverage(coverage, f"{source}: coverage"),
+            notes=list(notes),
             errors=list(errors),
             chatcontract=_str(obj, "chatcontract", source, default=""),
             kind=kind,
@@ -209,7 +290,7 @@ def _int(obj: Mapping[str, Any], key: str, source: str) -> int:
     return value
 
 
-def _finding(data: Any, source: str) -> Finding:
+def _finding(data: Any, source: str, *, legacy: bool = False) -> Finding:
     obj = _mapping(data, source)
     severity = _str(obj, "severity", source)
     if severity not in _SEVERITIES:
@@ -218,14 +299,47 @@ def _finding(data: Any, source: str) -> Finding:
     if not all(isinstance(p, str) for p in paths):
         raise UsageError(f"{source}: paths must be strings")
     example = obj.get("example")
+    count = _int(obj, "count", source)
+    first = None if example is None else _example(example, f"{source}.example")
+    if legacy and first is not None:
+        first.count = count  # format 1 kept one example standing for every occurrence
+    others = _list(obj, "other_examples", source)
     return Finding(
         code=_str(obj, "code", source),
         name=_str(obj, "name", source),
         severity=severity,
-        count=_int(obj, "count", source),
+        count=count,
         summary=_str(obj, "summary", source, default=""),
         paths=list(paths),
-        example=None if example is None else _example(example, f"{source}.example"),
+        example=first,
+        other_examples=[_example(item, f"{source}.other_examples[{i}]") for i, item in enumerate(others)],
+    )
+
+
+def _coverage(data: Any, source: str) -> RunCoverage:
+    obj = _mapping(data, source)
+    share = obj.get("min_answered", 0.5)
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise UsageError(f"{source}: min_answered must be a number in 0..1")
+    common = obj.get("common_to_rejections")
+    if common is not None and not isinstance(common, str):
+        raise UsageError(f"{source}: common_to_rejections must be a string or null")
+    adapted = _mapping(obj.get("adapted", {}), f"{source}: adapted")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in adapted.values()):
+        raise UsageError(f"{source}: adapted must map fields to counts")
+    rows = []
+    for i, item in enumerate(_list(obj, "features", source)):
+        row = _mapping(item, f"{source}: features[{i}]")
+        where = f"{source}: features[{i}]"
+        rows.append(FeatureRow(feature=_str(row, "feature", where), valid=_int(row, "valid", where),
+                               answered=_int(row, "answered", where)))
+    return RunCoverage(
+        valid=_int(obj, "valid", source),
+        answered=_int(obj, "answered", source),
+        min_answered=float(share),
+        common_to_rejections=common,
+        adapted={str(k): v for k, v in adapted.items()},
+        features=rows,
     )
 
 
@@ -244,4 +358,5 @@ def _example(data: Any, source: str) -> Example:
         path=_str(obj, "path", source, default="$"),
         message=_str(obj, "message", source, default=""),
         actual=obj.get("actual"),
+        count=_int(obj, "count", source) if "count" in obj else 1,
     )

@@ -33,7 +33,8 @@ class Misbehaving:
 
     ``reset`` closes without answering, ``stall`` never answers, ``endless`` sends a stream that never ends (when
     one is asked for), ``rate-limit`` answers 429 with Retry-After to the first ``limited`` requests then OK,
-    ``forbidden`` answers 403 to everything, ``ok``.
+    ``forbidden`` answers 403 to everything, ``ok``. ``GET /v1/models`` lists one model, ``other-model`` (in
+    ``no-models`` mode: 404, and otherwise ``ok``). ``requests`` holds every request body as it came off the wire.
     """
 
     mode: str
@@ -66,6 +67,12 @@ class Misbehaving:
                 if not chunk:
                     break
                 body += chunk
+            if head.startswith(b"GET "):
+                if self.mode == "no-models":
+                    self._send(conn, 404, {"detail": "Not Found"})
+                else:
+                    self._send(conn, 200, {"object": "list", "data": [{"id": "other-model", "object": "model"}]})
+                return
             with self._lock:
                 self.requests.append(body)
                 count = len(self.requests)
@@ -115,7 +122,7 @@ class Misbehaving:
     @staticmethod
     def _send(conn: socket.socket, status: int, body: object, extra: str = "") -> None:
         payload = json.dumps(body).encode()
-        reason = {200: "OK", 403: "Forbidden", 429: "Too Many Requests"}[status]
+        reason = {200: "OK", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests"}[status]
         conn.sendall(
             f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
             f"{extra}Connection: close\r\n\r\n".encode()

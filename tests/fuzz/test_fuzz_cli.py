@@ -101,12 +101,27 @@ def test_connection_refused_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
         (["--rate-limit", "lots"], "rate limit"),
         (["--api-key-env", "CHATCONTRACT_TEST_UNSET_VARIABLE"], "CHATCONTRACT_TEST_UNSET_VARIABLE"),
         (["--extension", "thinking"], "unknown extension(s) 'thinking'; known: reasoning"),
+        (["--min-answered", "1.5"], "'1.5' is outside 0..1"),
+        (["--min-answered", "most"], "'most' is not a share such as 0.5 or 50%"),
+        (["--examples-per-rule", "0"], "examples-per-rule must be an integer >= 1"),
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["fuzz", "http://127.0.0.1:9/v1", "--model", "m", *args])
+    try:
+        code = main(["fuzz", "http://127.0.0.1:9/v1", "--model", "m", *args])
+    except SystemExit as exc:  # argparse's own errors (a bad --min-answered) exit from the parser
+        code = exc.code
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_min_answered_takes_a_percentage(capsys: pytest.CaptureFixture[str]) -> None:
+    with serve(dialect="mistral", seed=1, faults=["rejects-random-seed"]) as provider:
+        code = main(["fuzz", provider.base_url, *CHEAP, "--phases", "examples", "--min-answered", "100%"])
+    captured = capsys.readouterr()
+    # the examples phase sends no random_seed: every valid request is answered, which 100% allows
+    assert code == 0, captured.out + captured.err
+    assert "(100%)" in captured.out
 
 
 def test_model_is_required(capsys: pytest.CaptureFixture[str]) -> None:
@@ -207,3 +222,14 @@ def test_ctrl_c_test_passes_when_the_suite_runs_with_sigint_ignored() -> None:
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "1 passed" in proc.stdout
+
+
+@pytest.mark.parametrize("dialect", ["mistral", "openai"])
+def test_header_shows_the_base_url_the_requests_went_to(dialect: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # given with or without /v1, the run goes to {root}/v1/chat/completions and its header says {root}/v1
+    with serve(dialect=dialect, seed=1) as provider:
+        code = main(["fuzz", provider.root_url + "/", "--dialect", dialect, *CHEAP, "--phases", "examples"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert out.splitlines()[0].endswith(f"model ref-small) at {provider.base_url}")
+    assert " req/s; " in out.splitlines()[1]

@@ -130,7 +130,11 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
 
 def _options(base_url: str, **kwargs: Any) -> FuzzOptions:
-    defaults: dict[str, Any] = {"model": MODEL, "dialect": "openai", "seed": 1, "max_examples": 5, "shrink": False}
+    # No preflight: these runs count and judge exactly the requests their phases send (tests/fuzz/test_preflight.py
+    # holds the preflight, and that its requests count toward the budget).
+    defaults: dict[str, Any] = {
+        "model": MODEL, "dialect": "openai", "seed": 1, "max_examples": 5, "shrink": False, "preflight": False,
+    }
     return FuzzOptions(base_url=base_url, **{**defaults, **kwargs})
 
 

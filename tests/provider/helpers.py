@@ -239,4 +239,8 @@ def exercise(needs: Sequence[str], dialect: str) -> dict[str, Any]:
         req["stream_options"] = {"include_usage": True}
     if "reasoning" in needs:
         req["model"] = "ref-reasoner"
+    if "random_seed" in needs:
+        req["random_seed"] = 7
+    if "top_p" in needs:
+        req["top_p"] = 0.0
     return req

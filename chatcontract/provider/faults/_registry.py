@@ -36,8 +36,9 @@ __all__ = [
     "parse_faults",
 ]
 
-#: What a fault applies to: a non-stream 2xx answer, a stream, an error answer, or any answer.
-TARGETS = ("response", "stream", "error", "any")
+#: What a fault applies to: a non-stream 2xx answer, a stream, an error answer, any answer, or a valid request
+#: (``request``: the fault may refuse it, turning the answer into an error before any completion is planned).
+TARGETS = ("response", "stream", "error", "any", "request")
 _DIALECTS = ("mistral", "openai")
 
 

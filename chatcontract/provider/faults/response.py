@@ -386,3 +386,49 @@ def foreign_error_envelope(out: Outgoing, ctx: FaultContext) -> bool:
         return False
     out.doc = foreign_body(ctx.dialect, doc)
     return True
+
+
+@fault(
+    "rejects-random-seed",
+    "A valid request with random_seed is refused with 422 (extra input not permitted), as a server that takes only "
+    "OpenAI's fields answers Mistral-dialect requests.",
+    source="https://github.com/mistralai/platform-docs-public/issues/7 (422 on fields the server does not know)",
+    target="request",
+    expect={"mistral": ("CC603",)},
+    needs=("random_seed",),
+)
+def rejects_random_seed(out: Outgoing, ctx: FaultContext) -> bool:
+    request = ctx.request or {}
+    if "random_seed" not in request:
+        return False
+    out.status = 422
+    out.doc = {
+        "detail": [
+            {
+                "type": "extra_forbidden",
+                "loc": ["body", "random_seed"],
+                "msg": "Extra inputs are not permitted",
+                "input": request["random_seed"],
+            }
+        ]
+    }
+    return True
+
+
+@fault(
+    "rejects-zero-top-p",
+    "A valid request with top_p 0 is refused with 400 (vLLM: top_p must be in (0, 1]).",
+    source="https://github.com/microsoft/TaskWeaver/issues/231 (vLLM: 'top_p must be in (0, 1], got 0.0'); "
+    "https://github.com/EvolvingLMMs-Lab/lmms-eval/issues/1265",
+    target="request",
+    expect={"openai": ("CC603",)},  # Mistral's contract itself wants top_p > 0
+    needs=("top_p",),
+)
+def rejects_zero_top_p(out: Outgoing, ctx: FaultContext) -> bool:
+    request = ctx.request or {}
+    top_p = request.get("top_p")
+    if not isinstance(top_p, (int, float)) or isinstance(top_p, bool) or top_p != 0:
+        return False
+    out.status = 400
+    out.doc = error_body(ctx.dialect, f"top_p must be in (0, 1], got {float(top_p)}.", type_="BadRequestError")
+    return True
