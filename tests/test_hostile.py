@@ -18,6 +18,7 @@ import pytest
 
 from chatcontract import check
 from chatcontract.engine import Report
+from chatcontract.outcome import MAX_PER_RULE
 
 DIALECTS = ("mistral", "openai")
 N_DEEP = 100_000
@@ -412,7 +413,9 @@ def test_duplicate_keys_in_shadowed_objects_never_raise(status: int | None) -> N
     """
     items = ", ".join(['{"a": {"x": 1, "x": 2}, "a": 1}, {"k": 1}'] * 200)
     report = run("[" + items + "]", status=status)
-    assert {p for p in pairs(report) if p[0] == "CC004"} == {("CC004", f"$[{2 * i}].a") for i in range(200)}
+    listed = [v for v in report.violations if v.code == "CC004" and v.loc]
+    assert {("CC004", v.path) for v in listed} == {("CC004", f"$[{2 * i}].a") for i in range(MAX_PER_RULE)}
+    assert [v.actual for v in report.violations if v.code == "CC004" and not v.loc] == [200 - MAX_PER_RULE]
     report = run(splice("mistral", "[" + items + "]"), status=status)
     assert ("CC004", "$.x_extra[0].a") in pairs(report)
 
@@ -683,3 +686,128 @@ def test_linear_many_nulls_for_optional_fields() -> None:
 
 def test_linear_many_duplicate_keys() -> None:
     assert_linear(lambda n: "{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(n)) + "}", 1_000)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Bounded reports: at most MAX_PER_RULE violations of one rule per document or stream, then one summary violation
+# of the same rule with the count, so that report size and memory stay small whatever the body.
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _capped(report: Report, code: str) -> tuple[list[Any], int]:
+    """The listed violations of ``code`` and the count its summary violation gives (0 without one)."""
+    listed = [v for v in report.violations if v.code == code and "are not listed" not in v.message]
+    more = [v.actual for v in report.violations if v.code == code and "are not listed" in v.message]
+    assert len(more) <= 1
+    return listed, more[0] if more else 0
+
+
+def test_duplicate_keys_by_the_ten_thousand_give_a_small_report() -> None:
+    """50,000 duplicated keys in 1.3 MB gave 50,006 violations and a 10 MB report; the first 100 remain."""
+    payload = ("{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(50_000)) + "}").encode()
+    report = run(payload)
+    listed, more = _capped(report, "CC004")
+    assert [v.path for v in listed] == [f"$.k{i}" for i in range(MAX_PER_RULE)]
+    assert more == 50_000 - MAX_PER_RULE
+    assert len(report.violations) < 10 * MAX_PER_RULE
+    assert len(json.dumps(report.to_dict())) < 100_000
+    assert len(str(report)) < 100_000
+    assert not report.ok  # the summary keeps the rule's severity
+
+
+def test_a_rule_at_exactly_the_cap_has_no_summary() -> None:
+    items = ", ".join(['{"a": 1, "a": 2}'] * MAX_PER_RULE)
+    listed, more = _capped(run("[" + items + "]"), "CC004")
+    assert (len(listed), more) == (MAX_PER_RULE, 0)
+    listed, more = _capped(run("[" + items + ', {"a": 1, "a": 2}]'), "CC004")
+    assert (len(listed), more) == (MAX_PER_RULE, 1)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_many_wrong_choices_are_listed_up_to_the_cap_in_document_order(dialect: str) -> None:
+    """``"choices": [1, 1, ...]``: one CC102 per item; 1,000,000 of them took 1.7 GB and 31 s."""
+    n = 20_000  # past the schema's batching threshold
+    payload = body(dialect, choices=[1] * n)
+    started = time.perf_counter()
+    report = run(payload, dialect=dialect)
+    elapsed = time.perf_counter() - started
+    listed, more = _capped(report, "CC102")
+    assert [v.path for v in listed] == [f"$.choices[{i}]" for i in range(MAX_PER_RULE)]
+    assert more == n - MAX_PER_RULE
+    assert report.violations[-1].code == "CC102" and report.violations[-1].path == "$"  # the summary comes last
+    assert len(json.dumps(report.to_dict())) < 100_000
+    assert elapsed < 10
+
+
+def test_the_cap_is_per_rule_and_ignore_silences_the_summary_with_its_rule() -> None:
+    d = doc("mistral")
+    d["choices"] = [1] * 300 + [{**d["choices"][0], "index": i, "finish_reason": "exploded"} for i in range(300)]
+    report = run(json.dumps(d).encode())
+    assert _capped(report, "CC102")[1] == 300 - MAX_PER_RULE  # wrong items
+    assert _capped(report, "CC103")[1] == 300 - MAX_PER_RULE  # an unknown finish_reason
+    assert "CC102" not in run(json.dumps(d).encode(), select=["ALL"], ignore=["CC102"]).codes()
+
+
+def test_batched_schema_validation_gives_the_hits_of_one_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long list is validated a slice at a time past a number of errors; the hits are those of one pass."""
+    from chatcontract.rules import schema
+    from chatcontract.settings import resolve_settings
+
+    good = doc("openai")["choices"][0]
+    items: list[Any] = []
+    for i in range(60):
+        items += [
+            {**good, "index": 3 * i},
+            1,
+            {**good, "index": 3 * i + 2, "message": {**good["message"], "content": 5}, "finish_reason": None},
+        ]
+    d = {**doc("openai"), "choices": items, "created": "yesterday", "usage": None}
+    adapter = resolve_settings(dialect="openai").contracts.response
+    whole = list(schema.schema_hits(adapter, d, what="response"))
+    monkeypatch.setattr(schema, "_BATCH_ABOVE", 10)
+    monkeypatch.setattr(schema, "_BATCH", 7)
+    assert schema._longest_list(d) == ("choices",)
+    batched = list(schema.schema_hits(adapter, d, what="response"))
+    assert sorted(batched, key=repr) == sorted(whole, key=repr)  # the engine puts them in document order
+    assert len(whole) > 120
+
+
+def test_a_million_event_stream_keeps_memory_bounded() -> None:
+    """``data: 1`` events, each a CC301: memory bounded by the largest event, not by the number of events."""
+    import tracemalloc
+
+    n = 100_000
+    payload = b"data: 1\n\n" * n
+    tracemalloc.start()
+    try:
+        report = run(payload, stream=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    listed, more = _capped(report, "CC301")
+    assert [v.event for v in listed] == list(range(MAX_PER_RULE))
+    assert more == n - MAX_PER_RULE
+    assert report.violations[-1].path == "$" and report.violations[-1].code == "CC301"
+    assert peak < len(payload) + 8 * MB, f"peak {peak / MB:.1f} MB for a {len(payload) / MB:.1f} MB stream"
+
+
+def test_the_stream_checker_fed_a_whole_body_at_once_stays_bounded() -> None:
+    from chatcontract import StreamChecker
+
+    checker = StreamChecker(dialect="openai", select=["ALL"])
+    checker.feed(b"data: 1\n\n" * 50_000 + b"data: [DONE]\n\n")
+    report = checker.close()
+    assert _capped(report, "CC301")[1] == 50_000 - MAX_PER_RULE
+    assert len(report.violations) < 3 * MAX_PER_RULE
+
+
+def test_check_command_prints_a_bounded_report(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from chatcontract.cli import main
+
+    path = tmp_path / "dup.json"
+    path.write_bytes(("{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(50_000)) + "}").encode())
+    for fmt in ("text", "json"):
+        assert main(["check", str(path), "--format", fmt]) == 1
+        out = capsys.readouterr().out
+        assert len(out) < 200_000, f"{fmt}: {len(out)} characters"
+        assert f"{50_000 - MAX_PER_RULE} more CC004 violations" in out
