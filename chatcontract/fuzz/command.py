@@ -1,6 +1,8 @@
 """The ``chatcontract fuzz`` command: options, progress, the text summary, results files and exit codes.
 
-Exit codes: 0 no finding of severity error, 1 findings, 2 a usage error or a provider that cannot be reached.
+Exit codes: 0 no finding of severity error, 1 findings, 2 a usage error, or a provider that could not be tested: it
+cannot be reached, or it answered nothing but 429. ``--report`` and ``--junit`` are written in every case but a
+usage error.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._exceptions import UsageError
-from ..options import EXIT_FINDINGS, EXIT_OK, add_dialect, add_rule_selection, split_codes
+from ..options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_dialect, add_rule_selection, split_codes
 from ..report.results import FuzzResults
 from .judge import severity_of
 from .options import PHASES, FuzzOptions
-from .runner import run_fuzz
+from .runner import ProviderUnreachable, run_fuzz
 
 __all__ = ["add_parser", "format_summary", "options_from_args", "run_command"]
 
@@ -30,7 +32,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         description=(
             "Generate requests from the contract's OpenAPI document with schemathesis (valid and invalid ones), "
             "send them to BASE_URL's /chat/completions, check every response (streams included) with the full "
-            "engine, and report what was found. Exit 0: no error finding; 1: findings; 2: usage or connection error."
+            "engine, and report what was found. Exit 0: no error finding; 1: findings; 2: usage error, or nothing "
+            "tested (connection error, or every answer a 429)."
         ),
     )
     p.add_argument("base_url", metavar="BASE_URL", help="the provider's base URL, e.g. http://127.0.0.1:8000/v1")
@@ -134,7 +137,9 @@ def format_summary(results: FuzzResults) -> str:
     ]
     errors = [f for f in results.findings if f.severity == "error"]
     warnings = [f for f in results.findings if f.severity == "warning"]
-    if not results.findings:
+    if not results.tested:
+        lines.append("Nothing was tested: no request got an answer, other than 429 Too Many Requests.")
+    elif not results.findings:
         lines.append("No findings: every response conformed.")
     else:
         lines.append(f"{len(errors)} error and {len(warnings)} warning findings:")
@@ -176,8 +181,11 @@ def run_command(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
     err = err or sys.stderr
     options = options_from_args(args)
     progress = None if args.quiet else _Progress(err)
+    unreachable: ProviderUnreachable | None = None
     try:
         results = run_fuzz(options, progress=progress)
+    except ProviderUnreachable as exc:  # still written: a scheduled run leaves its results.json either way
+        unreachable, results = exc, exc.results
     finally:
         if progress is not None:
             progress.done()
@@ -187,4 +195,14 @@ def run_command(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
         out.write(f"wrote {path}\n")
     if results.stop_reason == "interrupted":
         err.write("chatcontract fuzz: interrupted; the findings so far are above\n")
+    if unreachable is not None:
+        err.write(f"chatcontract fuzz: {unreachable}\n")
+        return EXIT_USAGE
+    if not results.tested:
+        err.write(
+            f"chatcontract fuzz: nothing was tested (stopped: {results.stop_reason.replace('_', ' ')}): "
+            f"{results.requests} requests, {results.statuses.get('429', 0)} answered 429, "
+            f"{results.statuses.get('none', 0)} without an answer\n"
+        )
+        return EXIT_USAGE
     return EXIT_OK if results.ok else EXIT_FINDINGS

@@ -86,29 +86,96 @@ def register() -> None:
         schemathesis.check(chatcontract_conformance)
         schemathesis.hook(before_call)
         _watch_transport()
+        _watch_sessions()
         _registered = True
 
 
 def _watch_transport() -> None:
-    """Record exchanges that got no response (CC604) with their request.
+    """Send every request of a run under its deadlines, retry 429s within the budget, record lost exchanges.
 
-    schemathesis reports them as run errors, without the case, and no check runs for them.
+    * The whole answer (headers and body, a stream included) must arrive within the request timeout, or within the
+      time left of the run when that is shorter: a provider that drips bytes is cut there
+      (:class:`~chatcontract.fuzz.deadlines.AnswerDeadline`). A stream cut so is marked ``stream_cut_short`` and
+      judged as such (CC604); any other answer cut so is a transport error.
+    * A ``429`` with ``Retry-After`` is sent again after that wait, a few times, never waiting past the time budget
+      (:meth:`~chatcontract.fuzz.session.FuzzRun.retry_wait`); schemathesis' own waiting is off.
+    * Exchanges that got no response are recorded (CC604) with their request: schemathesis reports them as run
+      errors, without the case, and no check runs for them.
     """
     import requests
     from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
+    from .deadlines import AnswerDeadline, retry_after_seconds, watch_session
+    from .reproduce import header
+
     send = REQUESTS_TRANSPORT.send
 
-    def watched_send(case: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return send(case, *args, **kwargs)
-        except (requests.RequestException, TimeoutError, OSError) as exc:
-            run = _run_of(case.operation.schema)
-            if run is not None:
+    def send_once(run: FuzzRun, case: Any, args: Any, kwargs: Any) -> Any:
+        session = kwargs.get("session")
+        seconds, is_timeout = run.answer_budget()
+        if session is not None:
+            watch_session(session)
+        # a little after the request timeout, so that a plain stall still ends as requests' own read timeout
+        deadline = AnswerDeadline((seconds + 0.25 if is_timeout else seconds) if session is not None else None)
+        cut = (
+            f"timed out: the answer did not complete within {seconds:g} s"
+            if is_timeout
+            else f"the run's time budget ran out with the answer still arriving (after {seconds:.1f} s)"
+        )
+        with deadline:
+            try:
+                response = send(case, *args, **kwargs)
+            except (requests.RequestException, TimeoutError, OSError) as exc:
+                if deadline.expired:
+                    if is_timeout:
+                        run.transport_error(case, TimeoutError(cut))
+                    raise requests.Timeout(cut) from None
                 run.transport_error(case, exc)
-            raise
+                raise
+        if deadline.expired:
+            if "text/event-stream" in header(response.headers, "content-type").lower():
+                response.stream_cut_short = True  # judged as a stream that did not end (CC604)
+                return response
+            if is_timeout:
+                run.transport_error(case, TimeoutError(cut))
+            raise requests.Timeout(cut)
+        return response
+
+    def watched_send(case: Any, *args: Any, **kwargs: Any) -> Any:
+        run = _run_of(case.operation.schema)
+        if run is None:
+            return send(case, *args, **kwargs)
+        attempt = 0
+        while True:
+            response = send_once(run, case, args, kwargs)
+            if int(response.status_code) != 429:
+                return response
+            wait = run.retry_wait(retry_after_seconds(header(response.headers, "retry-after")), attempt)
+            if wait is None or run.stopping.wait(wait) or not run.take_retry():
+                return response
+            attempt += 1
 
     REQUESTS_TRANSPORT.send = watched_send  # type: ignore[method-assign]
+
+
+def _watch_sessions() -> None:
+    """Every requests session schemathesis makes (its workers' and its probes') reports its connections.
+
+    A run whose time is up can then cut the answers still arriving (:func:`~chatcontract.fuzz.deadlines.cut_all`),
+    even a probe's, which does not go through the transport.
+    """
+    from schemathesis.engine import context
+
+    from .deadlines import watch_session
+
+    make_session = context.make_session
+
+    def watched_make_session(*args: Any, **kwargs: Any) -> Any:
+        session = make_session(*args, **kwargs)
+        watch_session(session)
+        return session
+
+    context.make_session = watched_make_session
 
 
 def attach(schema: Any, run: FuzzRun) -> None:

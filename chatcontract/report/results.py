@@ -23,7 +23,18 @@ __all__ = ["FORMAT", "Example", "Finding", "FuzzResults", "load_results"]
 FORMAT = 1
 _SEVERITIES = ("error", "warning")
 #: Why a run stopped.
-STOP_REASONS = ("completed", "interrupted", "max_requests", "max_time", "server_unavailable", "failure_limit")
+#: Why a run stopped. ``rate_limited``: 429s asked for a wait past the time budget, or every answer was a 429;
+#: ``unreachable``: no request got any response.
+STOP_REASONS = (
+    "completed",
+    "interrupted",
+    "max_requests",
+    "max_time",
+    "server_unavailable",
+    "failure_limit",
+    "rate_limited",
+    "unreachable",
+)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -94,6 +105,13 @@ class FuzzResults:
     def ok(self) -> bool:
         """No finding of severity error."""
         return not any(f.severity == "error" for f in self.findings)
+
+    @property
+    def tested(self) -> bool:
+        """Whether any answer tested the provider: a status other than 429, and not a lost exchange."""
+        return any(status not in ("429", "none") for status in self.statuses) or any(
+            f.code == "CC604" for f in self.findings
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
