@@ -811,3 +811,120 @@ def test_check_command_prints_a_bounded_report(tmp_path: Any, capsys: pytest.Cap
         out = capsys.readouterr().out
         assert len(out) < 200_000, f"{fmt}: {len(out)} characters"
         assert f"{50_000 - MAX_PER_RULE} more CC004 violations" in out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fuzz runs against hostile providers: budgets that hold, runs that do not pass by default, reports always written.
+# Real servers on 127.0.0.1 (tests/fuzz/_misbehaving.py) and the real command in a subprocess, timed from outside.
+# --------------------------------------------------------------------------------------------------------------
+
+#: Seconds a fuzz process may take beyond its --max-time: interpreter start and imports, the stop grace, exit.
+FUZZ_SLACK = 10.0
+
+
+def _fuzz(base_url: str, tmp_path: Any, *args: str) -> tuple[int, float, dict[str, Any], str]:
+    """Run ``chatcontract fuzz`` on ``base_url``; exit code, wall seconds, results.json and standard error."""
+    import subprocess
+    import sys
+
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "chatcontract", "fuzz", base_url, "--model", "m", "--seed", "1", "--quiet"]
+        + ["--report", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    wall = time.monotonic() - started
+    assert "Traceback" not in proc.stderr, proc.stderr
+    for name in ("results.json", "report.md", "report.html", "junit.xml"):
+        assert (tmp_path / name).is_file(), f"{name} not written; stderr: {proc.stderr}"
+    return proc.returncode, wall, json.loads((tmp_path / "results.json").read_text("utf-8")), proc.stderr
+
+
+def test_fuzz_a_provider_dripping_bytes_is_cut_per_answer_and_at_the_time_budget(tmp_path: Any) -> None:
+    """One byte every 0.2 s: no read ever times out, but no answer may take longer than --timeout in all."""
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("drip", drip=0.2) as server:
+        code, wall, results, _ = _fuzz(server.base_url, tmp_path, "--max-time", "8", "--timeout", "1.5")
+    assert code == 1  # the cut answers are findings
+    assert wall < 8 + FUZZ_SLACK
+    assert results["duration_s"] < 8 + 3.5
+    (cut,) = [f for f in results["findings"] if f["code"] == "CC604"]
+    assert "within 1.5 s" in cut["example"]["message"]
+    assert results["statuses"].get("200", 0) + results["statuses"].get("none", 0) == results["requests"]
+
+
+def test_fuzz_max_time_is_a_hard_wall_even_for_a_drip_slower_than_the_timeout(tmp_path: Any) -> None:
+    """--timeout 30 and --max-time 5 against one byte a second: the run still ends at 5 s and writes its reports."""
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("drip", drip=1.0) as server:
+        code, wall, results, err = _fuzz(server.base_url, tmp_path, "--max-time", "5", "--timeout", "30")
+    assert code != 0
+    assert wall < 5 + FUZZ_SLACK
+    assert results["stop_reason"] == "max_time"
+    assert results["duration_s"] < 5 + 3.5
+    assert "nothing was tested" in err
+
+
+def test_fuzz_rate_limited_with_a_huge_retry_after_stops_and_fails(tmp_path: Any) -> None:
+    """429 with Retry-After: 100000 to everything: no waiting past the budget, exit 2, the reason written down."""
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("rate-limit", limited=10**9, retry_after="100000") as server:
+        code, wall, results, err = _fuzz(server.base_url, tmp_path, "--max-time", "30")
+    assert code == 2
+    assert wall < FUZZ_SLACK  # stopped at the first 429, far inside the 30 s budget
+    assert results["stop_reason"] == "rate_limited"
+    assert results["statuses"] == {"429": results["requests"]} and results["requests"] <= 2
+    assert any("Retry-After 100000" in e for e in results["errors"])
+    assert "nothing was tested (stopped: rate limited)" in err
+    report = (tmp_path / "report.md").read_text("utf-8")
+    assert "(ERROR)" in report and "Retry-After 100000" in report  # not a pass: the run could not test
+
+
+def test_fuzz_rate_limited_throughout_does_not_pass(tmp_path: Any) -> None:
+    """429 with Retry-After: 1 to everything: waits are made within the budget, but a run that tested nothing fails."""
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("rate-limit", limited=10**9, retry_after="1") as server:
+        code, wall, results, err = _fuzz(server.base_url, tmp_path, "--max-time", "5")
+    assert code == 2
+    assert wall < 5 + FUZZ_SLACK
+    assert results["stop_reason"] == "rate_limited"
+    assert set(results["statuses"]) == {"429"} and results["statuses"]["429"] >= 2
+    assert any("every answer was 429" in e for e in results["errors"])
+
+
+def test_fuzz_an_unreachable_provider_exits_2_and_still_writes_its_reports(tmp_path: Any) -> None:
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("ok") as server:
+        url = server.base_url  # closed once the block ends: nobody listens there
+    code, wall, results, err = _fuzz(url, tmp_path, "--max-time", "20", "--max-requests", "5")
+    assert code == 2
+    assert results["stop_reason"] == "unreachable"
+    assert set(results["statuses"]) == {"none"}
+    assert any("cannot reach" in e for e in results["errors"]) and "cannot reach" in err
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("120", 120.0), (" 1.5 ", 1.5), ("0", 0.0), ("-3", 0.0), ("", None), (None, None), ("soon", None)],
+)
+def test_retry_after_seconds(value: str | None, seconds: float | None) -> None:
+    from chatcontract.fuzz.deadlines import retry_after_seconds
+
+    assert retry_after_seconds(value) == seconds
+
+
+def test_retry_after_as_an_http_date() -> None:
+    from email.utils import formatdate
+
+    from chatcontract.fuzz.deadlines import retry_after_seconds
+
+    now = 1_750_000_000.0
+    assert retry_after_seconds(formatdate(now + 90, usegmt=True), now=now) == 90.0
+    assert retry_after_seconds(formatdate(now - 90, usegmt=True), now=now) == 0.0
