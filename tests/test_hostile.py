@@ -928,3 +928,25 @@ def test_retry_after_as_an_http_date() -> None:
     now = 1_750_000_000.0
     assert retry_after_seconds(formatdate(now + 90, usegmt=True), now=now) == 90.0
     assert retry_after_seconds(formatdate(now - 90, usegmt=True), now=now) == 0.0
+
+
+def test_fuzz_dripping_streams_are_cut_short_and_judged_as_such() -> None:
+    """A dripping SSE answer is marked ``stream_cut_short`` at the timeout (CC604), not judged as a whole stream."""
+    from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
+
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("drip-stream", drip=0.1) as server:
+        started = time.monotonic()
+        results = run_fuzz(
+            FuzzOptions(
+                base_url=server.base_url, model="m", seed=1, phases=("examples",), max_requests=12, timeout=1
+            )
+        )
+        elapsed = time.monotonic() - started
+    assert results.streams >= 1
+    (cut,) = [f for f in results.findings if f.code == "CC604"]
+    assert cut.count == results.streams  # every stream, answered 200 as far as it came, was cut
+    assert cut.example is not None and "stream did not end within 1 s" in cut.example.message
+    assert not {"CC303", "CC309"} & {f.code for f in results.findings}  # the part read is not judged as a whole
+    assert elapsed < results.streams * 1.25 + 10

@@ -95,8 +95,9 @@ def _watch_transport() -> None:
 
     * The whole answer (headers and body, a stream included) must arrive within the request timeout, or within the
       time left of the run when that is shorter: a provider that drips bytes is cut there
-      (:class:`~chatcontract.fuzz.deadlines.AnswerDeadline`). A stream cut so is marked ``stream_cut_short`` and
-      judged as such (CC604); any other answer cut so is a transport error.
+      (:class:`~chatcontract.fuzz.deadlines.AnswerDeadline`). At the request timeout, a stream cut so is marked
+      ``stream_cut_short`` and judged as such (CC604), any other answer is a lost exchange (CC604); at the end of
+      the run's time, it is a run error, not a finding.
     * A ``429`` with ``Retry-After`` is sent again after that wait, a few times, never waiting past the time budget
       (:meth:`~chatcontract.fuzz.session.FuzzRun.retry_wait`); schemathesis' own waiting is off.
     * Exchanges that got no response are recorded (CC604) with their request: schemathesis reports them as run
@@ -133,11 +134,12 @@ def _watch_transport() -> None:
                 run.transport_error(case, exc)
                 raise
         if deadline.expired:
+            if not is_timeout:  # the run's end, not the provider's fault: no finding
+                raise requests.Timeout(cut)
             if "text/event-stream" in header(response.headers, "content-type").lower():
                 response.stream_cut_short = True  # judged as a stream that did not end (CC604)
                 return response
-            if is_timeout:
-                run.transport_error(case, TimeoutError(cut))
+            run.transport_error(case, TimeoutError(cut))
             raise requests.Timeout(cut)
         return response
 

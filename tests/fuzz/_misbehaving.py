@@ -35,7 +35,8 @@ class Misbehaving:
     ``reset`` closes without answering, ``stall`` never answers, ``endless`` sends a stream that never ends (when
     one is asked for), ``rate-limit`` answers 429 with ``Retry-After: <retry_after>`` to the first ``limited``
     requests then OK, ``forbidden`` answers 403 to everything, ``drip`` answers 200 one byte every ``drip`` seconds
-    (an SSE stream when one is asked for, else a JSON body with its Content-Length), ``ok``.
+    (an SSE stream when one is asked for, else a JSON body with its Content-Length), ``drip-stream`` drips the
+    streams only, ``ok``.
     """
 
     mode: str
@@ -86,8 +87,9 @@ class Misbehaving:
                     conn.sendall(line)
                     time.sleep(0.05)
                 return
-            if self.mode == "drip":
-                self._drip(conn, b'"stream":true' in body.replace(b" ", b""))
+            streamed = b'"stream":true' in body.replace(b" ", b"")
+            if self.mode == "drip" or (self.mode == "drip-stream" and streamed):
+                self._drip(conn, streamed)
                 return
             if self.mode == "stall":
                 time.sleep(3)
