@@ -228,7 +228,13 @@ def _full_check(payload: Any, settings: Settings, *, status: int | None, stream:
         violations.extend(collector.summaries())  # rules past the cap: one summary each, after the listed ones
     if not violations:
         return empty_report(settings.dialect, kind, received.status)
-    return Report(violations=tuple(violations), dialect=settings.dialect, kind=kind, status=received.status)
+    return Report(
+        violations=tuple(violations),
+        dialect=settings.dialect,
+        kind=kind,
+        status=received.status,
+        total=collector.total(),
+    )
 
 
 def _check_content_type(received: Received, collector: Collector) -> None:
@@ -267,7 +273,7 @@ def assert_conforms(
         ignore=ignore,
     )
     if not report.ok:
-        raise ContractViolation(report.violations, title=report.title)
+        raise ContractViolation(report.violations, title=report.title, total=report.total)
     return report
 
 

@@ -43,12 +43,16 @@ class Report:
         dialect: The dialect checked against, ``"mistral"`` or ``"openai"``.
         kind: What was checked: ``"response"``, ``"stream"`` or ``"error"``.
         status: The HTTP status, when known.
+        total: The number of violations found, when more were found than are listed (``None`` otherwise).
     """
 
     violations: tuple[Violation, ...]
     dialect: str
     kind: str
     status: int | None = None
+    #: How many violations were found, when a rule had more than :data:`MAX_PER_RULE` (the report then lists the
+    #: first ones of that rule and one summary violation with the count); ``None`` when every one is listed.
+    total: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -82,12 +86,13 @@ class Report:
             "kind": self.kind,
             "status": self.status,
             "violations": [v.to_dict() for v in self.violations],
+            **({} if self.total is None else {"total": self.total}),
         }
 
     def __str__(self) -> str:
         if not self.violations:
             return f"{self.title}: conforms"
-        return render_violations(self.violations, title=self.title)
+        return render_violations(self.violations, title=self.title, total=self.total)
 
 
 class Collector:
@@ -145,6 +150,12 @@ class Collector:
         """Count ``n`` violations of ``code`` that a producer found but did not build (the rule is :meth:`full`)."""
         if n > 0 and code in self.enabled:
             self._more[code] = self._more.get(code, 0) + n
+
+    def total(self) -> int | None:
+        """How many violations were found, when some are not listed (``None`` when all are); after the summaries."""
+        if not self._more:
+            return None
+        return len(self.items) - len(self._more) + sum(self._more.values())
 
     def summaries(self, what: str = "document") -> list[Violation]:
         """One violation per rule that went past the limit, saying how many more were found; in code order."""

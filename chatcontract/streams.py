@@ -244,7 +244,11 @@ class StreamChecker:
         items.sort(key=lambda v: float("inf") if v.event is None else v.event)
         items.extend(self._collector.summaries("stream"))  # rules past the cap: one summary each, at the end
         self._report = Report(
-            violations=tuple(items), dialect=self._settings.dialect, kind="stream", status=self._ctx.status
+            violations=tuple(items),
+            dialect=self._settings.dialect,
+            kind="stream",
+            status=self._ctx.status,
+            total=self._collector.total(),
         )
         return self._report
 
