@@ -862,7 +862,8 @@ def test_fuzz_a_provider_dripping_bytes_is_cut_per_answer_and_at_the_time_budget
     assert results["duration_s"] < 8 + 3.5
     (cut,) = [f for f in results["findings"] if f["code"] == "CC604"]
     assert "within 1.5 s" in cut["example"]["message"]
-    assert results["statuses"].get("200", 0) + results["statuses"].get("none", 0) == results["requests"]
+    # every answer was cut: at --timeout (lost, CC604) or, the last one, at the end of the run (a run error)
+    assert set(results["statuses"]) <= {"none", "200"} and sum(results["statuses"].values()) <= results["requests"]
 
 
 def test_fuzz_max_time_is_a_hard_wall_even_for_a_drip_slower_than_the_timeout(tmp_path: Any) -> None:
