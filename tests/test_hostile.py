@@ -775,7 +775,7 @@ def test_batched_schema_validation_gives_the_hits_of_one_validation(monkeypatch:
     whole = list(schema.schema_hits(adapter, d, what="response"))
     monkeypatch.setattr(schema, "_BATCH_ABOVE", 10)
     monkeypatch.setattr(schema, "_BATCH", 7)
-    assert schema._longest_list(d) == ("choices",)
+    assert schema._longest_list(d, 10) == ("choices",)
     batched = list(schema.schema_hits(adapter, d, what="response"))
     assert sorted(batched, key=repr) == sorted(whole, key=repr)  # the engine puts them in document order
     assert len(whole) > 120
@@ -960,3 +960,19 @@ def test_fuzz_dripping_streams_are_cut_short_and_judged_as_such() -> None:
     assert cut.example is not None and "stream did not end within 1 s" in cut.example.message
     assert not {"CC303", "CC309"} & {f.code for f in results.findings}  # the part read is not judged as a whole
     assert elapsed < results.streams * 1.25 + 10
+
+
+def test_a_long_list_of_wrong_items_is_validated_in_bounded_memory() -> None:
+    """pydantic keeps every error of one validation (about 1.4 KB each): long lists go through it a slice at a time."""
+    import tracemalloc
+
+    n = 10_000
+    payload = body("mistral", choices=[1] * n)
+    tracemalloc.start()
+    try:
+        report = run(payload)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert _capped(report, "CC102")[1] == n - MAX_PER_RULE
+    assert peak < 4 * MB, f"peak {peak / MB:.1f} MB for {n} wrong items"  # one validation: about 14 MB

@@ -380,9 +380,10 @@ def _classify(err: Any, value: Any, exists: bool) -> str:
     return "CC102"
 
 
-#: Past this many schema errors in one document, its longest list is validated in batches of ``_BATCH`` items:
-#: pydantic builds every error of a validation at once (about 1 KB each with ``errors()``), so a body of a million
-#: wrong items would otherwise cost gigabytes before the collector's per-rule cap could help.
+#: A list of more than this many items is validated in batches of ``_BATCH`` items, and so is the longest list of a
+#: document with more schema errors than this: pydantic builds every error of a validation at once (about 1.4 KB
+#: each with ``errors()``), so a body of a million wrong items would otherwise cost gigabytes before the
+#: collector's per-rule cap could help.
 _BATCH_ABOVE = 2_000
 _BATCH = 500
 
@@ -395,13 +396,16 @@ def schema_hits(
     ``full(code)`` true says the caller lists no more violations of ``code`` (it only counts them): those hits
     come with their location only, without the message and shown value that cost most of their making.
     """
-    batched: tuple[str | int, ...] | None = None
+    batched = _longest_list(doc, _BATCH_ABOVE)  # a list so long that its errors alone could be too many
+    if batched is not None:
+        yield from _batched_hits(adapter, doc, batched, what=what, full=full)
+        return
     try:
         adapter.validator.validate_python(doc)  # the core validator: skips TypeAdapter's Python-level wrapper
         return
     except ValidationError as exc:
-        if exc.error_count() > _BATCH_ABOVE:
-            batched = _longest_list(doc)
+        if exc.error_count() > _BATCH_ABOVE:  # shorter lists, with many errors per item
+            batched = _longest_list(doc, _BATCH)
         errors = exc.errors(include_url=False) if batched is None else []
     except RecursionError:
         yield "CC006", hit((), f"{what} is nested too deeply to validate.")
@@ -468,10 +472,10 @@ def schema_hits(
                 )
 
 
-def _longest_list(doc: Any) -> tuple[str | int, ...] | None:
-    """The path of the longest list in ``doc`` with more than ``_BATCH`` items (``None`` when there is none)."""
+def _longest_list(doc: Any, longer_than: int) -> tuple[str | int, ...] | None:
+    """The path of the longest list in ``doc`` with more than ``longer_than`` items (``None`` when there is none)."""
     best: tuple[str | int, ...] | None = None
-    longest = _BATCH
+    longest = longer_than
     stack: list[tuple[tuple[str | int, ...], Any]] = [((), doc)]
     while stack:
         path, node = stack.pop()
