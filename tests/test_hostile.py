@@ -976,3 +976,19 @@ def test_a_long_list_of_wrong_items_is_validated_in_bounded_memory() -> None:
         tracemalloc.stop()
     assert _capped(report, "CC102")[1] == n - MAX_PER_RULE
     assert peak < 4 * MB, f"peak {peak / MB:.1f} MB for {n} wrong items"  # one validation: about 14 MB
+
+
+def test_a_run_after_a_run_that_cut_its_connections_is_not_cut() -> None:
+    """A run that ends rate limited cuts every socket its sessions opened; the next run in the process starts clean."""
+    from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
+
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("rate-limit", limited=10**9, retry_after="100000") as server:
+        first = run_fuzz(FuzzOptions(base_url=server.base_url, model="m", seed=1, max_time=10, max_requests=5))
+    assert first.stop_reason == "rate_limited"
+    with misbehaving("ok") as server:
+        second = run_fuzz(
+            FuzzOptions(base_url=server.base_url, model="m", seed=1, phases=("examples",), max_requests=3)
+        )
+    assert second.stop_reason != "rate_limited" and second.statuses == {"200": second.requests}

@@ -51,6 +51,7 @@ def prepare(options: FuzzOptions, progress: Callable[[FuzzRun], None] | None = N
     if options.seed is None:  # pick the seed here, so that the results say how to reproduce the run
         options = replace(options, seed=random.SystemRandom().randrange(2**31))
     register()
+    deadlines.reset()  # sockets opened from now on belong to this run (an earlier run may have cut its own)
     import schemathesis
 
     run = FuzzRun(options, progress)
@@ -84,7 +85,6 @@ def run_fuzz(options: FuzzOptions, *, progress: Callable[[FuzzRun], None] | None
     """
     schema, run = prepare(options, progress)
     attach(schema, run)
-    deadlines.reset()
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     t0 = run.started = time.monotonic()
     engine = _Engine(schema, run)
