@@ -123,16 +123,22 @@ def _watch_transport() -> None:
             if is_timeout
             else f"the run's time budget ran out with the answer still arriving (after {seconds:.1f} s)"
         )
+        ended = "the run ended (time budget, rate limit or Ctrl-C) with the answer still arriving"
         with deadline:
             try:
                 response = send(case, *args, **kwargs)
             except (requests.RequestException, TimeoutError, OSError) as exc:
+                if run.stopping.is_set() and not deadline.expired:  # cut by the run's end: not the provider's fault
+                    raise requests.Timeout(ended) from None
                 if deadline.expired:
                     if is_timeout:
                         run.transport_error(case, TimeoutError(cut))
                     raise requests.Timeout(cut) from None
                 run.transport_error(case, exc)
                 raise
+        if run.stopping.is_set() and not deadline.expired:
+            # the run's end cut the sockets: this answer may be a truncated one that looks whole
+            raise requests.Timeout(ended)
         if deadline.expired:
             if not is_timeout:  # the run's end, not the provider's fault: no finding
                 raise requests.Timeout(cut)
