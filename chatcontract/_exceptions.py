@@ -58,12 +58,21 @@ class ProviderError(ChatContractError):
 class ContractViolation(ChatContractError, AssertionError):
     """Raised by ``assert_conforms`` when a response has error-severity violations; carries all of them."""
 
-    def __init__(self, violations: Sequence[Violation], *, title: str = "response", message: str | None = None) -> None:
+    def __init__(
+        self,
+        violations: Sequence[Violation],
+        *,
+        title: str = "response",
+        message: str | None = None,
+        total: int | None = None,
+    ) -> None:
         from .violations import render_violations
 
         self.violations: tuple[Violation, ...] = tuple(violations)
         self.title = title
-        super().__init__(message if message is not None else render_violations(self.violations, title=title))
+        super().__init__(
+            message if message is not None else render_violations(self.violations, title=title, total=total)
+        )
 
     def __str__(self) -> str:
         return str(self.args[0])

@@ -55,7 +55,7 @@ def _check_json_document(
         if not isinstance(doc, dict):
             collector.add("CC008", Hit((), f"Expected a JSON object at the top level; received {_type(doc)}.", doc))
         else:
-            for code, h in schema_hits(settings.contracts.response, doc, what="response"):
+            for code, h in schema_hits(settings.contracts.response, doc, what="response", full=collector.full):
                 collector.add(code, h)
         collector.run(settings.rules.get(Target.RESPONSE, ()), doc, ctx)
     collector.run(settings.rules.get(Target.ANY, ()), doc, ctx)
@@ -229,9 +229,16 @@ def _full_check(payload: Any, settings: Settings, *, status: int | None, stream:
         if len(violations) > 1:
             positions: dict[int, dict[Any, int]] = {}
             violations.sort(key=lambda v: doc_order(doc, v, positions))
+        violations.extend(collector.summaries())  # rules past the cap: one summary each, after the listed ones
     if not violations:
         return empty_report(settings.dialect, kind, received.status)
-    return Report(violations=tuple(violations), dialect=settings.dialect, kind=kind, status=received.status)
+    return Report(
+        violations=tuple(violations),
+        dialect=settings.dialect,
+        kind=kind,
+        status=received.status,
+        total=collector.total(),
+    )
 
 
 def _check_content_type(received: Received, collector: Collector) -> None:
@@ -272,7 +279,7 @@ def assert_conforms(
         extensions=extensions,
     )
     if not report.ok:
-        raise ContractViolation(report.violations, title=report.title)
+        raise ContractViolation(report.violations, title=report.title, total=report.total)
     return report
 
 

@@ -1,7 +1,8 @@
 """The outcome of one check: :class:`Report` (violations in document order) and the collector that builds it.
 
-The engine and the stream checker both fill a :class:`Collector` (which honours the enabled rules, drops duplicates and
-cuts long messages) and turn it into a :class:`Report`; nothing here knows how a document is checked.
+The engine and the stream checker both fill a :class:`Collector` (which honours the enabled rules, drops duplicates,
+cuts long messages and lists at most :data:`MAX_PER_RULE` violations of one rule per document or stream) and turn it
+into a :class:`Report`; nothing here knows how a document is checked.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from .violations import Severity, Violation, render_violations, shorten
 
 if TYPE_CHECKING:
     from .settings import Settings
+
+#: At most this many violations of one rule are listed per document (or per stream); the rest are counted and stated
+#: in one summary violation of the same rule (:meth:`Collector.summaries`), so that a hostile body of a million
+#: wrong values gives a report of a few kilobytes, not of a million entries.
+MAX_PER_RULE = 100
 
 _TITLES = {
     ("mistral", "response"): "ChatCompletionResponse (mistral)",
@@ -37,12 +43,16 @@ class Report:
         dialect: The dialect checked against, ``"mistral"`` or ``"openai"``.
         kind: What was checked: ``"response"``, ``"stream"`` or ``"error"``.
         status: The HTTP status, when known.
+        total: The number of violations found, when more were found than are listed (``None`` otherwise).
     """
 
     violations: tuple[Violation, ...]
     dialect: str
     kind: str
     status: int | None = None
+    #: How many violations were found, when a rule had more than :data:`MAX_PER_RULE` (the report then lists the
+    #: first ones of that rule and one summary violation with the count); ``None`` when every one is listed.
+    total: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -76,33 +86,52 @@ class Report:
             "kind": self.kind,
             "status": self.status,
             "violations": [v.to_dict() for v in self.violations],
+            **({} if self.total is None else {"total": self.total}),
         }
 
     def __str__(self) -> str:
         if not self.violations:
             return f"{self.title}: conforms"
-        return render_violations(self.violations, title=self.title)
+        return render_violations(self.violations, title=self.title, total=self.total)
 
 
 class Collector:
-    """Turns (code, hit) pairs into violations, honouring the enabled set, and keeps them in order."""
+    """Turns (code, hit) pairs into violations, honouring the enabled set, and keeps them in order.
 
-    __slots__ = ("enabled", "dialect", "items", "_seen")
+    The first :data:`MAX_PER_RULE` distinct violations of a rule are kept; later ones are only counted (without the
+    duplicate check, which would keep a key per hit) and come back from :meth:`summaries` as one violation of the
+    same rule, with the same severity, at ``$``: ``--ignore`` and ``per-file-ignores`` silence it with the rule,
+    and a report's ``ok`` does not change because of the cap.
+    """
 
-    def __init__(self, settings: Settings) -> None:
+    __slots__ = ("enabled", "dialect", "items", "limit", "_seen", "_listed", "_more")
+
+    def __init__(self, settings: Settings, *, limit: int = MAX_PER_RULE) -> None:
         self.enabled = settings.enabled
         self.dialect = settings.dialect
         self.items: list[Violation] = []
+        self.limit = limit
         self._seen: set[tuple[str, tuple[Any, ...], int | None]] = set()
+        self._listed: dict[str, int] = {}
+        self._more: dict[str, int] = {}
+
+    def full(self, code: str) -> bool:
+        """True once ``code`` has its :attr:`limit` of listed violations (producers may stop building hits)."""
+        return self._listed.get(code, 0) >= self.limit
 
     def add(self, code: str, h: Hit, *, event: int | None = None) -> None:
         if code not in self.enabled:
+            return
+        listed = self._listed.get(code, 0)
+        if listed >= self.limit:
+            self._more[code] = self._more.get(code, 0) + 1
             return
         ev = h.event if h.event is not None else event
         key = (code, h.loc, ev)
         if key in self._seen:
             return
         self._seen.add(key)
+        self._listed[code] = listed + 1
         r = RULES[code]
         self.items.append(
             Violation(
@@ -116,6 +145,38 @@ class Collector:
                 event=ev,
             )
         )
+
+    def count_more(self, code: str, n: int) -> None:
+        """Count ``n`` violations of ``code`` that a producer found but did not build (the rule is :meth:`full`)."""
+        if n > 0 and code in self.enabled:
+            self._more[code] = self._more.get(code, 0) + n
+
+    def total(self) -> int | None:
+        """How many violations were found, when some are not listed (``None`` when all are); after the summaries."""
+        if not self._more:
+            return None
+        return len(self.items) - len(self._more) + sum(self._more.values())
+
+    def summaries(self, what: str = "document") -> list[Violation]:
+        """One violation per rule that went past the limit, saying how many more were found; in code order."""
+        out = []
+        for code in sorted(self._more):
+            n = self._more[code]
+            r = RULES[code]
+            out.append(
+                Violation(
+                    code=code,
+                    name=r.name,
+                    severity=r.severity,
+                    loc=(),
+                    message=(
+                        f"{n} more {code} violation{'s' * (n != 1)} in this {what} are not listed "
+                        f"(the first {self.limit} are)."
+                    ),
+                    actual=n,
+                )
+            )
+        return out
 
     def extend(self, findings: Iterable[Finding], *, event: int | None = None) -> None:
         for code, h in findings:

@@ -29,6 +29,8 @@ __all__ = ["StreamChecker", "assemble", "check_stream_into"]
 
 DONE = "[DONE]"
 _REASONING_KEYS = frozenset({"reasoning_content", "reasoning", "reasoning_details"})  # see rules/reasoning.py
+#: Larger pieces given to ``feed`` are parsed this many bytes at a time (the parser returns a piece's events as a list).
+_FEED_SLICE = 64 * 1024
 # Response rules that make no sense on an assembled stream: the assembly itself sets object/message/choices.
 _NOT_FOR_ASSEMBLED = frozenset({"CC212", "CC213", "CC214", "CC503"})
 # Rules that read the assembled tool calls (or skip a message because it has some): not run when the stream's
@@ -257,6 +259,16 @@ class StreamChecker:
         """Feed the next bytes of the stream (any chunking)."""
         self._guard_mode("raw")
         raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else bytes(data)
+        if len(raw) <= _FEED_SLICE:
+            self._feed(raw)
+            return
+        # A whole body at once would turn into a list of all its events: feed it in slices, so that memory stays
+        # bounded by the largest event whatever the caller's chunking.
+        view = memoryview(raw)
+        for start in range(0, len(view), _FEED_SLICE):
+            self._feed(view[start : start + _FEED_SLICE].tobytes())
+
+    def _feed(self, raw: bytes) -> None:
         # One C-speed scan of the whole piece (plus the previous piece's tail, for numbers cut in two) decides
         # whether the events completed by it need the per-event number checks.
         self._numbers = suspect_numbers(self._tail + raw)
@@ -316,8 +328,13 @@ class StreamChecker:
         self._state.finish(self._collector, self._settings, self._ctx, expect_done=self._mode != "parsed")
         items = self._collector.items
         items.sort(key=lambda v: float("inf") if v.event is None else v.event)
+        items.extend(self._collector.summaries("stream"))  # rules past the cap: one summary each, at the end
         self._report = Report(
-            violations=tuple(items), dialect=self._settings.dialect, kind="stream", status=self._ctx.status
+            violations=tuple(items),
+            dialect=self._settings.dialect,
+            kind="stream",
+            status=self._ctx.status,
+            total=self._collector.total(),
         )
         return self._report
 
@@ -389,7 +406,7 @@ class StreamChecker:
         try:
             self._validate(doc)  # the fast path: most chunks conform
         except ValidationError:
-            for code, h in schema_hits(settings.contracts.chunk, doc, what="chunk"):
+            for code, h in schema_hits(settings.contracts.chunk, doc, what="chunk", full=collector.full):
                 collector.add(code, h, event=index)
         except RecursionError:
             collector.add("CC006", Hit((), "Chunk is nested too deeply to validate."), event=index)

@@ -177,17 +177,23 @@ def _show(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
-def render_violations(violations: Sequence[Violation], *, title: str, verbose: bool = True) -> str:
+def render_violations(
+    violations: Sequence[Violation], *, title: str, verbose: bool = True, total: int | None = None
+) -> str:
     """Render violations the way pydantic renders a ``ValidationError``.
 
     ``title`` names what was checked (``ChatCompletionResponse (mistral)``). Repeats of one rule at one path
-    (possible in streams) fold into one block with a count.
+    (possible in streams) fold into one block with a count. ``total`` is the number of violations found when the
+    report lists fewer (see ``outcome.MAX_PER_RULE``).
     """
     count = len(violations)
     noun = "contract violation" if count == 1 else "contract violations"
     errors = sum(1 for v in violations if v.severity is Severity.ERROR)
     breakdown = f" ({errors} error{'s' * (errors != 1)}, {count - errors} warning{'s' * (count - errors != 1)})"
-    lines = [f"{count} {noun} in {title}" + (breakdown if 0 < errors < count else "")]
+    if total is not None and total > count:  # a report capped per rule: the summaries below give the counts
+        lines = [f"{total} contract violations in {title}, the first of each rule listed"]
+    else:
+        lines = [f"{count} {noun} in {title}" + (breakdown if 0 < errors < count else "")]
     folded: dict[tuple[str, Loc, str], list[Violation]] = {}
     for v in violations:
         folded.setdefault((v.code, v.loc, v.message), []).append(v)

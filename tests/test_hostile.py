@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from chatcontract import check
+from chatcontract import ContractViolation, assert_conforms, check
 from chatcontract.engine import Report
+from chatcontract.outcome import MAX_PER_RULE
 
 DIALECTS = ("mistral", "openai")
 N_DEEP = 100_000
@@ -454,7 +455,9 @@ def test_duplicate_keys_in_shadowed_objects_never_raise(status: int | None) -> N
     """
     items = ", ".join(['{"a": {"x": 1, "x": 2}, "a": 1}, {"k": 1}'] * 200)
     report = run("[" + items + "]", status=status)
-    assert {p for p in pairs(report) if p[0] == "CC004"} == {("CC004", f"$[{2 * i}].a") for i in range(200)}
+    listed = [v for v in report.violations if v.code == "CC004" and v.loc]
+    assert {("CC004", v.path) for v in listed} == {("CC004", f"$[{2 * i}].a") for i in range(MAX_PER_RULE)}
+    assert [v.actual for v in report.violations if v.code == "CC004" and not v.loc] == [200 - MAX_PER_RULE]
     report = run(splice("mistral", "[" + items + "]"), status=status)
     assert ("CC004", "$.x_extra[0].a") in pairs(report)
 
@@ -708,7 +711,8 @@ def test_linear_many_violations_in_one_closed_object() -> None:
         return json.dumps(d).encode()
 
     assert len(check(make(10), dialect="mistral").violations) == 10
-    assert_linear(make, 500, dialect="mistral")
+    # past MAX_PER_RULE at both sizes, so that both list the same 100 and only count the rest
+    assert_linear(make, 2_000, dialect="mistral")
 
 
 def test_linear_many_nulls_for_optional_fields() -> None:
@@ -725,4 +729,360 @@ def test_linear_many_nulls_for_optional_fields() -> None:
 
 
 def test_linear_many_duplicate_keys() -> None:
-    assert_linear(lambda n: "{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(n)) + "}", 1_000)
+    assert_linear(lambda n: "{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(n)) + "}", 2_000)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Bounded reports: at most MAX_PER_RULE violations of one rule per document or stream, then one summary violation
+# of the same rule with the count, so that report size and memory stay small whatever the body.
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _capped(report: Report, code: str) -> tuple[list[Any], int]:
+    """The listed violations of ``code`` and the count its summary violation gives (0 without one)."""
+    listed = [v for v in report.violations if v.code == code and "are not listed" not in v.message]
+    more = [v.actual for v in report.violations if v.code == code and "are not listed" in v.message]
+    assert len(more) <= 1
+    return listed, more[0] if more else 0
+
+
+def test_duplicate_keys_by_the_ten_thousand_give_a_small_report() -> None:
+    """50,000 duplicated keys in 1.3 MB gave 50,006 violations and a 10 MB report; the first 100 remain."""
+    payload = ("{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(50_000)) + "}").encode()
+    report = run(payload)
+    listed, more = _capped(report, "CC004")
+    assert [v.path for v in listed] == [f"$.k{i}" for i in range(MAX_PER_RULE)]
+    assert more == 50_000 - MAX_PER_RULE
+    assert len(report.violations) < 10 * MAX_PER_RULE
+    assert len(json.dumps(report.to_dict())) < 100_000
+    assert len(str(report)) < 100_000
+    assert not report.ok  # the summary keeps the rule's severity
+    summaries = [v for v in report.violations if "are not listed" in v.message]
+    assert report.total == len(report.violations) - len(summaries) + sum(v.actual for v in summaries)
+    assert str(report).startswith(f"{report.total} contract violations in ")
+    assert report.to_dict()["total"] == report.total
+    with pytest.raises(ContractViolation, match=f"^{report.total} contract violations"):
+        assert_conforms(payload, dialect="mistral")
+
+
+def test_a_rule_at_exactly_the_cap_has_no_summary() -> None:
+    items = ", ".join(['{"a": 1, "a": 2}'] * MAX_PER_RULE)
+    report = run("[" + items + "]")
+    listed, more = _capped(report, "CC004")
+    assert (len(listed), more) == (MAX_PER_RULE, 0)
+    assert report.total is None and "total" not in report.to_dict()
+    listed, more = _capped(run("[" + items + ', {"a": 1, "a": 2}]'), "CC004")
+    assert (len(listed), more) == (MAX_PER_RULE, 1)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_many_wrong_choices_are_listed_up_to_the_cap_in_document_order(dialect: str) -> None:
+    """``"choices": [1, 1, ...]``: one CC102 per item; 1,000,000 of them took 1.7 GB and 31 s."""
+    n = 20_000  # past the schema's batching threshold
+    payload = body(dialect, choices=[1] * n)
+    started = time.perf_counter()
+    report = run(payload, dialect=dialect)
+    elapsed = time.perf_counter() - started
+    listed, more = _capped(report, "CC102")
+    assert [v.path for v in listed] == [f"$.choices[{i}]" for i in range(MAX_PER_RULE)]
+    assert more == n - MAX_PER_RULE
+    assert report.violations[-1].code == "CC102" and report.violations[-1].path == "$"  # the summary comes last
+    assert len(json.dumps(report.to_dict())) < 100_000
+    assert elapsed < 10
+
+
+def test_the_cap_is_per_rule_and_ignore_silences_the_summary_with_its_rule() -> None:
+    d = doc("mistral")
+    d["choices"] = [1] * 300 + [{**d["choices"][0], "index": i, "finish_reason": "exploded"} for i in range(300)]
+    report = run(json.dumps(d).encode())
+    assert _capped(report, "CC102")[1] == 300 - MAX_PER_RULE  # wrong items
+    assert _capped(report, "CC103")[1] == 300 - MAX_PER_RULE  # an unknown finish_reason
+    assert "CC102" not in run(json.dumps(d).encode(), select=["ALL"], ignore=["CC102"]).codes()
+
+
+def test_batched_schema_validation_gives_the_hits_of_one_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long list is validated a slice at a time past a number of errors; the hits are those of one pass."""
+    from chatcontract.rules import schema
+    from chatcontract.settings import resolve_settings
+
+    good = doc("openai")["choices"][0]
+    items: list[Any] = []
+    for i in range(60):
+        items += [
+            {**good, "index": 3 * i},
+            1,
+            {**good, "index": 3 * i + 2, "message": {**good["message"], "content": 5}, "finish_reason": None},
+        ]
+    d = {**doc("openai"), "choices": items, "created": "yesterday", "usage": None}
+    adapter = resolve_settings(dialect="openai").contracts.response
+    whole = list(schema.schema_hits(adapter, d, what="response"))
+    monkeypatch.setattr(schema, "_BATCH_ABOVE", 10)
+    monkeypatch.setattr(schema, "_BATCH", 7)
+    assert schema._longest_list(d, 10) == ("choices",)
+    batched = list(schema.schema_hits(adapter, d, what="response"))
+    assert sorted(batched, key=repr) == sorted(whole, key=repr)  # the engine puts them in document order
+    assert len(whole) > 120
+
+
+def test_a_million_event_stream_keeps_memory_bounded() -> None:
+    """``data: 1`` events, each a CC301: memory bounded by the largest event, not by the number of events."""
+    import tracemalloc
+
+    n = 100_000
+    payload = b"data: 1\n\n" * n
+    tracemalloc.start()
+    try:
+        report = run(payload, stream=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    listed, more = _capped(report, "CC301")
+    assert [v.event for v in listed] == list(range(MAX_PER_RULE))
+    assert more == n - MAX_PER_RULE
+    assert report.violations[-1].path == "$" and report.violations[-1].code == "CC301"
+    assert peak < len(payload) + 8 * MB, f"peak {peak / MB:.1f} MB for a {len(payload) / MB:.1f} MB stream"
+
+
+def test_the_stream_checker_fed_a_whole_body_at_once_stays_bounded() -> None:
+    from chatcontract import StreamChecker
+
+    checker = StreamChecker(dialect="openai", select=["ALL"])
+    checker.feed(b"data: 1\n\n" * 50_000 + b"data: [DONE]\n\n")
+    report = checker.close()
+    assert _capped(report, "CC301")[1] == 50_000 - MAX_PER_RULE
+    assert len(report.violations) < 3 * MAX_PER_RULE
+
+
+def test_check_command_prints_a_bounded_report(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from chatcontract.cli import main
+
+    path = tmp_path / "dup.json"
+    path.write_bytes(("{" + ", ".join(f'"k{i}": 1, "k{i}": 2' for i in range(50_000)) + "}").encode())
+    for fmt in ("text", "json"):
+        assert main(["check", str(path), "--format", fmt]) == 1
+        out = capsys.readouterr().out
+        assert len(out) < 200_000, f"{fmt}: {len(out)} characters"
+        assert f"{50_000 - MAX_PER_RULE} more CC004 violations" in out
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Fuzz runs against hostile providers: budgets that hold, runs that do not pass by default, reports always written.
+# Real servers on 127.0.0.1 (tests/fuzz/_misbehaving.py) and the real command in a subprocess, timed from outside.
+# --------------------------------------------------------------------------------------------------------------
+
+#: Seconds a fuzz process may take beyond its --max-time: interpreter start and imports, the stop grace, exit.
+FUZZ_SLACK = 10.0
+
+
+def _fuzz(base_url: str, tmp_path: Any, *args: str) -> tuple[int, float, dict[str, Any], str]:
+    """Run ``chatcontract fuzz`` on ``base_url``; exit code, wall seconds, results.json and standard error."""
+    import subprocess
+    import sys
+
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "chatcontract", "fuzz", base_url, "--model", "m", "--seed", "1", "--quiet"]
+        + ["--report", str(tmp_path), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    wall = time.monotonic() - started
+    assert "Traceback" not in proc.stderr, proc.stderr
+    for name in ("results.json", "report.md", "report.html", "junit.xml"):
+        assert (tmp_path / name).is_file(), f"{name} not written; stderr: {proc.stderr}"
+    return proc.returncode, wall, json.loads((tmp_path / "results.json").read_text("utf-8")), proc.stderr
+
+
+def test_fuzz_a_provider_dripping_bytes_is_cut_per_answer_and_at_the_time_budget(tmp_path: Any) -> None:
+    """One byte every 0.2 s: no read ever times out, but no answer may take longer than --timeout in all."""
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("drip", drip=0.2) as server:
+        code, wall, results, _ = _fuzz(
+            server.base_url, tmp_path, "--max-time", "8", "--timeout", "1.5", "--no-preflight"
+        )
+    assert code == 1  # the cut answers are findings
+    assert wall < 8 + FUZZ_SLACK
+    assert results["duration_s"] < 8 + 3.5
+    (cut,) = [f for f in results["findings"] if f["code"] == "CC604"]
+    assert "within 1.5 s" in cut["example"]["message"]
+    # every answer was cut: at --timeout (lost, CC604) or, the last one, at the end of the run (a run error)
+    assert set(results["statuses"]) <= {"none", "200"} and sum(results["statuses"].values()) <= results["requests"]
+
+
+def test_fuzz_max_time_is_a_hard_wall_even_for_a_drip_slower_than_the_timeout(tmp_path: Any) -> None:
+    """--timeout 30 and --max-time 5 against one byte a second: the run still ends at 5 s and writes its reports."""
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("drip", drip=1.0) as server:
+        code, wall, results, err = _fuzz(
+            server.base_url, tmp_path, "--max-time", "5", "--timeout", "30", "--no-preflight"
+        )
+    assert code != 0
+    assert wall < 5 + FUZZ_SLACK
+    assert results["stop_reason"] == "max_time"
+    assert results["duration_s"] < 5 + 3.5
+    assert "nothing was tested" in err
+
+
+def test_fuzz_rate_limited_with_a_huge_retry_after_stops_and_fails(tmp_path: Any) -> None:
+    """429 with Retry-After: 100000 to everything: no waiting past the budget, exit 2, the reason written down."""
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("rate-limit", limited=10**9, retry_after="100000") as server:
+        code, wall, results, err = _fuzz(server.base_url, tmp_path, "--max-time", "30", "--no-preflight")
+    assert code == 2
+    assert wall < FUZZ_SLACK  # stopped at the first 429, far inside the 30 s budget
+    assert results["stop_reason"] == "rate_limited"
+    assert results["statuses"] == {"429": results["requests"]} and results["requests"] <= 2
+    assert any("Retry-After 100000" in e for e in results["errors"])
+    assert "nothing was tested (stopped: rate limited)" in err
+    report = (tmp_path / "report.md").read_text("utf-8")
+    assert "(ERROR)" in report and "Retry-After 100000" in report  # not a pass: the run could not test
+
+
+def test_fuzz_rate_limited_throughout_does_not_pass(tmp_path: Any) -> None:
+    """429 with Retry-After: 1 to everything: waits are made within the budget, but a run that tested nothing fails."""
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("rate-limit", limited=10**9, retry_after="1") as server:
+        code, wall, results, err = _fuzz(server.base_url, tmp_path, "--max-time", "5", "--no-preflight")
+    assert code == 2
+    assert wall < 5 + FUZZ_SLACK
+    assert results["stop_reason"] == "rate_limited"
+    assert set(results["statuses"]) == {"429"} and results["statuses"]["429"] >= 2
+    assert any("every answer was 429" in e for e in results["errors"])
+
+
+def test_fuzz_an_unreachable_provider_exits_2_and_still_writes_its_reports(tmp_path: Any) -> None:
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("ok") as server:
+        url = server.base_url  # closed once the block ends: nobody listens there
+    code, wall, results, err = _fuzz(url, tmp_path, "--max-time", "20", "--max-requests", "5", "--no-preflight")
+    assert code == 2
+    assert results["stop_reason"] == "unreachable"
+    assert set(results["statuses"]) == {"none"}
+    assert any("cannot reach" in e for e in results["errors"]) and "cannot reach" in err
+
+
+# The preflight (GET /v1/models, one plain request) under the same budgets: it is the run's first exchange.
+
+
+def test_fuzz_preflight_against_a_drip_is_cut_at_the_timeout_and_the_run_stops(tmp_path: Any) -> None:
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("drip", drip=0.5) as server:
+        code, wall, results, err = _fuzz(server.base_url, tmp_path, "--max-time", "30", "--timeout", "2")
+    assert code == 2 and wall < 2 * 2 + FUZZ_SLACK  # two answers, each cut at 2 s
+    assert results["stop_reason"] == "preflight_refused" and results["requests"] == 0
+    assert "got no complete answer within 2 s" in err
+    assert "(ERROR)" in (tmp_path / "report.md").read_text("utf-8")
+
+
+def test_fuzz_preflight_spends_the_time_budget_too(tmp_path: Any) -> None:
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("drip", drip=1.0) as server:
+        code, wall, results, _ = _fuzz(server.base_url, tmp_path, "--max-time", "3", "--timeout", "30")
+    assert code == 2 and wall < 3 + FUZZ_SLACK
+    assert results["stop_reason"] == "preflight_refused"
+
+
+def test_fuzz_preflight_rate_limited_past_the_budget_stops_at_once(tmp_path: Any) -> None:
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("rate-limit", limited=10**9, retry_after="100000") as server:
+        code, wall, results, err = _fuzz(server.base_url, tmp_path, "--max-time", "30")
+    assert code == 2 and wall < FUZZ_SLACK
+    assert results["stop_reason"] == "rate_limited" and results["requests"] == 0
+    assert "Retry-After 100000" in err and any("Retry-After 100000" in e for e in results["errors"])
+
+
+def test_fuzz_preflight_of_an_unreachable_provider_still_writes_its_reports(tmp_path: Any) -> None:
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("ok") as server:
+        url = server.base_url
+    code, _, results, err = _fuzz(url, tmp_path, "--max-time", "20")
+    assert code == 2
+    assert results["stop_reason"] == "unreachable" and "cannot reach" in err
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("120", 120.0), (" 1.5 ", 1.5), ("0", 0.0), ("-3", 0.0), ("", None), (None, None), ("soon", None)],
+)
+def test_retry_after_seconds(value: str | None, seconds: float | None) -> None:
+    from chatcontract.fuzz.deadlines import retry_after_seconds
+
+    assert retry_after_seconds(value) == seconds
+
+
+def test_retry_after_as_an_http_date() -> None:
+    from email.utils import formatdate
+
+    from chatcontract.fuzz.deadlines import retry_after_seconds
+
+    now = 1_750_000_000.0
+    assert retry_after_seconds(formatdate(now + 90, usegmt=True), now=now) == 90.0
+    assert retry_after_seconds(formatdate(now - 90, usegmt=True), now=now) == 0.0
+
+
+def test_fuzz_dripping_streams_are_cut_short_and_judged_as_such() -> None:
+    """A dripping SSE answer is marked ``stream_cut_short`` at the timeout (CC604), not judged as a whole stream."""
+    from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
+
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("drip-stream", drip=0.1) as server:
+        started = time.monotonic()
+        results = run_fuzz(
+            FuzzOptions(
+                base_url=server.base_url, model="m", seed=1, phases=("examples",), max_requests=12, timeout=1,
+                preflight=False,
+            )
+        )
+        elapsed = time.monotonic() - started
+    assert results.streams >= 1
+    (cut,) = [f for f in results.findings if f.code == "CC604"]
+    assert cut.count == results.streams  # every stream, answered 200 as far as it came, was cut
+    assert cut.example is not None and "stream did not end within 1 s" in cut.example.message
+    assert not {"CC303", "CC309"} & {f.code for f in results.findings}  # the part read is not judged as a whole
+    assert elapsed < results.streams * 1.25 + 10
+
+
+def test_a_long_list_of_wrong_items_is_validated_in_bounded_memory() -> None:
+    """pydantic keeps every error of one validation (about 1.4 KB each): long lists go through it a slice at a time."""
+    import tracemalloc
+
+    n = 10_000
+    payload = body("mistral", choices=[1] * n)
+    tracemalloc.start()
+    try:
+        report = run(payload)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert _capped(report, "CC102")[1] == n - MAX_PER_RULE
+    assert peak < 4 * MB, f"peak {peak / MB:.1f} MB for {n} wrong items"  # one validation: about 14 MB
+
+
+def test_a_run_after_a_run_that_cut_its_connections_is_not_cut() -> None:
+    """A run that ends rate limited cuts every socket its sessions opened; the next run in the process starts clean."""
+    from chatcontract.fuzz.runner import FuzzOptions, run_fuzz
+
+    from .fuzz._misbehaving import misbehaving
+
+    with misbehaving("rate-limit", limited=10**9, retry_after="100000") as server:
+        first = run_fuzz(
+            FuzzOptions(base_url=server.base_url, model="m", seed=1, max_time=10, max_requests=5, preflight=False)
+        )
+    assert first.stop_reason == "rate_limited"
+    with misbehaving("ok") as server:
+        second = run_fuzz(
+            FuzzOptions(base_url=server.base_url, model="m", seed=1, phases=("examples",), max_requests=3,
+                        preflight=False)
+        )
+    assert second.stop_reason != "rate_limited" and second.statuses == {"200": second.requests}

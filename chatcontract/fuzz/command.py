@@ -1,8 +1,9 @@
 """The ``chatcontract fuzz`` command: options, progress, the text summary, results files and exit codes.
 
 Exit codes: 0 no finding of severity error, 1 findings or a run that measured too little (fewer than
-``--min-answered`` of the valid requests answered 2xx), 2 a usage error, a provider that cannot be reached, or a
-preflight whose plain request was refused.
+``--min-answered`` of the valid requests answered 2xx), 2 a usage error, or a provider that could not be tested: it
+cannot be reached, its preflight's plain request was refused, or it answered nothing but 429. ``--report`` and
+``--junit`` are written in every case but a usage error.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .._exceptions import UsageError
-from ..options import EXIT_FINDINGS, EXIT_OK, add_dialect, add_extensions, add_rule_selection, split_codes
+from ..options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_dialect, add_extensions, add_rule_selection, split_codes
 from ..report.results import FuzzResults
 from .judge import severity_of
 from .options import PHASES, FuzzOptions
-from .runner import run_fuzz
+from .runner import NothingTested, run_fuzz
 
 __all__ = ["add_parser", "format_summary", "options_from_args", "run_command"]
 
@@ -34,7 +35,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "send them to BASE_URL's /chat/completions, check every response (streams included) with the full "
             "engine, and report what was found and how much was measured (the coverage of the valid requests). "
             "Exit 0: no error finding; 1: findings, or too few valid requests answered 2xx (--min-answered); "
-            "2: usage or connection error, or the preflight's plain request was refused."
+            "2: usage error, or nothing tested (connection error, a refused preflight, or every answer a 429)."
         ),
     )
     p.add_argument("base_url", metavar="BASE_URL", help="the provider's base URL, e.g. http://127.0.0.1:8000/v1")
@@ -43,7 +44,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("--api-key-env", metavar="VAR", help="environment variable holding the API key (sent as Bearer)")
     p.add_argument("--provider", metavar="NAME", help="name in reports and for per-provider-ignores (default: host)")
     p.add_argument("--max-examples", type=int, default=25, metavar="N", help="examples per phase (default: 25)")
-    p.add_argument("--max-requests", type=int, default=500, metavar="N", help="hard request budget (default: 500)")
+    p.add_argument(
+        "--max-requests", type=int, default=500, metavar="N",
+        help="hard request budget, the preflight's 2 included (default: 500)",
+    )
     p.add_argument("--max-tokens-cap", type=int, default=16, metavar="N", help="largest max_tokens sent (default: 16)")
     p.add_argument("--max-time", type=float, metavar="S", help="time budget in seconds (default: none)")
     p.add_argument("--seed", type=int, help="random seed, to reproduce a run")
@@ -199,7 +203,9 @@ def format_summary(results: FuzzResults) -> str:
         lines += coverage_lines(results)
     errors = [f for f in results.findings if f.severity == "error"]
     warnings = [f for f in results.findings if f.severity == "warning"]
-    if not results.findings:
+    if not results.tested:
+        lines.append("Nothing was tested: no request got an answer, other than 429 Too Many Requests.")
+    elif not results.findings:
         lines.append("No findings: every response conformed.")
     else:
         lines.append(f"{len(errors)} error and {len(warnings)} warning findings:")
@@ -275,17 +281,31 @@ def run_command(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
     err = err or sys.stderr
     options = options_from_args(args)
     progress = None if args.quiet else _Progress(err)
+    unreachable: NothingTested | None = None
     try:
         results = run_fuzz(options, progress=progress)
+    except NothingTested as exc:  # still written: a scheduled run leaves its results.json either way
+        unreachable, results = exc, exc.results
     finally:
         if progress is not None:
             progress.done()
     written = write_outputs(results, report_dir=args.report, junit=args.junit)
-    out.write(format_summary(results))
+    if results.requests or unreachable is None:  # a run stopped by its preflight fuzzed nothing: no summary
+        out.write(format_summary(results))
     for path in written:
         out.write(f"wrote {path}\n")
     if results.stop_reason == "interrupted":
         err.write("chatcontract fuzz: interrupted; the findings so far are above\n")
+    if unreachable is not None:
+        err.write(f"chatcontract fuzz: {unreachable}\n")
+        return EXIT_USAGE
+    if not results.tested:
+        err.write(
+            f"chatcontract fuzz: nothing was tested (stopped: {results.stop_reason.replace('_', ' ')}): "
+            f"{results.requests} requests, {results.statuses.get('429', 0)} answered 429, "
+            f"{results.statuses.get('none', 0)} without an answer\n"
+        )
+        return EXIT_USAGE
     if results.coverage is not None and not results.coverage.sufficient:
         share = results.coverage.min_answered
         err.write(f"chatcontract fuzz: {results.coverage.verdict()} (--min-answered {share:g})\n")

@@ -22,6 +22,10 @@ CHECK_NAME = "chatcontract_conformance"
 #: A stream with more events than this is cut (CC604): with ``max_tokens`` capped, a conforming stream has about
 #: ``cap x n`` content events plus a few; schemathesis' own default (20) would cut ordinary streams.
 MAX_STREAM_EVENTS = 10_000
+#: A request answered 429 with ``Retry-After`` is sent again at most this many times, after waiting at most
+#: ``MAX_RATE_LIMIT_WAIT`` seconds and never past the run's time budget (a longer wait ends the run, rate limited).
+MAX_RATE_LIMIT_RETRIES = 3
+MAX_RATE_LIMIT_WAIT = 60.0
 #: Statuses that say nothing about the request body: authentication, rate limits.
 NOT_ABOUT_THE_BODY = frozenset({401, 403, 429})
 

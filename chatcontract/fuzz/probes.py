@@ -156,20 +156,28 @@ def send_probes(run: FuzzRun) -> int:
         headers["Authorization"] = f"Bearer {opts.api_key}"
     url = opts.root_url + CHAT_PATH
     sent = 0
+    from .hooks import deliver
+
     with requests.Session() as session:
         for probe, body in probe_requests(opts.dialect, opts.model, opts.max_tokens_cap):
+            if run.stopping.is_set():
+                break
             case = _ProbeCase(probe, body, headers)
             try:
                 run.before_call(case)
             except (_BudgetSpent, BudgetExhausted):
                 break
             sent += 1
-            try:
-                response = session.post(
-                    url, data=json.dumps(case.body).encode("utf-8"), headers=headers, timeout=opts.timeout
-                )
-            except (requests.RequestException, OSError) as exc:
-                run.transport_error(case, exc)
-                continue
+            data = json.dumps(case.body).encode("utf-8")
+
+            def post(data: bytes = data) -> Any:
+                return session.post(url, data=data, headers=headers, timeout=opts.timeout)
+
+            try:  # the same deadlines and 429 handling as schemathesis' requests
+                response = deliver(run, case, post, session)
+            except (requests.RequestException, TimeoutError, OSError):
+                if run.stopping.is_set():
+                    break  # the run is over (time budget, rate limit, Ctrl-C)
+                continue  # a lost exchange: deliver recorded it (CC604)
             run.observe(case, response)
     return sent

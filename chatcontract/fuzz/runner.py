@@ -4,7 +4,7 @@ The division of labour:
 
 * **schemathesis** loads the OpenAPI document built from the contracts (:func:`~chatcontract.fuzz.build_openapi`),
   generates positive and negative requests (its examples, coverage and fuzzing phases), shrinks failing ones,
-  runs workers, rate-limits, honours ``429 Retry-After`` (its ``auto`` rate-limit mode) and reports transport errors;
+  runs workers, rate-limits and reports transport errors;
 * **chatcontract** sends its own ``probes`` first (:mod:`~chatcontract.fuzz.probes`: hand-picked semantic
   requests schemathesis never generates), registers one schemathesis check that puts every response through the
   full engine with its request (``check()``; streams through the incremental :class:`~chatcontract.StreamChecker`),
@@ -15,8 +15,9 @@ The division of labour:
 
 Budgets keep a paid API cheap: every request leaves with ``max_tokens`` (and OpenAI's ``max_completion_tokens``)
 at most the cap (but the probes of a negative or zero ``max_tokens``), even a negative one whose generator drew a
-huge number; a hard request budget and a time budget stop the run; Ctrl-C stops it too, and the findings so far
-are kept.
+huge number; a hard request budget and a time budget stop the run (the time budget is a hard wall: answers in
+flight are cut there, and ``429 Retry-After`` is never waited out past it); Ctrl-C stops it too, and the findings
+so far are kept.
 
 A run is a measurement, and says how much it measured: a preflight (:mod:`~chatcontract.fuzz.preflight`) stops a
 run whose plain request is refused before any fuzzing, and the results carry the coverage of the valid requests
@@ -28,6 +29,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -36,13 +38,14 @@ from typing import Any
 
 from .._exceptions import ProviderError
 from ..report.results import STOP_REASONS, FuzzResults
+from . import deadlines
 from .hooks import RUN_KEY, attach, detach, register
 from .openapi import build_openapi
 from .options import CHECK_NAME, MAX_STREAM_EVENTS, SCHEMATHESIS_PHASES, FuzzOptions
 from .probes import send_probes
 from .session import BudgetExhausted, FuzzRun
 
-__all__ = ["BudgetExhausted", "FuzzOptions", "prepare", "run_fuzz"]
+__all__ = ["BudgetExhausted", "FuzzOptions", "ProviderUnreachable", "prepare", "run_fuzz"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -56,6 +59,7 @@ def prepare(options: FuzzOptions, progress: Callable[[FuzzRun], None] | None = N
     if options.seed is None:  # pick the seed here, so that the results say how to reproduce the run
         options = replace(options, seed=random.SystemRandom().randrange(2**31))
     register()
+    deadlines.reset()  # sockets opened from now on belong to this run (an earlier run may have cut its own)
     import schemathesis
 
     run = FuzzRun(options, progress)
@@ -69,60 +73,164 @@ def prepare(options: FuzzOptions, progress: Callable[[FuzzRun], None] | None = N
     return schema, run
 
 
+class NothingTested(ProviderError):
+    """The run could not test the provider; it carries the run's results all the same (reports are written)."""
+
+    def __init__(self, message: str, results: FuzzResults) -> None:
+        super().__init__(message)
+        self.results = results
+
+
+class ProviderUnreachable(NothingTested):
+    """No request got a response: nobody listens at the base URL."""
+
+
+class PreflightRefused(NothingTested):
+    """The preflight's plain valid request was refused, or rate-limited past the time budget: nothing to measure."""
+
+
 def run_fuzz(options: FuzzOptions, *, progress: Callable[[FuzzRun], None] | None = None) -> FuzzResults:
     """Fuzz ``options.base_url`` and return what was found (also when interrupted by Ctrl-C).
 
+    First the preflight (``GET /v1/models`` and one plain request; its requests count toward the request budget),
+    then the probes and schemathesis' phases on a daemon thread. ``options.max_time`` is a hard wall: at the
+    deadline the run stops the engine, cuts the answers in flight and waits at most :data:`STOP_GRACE` seconds more
+    for it to wind down before returning what it found.
+
     Raises:
         UsageError: bad options.
-        ProviderError: the provider cannot be reached at all (nothing was answered).
+        ProviderUnreachable: the provider cannot be reached at all (nothing was answered); it carries the results.
+        PreflightRefused: the preflight's plain request was refused; it carries the results.
     """
-    from schemathesis.engine import events, from_schema
-
     options.validate()  # before the preflight sends anything
-    notes: list[str] = []
-    preflight_requests = 0
-    if options.preflight:
-        from .preflight import preflight
-
-        checked = preflight(options)
-        notes = [f"preflight: {note}" for note in checked.notes]
-        preflight_requests = checked.requests
     schema, run = prepare(options, progress)
-    run.notes.extend(notes)
-    run.sent = preflight_requests  # the preflight's requests count toward the request budget
-    attach(schema, run)
     started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    t0 = run.started = time.monotonic()
-    engine_stop = "completed"
-    if "probes" in options.phases:
+    t0 = run.started = time.monotonic()  # the preflight spends the time budget too
+    if options.preflight:
+        from .preflight import Preflight, PreflightFailed, PreflightRateLimited, preflight
+
+        checked = Preflight()
         try:
-            send_probes(run)
-        except KeyboardInterrupt:
-            run.stop_reason = run.stop_reason or "interrupted"
-    st_phases = run.stop_reason is None and any(p in SCHEMATHESIS_PHASES for p in options.phases)
-    stream = from_schema(schema).execute() if st_phases else iter(())
-    run.stop = getattr(stream, "stop", run.stop)
+            preflight(options, checked, time_left=run.remaining)
+        except ProviderError as exc:
+            stop = (
+                "preflight_refused" if isinstance(exc, PreflightFailed)
+                else "rate_limited" if isinstance(exc, PreflightRateLimited)
+                else "unreachable"
+            )
+            run.errors.append(f"preflight: {exc}")
+            results = run.results(started=started, duration=time.monotonic() - t0, stop_reason=stop)
+            kind = ProviderUnreachable if stop == "unreachable" else PreflightRefused
+            raise kind(str(exc), results) from None
+        run.notes.extend(f"preflight: {note}" for note in checked.notes)
+        # Its requests (GET /v1/models, one plain request) are not judged, but they count toward --max-requests.
+        run.options = replace(run.options, max_requests=max(0, options.max_requests - checked.requests))
+    attach(schema, run)
+    engine = _Engine(schema, run)
     try:
-        for event in stream:
-            if isinstance(event, events.NonFatalError):
-                run.errors.append(_non_fatal_message(event))
-            elif isinstance(event, events.FatalError):
-                run.errors.append(f"schemathesis failed: {event.exception}")
-            elif isinstance(event, events.EngineFinished):
-                engine_stop = str(getattr(event.stop_reason, "value", event.stop_reason))
+        engine.start()
+        if options.max_time is None:
+            engine.wait(None)
+        elif not engine.wait(options.max_time):
+            run.expire("max_time")
+        if not engine.wait(STOP_GRACE if run.stopping.is_set() else None):
+            run.errors.append(
+                f"the run did not stop within {STOP_GRACE:g} s of its end; "
+                "the requests it still had in flight were abandoned"
+            )
     except KeyboardInterrupt:
-        run.stop_reason = run.stop_reason or "interrupted"
-        run.stop()
+        run.expire("interrupted")
+        try:
+            engine.wait(STOP_GRACE)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting at once
+            pass
     finally:
         detach(schema)
-    stop_reason = run.stop_reason or (engine_stop if engine_stop in STOP_REASONS else "completed")
-    results = run.results(started=started, duration=time.monotonic() - t0, stop_reason=stop_reason)
+    with run.lock:
+        stop_reason = run.stop_reason or (engine.stop_reason if engine.stop_reason in STOP_REASONS else "completed")
+        if run.rate_limited and not _answered(run.statuses):
+            # Every answer was a 429: whatever ended the run, nothing was tested.
+            stop_reason = "rate_limited"
+            run.errors.append(
+                f"every answer was 429 Too Many Requests ({run.rate_limited} of them): "
+                "the provider was not tested; try again later or with --rate-limit"
+            )
+        results = run.results(started=started, duration=time.monotonic() - t0, stop_reason=stop_reason)
     if run.unreachable and results.statuses == {"none": run.unreachable}:  # every request refused: nobody there
-        raise ProviderError(
+        message = (
             f"cannot reach {options.base_url}: no request got a response "
             f"({results.findings[0].example.message if results.findings and results.findings[0].example else ''})"
         )
+        results.stop_reason = "unreachable"
+        results.errors.append(message)
+        raise ProviderUnreachable(message, results)
     return results
+
+
+#: Seconds a run waits for schemathesis to wind down once it was told to stop (time budget, Ctrl-C).
+STOP_GRACE = 3.0
+
+
+class _Engine:
+    """The run's requests (the probes, then schemathesis' phases) on a daemon thread, so the caller can stop waiting."""
+
+    def __init__(self, schema: Any, run: FuzzRun) -> None:
+        self.run = run
+        self.schema = schema
+        self.stream: Any = None
+        self.stop_reason = "completed"
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._consume, name="chatcontract-fuzz", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def wait(self, seconds: float | None) -> bool:
+        """Wait for the engine to finish, at most ``seconds`` (``None``: for good); True when it did."""
+        end = None if seconds is None else time.monotonic() + seconds
+        while True:  # short waits: Ctrl-C reaches the main thread between them
+            step = 0.2 if end is None else min(0.2, end - time.monotonic())
+            if step <= 0:
+                return self.done.is_set()
+            if self.done.wait(step):
+                return True
+
+    def _consume(self) -> None:
+        from schemathesis.engine import events, from_schema
+
+        run = self.run
+        try:
+            if "probes" in run.options.phases:
+                send_probes(run)  # chatcontract's own hand-picked requests first
+            if run.stop_reason is not None or run.stopping.is_set():
+                return
+            if not any(p in SCHEMATHESIS_PHASES for p in run.options.phases):
+                return
+            self.stream = from_schema(self.schema).execute()
+            run.stop = self.stream.stop
+            if run.stopping.is_set():  # told to stop while the engine was being built
+                self.stream.stop()
+            for event in self.stream:
+                if isinstance(event, events.NonFatalError):
+                    message = _non_fatal_message(event)
+                    with run.lock:
+                        run.errors.append(message)
+                elif isinstance(event, events.FatalError):
+                    with run.lock:
+                        run.errors.append(f"schemathesis failed: {event.exception}")
+                elif isinstance(event, events.EngineFinished):
+                    self.stop_reason = str(getattr(event.stop_reason, "value", event.stop_reason))
+        except BaseException as exc:  # noqa: BLE001  (a budget stop raised in a hook, or a schemathesis bug)
+            if not isinstance(exc, KeyboardInterrupt):
+                with run.lock:
+                    run.errors.append(f"schemathesis failed: {type(exc).__name__}: {exc}")
+        finally:
+            self.done.set()
+
+
+def _answered(statuses: dict[str, int]) -> int:
+    """Answers that tested something: any status but 429, and not a lost exchange."""
+    return sum(n for status, n in statuses.items() if status not in ("429", "none"))
 
 
 def _st_config(options: FuzzOptions) -> dict[str, Any]:
@@ -146,11 +254,14 @@ def _st_config(options: FuzzOptions) -> dict[str, Any]:
             "no-shrink": not options.shrink,
             "database": "none",
         },
-        "rate-limit": options.rate_limit or "auto",
         "output": {"sanitization": {"enabled": False}},
         # nothing written to the user's working directory (schemathesis' own cache and example database)
         "cache": {"enabled": False},
     }
+    if options.rate_limit is not None:
+        # without one, no "auto" mode: 429 Retry-After is waited out by chatcontract's transport within the time
+        # budget (schemathesis' own wait sleeps up to a minute per answer, past any budget)
+        project["rate-limit"] = options.rate_limit
     if options.seed is not None:
         project["seed"] = options.seed
     if options.max_time is not None:

@@ -28,7 +28,16 @@ from .judge import (
     severity_of,
 )
 from .openapi import documented_statuses
-from .options import MAX_BODY_SHOWN, MAX_PATHS, MAX_STREAM_EVENTS, NOT_ABOUT_THE_BODY, TOKEN_FIELDS, FuzzOptions
+from .options import (
+    MAX_BODY_SHOWN,
+    MAX_PATHS,
+    MAX_RATE_LIMIT_RETRIES,
+    MAX_RATE_LIMIT_WAIT,
+    MAX_STREAM_EVENTS,
+    NOT_ABOUT_THE_BODY,
+    TOKEN_FIELDS,
+    FuzzOptions,
+)
 from .preflight import provider_reason
 from .reproduce import case_body, curl, dumps, header, raw_body, redact, request_line, sent_body
 
@@ -97,13 +106,82 @@ class FuzzRun:
         self.coverage = Coverage(options.dialect, seed=options.seed, adaptive=options.adaptive)
         #: Run-level notes for the results (the preflight's, a culprit found).
         self.notes: list[str] = []
+        #: Set when the run must end (time budget, rate limited past it, Ctrl-C): waits and new requests stop.
+        self.stopping = threading.Event()
+        #: 429 answers, the retried ones included.
+        self.rate_limited = 0
+
+    # -- time ----------------------------------------------------------------------------------------------------
+
+    def remaining(self) -> float | None:
+        """Seconds left of the time budget (``None`` without one; never negative)."""
+        limit = self.options.max_time
+        if limit is None or self.raise_on_budget:
+            return None
+        return max(0.0, limit - (time.monotonic() - self.started))
+
+    def answer_budget(self) -> tuple[float, bool]:
+        """Seconds the next answer may take in all, and whether that is the request timeout (not the time left)."""
+        remaining = self.remaining()
+        if remaining is not None and remaining < self.options.timeout:
+            return remaining, False
+        return self.options.timeout, True
+
+    def expire(self, reason: str, message: str | None = None) -> None:
+        """End the run: no new request, no further wait; ``reason`` becomes the stop reason unless one is set."""
+        with self.lock:
+            self.stop_reason = self.stop_reason or reason
+            if message is not None:
+                self.errors.append(message)
+        self.stopping.set()
+        self.stop()
+        if reason != "max_requests" and not self.raise_on_budget:
+            from .deadlines import cut_all
+
+            cut_all()  # the answers still arriving end now: the run is over
+
+    def retry_wait(self, retry_after: float | None, attempt: int) -> float | None:
+        """How long to wait before sending a 429-answered request again, or ``None`` to keep the 429 and go on.
+
+        A wait longer than the time left (or :data:`MAX_RATE_LIMIT_WAIT` without a time budget) is never made:
+        the run ends there, rate limited, and says so.
+        """
+        with self.lock:
+            self.rate_limited += 1
+        if retry_after is None or attempt >= MAX_RATE_LIMIT_RETRIES:
+            return None
+        remaining = self.remaining()
+        limit = MAX_RATE_LIMIT_WAIT if remaining is None else min(MAX_RATE_LIMIT_WAIT, remaining - 1.0)
+        if retry_after > limit:
+            left = (
+                f"the {MAX_RATE_LIMIT_WAIT:g} s a run waits at most"
+                if remaining is None or remaining - 1.0 > MAX_RATE_LIMIT_WAIT
+                else f"the {max(0.0, remaining):.1f} s left of the time budget"
+            )
+            self.expire(
+                "rate_limited",
+                f"rate limited: the provider answered 429 with Retry-After {retry_after:g} s, past {left}; "
+                f"the run stopped instead of waiting",
+            )
+            return None
+        return retry_after
+
+    def take_retry(self) -> bool:
+        """Count a resend after a 429 against the request budget (and the 429 it replaces); False: budget spent."""
+        with self.lock:
+            if self.sent >= self.options.max_requests or self.stopping.is_set():
+                return False  # the 429 stays the answer, and is counted when judged
+            self.statuses["429"] = self.statuses.get("429", 0) + 1
+            self.sent += 1
+            return True
 
     # -- budgets -------------------------------------------------------------------------------------------------
 
     def before_call(self, case: Any) -> None:
         with self.lock:
             limit = self.options.max_time
-            if limit is not None and not self.raise_on_budget and time.monotonic() - self.started >= limit:
+            over = limit is not None and not self.raise_on_budget and time.monotonic() - self.started >= limit
+            if over or (self.stopping.is_set() and not self.raise_on_budget):
                 self.stop_reason = self.stop_reason or "max_time"
                 self.stop()
                 raise _BudgetSpent
@@ -118,7 +196,8 @@ class FuzzRun:
         # adaptive generation: leave out of a valid request a field the provider refuses, and any field already in
         # more than half of them (schemathesis' "negative" cases are often valid requests: the generated schema is a
         # bounded subset of the contract, so the judge decides, not the generation mode)
-        if self.options.adaptive and isinstance(body, dict) and self.request_problem(body) is None:
+        hand_picked = getattr(case, "probe", None) is not None  # a probe is sent as written
+        if self.options.adaptive and not hand_picked and isinstance(body, dict) and self.request_problem(body) is None:
             with self.lock:
                 drop = self.coverage.fields_to_drop(body)
                 for key in drop:

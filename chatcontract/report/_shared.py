@@ -91,7 +91,7 @@ def verdict(run: FuzzResults) -> str:
     """``fail`` (a finding of severity error), ``error`` (the run itself had problems) or ``pass``."""
     if not run.ok:
         return "fail"
-    if run.errors or run.stop_reason == "server_unavailable":
+    if run.errors or run.stop_reason in ("server_unavailable", "rate_limited", "unreachable", "preflight_refused"):
         return "error"
     return "pass"
 

@@ -27,10 +27,21 @@ FORMAT = 2
 #: Older layouts :meth:`FuzzResults.from_dict` migrates on load.
 _MIGRATED = (1,)
 _SEVERITIES = ("error", "warning")
-#: Why a run stopped.
 #: What produced a run.
 KINDS = ("fuzz", "proxy")
-STOP_REASONS = ("completed", "interrupted", "max_requests", "max_time", "server_unavailable", "failure_limit")
+#: Why a run stopped. ``rate_limited``: 429s asked for a wait past the time budget, or every answer was a 429;
+#: ``unreachable``: no request got any response; ``preflight_refused``: the preflight's plain request was refused.
+STOP_REASONS = (
+    "completed",
+    "interrupted",
+    "max_requests",
+    "max_time",
+    "server_unavailable",
+    "failure_limit",
+    "rate_limited",
+    "unreachable",
+    "preflight_refused",
+)
 
 
 @dataclass(slots=True, kw_only=True)
@@ -172,6 +183,13 @@ class FuzzResults:
     @property
     def requests_per_s(self) -> float:
         return self.requests / self.duration_s if self.duration_s > 0 else 0.0
+
+    @property
+    def tested(self) -> bool:
+        """Whether any answer tested the provider: a status other than 429, and not a lost exchange."""
+        return any(status not in ("429", "none") for status in self.statuses) or any(
+            f.code == "CC604" for f in self.findings
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,7 +7,7 @@ alternatives of one union into a single violation ("expected string, array or nu
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -394,15 +394,38 @@ def _classify(err: Any, value: Any, exists: bool) -> str:
     return "CC102"
 
 
-def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[tuple[str, Hit]]:
-    """Validate ``doc`` with ``adapter``; yield ``(code, hit)`` per schema error at its exact path."""
+#: A list of more than this many items is validated in batches of ``_BATCH`` items, and so is the longest list of a
+#: document with more schema errors than this: pydantic builds every error of a validation at once (about 1.4 KB
+#: each with ``errors()``), so a body of a million wrong items would otherwise cost gigabytes before the
+#: collector's per-rule cap could help.
+_BATCH_ABOVE = 2_000
+_BATCH = 500
+
+
+def schema_hits(
+    adapter: TypeAdapter[Any], doc: Any, *, what: str, full: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, Hit]]:
+    """Validate ``doc`` with ``adapter``; yield ``(code, hit)`` per schema error at its exact path.
+
+    ``full(code)`` true says the caller lists no more violations of ``code`` (it only counts them): those hits
+    come with their location only, without the message and shown value that cost most of their making.
+    """
+    batched = _longest_list(doc, _BATCH_ABOVE)  # a list so long that its errors alone could be too many
+    if batched is not None:
+        yield from _batched_hits(adapter, doc, batched, what=what, full=full)
+        return
     try:
         adapter.validator.validate_python(doc)  # the core validator: skips TypeAdapter's Python-level wrapper
         return
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
+        if exc.error_count() > _BATCH_ABOVE:  # shorter lists, with many errors per item
+            batched = _longest_list(doc, _BATCH)
+        errors = exc.errors(include_url=False) if batched is None else []
     except RecursionError:
         yield "CC006", hit((), f"{what} is nested too deeply to validate.")
+        return
+    if batched is not None:
+        yield from _batched_hits(adapter, doc, batched, what=what, full=full)
         return
     errors = _drop_mismatched_members(errors)
     groups: dict[Loc, list[tuple[Any, Any, bool]]] = {}
@@ -425,7 +448,9 @@ def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[t
             continue
         for err, value, exists in other_entries:
             code = _classify(err, value, exists)
-            if code == "CC101":
+            if full is not None and full(code):
+                yield code, Hit(loc, "")
+            elif code == "CC101":
                 yield code, hit(loc, f"Field {_name(loc)} is required but missing.", expected="present")
             elif code == "CC104":
                 yield code, hit(loc, f"Field {_name(loc)} is not in the contract.", shorten(value))
@@ -445,9 +470,11 @@ def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[t
         if type_entries:
             expected = sorted({_expected(e[0]) for e in type_entries}, key=lambda n: _ORDER.get(n, 99))
             value = type_entries[0][1]
-            if value is None:
-                optional = loc and _is_optional(adapter, doc, loc)
-                code = "CC109" if optional else "CC107"
+            optional = value is None and loc and _is_optional(adapter, doc, loc)
+            code = "CC102" if value is not None else "CC109" if optional else "CC107"
+            if full is not None and full(code):
+                yield code, Hit(loc, "")
+            elif value is None:
                 detail = "; omit the field instead" if optional else ""
                 yield code, hit(loc, f"Expected {_join(expected)}; received null{detail}.", None, " or ".join(expected))
             else:
@@ -457,6 +484,67 @@ def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[t
                     shorten(value),
                     " or ".join(expected),
                 )
+
+
+def _longest_list(doc: Any, longer_than: int) -> tuple[str | int, ...] | None:
+    """The path of the longest list in ``doc`` with more than ``longer_than`` items (``None`` when there is none)."""
+    best: tuple[str | int, ...] | None = None
+    longest = longer_than
+    stack: list[tuple[tuple[str | int, ...], Any]] = [((), doc)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(((*path, k), v) for k, v in node.items() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            if len(node) > longest:
+                best, longest = path, len(node)
+            stack.extend(((*path, i), v) for i, v in enumerate(node) if isinstance(v, (dict, list)))
+    return best
+
+
+def _with(node: Any, path: tuple[str | int, ...], value: Any) -> Any:
+    """A copy of ``node`` with ``value`` at ``path`` (only the containers along the path are copied)."""
+    if not path:
+        return value
+    copy: Any = dict(node) if isinstance(node, dict) else list(node)
+    copy[path[0]] = _with(node[path[0]], path[1:], value)
+    return copy
+
+
+def _batched_hits(
+    adapter: TypeAdapter[Any],
+    doc: Any,
+    path: tuple[str | int, ...],
+    *,
+    what: str,
+    full: Callable[[str], bool] | None,
+) -> Iterator[tuple[str, Hit]]:
+    """The hits of ``doc`` with the list at ``path`` validated ``_BATCH`` items at a time.
+
+    Each batch validates the document with that slice in place of the list: the items' hits get their real
+    indices back, and what lies outside the list (the same in every batch) is taken from the first batch only.
+    Items of a list are validated independently, so the hits are those of one whole validation.
+    """
+    items = _at(doc, path)
+    depth = len(path)
+    for start in range(0, len(items), _BATCH):
+        piece = _with(doc, path, items[start : start + _BATCH])
+        for code, h in schema_hits(adapter, piece, what=what, full=full):
+            loc = h.loc
+            index = loc[depth] if len(loc) > depth and loc[:depth] == path else None
+            if isinstance(index, int):
+                if start:
+                    h = h._replace(loc=(*path, index + start, *loc[depth + 1 :]))
+                yield code, h
+            elif start == 0:
+                yield code, h
+
+
+def _at(doc: Any, path: tuple[str | int, ...]) -> Any:
+    node = doc
+    for seg in path:
+        node = node[seg]
+    return node
 
 
 def _drop_mismatched_members(errors: list[Any]) -> list[Any]:

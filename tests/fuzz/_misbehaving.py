@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 OK_BODY = {
     "id": "cmpl-1",
@@ -32,13 +33,18 @@ class Misbehaving:
     """How the server answers, by ``mode``.
 
     ``reset`` closes without answering, ``stall`` never answers, ``endless`` sends a stream that never ends (when
-    one is asked for), ``rate-limit`` answers 429 with Retry-After to the first ``limited`` requests then OK,
-    ``forbidden`` answers 403 to everything, ``ok``. ``GET /v1/models`` lists one model, ``other-model`` (in
-    ``no-models`` mode: 404, and otherwise ``ok``). ``requests`` holds every request body as it came off the wire.
+    one is asked for), ``rate-limit`` answers 429 with ``Retry-After: <retry_after>`` to the first ``limited``
+    requests then OK, ``forbidden`` answers 403 to everything, ``drip`` answers 200 one byte every ``drip`` seconds
+    (an SSE stream when one is asked for, else a JSON body with its Content-Length), ``drip-stream`` drips the
+    streams only, ``ok``. ``GET /v1/models`` lists one model,
+    ``other-model`` (in ``no-models`` mode: 404, and otherwise ``ok``). ``requests`` holds every request body as it came
+    off the wire.
     """
 
     mode: str
     limited: int = 2
+    retry_after: str = "0"
+    drip: float = 1.0
     port: int = 0
     requests: list[bytes] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -89,6 +95,10 @@ class Misbehaving:
                     conn.sendall(line)
                     time.sleep(0.05)
                 return
+            streamed = b'"stream":true' in body.replace(b" ", b"")
+            if self.mode == "drip" or (self.mode == "drip-stream" and streamed):
+                self._drip(conn, streamed)
+                return
             if self.mode == "stall":
                 time.sleep(3)
                 return
@@ -110,7 +120,7 @@ class Misbehaving:
                     conn,
                     429,
                     {"object": "error", "message": "slow down", "type": "rate_limited", "param": None, "code": "1300"},
-                    extra="Retry-After: 0\r\n",
+                    extra=f"Retry-After: {self.retry_after}\r\n",
                 )
                 return
             self._send(conn, 200, OK_BODY)
@@ -118,6 +128,23 @@ class Misbehaving:
             return
         finally:
             conn.close()
+
+    def _drip(self, conn: socket.socket, stream: bool) -> None:
+        if stream:
+            chunk = {**OK_BODY, "object": "chat.completion.chunk"}
+            chunk["choices"] = [{"index": 0, "delta": {"role": "assistant", "content": "x"}, "finish_reason": None}]
+            payload = b"data: " + json.dumps(chunk).encode() + b"\n\n" + b"data: [DONE]\n\n"
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n")
+        else:
+            payload = json.dumps(OK_BODY).encode()
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                + str(len(payload)).encode()
+                + b"\r\nConnection: close\r\n\r\n"
+            )
+        for i in range(len(payload)):  # each byte well within any read timeout; the whole far beyond it
+            conn.sendall(payload[i : i + 1])
+            time.sleep(self.drip)
 
     @staticmethod
     def _send(conn: socket.socket, status: int, body: object, extra: str = "") -> None:
@@ -131,7 +158,7 @@ class Misbehaving:
 
 
 @contextmanager
-def misbehaving(mode: str, **kwargs: int) -> Iterator[Misbehaving]:
+def misbehaving(mode: str, **kwargs: Any) -> Iterator[Misbehaving]:
     server = Misbehaving(mode, **kwargs)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -467,7 +467,8 @@ def test_coverage_runs_spend_their_budget(llamacpp_negative: Run, litellm_negati
     # The coverage phase has more cases than the budget: it stops at exactly max_requests.
     for run in (llamacpp_negative, litellm_negative):
         assert run.results.stop_reason == "max_requests", run.summary()
-        assert run.results.requests == run.options.max_requests, run.summary()
+        # the preflight's two requests (GET /v1/models, one plain request) count toward the budget
+        assert run.results.requests == run.options.max_requests - 2 * run.options.preflight, run.summary()
 
 
 def test_no_finding_comes_from_a_method_outside_the_contract(run: Run) -> None:
@@ -504,8 +505,7 @@ def test_probes_find_the_known_deviations(provider: str, fuzz_dir: Path, request
         phases=("probes",),
         max_requests=20,
     )
-    # the preflight's two requests (GET /v1/models, one plain request), then every probe
-    assert run.results.requests == 2 + len(probe_requests("openai", run.options.model, MAX_TOKENS_CAP))
+    assert run.results.requests == len(probe_requests("openai", run.options.model, MAX_TOKENS_CAP))
     assert {f.code: f.count for f in run.results.findings} == PROBE_FINDINGS[provider], run.summary()
     assert all(f.example is not None and f.example.phase == "probes" for f in run.results.findings)
 
@@ -546,10 +546,11 @@ def test_known_deviation_is_found_by_its_rule(dev: Deviation, request: pytest.Fi
     run: Run = request.getfixturevalue(dev.run)
     finding = run.finding(dev.code)
     if not dev.required:
-        # Depends on the draw: then another run of the provider must find it for sure.
+        # Depends on the draw: another run of the provider must find it for sure (that run's own case asserts it),
+        # and where this run drew it, it must be found as described below.
         assert any(d.required and d.code == dev.code and d.provider == dev.provider for d in DEVIATIONS), dev
         if finding is None:
-            pytest.skip(f"{dev.run} did not draw a request showing {dev.code}")
+            return
     assert finding is not None, f"{dev} ({dev.source}) was not found\n{run.summary()}"
     assert any(re.fullmatch(dev.path, p) for p in finding.paths), (finding.paths, dev.path)
     ex = finding.example

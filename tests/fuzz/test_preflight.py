@@ -13,8 +13,8 @@ import pytest
 from chatcontract import ProviderError, UsageError
 from chatcontract.cli import main
 from chatcontract.fuzz.options import FuzzOptions
-from chatcontract.fuzz.preflight import PreflightFailed, preflight, provider_reason
-from chatcontract.fuzz.runner import run_fuzz
+from chatcontract.fuzz.preflight import preflight, provider_reason
+from chatcontract.fuzz.runner import PreflightRefused, run_fuzz
 from chatcontract.provider.server import serve
 
 from ._misbehaving import misbehaving
@@ -58,17 +58,21 @@ def test_provider_without_a_model_list_is_said_and_the_run_goes_on() -> None:
 
 
 def test_refused_plain_request_for_an_unlisted_model_names_the_listed_ones() -> None:
-    with misbehaving("forbidden") as server, pytest.raises(PreflightFailed) as failed:
+    with misbehaving("forbidden") as server, pytest.raises(PreflightRefused) as failed:
         run_fuzz(FuzzOptions(base_url=server.base_url, model="m", max_examples=2))
     assert str(failed.value) == "model 'm' rejected: model blocked by policy; the provider lists other-model"
     assert isinstance(failed.value, ProviderError)
+    # the run's results all the same (the command writes them): nothing fuzzed, and why
+    results = failed.value.results
+    assert results.stop_reason == "preflight_refused" and results.requests == 0
+    assert results.errors == [f"preflight: {failed.value}"]
     # one plain request, then nothing: no fuzzing against a provider that refuses it
     (sent,) = server.requests
     assert json.loads(sent) == {"model": "m", "messages": [{"role": "user", "content": "Say hello."}], "max_tokens": 8}
 
 
 def test_refused_plain_request_names_status_and_reason() -> None:
-    with serve(dialect="openai", seed=1, api_key="sk-right") as provider, pytest.raises(PreflightFailed) as failed:
+    with serve(dialect="openai", seed=1, api_key="sk-right") as provider, pytest.raises(PreflightRefused) as failed:
         run_fuzz(FuzzOptions(base_url=provider.base_url, model="ref-small", dialect="openai", api_key="sk-wrong"))
     message = str(failed.value)
     assert message.startswith("a plain request for model 'ref-small' was answered 401: ")
@@ -113,8 +117,8 @@ def test_the_preflight_counts_toward_the_request_budget() -> None:
             FuzzOptions(base_url=provider.base_url, model="ref-small", dialect="openai", seed=1,
                         phases=("probes", "examples"), max_requests=3)
         )
-    assert results.requests == 3 and results.stop_reason == "max_requests"
-    assert sum(results.statuses.values()) == 1  # the phases' one request; the preflight's are not judged
+    assert results.requests == 1 and results.stop_reason == "max_requests"  # 3 - the preflight's 2
+    assert sum(results.statuses.values()) == 1
 
 
 def test_a_budget_too_small_for_the_preflight_is_a_usage_error() -> None:
