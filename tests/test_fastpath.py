@@ -46,13 +46,14 @@ def full(payload: Any, **kw: Any) -> Report:
     )
 
 
-def fast_only(payload: Any, **kw: Any) -> Report | None:
+def fast_only(payload: Any, *, locate: bool = False, **kw: Any) -> Report | None:
+    """The fast path alone (None: it gives up); with ``locate``, the violation route after it as check() runs it."""
     status = kw.get("status")
     if kw.get("stream") is True or (status is not None and status >= 400) or type(payload) not in (bytes, str):
         return None  # check() does not try the fast path
     settings_ = cc_settings._settings_for(kw.get("dialect"), kw.get("select"), kw.get("ignore"), kw.get("provider"))
     try:  # as in check(): an exception (jsonschema-rs refusing a LosslessFloat, ...) means "take the full path"
-        return engine._fast_check(payload, settings_, kw.get("status"), kw.get("request"))
+        return engine._fast_check(payload, settings_, kw.get("status"), kw.get("request"), locate=locate)
     except Exception:
         return None
 
@@ -67,6 +68,10 @@ def same(payload: Any, **kw: Any) -> Report:
     shortcut = fast_only(payload, **kw)
     if shortcut is not None:  # the fast path only ever answers "conforms", and only when it does
         assert shortcut == expected and not expected.violations
+    located = fast_only(payload, locate=True, **kw)
+    if located is not None:  # the violation route answers what the full path answers
+        assert located == expected, f"violation route:\n{located}\nfull path:\n{expected}"
+        assert located.to_dict() == expected.to_dict()
     return got
 
 

@@ -10,7 +10,7 @@ never answers True when a covered rule would yield a hit: every condition below 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -20,7 +20,7 @@ from ._registry import CheckFn
 from ._util import NotJSON, loads_object
 from .json_schema import fast_schema, relax_for_plain
 
-__all__ = ["COVERED", "FastValidator", "consistent", "fast_validator", "overlay"]
+__all__ = ["COVERED", "FastValidator", "consistent", "fast_validator", "overlay", "suspects"]
 
 COVERED: Mapping[str, CheckFn] = {
     "CC201": consistency.usage_total_mismatch,
@@ -151,7 +151,7 @@ class FastValidator:
     the validator must not be used.
     """
 
-    __slots__ = ("valid", "valid_plain", "since")
+    __slots__ = ("valid", "valid_plain", "since", "errors", "errors_plain")
 
     def __init__(self, adapter: TypeAdapter[Any], covered: frozenset[str]) -> None:
         import jsonschema_rs  # the caller handles ImportError
@@ -167,8 +167,13 @@ class FastValidator:
             defs["_chatcontract_nonnegative"]["additionalProperties"] = {"$ref": _NONNEGATIVE_JSON}
             defs["_chatcontract_nonnegative"]["items"] = {"$ref": _NONNEGATIVE_JSON}
             schema["properties"]["usage"] = _nonnegative(usage, defs, {})
-        self.valid: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(schema).is_valid
-        self.valid_plain: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(relax_for_plain(schema)).is_valid
+        strict = jsonschema_rs.Draft202012Validator(schema)
+        relaxed = jsonschema_rs.Draft202012Validator(relax_for_plain(schema))
+        self.valid: Callable[[Any], bool] = strict.is_valid
+        self.valid_plain: Callable[[Any], bool] = relaxed.is_valid
+        # Where a document fails (the violation route locates the contract's errors with these; see _located.py).
+        self.errors: Callable[[Any], Iterator[Any]] = strict.iter_errors
+        self.errors_plain: Callable[[Any], Iterator[Any]] = relaxed.iter_errors
 
 
 def _probe(jsonschema_rs: Any) -> None:
@@ -267,3 +272,59 @@ def _calls_ok(choice: dict[str, Any], calls: list[dict[str, Any]], covered: froz
         if isinstance(fn, dict) and "arguments" in fn and "CC207" in covered and not _arguments_ok(fn["arguments"]):
             return False
     return True
+
+
+_TOOL_CALL_RULES = frozenset({"CC205", "CC206", "CC207", "CC208", "CC215", "CC216"})
+_ALL = frozenset(COVERED)
+
+
+def suspects(doc: dict[str, Any]) -> frozenset[str]:
+    """The covered rules that may have a hit on ``doc`` (any document, conforming or not); the others have none.
+
+    Coarse on purpose: a rule is a suspect as soon as a part of the document it reads is not in its plain,
+    everyday shape (tokens that add up, indices ``0..n-1``, no tool calls, ``created`` in the past after 2001,
+    a non-blank ``id`` and ``model``, ``object`` ``chat.completion``, no ``error`` key), so a change to a rule's
+    verdict within those parts needs no change here. The violation route of the engine runs only the suspects.
+    """
+    out: set[str] = set()
+    usage = doc.get("usage")
+    if isinstance(usage, dict):
+        p, c, t = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")
+        if not (type(p) is int and type(c) is int and type(t) is int and p >= 0 and c >= 0 and t == p + c):  # noqa: E721
+            out.update(("CC201", "CC203"))
+        for value in usage.values():
+            if isinstance(value, dict):
+                if any(isinstance(v, (int, float)) and v < 0 for v in value.values()):
+                    out.add("CC202")
+            elif isinstance(value, (int, float)) and value < 0:
+                out.add("CC202")
+    created = doc.get("created")
+    if isinstance(created, int) and not _CREATED_MIN <= created <= _clock():
+        out.add("CC209")
+    for key, code in (("id", "CC210"), ("model", "CC211")):
+        value = doc.get(key)
+        if isinstance(value, str) and not value.strip():
+            out.add(code)
+    if doc.get("object") != "chat.completion":
+        out.update(("CC212", "CC503"))
+    if "error" in doc:
+        out.add("CC503")
+    items = doc.get("choices")
+    if isinstance(items, list):
+        if not items:
+            out.add("CC214")
+        for pos, choice in enumerate(items):
+            if not isinstance(choice, dict):
+                continue
+            if choice.get("index") != pos or type(choice.get("index")) is not int:  # noqa: E721
+                out.add("CC204")
+            msg = choice.get("message")
+            if not isinstance(msg, dict):
+                out.add("CC213")
+            elif msg.get("tool_calls"):
+                out.update(_TOOL_CALL_RULES)
+            if choice.get("finish_reason") == "tool_calls":
+                out.update(_TOOL_CALL_RULES)
+    elif items is not None:
+        out.add("CC214")
+    return frozenset(out)

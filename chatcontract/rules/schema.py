@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from ..violations import Loc, Severity, shorten
 from ._registry import Hit, declare, hit
 
-__all__ = ["schema_hits"]
+__all__ = ["mapped_hits", "schema_hits"]
 
 _REF = "References:\n        - Mistral OpenAPI document, ChatCompletionResponse; OpenAI OpenAPI, CreateChatCompletionResponse"
 
@@ -389,6 +389,13 @@ def schema_hits(adapter: TypeAdapter[Any], doc: Any, *, what: str) -> Iterator[t
         errors = exc.errors(include_url=False)
     except RecursionError:
         yield "CC006", hit((), f"{what} is nested too deeply to validate.")
+        return
+    yield from mapped_hits(adapter, doc, errors)
+
+
+def mapped_hits(adapter: TypeAdapter[Any], doc: Any, errors: list[Any]) -> Iterator[tuple[str, Hit]]:
+    """``(code, hit)`` per violation, from the ``errors()`` of validating ``doc`` with ``adapter``."""
+    if not errors:
         return
     errors = _drop_mismatched_members(errors)
     groups: dict[Loc, list[tuple[Any, Any, bool]]] = {}
