@@ -22,11 +22,11 @@ from . import settings as _settings_module
 from ._exceptions import ContractViolation
 from .inputs import MISSING, Received, coerce, number_findings, parse_json, parse_request
 from .outcome import Collector, Report, doc_order, empty_report
-from .rules import Hit, RuleContext, Target
+from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import consistent, fast_validator, suspects
 from .rules._located import float_paths, located_errors
 from .rules.schema import mapped_hits, schema_hits
-from .settings import Settings, _settings_for, forget_project_config, resolve_settings
+from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
 
 __all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "forget_project_config", "resolve_settings"]
@@ -238,10 +238,11 @@ def _located_check(
         if type(parsed) is not dict:
             return None  # not JSON, or not an object: the full path's diagnosis
         doc = parsed
-        paths = [e.instance_path for e in locator.errors(doc)]
-        paths.extend(float_paths(doc))
+        paths = float_paths(doc)
+        if paths or not locator.valid(doc):  # (collecting jsonschema-rs' errors costs several times is_valid)
+            paths.extend(e.instance_path for e in locator.errors(doc))
     else:
-        paths = [e.instance_path for e in locator.errors_plain(doc)]
+        paths = [] if locator.valid_plain(doc) else [e.instance_path for e in locator.errors_plain(doc)]
     adapter = settings.contracts.response
     errors = located_errors(adapter, doc, paths) if paths else []
     if errors is None:
@@ -252,9 +253,10 @@ def _located_check(
     for code, h in mapped_hits(adapter, doc, errors):
         collector.add(code, h)
     ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
-    covered = plan.covered
-    suspect = suspects(doc)
-    rules = [r for r in settings.rules.get(Target.RESPONSE, ()) if r.code not in covered or r.code in suspect]
+    key = (suspects(doc), req is not None)
+    rules = plan.routes.get(key)
+    if rules is None:
+        rules = plan.routes[key] = _route_rules(settings, plan, *key)
     collector.run(rules, doc, ctx)
     collector.run(settings.rules.get(Target.ANY, ()), doc, ctx)
     violations = collector.items
@@ -264,6 +266,18 @@ def _located_check(
         positions: dict[int, dict[Any, int]] = {}
         violations.sort(key=lambda v: doc_order(doc, v, positions))
     return Report(violations=tuple(violations), dialect=settings.dialect, kind="response", status=status)
+
+
+def _route_rules(settings: Settings, plan: _FastPlan, suspect: frozenset[str], with_request: bool) -> tuple[Rule, ...]:
+    """The response rules the violation route runs, in the full path's order: all but the covered non-suspects."""
+    if len(plan.routes) >= 256:
+        plan.routes.clear()
+    covered = plan.covered
+    return tuple(
+        r
+        for r in settings.rules.get(Target.RESPONSE, ())
+        if (r.code not in covered or r.code in suspect) and (with_request or not r.requires_request)
+    )
 
 
 def _full_check(payload: Any, settings: Settings, *, status: int | None, stream: bool | None, request: Any) -> Report:

@@ -275,7 +275,7 @@ def _calls_ok(choice: dict[str, Any], calls: list[dict[str, Any]], covered: froz
 
 
 _TOOL_CALL_RULES = frozenset({"CC205", "CC206", "CC207", "CC208", "CC215", "CC216"})
-_ALL = frozenset(COVERED)
+_NOTHING: frozenset[str] = frozenset()
 
 
 def suspects(doc: dict[str, Any]) -> frozenset[str]:
@@ -286,45 +286,48 @@ def suspects(doc: dict[str, Any]) -> frozenset[str]:
     a non-blank ``id`` and ``model``, ``object`` ``chat.completion``, no ``error`` key), so a change to a rule's
     verdict within those parts needs no change here. The violation route of the engine runs only the suspects.
     """
-    out: set[str] = set()
-    usage = doc.get("usage")
-    if isinstance(usage, dict):
+    out: set[str] | None = None
+    get = doc.get
+    usage = get("usage")
+    if type(usage) is dict:
         p, c, t = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")
-        if not (type(p) is int and type(c) is int and type(t) is int and p >= 0 and c >= 0 and t == p + c):  # noqa: E721
-            out.update(("CC201", "CC203"))
+        if not (type(p) is int and type(c) is int and type(t) is int and p >= 0 and c >= 0 and t == p + c):
+            out = {"CC201", "CC203"}
         for value in usage.values():
-            if isinstance(value, dict):
-                if any(isinstance(v, (int, float)) and v < 0 for v in value.values()):
-                    out.add("CC202")
-            elif isinstance(value, (int, float)) and value < 0:
-                out.add("CC202")
-    created = doc.get("created")
-    if isinstance(created, int) and not _CREATED_MIN <= created <= _clock():
-        out.add("CC209")
-    for key, code in (("id", "CC210"), ("model", "CC211")):
-        value = doc.get(key)
-        if isinstance(value, str) and not value.strip():
-            out.add(code)
-    if doc.get("object") != "chat.completion":
-        out.update(("CC212", "CC503"))
-    if "error" in doc:
-        out.add("CC503")
-    items = doc.get("choices")
-    if isinstance(items, list):
+            kind = type(value)
+            if (kind is int and value < 0) or (kind is dict and any(type(v) is int and v < 0 for v in value.values())):
+                out = (out or set()) | {"CC202"}
+                break
+    created = get("created")
+    if type(created) is int and not _CREATED_MIN <= created <= _clock():
+        out = (out or set()) | {"CC209"}
+    value = get("id")
+    if type(value) is str and not value.strip():
+        out = (out or set()) | {"CC210"}
+    value = get("model")
+    if type(value) is str and not value.strip():
+        out = (out or set()) | {"CC211"}
+    if get("object") != "chat.completion" or "error" in doc:
+        out = (out or set()) | {"CC212", "CC503"}
+    items = get("choices")
+    if type(items) is list:
         if not items:
-            out.add("CC214")
-        for pos, choice in enumerate(items):
-            if not isinstance(choice, dict):
-                continue
-            if choice.get("index") != pos or type(choice.get("index")) is not int:  # noqa: E721
-                out.add("CC204")
-            msg = choice.get("message")
-            if not isinstance(msg, dict):
-                out.add("CC213")
-            elif msg.get("tool_calls"):
-                out.update(_TOOL_CALL_RULES)
-            if choice.get("finish_reason") == "tool_calls":
-                out.update(_TOOL_CALL_RULES)
+            out = (out or set()) | {"CC214"}
+        pos = 0
+        for choice in items:
+            if type(choice) is dict:
+                index = choice.get("index")
+                if index != pos or type(index) is not int:
+                    out = (out or set()) | {"CC204"}
+                msg = choice.get("message")
+                if type(msg) is not dict:
+                    out = (out or set()) | {"CC213"}
+                    calls = None
+                else:
+                    calls = msg.get("tool_calls")
+                if calls or choice.get("finish_reason") == "tool_calls":
+                    out = (out or set()) | _TOOL_CALL_RULES
+            pos += 1
     elif items is not None:
-        out.add("CC214")
-    return frozenset(out)
+        out = (out or set()) | {"CC214"}
+    return _NOTHING if out is None else frozenset(out)

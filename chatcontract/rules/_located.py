@@ -120,7 +120,10 @@ def _unit(root: _Model, doc: dict[str, Any], path: Sequence[Any]) -> tuple[Path,
             return prefix, model, node, None  # an unknown key (an extra) or a missing one: the object's business
         value = node[seg]
         nxt = path[at + 1] if at + 1 < len(path) else None
-        if nxt is not None and f.model is not None and type(value) is dict:
+        if f.model is not None and type(value) is dict and (nxt is not None or f.annotation is f.model):
+            # Into the model's object: an error below it, or about the object itself, which for a model is a
+            # required or an unknown key (its schema has no other keyword about the object). Not for ``M | None``:
+            # an error about that value is the union's (``anyOf``), the field's business.
             model, node, prefix, at = _model(f.model), value, (*prefix, seg), at + 1
         elif (
             type(nxt) is int
@@ -135,16 +138,22 @@ def _unit(root: _Model, doc: dict[str, Any], path: Sequence[Any]) -> tuple[Path,
     return prefix, model, node, None
 
 
+_ROOTS: dict[int, tuple[TypeAdapter[Any], _Model | None]] = {}
+
+
 def located_errors(adapter: TypeAdapter[Any], doc: Any, paths: Iterable[Sequence[Any]]) -> list[dict[str, Any]] | None:
     """The pydantic error list for ``doc``, given the ``paths`` of every place the fast schema rejects.
 
     None when the contract's root is not a model or ``doc`` not an object (validate the whole document instead).
     May raise RecursionError, like a validation of the whole document.
     """
-    cls = getattr(adapter, "_type", None)
-    if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or type(doc) is not dict:
+    entry = _ROOTS.get(id(adapter))
+    if entry is None or entry[0] is not adapter:
+        cls = getattr(adapter, "_type", None)
+        entry = _ROOTS[id(adapter)] = (adapter, _model(cls) if isinstance(cls, type) and issubclass(cls, BaseModel) else None)
+    root = entry[1]
+    if root is None or type(doc) is not dict:
         return None
-    root = _model(cls)
     values: dict[Path, tuple[_Model, _Field, Any]] = {}
     objects: dict[Path, tuple[_Model, dict[str, Any]]] = {}
     for path in paths:
@@ -153,9 +162,8 @@ def located_errors(adapter: TypeAdapter[Any], doc: Any, paths: Iterable[Sequence
             objects[loc] = (model, node)
         else:
             values[loc] = (model, f, node[f.key])
-    # A field value validated whole also covers the errors below it.
-    covering = set(values)
-    if len(covering) > 1 or objects:
+    if values and len(values) + len(objects) > 1:  # a field value validated whole also covers the errors below it
+        covering = set(values)
 
         def covered(loc: Path) -> bool:
             return any(loc[:n] in covering for n in range(len(loc)))

@@ -7,12 +7,14 @@ alternatives of one union into a single violation ("expected string, array or nu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..violations import Loc, Severity, shorten
+from ..inputs import json_type
+from ..violations import Loc, Severity, format_path, shorten
 from ._registry import Hit, declare, hit
 
 __all__ = ["mapped_hits", "schema_hits"]
@@ -268,10 +270,7 @@ _RANGE = {
 }
 
 
-def _json_type(value: Any) -> str:
-    from ..inputs import json_type
-
-    return json_type(value)
+_json_type = json_type
 
 
 def _clean_loc(
@@ -537,17 +536,12 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-def _name(loc: Loc) -> str:
-    from ..violations import format_path
-
-    return format_path(loc)
+_name = format_path
 
 
 def _show(value: Any) -> str:
     shown = shorten(value, 60)
     try:
-        import json
-
         return json.dumps(shown, ensure_ascii=False)
     except (TypeError, ValueError):
         return repr(shown)
