@@ -150,7 +150,10 @@ def located_errors(adapter: TypeAdapter[Any], doc: Any, paths: Iterable[Sequence
     entry = _ROOTS.get(id(adapter))
     if entry is None or entry[0] is not adapter:
         cls = getattr(adapter, "_type", None)
-        entry = _ROOTS[id(adapter)] = (adapter, _model(cls) if isinstance(cls, type) and issubclass(cls, BaseModel) else None)
+        entry = _ROOTS[id(adapter)] = (
+            adapter,
+            _model(cls) if isinstance(cls, type) and issubclass(cls, BaseModel) else None,
+        )
     root = entry[1]
     if root is None or type(doc) is not dict:
         return None
@@ -192,7 +195,12 @@ def _object_errors(loc: Path, model: _Model, node: dict[str, Any]) -> list[dict[
         for key, value in node.items():
             if key not in model.by_key:
                 out.append(
-                    {"type": "extra_forbidden", "loc": (*loc, key), "msg": "Extra inputs are not permitted", "input": value}
+                    {
+                        "type": "extra_forbidden",
+                        "loc": (*loc, key),
+                        "msg": "Extra inputs are not permitted",
+                        "input": value,
+                    }
                 )
     return out
 
