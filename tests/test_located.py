@@ -170,3 +170,77 @@ def test_a_body_that_is_not_an_object_is_left_to_the_full_path() -> None:
 def test_float_paths_finds_every_float() -> None:
     doc = jiter.from_json(b'{"a": 1.5, "b": [1, 2.0, {"c": -0.0}], "d": "1.5", "e": true}')
     assert sorted(float_paths(doc)) == [("a",), ("b", 1), ("b", 2, "c")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Streams: a chunk the C accelerator proves plain and the chunk's fast schema accepts skips pydantic
+
+
+_CHUNK: dict[str, Any] = {
+    "id": "chatcmpl-1",
+    "object": "chat.completion.chunk",
+    "created": 1741569952,
+    "model": "m",
+    "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}, "logprobs": None, "finish_reason": None}],
+}
+_CHUNK_PLACES = [
+    ("id",),
+    ("object",),
+    ("created",),
+    ("model",),
+    ("usage",),
+    ("x",),
+    ("choices",),
+    ("choices", 0, "index"),
+    ("choices", 0, "delta"),
+    ("choices", 0, "delta", "role"),
+    ("choices", 0, "delta", "content"),
+    ("choices", 0, "delta", "tool_calls"),
+    ("choices", 0, "finish_reason"),
+    ("choices", 0, "logprobs"),
+]
+
+
+@st.composite
+def chunks(draw: st.DrawFn) -> dict[str, Any]:
+    doc = json.loads(json.dumps(_CHUNK))
+    for place in draw(st.lists(st.sampled_from(_CHUNK_PLACES), max_size=3)):
+        node: Any = doc
+        for seg in place[:-1]:
+            in_list = isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node)
+            ok = in_list or (isinstance(node, dict) and seg in node)
+            node = node[seg] if ok else None
+        if isinstance(node, dict):
+            node[place[-1]] = draw(JSON)
+    return doc
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=200, deadline=None)
+@given(doc=chunks())
+def test_the_chunk_fast_schema_accepts_only_what_the_chunk_contract_accepts(dialect: str, doc: dict[str, Any]) -> None:
+    adapter = contracts_for(dialect).chunk
+    validator = fast_validator(adapter, frozenset())
+    assert validator is not None
+    body = json.dumps(doc).encode()
+    if _accel.plain is not None and _accel.plain(body) and validator.valid_plain(jiter.from_json(body)):
+        adapter.validator.validate_python(doc)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=60, deadline=None)
+@given(docs=st.lists(chunks(), min_size=1, max_size=4))
+def test_stream_reports_agree_with_and_without_the_accelerator(dialect: str, docs: list[dict[str, Any]]) -> None:
+    from chatcontract.streams import StreamChecker
+
+    body = "".join(f"data: {json.dumps(d)}\n\n" for d in docs).encode() + b"data: [DONE]\n\n"
+    fast = StreamChecker(dialect=dialect)
+    fast.feed(body)
+    saved = _accel.plain
+    _accel.plain = None
+    try:
+        pure = StreamChecker(dialect=dialect)
+        pure.feed(body)
+    finally:
+        _accel.plain = saved
+    assert fast.close() == pure.close()
