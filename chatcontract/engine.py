@@ -24,7 +24,7 @@ from .inputs import MISSING, Received, coerce, number_findings, parse_json, pars
 from .outcome import Collector, Report, doc_order, empty_report
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import consistent, fast_validator, suspects
-from .rules._located import float_paths, located_errors
+from .rules._located import float_paths, located_errors, scan_numbers
 from .rules.schema import mapped_hits, schema_hits
 from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
@@ -191,13 +191,13 @@ def _fast_check(
     except ValueError:
         doc = None  # a duplicate key, NaN, not JSON...: the parser's findings, on the violation route
     if type(doc) is not dict:
-        return _located_check(body, None, settings, status, request) if locate and doc is None else None
+        return _located_check(body, None, settings, status, request, False) if locate and doc is None else None
     try:
         conforms = valid(doc) and _clock() >= plan.since and consistent(doc, plan.covered)
     except Exception:  # jsonschema-rs refused a LosslessFloat (a float), consistent() met a shape it did not expect
         conforms = False
     if not conforms:
-        return _located_check(body, doc if is_plain else None, settings, status, request) if locate else None
+        return _located_check(body, doc if is_plain else None, settings, status, request, True) if locate else None
     req = None
     if request is None:
         rules = plan.rest
@@ -208,23 +208,27 @@ def _fast_check(
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
         for r in rules:
             for _ in r.check(doc, ctx):  # type: ignore[misc]
-                return _located_check(body, doc if is_plain else None, settings, status, request) if locate else None
+                if not locate:
+                    return None
+                return _located_check(body, doc if is_plain else None, settings, status, request, True)
     if status is None:
         return plan.empty
     return empty_report(settings.dialect, "response", status)
 
 
 def _located_check(
-    body: bytes, doc: dict[str, Any] | None, settings: Settings, status: int | None, request: Any
+    body: bytes, doc: dict[str, Any] | None, settings: Settings, status: int | None, request: Any, strict: bool
 ) -> Report | None:
     """The violation route: the full path's report on a JSON object body, at a fraction of its cost; or None.
 
-    It does what :func:`_full_check` does, minus the work whose outcome is known: ``doc`` (the fast path's parse of
-    a body the C accelerator proved plain) has no parser finding, otherwise :func:`~chatcontract.inputs.parse_json`
-    parses as the full path does; the contract's errors come from :func:`~chatcontract.rules._located.located_errors`
-    (pydantic on the sub-trees the fast schema rejects, and on every float) and are mapped as the full path maps
-    them; of the covered built-in rules, only the :func:`~chatcontract.rules._fast.suspects` run, every other rule
-    runs as usual. None (the full path then) for a body that is not a JSON object, or without jsonschema-rs.
+    It does what :func:`_full_check` does, minus the work whose outcome is known. Parser findings: ``doc`` (the
+    fast path's parse of a body the C accelerator proved plain) has none; a body the fast path parsed in the
+    strict mode (``strict``: no duplicate key, no NaN) has none unless a number is beyond 64 bits or not finite;
+    otherwise :func:`~chatcontract.inputs.parse_json` parses as the full path does. The contract's errors come
+    from :func:`~chatcontract.rules._located.located_errors` (pydantic on the sub-trees the fast schema rejects,
+    and on every float) and are mapped as the full path maps them. Of the covered built-in rules only the
+    :func:`~chatcontract.rules._fast.suspects` run; every other rule runs as usual. None (the full path then) for a
+    body that is not a JSON object, or without jsonschema-rs.
     """
     plan = settings.fast
     if plan is None or plan.valid is None:
@@ -234,11 +238,18 @@ def _located_check(
         return None
     findings: list[Any] = []
     if doc is None:
-        parsed, findings = parse_json(body)
-        if type(parsed) is not dict:
-            return None  # not JSON, or not an object: the full path's diagnosis
+        parsed, odd = None, True
+        if strict:
+            parsed = from_json(body, allow_inf_nan=False)  # what parse_json's strict parse gives: no duplicate key
+            paths, odd = scan_numbers(parsed)
+        if odd:
+            parsed, findings = parse_json(body)
+            if type(parsed) is not dict:
+                return None  # not JSON, or not an object: the full path's diagnosis
+            paths = float_paths(parsed)
         doc = parsed
-        paths = float_paths(doc)
+        if type(doc) is not dict:
+            return None
         if paths or not locator.valid(doc):  # (collecting jsonschema-rs' errors costs several times is_valid)
             paths.extend(e.instance_path for e in locator.errors(doc))
     else:

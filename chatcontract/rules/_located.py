@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-__all__ = ["float_paths", "located_errors"]
+__all__ = ["float_paths", "located_errors", "scan_numbers"]
 
 Path = tuple[str | int, ...]
 Validate = Callable[[Any], Any]
@@ -211,20 +211,35 @@ def float_paths(doc: Any) -> list[Path]:
     JSON Schema's ``integer`` accepts ``1.0``, the strict contract does not: where a document holds floats, the
     fast schema cannot tell where the contract fails, so each float's place counts as a place to validate.
     """
+    return scan_numbers(doc)[0]
+
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def scan_numbers(doc: Any) -> tuple[list[Path], bool]:
+    """:func:`float_paths`, and whether a number needs the parser's number checks (beyond 64 bits, not finite)."""
     out: list[Path] = []
+    odd = False
     stack: list[tuple[Path, Any]] = [((), doc)]
     pop, push = stack.pop, stack.append
     while stack:
         loc, node = pop()
         kind = type(node)
         if kind is dict:
-            for key, value in node.items():
-                if type(value) in (dict, list, float):
-                    push(((*loc, key), value))
+            items: Iterable[tuple[Any, Any]] = node.items()
         elif kind is list:
-            for i, value in enumerate(node):
-                if type(value) in (dict, list, float):
-                    push(((*loc, i), value))
-        elif kind is float:
-            out.append(loc)
-    return out
+            items = enumerate(node)
+        else:
+            continue
+        for key, value in items:
+            kind = type(value)
+            if kind is dict or kind is list:
+                push(((*loc, key), value))
+            elif kind is float:
+                out.append((*loc, key))
+                if value - value != 0.0:  # inf or nan
+                    odd = True
+            elif kind is int and not _INT64_MIN <= value <= _INT64_MAX:
+                odd = True
+    return out, odd
