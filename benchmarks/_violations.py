@@ -22,7 +22,8 @@ from typing import Any
 
 import jiter
 
-from chatcontract import check
+from chatcontract import check, engine
+from chatcontract import settings as cc_settings
 from chatcontract.cassettes.file import load_cassette
 
 HERE = Path(__file__).resolve().parent
@@ -47,6 +48,13 @@ class Deviation:
 
     def run(self) -> Any:
         return check(self.body, dialect=self.dialect, request=self.request)
+
+
+def full_path(d: Deviation) -> Any:
+    """The report of check()'s full path alone (pydantic on the whole document, every rule): what a body with a
+    violation cost before the violation route, as a reference."""
+    settings = cc_settings._settings_for(d.dialect, None, None, None)
+    return engine._full_check(d.body, settings, status=None, stream=None, request=d.request)
 
 
 def _dump(doc: Any) -> bytes:

@@ -444,7 +444,7 @@ def violation_tools(sec: Sections) -> tuple[list[tuple[str, _violations.Deviatio
     the warnings-only bodies and their conforming twins, and the many-violations bodies."""
     rows: list[tuple[str, _violations.Deviation]] = []
     for d in _violations.deviations(sec.mistral_body, sec.openai_body):
-        rows += [("check", d), ("anchor", d)]
+        rows += [("check", d), ("anchor", d), ("full", d)]
     for warned, clean in _violations.warning_pairs(sec.mistral_body, sec.openai_body):
         rows += [("warned", warned), ("clean", clean)]
     for n in (10, _violations.MANY):
@@ -459,6 +459,8 @@ def violation_tools(sec: Sections) -> tuple[list[tuple[str, _violations.Deviatio
         if role in ("anchor", "many-anchor"):
             fn = anchors[d.dialect]
             name, parses = f"jsonschema-rs iter_errors: {d.name}", PARSE
+        elif role == "full":
+            fn, name, parses = (lambda _b, d=d: _violations.full_path(d)), f"(ref) full path: {d.name}", CC_PARSE
         else:
             fn, name, parses = (lambda _b, d=d: d.run()), f"check: {d.name}", CC_PARSE
         tools.append(_bind(Tool(name, parses, fn, lambda _b: True), d.body))
@@ -469,7 +471,7 @@ def violations_section(sec: Sections, args: argparse.Namespace) -> tuple[list[Ve
     """Section E: bodies with violations against jsonschema-rs collecting every error; warnings; many violations."""
     rows, tools = violation_tools(sec)
     for role, d in rows:  # the bodies are what they claim to be
-        if role not in ("anchor", "many-anchor"):
+        if role not in ("anchor", "many-anchor", "full"):
             got = d.run().codes()
             assert got == d.codes, f"{d.name}: check() reports {got}, expected {d.codes}"
     results = measure(tools, b"", repeats=args.repeats, min_time=args.min_time)
@@ -480,22 +482,27 @@ def violations_section(sec: Sections, args: argparse.Namespace) -> tuple[list[Ve
         "\nE. Bodies with violations (median µs; anchor: jiter parse + jsonschema-rs iter_errors collected, against "
         "the published schema of the dialect)"
     )
-    header = f"  {'body':<32} {'dialect':<8} {'codes':<12} {'check µs':>9} {'anchor µs':>9} {'errors':>6} {'ratio':>6}"
+    header = (
+        f"  {'body':<32} {'dialect':<8} {'codes':<12} {'check µs':>9} {'anchor µs':>9} {'errors':>6} {'ratio':>6}"
+        f"  {'full path µs (ref)':>18}"
+    )
     print(header)
     print("  " + "-" * (len(header) - 2))
-    for i in range(0, 2 * len(_violations.deviations(sec.mistral_body, sec.openai_body)), 2):
-        ((_, d), c), (_, a) = by_row[i], by_row[i + 1]
+    for i in range(0, 3 * len(_violations.deviations(sec.mistral_body, sec.openai_body)), 3):
+        ((_, d), c), (_, a), (_, f) = by_row[i], by_row[i + 1], by_row[i + 2]
         ratio = c.median / a.median
         n_errors = len(_violations.anchor(d.dialect)(d.body))
         codes = ",".join(sorted(set(d.codes)))
         print(
             f"  {d.name:<32} {d.dialect:<8} {codes:<12} {c.median:>9.2f} {a.median:>9.2f} {n_errors:>6} {ratio:>5.2f}x"
+            f"  {f.median:>18.2f}"
         )
         verdicts.append(
             Verdict(f"violation body within 2x of jsonschema-rs: {d.name} ({codes})", ratio <= 2.0, f"{ratio:.2f}x")
         )
         out["bodies"].append(
             {
+                "full_path": f.to_dict(),
                 "name": d.name,
                 "source": d.source,
                 "dialect": d.dialect,

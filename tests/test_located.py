@@ -244,3 +244,12 @@ def test_stream_reports_agree_with_and_without_the_accelerator(dialect: str, doc
     finally:
         _accel.plain = saved
     assert fast.close() == pure.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON | st.floats() | st.text())
+def test_shown_values_are_json_dumps_of_the_shortened_value(value: Any) -> None:
+    from chatcontract.rules.schema import _show
+    from chatcontract.violations import shorten
+
+    assert _show(value) == json.dumps(shorten(value, 60), ensure_ascii=False)

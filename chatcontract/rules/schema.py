@@ -539,9 +539,24 @@ def _join(items: list[str]) -> str:
 _name = format_path
 
 
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) without a new encoder
+_encode_str: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+_CONSTANTS = {None: "null", True: "true", False: "false"}
+
+
 def _show(value: Any) -> str:
+    """``json.dumps(shorten(value, 60), ensure_ascii=False)``, or its ``repr`` when it is not JSON."""
     shown = shorten(value, 60)
+    kind = type(shown)
+    if kind is str:
+        return str(_encode_str(shown))
+    if kind is int:
+        return int.__repr__(shown)
+    if kind is float and shown - shown == 0.0:  # finite
+        return float.__repr__(shown)
+    if shown is None or kind is bool:
+        return _CONSTANTS[shown]
     try:
-        return json.dumps(shown, ensure_ascii=False)
+        return _encode(shown)
     except (TypeError, ValueError):
         return repr(shown)
