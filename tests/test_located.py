@@ -253,3 +253,12 @@ def test_shown_values_are_json_dumps_of_the_shortened_value(value: Any) -> None:
     from chatcontract.violations import shorten
 
     assert _show(value) == json.dumps(shorten(value, 60), ensure_ascii=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(loc=st.lists(st.integers(0, 10**6) | st.text(max_size=6), max_size=6))
+def test_field_names_render_as_format_path(loc: list[Any]) -> None:
+    from chatcontract.rules.schema import _name
+    from chatcontract.violations import format_path
+
+    assert _name(tuple(loc)) == format_path(tuple(loc))

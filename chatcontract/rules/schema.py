@@ -536,7 +536,17 @@ def _join(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " or " + items[-1]
 
 
-_name = format_path
+def _name(loc: Loc) -> str:
+    """``format_path(loc)``, without a generator for the usual keys and indices."""
+    out = "$"
+    for seg in loc:
+        if type(seg) is int:
+            out += f"[{seg}]"
+        elif type(seg) is str and seg.isidentifier():
+            out += "." + seg
+        else:
+            return format_path(loc)
+    return out
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) without a new encoder
