@@ -47,6 +47,7 @@ import jiter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _callgrind  # noqa: E402  (benchmarks/_callgrind.py)
+import _violations  # noqa: E402  (benchmarks/_violations.py: section E's bodies and anchor)
 
 from chatcontract import _accel, check  # noqa: E402
 
@@ -434,7 +435,133 @@ def _callgrind_child() -> None:
         return run
 
     runners = [runner(t, sec.mistral_body) for t in sec.tools_a] + [runner(t, sec.openai_body) for t in sec.tools_b]
+    runners += [runner(t, b"") for t in violation_tools(sec)[1]]
     _callgrind.child_loop(runners, INSTRUCTION_CALLS)
+
+
+def violation_tools(sec: Sections) -> tuple[list[tuple[str, _violations.Deviation]], list[Tool]]:
+    """Section E's (row, body) pairs and their tools, each bound to its body: check() and the anchor per body,
+    the warnings-only bodies and their conforming twins, and the many-violations bodies."""
+    rows: list[tuple[str, _violations.Deviation]] = []
+    for d in _violations.deviations(sec.mistral_body, sec.openai_body):
+        rows += [("check", d), ("anchor", d), ("full", d)]
+    for warned, clean in _violations.warning_pairs(sec.mistral_body, sec.openai_body):
+        rows += [("warned", warned), ("clean", clean)]
+    for n in (10, _violations.MANY):
+        rows += [
+            ("many", _violations.many(sec.openai_body, n, True)),
+            ("many-clean", _violations.many(sec.openai_body, n, False)),
+        ]
+    rows.append(("many-anchor", _violations.many(sec.openai_body, _violations.MANY, True)))
+    anchors = {d: _violations.anchor(d) for d in ("mistral", "openai")}
+    tools: list[Tool] = []
+    for role, d in rows:
+        if role in ("anchor", "many-anchor"):
+            fn = anchors[d.dialect]
+            name, parses = f"jsonschema-rs iter_errors: {d.name}", PARSE
+        elif role == "full":
+            fn, name, parses = (lambda _b, d=d: _violations.full_path(d)), f"(ref) full path: {d.name}", CC_PARSE
+        else:
+            fn, name, parses = (lambda _b, d=d: d.run()), f"check: {d.name}", CC_PARSE
+        tools.append(_bind(Tool(name, parses, fn, lambda _b: True), d.body))
+    return rows, tools
+
+
+def violations_section(sec: Sections, args: argparse.Namespace) -> tuple[list[Verdict], dict[str, Any]]:
+    """Section E: bodies with violations against jsonschema-rs collecting every error; warnings; many violations."""
+    rows, tools = violation_tools(sec)
+    for role, d in rows:  # the bodies are what they claim to be
+        if role not in ("anchor", "many-anchor", "full"):
+            got = d.run().codes()
+            assert got == d.codes, f"{d.name}: check() reports {got}, expected {d.codes}"
+    results = measure(tools, b"", repeats=args.repeats, min_time=args.min_time)
+    by_row = list(zip(rows, results, strict=True))
+    verdicts: list[Verdict] = []
+    out: dict[str, Any] = {"bodies": [], "warnings": [], "many": []}
+    print(
+        "\nE. Bodies with violations (median µs; anchor: jiter parse + jsonschema-rs iter_errors collected, against "
+        "the published schema of the dialect)"
+    )
+    header = (
+        f"  {'body':<32} {'dialect':<8} {'codes':<12} {'check µs':>9} {'anchor µs':>9} {'errors':>6} {'ratio':>6}"
+        f"  {'full path µs (ref)':>18}"
+    )
+    print(header)
+    print("  " + "-" * (len(header) - 2))
+    for i in range(0, 3 * len(_violations.deviations(sec.mistral_body, sec.openai_body)), 3):
+        ((_, d), c), (_, a), (_, f) = by_row[i], by_row[i + 1], by_row[i + 2]
+        ratio = c.median / a.median
+        n_errors = len(_violations.anchor(d.dialect)(d.body))
+        codes = ",".join(sorted(set(d.codes)))
+        print(
+            f"  {d.name:<32} {d.dialect:<8} {codes:<12} {c.median:>9.2f} {a.median:>9.2f} {n_errors:>6} {ratio:>5.2f}x"
+            f"  {f.median:>18.2f}"
+        )
+        verdicts.append(
+            Verdict(f"violation body within 2x of jsonschema-rs: {d.name} ({codes})", ratio <= 2.0, f"{ratio:.2f}x")
+        )
+        out["bodies"].append(
+            {
+                "full_path": f.to_dict(),
+                "name": d.name,
+                "source": d.source,
+                "dialect": d.dialect,
+                "codes": d.codes,
+                "check": c.to_dict(),
+                "anchor": a.to_dict(),
+                "anchor_errors": n_errors,
+                "ratio": round(ratio, 3),
+            }
+        )
+    print(
+        "  sources: "
+        + "; ".join(f"{d.name}: {d.source}" for d in _violations.deviations(sec.mistral_body, sec.openai_body))
+    )
+    print("\n  warnings only vs the same body without them (median µs)")
+    warned = [(r, res) for r, res in by_row if r[0] in ("warned", "clean")]
+    for i in range(0, len(warned), 2):
+        ((_, w), wr), ((_, c), cr) = warned[i], warned[i + 1]
+        ratio = wr.median / cr.median
+        print(f"  {w.name:<32} {w.dialect:<8} {wr.median:>9.2f} vs {cr.median:>9.2f} conforming = {ratio:.2f}x")
+        verdicts.append(
+            Verdict(f"warnings-only body within 1.5x of conforming: {w.name}", ratio <= 1.5, f"{ratio:.2f}x")
+        )
+        out["warnings"].append(
+            {"name": w.name, "warned": wr.to_dict(), "conforming": cr.to_dict(), "ratio": round(ratio, 3)}
+        )
+    many_rows = {(r[0], len(json.loads(r[1].body)["choices"])): res for r, res in by_row if r[0].startswith("many")}
+    print("\n  many violations: n choices like llama.cpp's, each without message.refusal (n x CC101), openai")
+    per: dict[int, float] = {}
+    for n in (10, _violations.MANY):
+        broken, clean = many_rows[("many", n)].median, many_rows[("many-clean", n)].median
+        per[n] = (broken - clean) / n
+        print(
+            f"  {n:>4} violations: {broken:>9.2f} µs, conforming twin {clean:>9.2f} µs: {per[n]:.2f} µs per violation"
+        )
+        out["many"].append(
+            {
+                "violations": n,
+                "check_us": round(broken, 3),
+                "conforming_us": round(clean, 3),
+                "us_per_violation": round(per[n], 3),
+            }
+        )
+    a_many = many_rows[("many-anchor", _violations.MANY)].median
+    print(
+        f"  jsonschema-rs on the {_violations.MANY}-violation body: {a_many:.2f} µs "
+        f"({many_rows[('many', _violations.MANY)].median / a_many:.2f}x)"
+    )
+    out["many_anchor_us"] = round(a_many, 3)
+    lo, hi = 0.5, 2.0
+    growth = per[_violations.MANY] / per[10] if per[10] > 0 else float("nan")
+    verdicts.append(
+        Verdict(
+            "many violations stay linear",
+            lo <= growth <= hi,
+            f"µs per violation at {_violations.MANY} / at 10 = {growth:.2f} (expect {lo:g}..{hi:g})",
+        )
+    )
+    return verdicts, out
 
 
 def _find(results: list[Result], prefix: str) -> Result | None:
@@ -483,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=15, help="samples per tool (default 15)")
     ap.add_argument("--min-time", type=float, default=0.1, help="seconds per sample (default 0.1)")
     ap.add_argument("--no-scaling", action="store_true", help="skip the 1/10/100/1000-choice scaling run")
+    ap.add_argument("--no-violations", action="store_true", help="skip section E (bodies with violations)")
     ap.add_argument(
         "--clock",
         choices=("wall", "cpu"),
@@ -637,6 +765,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
+    # ---- Section E: bodies with violations ---------------------------------------------------------------------
+    violations: dict[str, Any] = {}
+    if not args.no_violations:
+        more, violations = violations_section(sec, args)
+        verdicts += more
+
     # ---- Instruction counts (optional, noise-free cross-check) -------------------------------------------------
     instructions: list[dict[str, Any]] = []
     cross: list[Verdict] = []
@@ -647,8 +781,14 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"\nD. Instructions per check (valgrind callgrind, {INSTRUCTION_CALLS} calls per tool) ...", flush=True
             )
+            e_tools = violation_tools(sec)[1]
             names = [t.name for t in sec.tools_a] + [t.name for t in sec.tools_b]
-            counts = _callgrind.count(__file__, [], len(names), INSTRUCTION_CALLS)
+            counts = _callgrind.count(__file__, [], len(names) + len(e_tools), INSTRUCTION_CALLS)
+            print(f"  E: {'tool':<60} {'instructions':>12}")
+            for t, instr in zip(e_tools, counts[len(names) :], strict=True):
+                print(f"     {t.name:<60} {instr / 1000:>11.1f}k")
+                instructions.append({"section": "E", "name": t.name, "instructions": round(instr)})
+            counts = counts[: len(names)]
             n_a = len(sec.tools_a)
             for section, rows in (
                 ("A", list(zip(names[:n_a], counts[:n_a], strict=True))),
@@ -699,6 +839,7 @@ def main(argv: list[str] | None = None) -> int:
             ],
             "scaling": scaling,
             "linearity": linearity,
+            "violations": violations,
             "instructions": instructions,
             "targets": [{"name": v.name, "passed": v.passed, "detail": v.detail} for v in verdicts],
             "instruction_cross_check": [{"name": v.name, "passed": v.passed, "detail": v.detail} for v in cross],

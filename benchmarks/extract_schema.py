@@ -1,25 +1,28 @@
-"""Extract Mistral's published ``ChatCompletionResponse`` JSON Schema from the OpenAPI document, once.
+"""Extract a published chat-completion response JSON Schema from an OpenAPI document, once per dialect.
 
 Usage::
 
     python3 benchmarks/extract_schema.py PATH/TO/mistral-openapi.yaml
+    python3 benchmarks/extract_schema.py --openai PATH/TO/openai-openapi.yaml
 
-Reads Mistral's published OpenAPI 3.1 document (the one linked from https://docs.mistral.ai/api/, downloaded
-to a local file), takes the schema
-``components.schemas.ChatCompletionResponse`` and every schema it references (transitively), and writes one
-self-contained JSON Schema (draft 2020-12, which is OpenAPI 3.1's dialect) to
-``benchmarks/schemas/mistral_chat_completion_response.json``:
+Reads the published OpenAPI 3.1 document (Mistral's, linked from https://docs.mistral.ai/api/, or OpenAI's,
+https://github.com/openai/openai-openapi, downloaded to a local file), takes the response schema
+(Mistral: ``components.schemas.ChatCompletionResponse``; OpenAI: ``CreateChatCompletionResponse``) and every
+schema it references (transitively), and writes one self-contained JSON Schema (draft 2020-12, which is OpenAPI
+3.1's dialect) to ``benchmarks/schemas/mistral_chat_completion_response.json`` (or
+``openai_chat_completion_response.json``):
 
-* the root is ``ChatCompletionResponse`` itself; every referenced schema is bundled under ``$defs`` and each
+* the root is the response schema itself; every referenced schema is bundled under ``$defs`` and each
   ``#/components/schemas/X`` reference is rewritten to ``#/$defs/X`` (no other change to the referenced schemas:
   OpenAPI-only annotations such as ``example`` and ``discriminator`` are kept; JSON Schema validators ignore them);
-* one DEFECT of the published schema is patched: ``ChatCompletionResponse.required`` lists ``data``, a property
-  that the schema does not define and that no Mistral response carries (the sibling ``ResponseBase`` /
+* Mistral only: one DEFECT of the published schema is patched: ``ChatCompletionResponse.required`` lists ``data``,
+  a property that the schema does not define and that no Mistral response carries (the sibling ``ResponseBase`` /
   ``ChatCompletionResponseBase`` define ``id, object, model, usage, created``). Taken literally, every real
-  response would fail validation, so ``data`` is removed from ``required``.
+  response would fail validation, so ``data`` is removed from ``required``. OpenAI's is taken as published
+  (openai/openai-openapi, ``openapi.yaml``).
 
-The benchmark reads only the extracted JSON file, so it runs without the OpenAPI document. Re-run this script
-when the spec changes and commit the regenerated file.
+The benchmark reads only the extracted JSON files, so it runs without the OpenAPI documents. Re-run this script
+when a spec changes and commit the regenerated file.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ import yaml
 
 OUT = Path(__file__).resolve().parent / "schemas" / "mistral_chat_completion_response.json"
 ROOT = "ChatCompletionResponse"
+OPENAI_OUT = Path(__file__).resolve().parent / "schemas" / "openai_chat_completion_response.json"
+OPENAI_ROOT = "CreateChatCompletionResponse"
 PREFIX = "#/components/schemas/"
 
 
@@ -63,10 +68,10 @@ def _rewrite(node: Any) -> Any:
     return node
 
 
-def extract(spec: dict[str, Any]) -> dict[str, Any]:
+def extract(spec: dict[str, Any], root_name: str = ROOT) -> dict[str, Any]:
     schemas = spec["components"]["schemas"]
     order: list[str] = []
-    todo = [ROOT]
+    todo = [root_name]
     while todo:
         name = todo.pop(0)
         if name in order:
@@ -77,7 +82,9 @@ def extract(spec: dict[str, Any]) -> dict[str, Any]:
                 raise SystemExit(f"unexpected non-local $ref {ref!r} in {name}")
             todo.append(ref[len(PREFIX) :])
 
-    root = copy.deepcopy(schemas[ROOT])
+    root = copy.deepcopy(schemas[root_name])
+    if root_name != ROOT:
+        return _bundle(root, schemas, order, root_name, f"OpenAI {root_name}", "")
     # --- the one patch -----------------------------------------------------------------------------------------
     # The published ChatCompletionResponse requires "data", which no schema in the allOf defines and no response
     # contains (a copy-paste from the list/embedding responses). Remove it; everything else is as published.
@@ -91,33 +98,42 @@ def extract(spec: dict[str, Any]) -> dict[str, Any]:
         raise SystemExit(f"expected exactly one 'required' list naming 'data' in {ROOT}; found {patched}")
     # -----------------------------------------------------------------------------------------------------------
 
+    patch = " PATCHED: 'data' removed from required (the spec requires a property it never defines)."
+    return _bundle(root, schemas, order, ROOT, f"Mistral {ROOT}", patch)
+
+
+def _bundle(
+    root: dict[str, Any], schemas: dict[str, Any], order: list[str], name: str, title: str, patch: str
+) -> dict[str, Any]:
     bundled: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$comment": (
-            "Mistral ChatCompletionResponse, extracted by benchmarks/extract_schema.py from the published OpenAPI "
-            "document (components/schemas/ChatCompletionResponse and its references, bundled under $defs). "
-            "PATCHED: 'data' removed from required (the spec requires a property it never defines)."
+            f"{title}, extracted by benchmarks/extract_schema.py from the published OpenAPI document "
+            f"(components/schemas/{name} and its references, bundled under $defs).{patch}"
         ),
     }
     bundled.update(_rewrite(root))
-    bundled["$defs"] = {name: _rewrite(schemas[name]) for name in order if name != ROOT}
+    bundled["$defs"] = {n: _rewrite(schemas[n]) for n in order if n != name}
     return bundled
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        print(f"usage: {Path(argv[0]).name} PATH/TO/mistral-openapi.yaml (Mistral's published OpenAPI document)",
-              file=sys.stderr)
+    openai = "--openai" in argv
+    args = [a for a in argv[1:] if a != "--openai"]
+    if len(args) != 1:
+        which = "openai-openapi.yaml (OpenAI's" if openai else "mistral-openapi.yaml (Mistral's"
+        print(f"usage: {Path(argv[0]).name} [--openai] PATH/TO/{which} published OpenAPI document)", file=sys.stderr)
         return 2
-    spec_path = Path(argv[1])
+    spec_path = Path(args[0])
     raw = spec_path.read_bytes()
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     spec = yaml.load(raw, Loader=loader)  # noqa: S506 - a safe loader
-    schema = extract(spec)
+    schema = extract(spec, OPENAI_ROOT if openai else ROOT)
     schema["$comment"] += f" Source sha256: {hashlib.sha256(raw).hexdigest()}."
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"wrote {OUT} ({len(schema['$defs'])} referenced schemas bundled under $defs)")
+    out = OPENAI_OUT if openai else OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(schema, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out} ({len(schema['$defs'])} referenced schemas bundled under $defs)")
     return 0
 
 

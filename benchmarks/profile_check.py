@@ -9,8 +9,9 @@ Run::
 
 For a non-stream bytes body: each stage of ``check()`` re-run in isolation with the inputs ``check()`` gives it
 (the stage names mirror ``chatcontract/engine.py`` and use internal names: update this script when the engine
-changes). A conforming body takes the fast path (``_fast_check``); any other body pays the fast path's attempt
-and then the full path (``_full_check``), shown below it with its own parts.
+changes). A conforming body takes the fast path (``_fast_check``); any other bytes body pays the fast path's
+attempt and then the violation route (``_located_check``, the ``locate=True`` row); the full path
+(``_full_check``, the reference, and what a dict or a response object costs) is shown below with its own parts.
 
 Timings are sampled round-robin (noise hits all rows alike) with the GC enabled; figures are the MIN over
 samples by default (``--stat median`` for medians), which on a shared machine is the best estimate of the
@@ -118,8 +119,13 @@ def build_items(body: bytes, dialect: str) -> list[Item]:
         Item("stage", "_project_config (looked up at most once a second)", cc_settings._project_config),
         Item(
             "stage",
-            f"_fast_check (whole fast path{'' if fast is not None else '; this body falls back to the full path'})",
+            f"_fast_check (whole fast path{'' if fast is not None else '; this body goes on to the violation route'})",
             lambda: engine._fast_check(body, settings, None, None),
+        ),
+        Item(
+            "stage",
+            "_fast_check(locate=True): fast path, then the violation route (what check() runs on bytes)",
+            lambda: engine._fast_check(body, settings, None, None, locate=True),
         ),
         Item(
             "part",
@@ -128,7 +134,7 @@ def build_items(body: bytes, dialect: str) -> list[Item]:
         ),
         Item("part", "fast validator (jsonschema-rs: contract + overlay)", lambda: valid(fast_doc)),
         Item("part", "consistent (fused CC2xx pass)", lambda: consistent(fast_doc, plan.covered)),
-        Item("stage", "full path: _full_check (what every non-conforming body costs)",
+        Item("stage", "full path: _full_check (the reference; dicts, response objects, streams)",
              lambda: engine._full_check(body, settings, status=None, stream=None, request=None)),
         Item("part", "full path: parse_json (jiter strict + number prescan)", lambda: parse_json(body)),
         Item("part", "full path: schema_hits (pydantic strict validate_python)",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 import jiter
@@ -22,10 +23,11 @@ from . import settings as _settings_module
 from ._exceptions import ContractViolation
 from .inputs import MISSING, Received, coerce, number_findings, parse_json, parse_request
 from .outcome import Collector, Report, doc_order, empty_report
-from .rules import Hit, RuleContext, Target
-from .rules._fast import consistent
-from .rules.schema import schema_hits
-from .settings import Settings, _settings_for, forget_project_config, resolve_settings
+from .rules import Hit, Rule, RuleContext, Target
+from .rules._fast import consistent, fast_validator, suspects
+from .rules._located import float_paths, located_errors, scan_numbers
+from .rules.schema import mapped_hits, schema_hits
+from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
 
 __all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "forget_project_config", "resolve_settings"]
@@ -145,7 +147,7 @@ def check(
         kind = type(payload)
         if kind is bytes or kind is str:
             try:
-                report = _fast_check(payload, settings, status, request)
+                report = _fast_check(payload, settings, status, request, locate=True)
             except Exception:  # whatever went wrong, the full path below reports it (or raises it) properly
                 report = None
             if report is not None:
@@ -153,8 +155,13 @@ def check(
     return _full_check(payload, settings, status=status, stream=stream, request=request)
 
 
-def _fast_check(payload: bytes | str, settings: Settings, status: int | None, request: Any) -> Report | None:
+def _fast_check(
+    payload: bytes | str, settings: Settings, status: int | None, request: Any, *, locate: bool = False
+) -> Report | None:
     """The conforming-response fast path: the empty report when the full path would find nothing, else None.
+
+    With ``locate``, a JSON object that is not found conforming goes on to :func:`_located_check` (the violation
+    route) instead of None.
 
     Every step only *confirms* that a stage of the full path finds nothing, and gives up (None) at the first doubt:
     the strict parse (duplicate keys and NaN refused, floats kept as ``jiter.LosslessFloat``, nothing diagnosed)
@@ -179,16 +186,23 @@ def _fast_check(payload: bytes | str, settings: Settings, status: int | None, re
     # the schema without the float and 64-bit checks (rules.json_schema.relax_for_plain). Without it, or when the
     # proof fails, the strict parse: the fast schema then proves the document float-free and its integers 64-bit.
     plain = _accel.plain
+    is_plain = plain is not None and plain(body)
     try:
-        if plain is not None and plain(body):
+        if is_plain:
             doc = from_json(body)  # (no NaN/Infinity to refuse)
             valid = plan.valid_plain
         else:
             doc = from_json(body, allow_inf_nan=False, catch_duplicate_keys=True, float_mode="lossless-float")
     except ValueError:
-        return None
-    if type(doc) is not dict or not valid(doc) or _clock() < plan.since or not consistent(doc, plan.covered):
-        return None
+        doc = None  # a duplicate key, NaN, not JSON...: the parser's findings, on the violation route
+    if type(doc) is not dict:
+        return _located_check(body, None, settings, status, request, False) if locate and doc is None else None
+    try:
+        conforms = valid(doc) and _clock() >= plan.since and consistent(doc, plan.covered)
+    except Exception:  # jsonschema-rs refused a LosslessFloat (a float), consistent() met a shape it did not expect
+        conforms = False
+    if not conforms:
+        return _located_check(body, doc if is_plain else None, settings, status, request, True) if locate else None
     req = None
     if request is None:
         rules = plan.rest
@@ -199,10 +213,121 @@ def _fast_check(payload: bytes | str, settings: Settings, status: int | None, re
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
         for r in rules:
             for _ in r.check(doc, ctx):  # type: ignore[misc]
-                return None
+                if not locate:
+                    return None
+                return _located_check(body, doc if is_plain else None, settings, status, request, True)
     if status is None:
         return plan.empty
     return empty_report(settings.dialect, "response", status)
+
+
+#: The violation route locates at most this many failing places; more go to the full path (batches, caps).
+_LOCATE_AT_MOST = 200
+
+
+def _has_long_list(doc: Any) -> bool:
+    """Whether ``doc`` holds a list of more than :data:`_LOCATE_AT_MOST` items.
+
+    jsonschema-rs builds every error of a validation at once (about 1.4 KB each): such a document goes to the full
+    path, which validates long lists in batches and lists at most ``MAX_PER_RULE`` violations of a rule.
+    """
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            stack.extend(v for v in node.values() if type(v) is dict or type(v) is list)
+        elif type(node) is list:
+            if len(node) > _LOCATE_AT_MOST:
+                return True
+            stack.extend(v for v in node if type(v) is dict or type(v) is list)
+    return False
+
+
+def _located_check(
+    body: bytes, doc: dict[str, Any] | None, settings: Settings, status: int | None, request: Any, strict: bool
+) -> Report | None:
+    """The violation route: the full path's report on a JSON object body, at a fraction of its cost; or None.
+
+    It does what :func:`_full_check` does, minus the work whose outcome is known. Parser findings: ``doc`` (the
+    fast path's parse of a body the C accelerator proved plain) has none; a body the fast path parsed in the
+    strict mode (``strict``: no duplicate key, no NaN) has none unless a number is beyond 64 bits or not finite;
+    otherwise :func:`~chatcontract.inputs.parse_json` parses as the full path does. The contract's errors come
+    from :func:`~chatcontract.rules._located.located_errors` (pydantic on the sub-trees the fast schema rejects,
+    and on every float) and are mapped as the full path maps them. Of the covered built-in rules only the
+    :func:`~chatcontract.rules._fast.suspects` run; every other rule runs as usual. None (the full path then) for a
+    body that is not a JSON object, or without jsonschema-rs.
+    """
+    plan = settings.fast
+    if plan is None or plan.valid is None:
+        return None
+    locator = fast_validator(settings.contracts.response, frozenset())
+    if locator is None:
+        return None
+    findings: list[Any] = []
+    if doc is None:
+        parsed, odd = None, True
+        if strict:
+            parsed = from_json(body, allow_inf_nan=False)  # what parse_json's strict parse gives: no duplicate key
+            paths, odd = scan_numbers(parsed)
+        if odd:
+            parsed, findings = parse_json(body)
+            if type(parsed) is not dict:
+                return None  # not JSON, or not an object: the full path's diagnosis
+            paths = float_paths(parsed)
+        doc = parsed
+        if type(doc) is not dict:
+            return None
+        if _has_long_list(doc):
+            return None
+        if paths or not locator.valid(doc):  # (collecting jsonschema-rs' errors costs several times is_valid)
+            paths.extend(e.instance_path for e in islice(locator.errors(doc), _LOCATE_AT_MOST + 1))
+    else:
+        if _has_long_list(doc):
+            return None
+        paths = [] if locator.valid_plain(doc) else [
+            e.instance_path for e in islice(locator.errors_plain(doc), _LOCATE_AT_MOST + 1)
+        ]
+    if len(paths) > _LOCATE_AT_MOST:
+        return None  # many failing places: the full path validates long lists in batches and caps the report
+    adapter = settings.contracts.response
+    errors = located_errors(adapter, doc, paths) if paths else []
+    if errors is None:
+        return None
+    req = parse_request(request)  # raises UsageError like the full path would
+    collector = Collector(settings)
+    collector.extend(findings)
+    for code, h in mapped_hits(adapter, doc, errors, full=collector.full):
+        collector.add(code, h)
+    ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
+    key = (suspects(doc), req is not None)
+    rules = plan.routes.get(key)
+    if rules is None:
+        rules = plan.routes[key] = _route_rules(settings, plan, *key)
+    collector.run(rules, doc, ctx)
+    collector.run(settings.rules.get(Target.ANY, ()), doc, ctx)
+    violations = collector.items
+    if not violations:
+        return empty_report(settings.dialect, "response", status)
+    if len(violations) > 1:
+        positions: dict[int, dict[Any, int]] = {}
+        violations.sort(key=lambda v: doc_order(doc, v, positions))
+    violations.extend(collector.summaries())  # rules past the cap, as the full path reports them
+    return Report(
+        violations=tuple(violations), dialect=settings.dialect, kind="response", status=status,
+        total=collector.total(),
+    )
+
+
+def _route_rules(settings: Settings, plan: _FastPlan, suspect: frozenset[str], with_request: bool) -> tuple[Rule, ...]:
+    """The response rules the violation route runs, in the full path's order: all but the covered non-suspects."""
+    if len(plan.routes) >= 256:
+        plan.routes.clear()
+    covered = plan.covered
+    return tuple(
+        r
+        for r in settings.rules.get(Target.RESPONSE, ())
+        if (r.code not in covered or r.code in suspect) and (with_request or not r.requires_request)
+    )
 
 
 def _full_check(payload: Any, settings: Settings, *, status: int | None, stream: bool | None, request: Any) -> Report:

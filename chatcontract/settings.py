@@ -40,10 +40,10 @@ class _FastPlan:
     for (by code). ``rest``: every other enabled rule of a response (custom ones, target ANY), run one by one;
     ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request. ``valid``,
     ``valid_plain`` and ``since``: the fast validator's, set by :meth:`prepare` on first use. ``empty``: the
-    conforming report.
+    conforming report. ``routes``: the violation route's rules, memoised.
     """
 
-    __slots__ = ("covered", "rest", "with_request", "valid", "valid_plain", "since", "empty")
+    __slots__ = ("covered", "rest", "with_request", "valid", "valid_plain", "since", "empty", "routes")
 
     def __init__(self, covered: frozenset[str], rest: tuple[Rule, ...], with_request: tuple[Rule, ...]) -> None:
         self.covered = covered
@@ -53,6 +53,8 @@ class _FastPlan:
         self.valid_plain: Callable[[Any], bool] = _refuse
         self.since = 0
         self.empty: Report | None = None
+        # The violation route's rules (engine._located_check), by (suspect covered rules, whether a request is known).
+        self.routes: dict[tuple[frozenset[str], bool], tuple[Rule, ...]] = {}
 
     def prepare(self, settings: Settings) -> Callable[[Any], bool] | None:
         validator = fast_validator(settings.contracts.response, self.covered)

@@ -17,9 +17,11 @@ from typing import Any
 import jiter
 from pydantic import ValidationError
 
+from . import _accel
 from .inputs import Finding, parse_json, parse_request, suspect_numbers
 from .outcome import Collector, Report
 from .rules import Hit, RuleContext, Target
+from .rules._fast import fast_validator
 from .rules.reasoning import delta_reasoning, is_thinking_chunk
 from .rules.schema import schema_hits
 from .settings import resolve_settings
@@ -231,6 +233,11 @@ class StreamChecker:
         self._numbers = True
         self._tail = b""
         self._validate = settings.contracts.chunk.validator.validate_python
+        # A chunk the C accelerator proves plain and the chunk contract's fast schema accepts conforms (the same
+        # proof as check()'s fast path): pydantic's validation is skipped for it.
+        fast = fast_validator(settings.contracts.chunk, frozenset()) if _accel.plain is not None else None
+        self._plain = _accel.plain if fast is not None else None
+        self._valid_plain = fast.valid_plain if fast is not None else None
         self._stream_rules = settings.rules.get(Target.STREAM, ())
         self._mode: str | None = None
         self._report: Any = None
@@ -381,10 +388,17 @@ class StreamChecker:
                 "CC304", Hit((), "Data after the [DONE] sentinel.", event.data[:200]), event=event.index
             )
         data = event.data
+        proven = False
         try:  # the fast path: a well-formed chunk with nothing the number checks need to look at
             if self._numbers or data.startswith("\ufeff"):
                 raise ValueError
-            doc = jiter.from_json(data.encode(), allow_inf_nan=False, catch_duplicate_keys=True)
+            raw = data.encode()
+            plain = self._plain
+            if plain is not None and plain(raw):  # no duplicate key, NaN, float or long integer: the default parse
+                doc = jiter.from_json(raw)
+                proven = True
+            else:
+                doc = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True)
             findings: list[Finding] = []
         except ValueError:
             doc, findings = parse_json(data, numbers=self._numbers)
@@ -394,9 +408,9 @@ class StreamChecker:
             if not findings:
                 self._collector.add("CC301", Hit((), "Chunk is not a JSON object.", doc), event=event.index)
             return
-        self._chunk(doc, event.index)
+        self._chunk(doc, event.index, proven)
 
-    def _chunk(self, doc: dict[str, Any], index: int) -> None:
+    def _chunk(self, doc: dict[str, Any], index: int, plain: bool = False) -> None:
         collector, settings = self._collector, self._settings
         flat_error = doc.get("object") in ("error", "Error")
         if doc.get("error") or flat_error:
@@ -404,7 +418,8 @@ class StreamChecker:
             if not isinstance(doc.get("choices"), list):
                 return
         try:
-            self._validate(doc)  # the fast path: most chunks conform
+            if not (plain and self._valid_plain(doc)):  # type: ignore[misc]
+                self._validate(doc)  # the fast path: most chunks conform
         except ValidationError:
             for code, h in schema_hits(settings.contracts.chunk, doc, what="chunk", full=collector.full):
                 collector.add(code, h, event=index)

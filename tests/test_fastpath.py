@@ -40,20 +40,27 @@ def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     return str(request.param)
 
 
+def _settings(kw: dict[str, Any]) -> Any:
+    return cc_settings._settings_for(
+        kw.get("dialect"), kw.get("select"), kw.get("ignore"), kw.get("provider"), kw.get("extensions")
+    )
+
+
 def full(payload: Any, **kw: Any) -> Report:
-    settings_ = cc_settings._settings_for(kw.get("dialect"), kw.get("select"), kw.get("ignore"), kw.get("provider"))
+    settings_ = _settings(kw)
     return engine._full_check(
         payload, settings_, status=kw.get("status"), stream=kw.get("stream"), request=kw.get("request")
     )
 
 
-def fast_only(payload: Any, **kw: Any) -> Report | None:
+def fast_only(payload: Any, *, locate: bool = False, **kw: Any) -> Report | None:
+    """The fast path alone (None: it gives up); with ``locate``, the violation route after it as check() runs it."""
     status = kw.get("status")
     if kw.get("stream") is True or (status is not None and status >= 400) or type(payload) not in (bytes, str):
         return None  # check() does not try the fast path
-    settings_ = cc_settings._settings_for(kw.get("dialect"), kw.get("select"), kw.get("ignore"), kw.get("provider"))
+    settings_ = _settings(kw)
     try:  # as in check(): an exception (jsonschema-rs refusing a LosslessFloat, ...) means "take the full path"
-        return engine._fast_check(payload, settings_, kw.get("status"), kw.get("request"))
+        return engine._fast_check(payload, settings_, kw.get("status"), kw.get("request"), locate=locate)
     except Exception:
         return None
 
@@ -68,6 +75,10 @@ def same(payload: Any, **kw: Any) -> Report:
     shortcut = fast_only(payload, **kw)
     if shortcut is not None:  # the fast path only ever answers "conforms", and only when it does
         assert shortcut == expected and not expected.violations
+    located = fast_only(payload, locate=True, **kw)
+    if located is not None:  # the violation route answers what the full path answers
+        assert located == expected, f"violation route:\n{located}\nfull path:\n{expected}"
+        assert located.to_dict() == expected.to_dict()
     return got
 
 
@@ -463,3 +474,27 @@ def test_fast_schema_accepts_only_what_the_contract_accepts(dialect: str, data: 
     if accepted:
         adapter.validator.validate_python(doc)
         assert not _has_float(doc)
+
+
+RULE_FIXTURES = sorted(Path(__file__).parent.glob("rules/CC*/*.json"))
+
+
+@pytest.mark.parametrize("path", RULE_FIXTURES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_every_rule_fixture_agrees(path: Path) -> None:
+    # Every rule's good and bad examples (tests/rules), through check()'s routes and the full path: a rule the
+    # fast path stands for, or the violation route leaves out, would show here as a different report.
+    from tests.rules.test_rules import load, payload_of
+
+    fx = load(path)
+    payload = payload_of(fx)
+    if not isinstance(payload, (bytes, str)):
+        payload = payload.content  # the routes take bytes; the content type is the full path's business
+    same(
+        payload,
+        dialect=fx["dialect"],
+        status=fx["status"],
+        request=fx["request"],
+        stream=False,
+        select=["ALL"],
+        extensions=tuple(fx.get("extensions", ())),
+    )

@@ -10,7 +10,7 @@ never answers True when a covered rule would yield a hit: every condition below 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -20,7 +20,7 @@ from ._registry import CheckFn
 from ._util import NotJSON, loads_object
 from .json_schema import fast_schema, relax_for_plain
 
-__all__ = ["COVERED", "FastValidator", "consistent", "fast_validator", "overlay"]
+__all__ = ["COVERED", "FastValidator", "consistent", "fast_validator", "overlay", "suspects"]
 
 COVERED: Mapping[str, CheckFn] = {
     "CC201": consistency.usage_total_mismatch,
@@ -155,7 +155,7 @@ class FastValidator:
     the validator must not be used.
     """
 
-    __slots__ = ("valid", "valid_plain", "since")
+    __slots__ = ("valid", "valid_plain", "since", "errors", "errors_plain")
 
     def __init__(self, adapter: TypeAdapter[Any], covered: frozenset[str]) -> None:
         import jsonschema_rs  # the caller handles ImportError
@@ -171,8 +171,13 @@ class FastValidator:
             defs["_chatcontract_nonnegative"]["additionalProperties"] = {"$ref": _NONNEGATIVE_JSON}
             defs["_chatcontract_nonnegative"]["items"] = {"$ref": _NONNEGATIVE_JSON}
             schema["properties"]["usage"] = _nonnegative(usage, defs, {})
-        self.valid: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(schema).is_valid
-        self.valid_plain: Callable[[Any], bool] = jsonschema_rs.Draft202012Validator(relax_for_plain(schema)).is_valid
+        strict = jsonschema_rs.Draft202012Validator(schema)
+        relaxed = jsonschema_rs.Draft202012Validator(relax_for_plain(schema))
+        self.valid: Callable[[Any], bool] = strict.is_valid
+        self.valid_plain: Callable[[Any], bool] = relaxed.is_valid
+        # Where a document fails (the violation route locates the contract's errors with these; see _located.py).
+        self.errors: Callable[[Any], Iterator[Any]] = strict.iter_errors
+        self.errors_plain: Callable[[Any], Iterator[Any]] = relaxed.iter_errors
 
 
 def _probe(jsonschema_rs: Any) -> None:
@@ -273,6 +278,9 @@ def _no_think_markup(content: Any) -> bool:
     return True
 
 
+_REASONING_KEYS = (*reasoning.REASONING_FIELDS, "reasoning_details")
+
+
 def _reasoning_fields_ok(msg: dict[str, Any]) -> bool:
     # CC220: a message that reached here passed the contract, so a Mistral message has no such keys (its
     # AssistantMessage is closed) and an OpenAI content is a string; only the fields' types remain.
@@ -303,3 +311,71 @@ def _calls_ok(choice: dict[str, Any], calls: list[dict[str, Any]], covered: froz
         if isinstance(fn, dict) and "arguments" in fn and "CC207" in covered and not _arguments_ok(fn["arguments"]):
             return False
     return True
+
+
+_TOOL_CALL_RULES = frozenset({"CC205", "CC206", "CC207", "CC208", "CC215", "CC216"})
+_NOTHING: frozenset[str] = frozenset()
+
+
+def suspects(doc: dict[str, Any]) -> frozenset[str]:
+    """The covered rules that may have a hit on ``doc`` (any document, conforming or not); the others have none.
+
+    Coarse on purpose: a rule is a suspect as soon as a part of the document it reads is not in its plain,
+    everyday shape (tokens that add up, indices ``0..n-1``, no tool calls, ``created`` in the past after 2001,
+    a non-blank ``id`` and ``model``, ``object`` ``chat.completion``, no ``error`` key, no reasoning tokens, no
+    ``think>`` in the text, text content and no reasoning field), so a change to a rule's
+    verdict within those parts needs no change here. The violation route of the engine runs only the suspects.
+    """
+    out: set[str] | None = None
+    get = doc.get
+    usage = get("usage")
+    if type(usage) is dict:
+        p, c, t = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")
+        if not (type(p) is int and type(c) is int and type(t) is int and p >= 0 and c >= 0 and t == p + c):
+            out = {"CC201", "CC203"}
+        for value in usage.values():
+            kind = type(value)
+            if (kind is int and value < 0) or (kind is dict and any(type(v) is int and v < 0 for v in value.values())):
+                out = (out or set()) | {"CC202"}
+                break
+        details = usage.get("completion_tokens_details")
+        if type(details) is dict and "reasoning_tokens" in details:
+            out = (out or set()) | {"CC217"}
+    created = get("created")
+    if type(created) is int and not _CREATED_MIN <= created <= _clock():
+        out = (out or set()) | {"CC209"}
+    value = get("id")
+    if type(value) is str and not value.strip():
+        out = (out or set()) | {"CC210"}
+    value = get("model")
+    if type(value) is str and not value.strip():
+        out = (out or set()) | {"CC211"}
+    if get("object") != "chat.completion" or "error" in doc:
+        out = (out or set()) | {"CC212", "CC503"}
+    items = get("choices")
+    if type(items) is list:
+        if not items:
+            out = (out or set()) | {"CC214"}
+        pos = 0
+        for choice in items:
+            if type(choice) is dict:
+                index = choice.get("index")
+                if index != pos or type(index) is not int:
+                    out = (out or set()) | {"CC204"}
+                msg = choice.get("message")
+                if type(msg) is not dict:
+                    out = (out or set()) | {"CC213"}
+                    calls = None
+                else:
+                    calls = msg.get("tool_calls")
+                    content = msg.get("content")
+                    if not _no_think_markup(content):
+                        out = (out or set()) | {"CC218", "CC219"}
+                    if not (content is None or type(content) is str) or any(k in msg for k in _REASONING_KEYS):
+                        out = (out or set()) | {"CC220"}
+                if calls or choice.get("finish_reason") == "tool_calls":
+                    out = (out or set()) | _TOOL_CALL_RULES
+            pos += 1
+    elif items is not None:
+        out = (out or set()) | {"CC214"}
+    return _NOTHING if out is None else frozenset(out)

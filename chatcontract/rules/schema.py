@@ -7,15 +7,17 @@ alternatives of one union into a single violation ("expected string, array or nu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from ..violations import Loc, Severity, shorten
+from ..inputs import json_type
+from ..violations import Loc, Severity, format_path, shorten
 from ._registry import Hit, declare, hit
 
-__all__ = ["schema_hits"]
+__all__ = ["mapped_hits", "schema_hits"]
 
 _REF = "References:\n        - Mistral OpenAPI document, ChatCompletionResponse; OpenAI OpenAPI, CreateChatCompletionResponse"
 
@@ -282,10 +284,7 @@ _RANGE = {
 }
 
 
-def _json_type(value: Any) -> str:
-    from ..inputs import json_type
-
-    return json_type(value)
+_json_type = json_type
 
 
 def _clean_loc(
@@ -426,6 +425,18 @@ def schema_hits(
         return
     if batched is not None:
         yield from _batched_hits(adapter, doc, batched, what=what, full=full)
+        return
+    yield from mapped_hits(adapter, doc, errors, full=full)
+
+
+def mapped_hits(
+    adapter: TypeAdapter[Any], doc: Any, errors: list[Any], *, full: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, Hit]]:
+    """``(code, hit)`` per violation, from the ``errors()`` of validating ``doc`` with ``adapter``.
+
+    ``full(code)`` true: the caller lists no more violations of ``code``, so those hits come with their location only.
+    """
+    if not errors:
         return
     errors = _drop_mismatched_members(errors)
     groups: dict[Loc, list[tuple[Any, Any, bool]]] = {}
@@ -633,16 +644,36 @@ def _join(items: list[str]) -> str:
 
 
 def _name(loc: Loc) -> str:
-    from ..violations import format_path
+    """``format_path(loc)``, without a generator for the usual keys and indices."""
+    out = "$"
+    for seg in loc:
+        if type(seg) is int:
+            out += f"[{seg}]"
+        elif type(seg) is str and seg.isidentifier():
+            out += "." + seg
+        else:
+            return format_path(loc)
+    return out
 
-    return format_path(loc)
+
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(..., ensure_ascii=False) without a new encoder
+_encode_str: Any = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+_CONSTANTS = {None: "null", True: "true", False: "false"}
 
 
 def _show(value: Any) -> str:
+    """``json.dumps(shorten(value, 60), ensure_ascii=False)``, or its ``repr`` when it is not JSON."""
     shown = shorten(value, 60)
+    kind = type(shown)
+    if kind is str:
+        return str(_encode_str(shown))
+    if kind is int:
+        return int.__repr__(shown)
+    if kind is float and shown - shown == 0.0:  # finite
+        return float.__repr__(shown)
+    if shown is None or kind is bool:
+        return _CONSTANTS[shown]
     try:
-        import json
-
-        return json.dumps(shown, ensure_ascii=False)
+        return _encode(shown)
     except (TypeError, ValueError):
         return repr(shown)
