@@ -218,6 +218,11 @@ def _expand(selector: str) -> set[str]:
         return {REDIRECTS[sel]}
     if _PREFIX_RE.match(sel):
         found = {c for c in RULES if c.startswith(sel)}
+        if found == {"CC900"} and sel != "CC900":
+            raise ConfigError(
+                f"Rule selector {selector!r} selects no check: the CC9 family holds only CC900 (rule-crashed), "
+                "which the engine reports when a rule crashes. Families CC0 to CC6 hold the checks."
+            )
         if found:
             return found
     if raw in _NAMES:

@@ -36,6 +36,7 @@ def _usage_error(result: pytest.RunResult, *lines: str) -> None:
         ("chatcontract_ignore = CC2O1", "chatcontract: ini chatcontract_ignore: Unknown rule selector 'CC2O1': * "
                                         "Did you mean CC201?"),
         ("chatcontract_select = bogus", "chatcontract: ini chatcontract_select: Unknown rule selector 'bogus': *"),
+        ("chatcontract_select = CC9", "chatcontract: ini chatcontract_select: Rule selector 'CC9' selects no check: *"),
         ("chatcontract_fuzz_max_requests = many", "chatcontract: ini chatcontract_fuzz_max_requests = 'many' is not a "
                                                   "whole number"),
     ],
