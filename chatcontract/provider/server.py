@@ -65,6 +65,24 @@ def _url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/v1"
 
 
+def start_in_thread(server: Any, sock: Any, name: str, what: str) -> threading.Thread:
+    """Run a uvicorn ``server`` on ``sock`` in a daemon thread; return it once the server accepts connections.
+
+    ``what`` names the server in the :class:`~chatcontract.ProviderError` raised when it does not start within
+    :data:`READY_TIMEOUT_S` seconds (the socket is closed then).
+    """
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise ProviderError(f"{what} did not start")
+        time.sleep(0.01)
+    return thread
+
+
 def _server(app: Any, *, quiet: bool) -> Any:
     import uvicorn
 
@@ -103,15 +121,7 @@ def serve(
     app = create_app(dialect=dialect, faults=faults, seed=seed, api_key=api_key)
     sock = bind(host, port)
     server = _server(app, quiet=True)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="chatcontract-provider", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise ProviderError("the reference provider did not start")
-        time.sleep(0.01)
+    thread = start_in_thread(server, sock, "chatcontract-provider", "the reference provider")
     bound = sock.getsockname()[1]
     names = tuple(str(s) for s in app.state.provider.faults)
     try:

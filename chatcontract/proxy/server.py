@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from .._exceptions import ProviderError
-from ..provider.server import bind
+from ..provider.server import bind, start_in_thread
 from .app import create_app
 from .recording import Recorder
 from .session import ProxyOptions, ProxySession
@@ -86,15 +84,7 @@ def serve(options: ProxyOptions, *, out: TextIO | None = None) -> Iterator[Runni
     session, recorder, app = _prepare(options, out)
     sock = bind(options.host, options.port)
     server = _server(app)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="chatcontract-proxy", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            server.should_exit = True
-            sock.close()
-            raise ProviderError("the chatcontract proxy did not start")
-        time.sleep(0.01)
+    thread = start_in_thread(server, sock, "chatcontract-proxy", "the chatcontract proxy")
     port = sock.getsockname()[1]
     try:
         yield RunningProxy(_url(options.host, port, options.base_path), port, session, recorder)

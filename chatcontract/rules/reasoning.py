@@ -24,7 +24,7 @@ from typing import Any
 
 from ..violations import Severity
 from ._registry import Hit, RuleContext, Target, declare, hit, rule
-from ._util import as_int, choices, message_of
+from ._util import as_int, choices, message_of, text_of
 
 __all__ = [
     "REASONING_FIELDS",
@@ -76,18 +76,6 @@ def has_reasoning(message: Mapping[str, Any] | None) -> bool:
             return True
     details = message.get(_DETAILS)
     return isinstance(details, list) and bool(details)
-
-
-def _plain_text(message: Mapping[str, Any]) -> str | None:
-    """The message's answer text: string content, or its text chunks joined (thinking chunks left out)."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [c.get("text") for c in content if isinstance(c, dict) and c.get("type") == "text"]
-        texts = [p for p in parts if isinstance(p, str)]
-        return "".join(texts) if texts else None
-    return None
 
 
 def think_markup(text: str) -> str | None:
@@ -295,7 +283,7 @@ def reasoning_markup_in_content(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     for pos, choice in choices(doc):
         message = message_of(choice)
-        text = _plain_text(message) if message is not None else None
+        text = text_of(message)
         markup = think_markup(text) if text else None
         if markup == "leaked" or markup == "unclosed" and choice.get("finish_reason") in _TRUNCATED:
             yield hit(
@@ -334,7 +322,7 @@ def unclosed_think_block(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     for pos, choice in choices(doc):
         message = message_of(choice)
-        text = _plain_text(message) if message is not None else None
+        text = text_of(message)
         if text and think_markup(text) == "unclosed" and choice.get("finish_reason") not in _TRUNCATED:
             yield hit(
                 ("choices", pos, "message", "content"),
