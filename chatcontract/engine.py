@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from itertools import islice
 from typing import Any
 
 import jiter
@@ -22,11 +21,11 @@ from . import _accel
 from . import settings as _settings_module
 from ._exceptions import ContractViolation
 from .inputs import MISSING, Received, coerce, number_findings, parse_json, parse_request
-from .outcome import Collector, Report, doc_order, empty_report
+from .outcome import Collector, Report, doc_order, empty_report, make_report
 from .rules import Hit, Rule, RuleContext, Target
-from .rules._fast import consistent, fast_validator, suspects
-from .rules._located import float_paths, located_errors, scan_numbers
-from .rules.schema import mapped_hits, schema_hits
+from .rules._fast import culprits, suspects
+from .rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
+from .rules.schema import mapped_hits, object_hits, schema_hits
 from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
 
@@ -198,11 +197,19 @@ def _fast_check(
     if type(doc) is not dict:
         return _located_check(body, None, settings, status, request, False) if locate and doc is None else None
     try:
-        conforms = valid(doc) and _clock() >= plan.since and consistent(doc, plan.covered)
-    except Exception:  # jsonschema-rs refused a LosslessFloat (a float), consistent() met a shape it did not expect
-        conforms = False
-    if not conforms:
-        return _located_check(body, doc if is_plain else None, settings, status, request, True) if locate else None
+        schema_ok = valid(doc)
+    except Exception:  # jsonschema-rs refused a LosslessFloat (a float)
+        schema_ok = False
+    bad = None
+    if schema_ok and _clock() >= plan.since:
+        try:
+            bad = culprits(doc, plan.covered)
+        except Exception:  # a shape the contract should have ruled out: the violation route looks closer
+            bad = None
+    if bad is None or bad:
+        if not locate:
+            return None
+        return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=schema_ok, suspect=bad)
     req = None
     if request is None:
         rules = plan.rest
@@ -215,7 +222,7 @@ def _fast_check(
             for _ in r.check(doc, ctx):  # type: ignore[misc]
                 if not locate:
                     return None
-                return _located_check(body, doc if is_plain else None, settings, status, request, True)
+                return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=True)
     if status is None:
         return plan.empty
     return empty_report(settings.dialect, "response", status)
@@ -228,8 +235,8 @@ _LOCATE_AT_MOST = 200
 def _has_long_list(doc: Any) -> bool:
     """Whether ``doc`` holds a list of more than :data:`_LOCATE_AT_MOST` items.
 
-    jsonschema-rs builds every error of a validation at once (about 1.4 KB each): such a document goes to the full
-    path, which validates long lists in batches and lists at most ``MAX_PER_RULE`` violations of a rule.
+    Such a document goes to the full path, which validates long lists in batches and lists at most
+    ``MAX_PER_RULE`` violations of a rule.
     """
     stack = [doc]
     while stack:
@@ -244,78 +251,111 @@ def _has_long_list(doc: Any) -> bool:
 
 
 def _located_check(
-    body: bytes, doc: dict[str, Any] | None, settings: Settings, status: int | None, request: Any, strict: bool
+    body: bytes,
+    doc: dict[str, Any] | None,
+    settings: Settings,
+    status: int | None,
+    request: Any,
+    strict: bool,
+    *,
+    contract_ok: bool = False,
+    suspect: frozenset[str] | None = None,
 ) -> Report | None:
     """The violation route: the full path's report on a JSON object body, at a fraction of its cost; or None.
 
     It does what :func:`_full_check` does, minus the work whose outcome is known. Parser findings: ``doc`` (the
-    fast path's parse of a body the C accelerator proved plain) has none; a body the fast path parsed in the
-    strict mode (``strict``: no duplicate key, no NaN) has none unless a number is beyond 64 bits or not finite;
-    otherwise :func:`~chatcontract.inputs.parse_json` parses as the full path does. The contract's errors come
-    from :func:`~chatcontract.rules._located.located_errors` (pydantic on the sub-trees the fast schema rejects,
-    and on every float) and are mapped as the full path maps them. Of the covered built-in rules only the
-    :func:`~chatcontract.rules._fast.suspects` run; every other rule runs as usual. None (the full path then) for a
-    body that is not a JSON object, or without jsonschema-rs.
+    fast path's parse, default mode for a body the C accelerator proved plain, else the strict mode) has none; a
+    body the fast path could not parse strictly (``doc`` None: a duplicate key, NaN, not JSON) is parsed as the
+    full path parses it (:func:`~chatcontract.inputs.parse_json`), and a strict parse holding floats is parsed
+    again without ``lossless-float`` (the rules see what the full path's rules see). The contract: the
+    contract's own fast schema (jsonschema-rs) accepts the document (``contract_ok``: the fast path's stricter
+    schema already did) and there is nothing to report, or
+    :func:`~chatcontract.rules._located.locate_errors` descends to the failing values and pydantic validates only
+    those; the errors are mapped as the full path maps them. Of the covered built-in rules only the
+    :func:`~chatcontract.rules._fast.suspects` run; every other rule runs as usual. None (the full path then)
+    for a body that is not a JSON object, a document with a list longer than :data:`_LOCATE_AT_MOST` or more
+    failing places than that, or without jsonschema-rs.
     """
     plan = settings.fast
     if plan is None or plan.valid is None:
         return None
-    locator = fast_validator(settings.contracts.response, frozenset())
+    locator = plan.locator
     if locator is None:
         return None
     findings: list[Any] = []
+    floats: frozenset[Any] = frozenset()
+    plain = doc is not None and not strict
+    overlay_ok = contract_ok and _clock() >= plan.since  # the fast schema's overlay accepted the document
+    if doc is not None and strict and not contract_ok:
+        doc = None  # it may hold LosslessFloats where the rules expect floats: parsed again below
     if doc is None:
-        parsed, odd = None, True
+        odd = True
         if strict:
-            parsed = from_json(body, allow_inf_nan=False)  # what parse_json's strict parse gives: no duplicate key
-            paths, odd = scan_numbers(parsed)
+            doc = from_json(body, allow_inf_nan=False)  # what parse_json's strict parse gives: no duplicate key
+            paths, odd = scan_numbers(doc)
         if odd:
-            parsed, findings = parse_json(body)
-            if type(parsed) is not dict:
+            doc, findings = parse_json(body)
+            if type(doc) is not dict:
                 return None  # not JSON, or not an object: the full path's diagnosis
-            paths = float_paths(parsed)
-        doc = parsed
+            paths = float_paths(doc)
         if type(doc) is not dict:
             return None
-        if _has_long_list(doc):
-            return None
-        if paths or not locator.valid(doc):  # (collecting jsonschema-rs' errors costs several times is_valid)
-            paths.extend(e.instance_path for e in islice(locator.errors(doc), _LOCATE_AT_MOST + 1))
-    else:
-        if _has_long_list(doc):
-            return None
-        paths = [] if locator.valid_plain(doc) else [
-            e.instance_path for e in islice(locator.errors_plain(doc), _LOCATE_AT_MOST + 1)
-        ]
-    if len(paths) > _LOCATE_AT_MOST:
-        return None  # many failing places: the full path validates long lists in batches and caps the report
+        if paths:
+            floats = prefixes_of(paths)
+        else:
+            contract_ok = locator.valid(doc)
+    elif not contract_ok:
+        contract_ok = locator.valid_plain(doc) if plain else False
     adapter = settings.contracts.response
-    errors = located_errors(adapter, doc, paths) if paths else []
-    if errors is None:
-        return None
+    objects: list[Any] = []
+    errors: list[Any] = []
+    if not contract_ok:
+        if body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc):
+            return None
+        try:
+            located = locate_errors(adapter, doc, plain=plain, floats=floats, at_most=_LOCATE_AT_MOST)
+        except TooMany:
+            return None
+        if located is None:
+            return None
+        objects, errors = located
     req = parse_request(request)  # raises UsageError like the full path would
     collector = Collector(settings)
-    collector.extend(findings)
-    for code, h in mapped_hits(adapter, doc, errors, full=collector.full):
-        collector.add(code, h)
-    ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
-    key = (suspects(doc), req is not None)
+    if findings:
+        collector.extend(findings)
+    if objects:
+        for code, h in object_hits(objects, full=collector.full):
+            collector.add(code, h)
+    if errors:
+        for code, h in mapped_hits(adapter, doc, errors, full=collector.full):
+            collector.add(code, h)
+    if req is None and status is None and plan.context is not None:
+        ctx = plan.context
+    else:
+        ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
+    if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
+        try:
+            suspect = culprits(doc, plan.covered, overlay=not overlay_ok)
+        except Exception:  # a shape the contract should have ruled out: the coarse answer below
+            suspect = None
+    key = (suspects(doc) if suspect is None else suspect, req is not None)
     rules = plan.routes.get(key)
     if rules is None:
         rules = plan.routes[key] = _route_rules(settings, plan, *key)
     collector.run(rules, doc, ctx)
-    collector.run(settings.rules.get(Target.ANY, ()), doc, ctx)
+    anything = settings.rules.get(Target.ANY)
+    if anything:
+        collector.run(anything, doc, ctx)
     violations = collector.items
     if not violations:
         return empty_report(settings.dialect, "response", status)
     if len(violations) > 1:
         positions: dict[int, dict[Any, int]] = {}
         violations.sort(key=lambda v: doc_order(doc, v, positions))
-    violations.extend(collector.summaries())  # rules past the cap, as the full path reports them
-    return Report(
-        violations=tuple(violations), dialect=settings.dialect, kind="response", status=status,
-        total=collector.total(),
-    )
+    more = collector._more
+    if more:
+        violations.extend(collector.summaries())  # rules past the cap, as the full path reports them
+    return make_report(tuple(violations), settings.dialect, "response", status, collector.total() if more else None)
 
 
 def _route_rules(settings: Settings, plan: _FastPlan, suspect: frozenset[str], with_request: bool) -> tuple[Rule, ...]:

@@ -244,7 +244,9 @@ def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
             findings.extend(_lone_surrogates(link, node))
         if findings:
             doc = _without_surrogates(doc)
-    if dup_ids or constants:
+    if dup_ids and not constants:
+        findings.extend(_duplicate_findings(doc, dup_ids))
+    elif dup_ids or constants:
         for link, node, _ in _walk(doc):
             entry = dup_ids.get(id(node)) if isinstance(node, dict) else None
             if entry is not None and entry[0] is node:
@@ -258,6 +260,34 @@ def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
     return doc, findings
 
 
+def _duplicate_findings(doc: Any, dup_ids: dict[int, tuple[dict[str, Any], list[str]]]) -> list[Finding]:
+    """CC004 for each object of ``dup_ids`` (by id), in the order of :func:`_walk`.
+
+    It visits containers only and stops once every one is found.
+    """
+    findings: list[Finding] = []
+    left = len(dup_ids)
+    stack: list[tuple[_Link | None, Any]] = [(None, doc)]
+    while stack and left:
+        link, node = stack.pop()
+        if type(node) is dict:
+            entry = dup_ids.get(id(node))
+            if entry is not None and entry[0] is node:
+                left -= 1
+                loc = _loc(link)
+                for key in dict.fromkeys(entry[1]):
+                    message = f"Key {key!r} appears more than once in one object; parsers disagree on which wins."
+                    findings.append(("CC004", hit((*loc, key), message, node[key])))
+            stack.extend(
+                ((k, link), v) for k, v in reversed(node.items()) if type(v) is dict or type(v) is list
+            )
+        elif type(node) is list:
+            stack.extend(
+                ((i, link), v) for i, v in reversed(list(enumerate(node))) if type(v) is dict or type(v) is list
+            )
+    return findings
+
+
 def parse_json(body: bytes | str, *, numbers: bool = True) -> tuple[Any, list[Finding]]:
     """Parse a JSON body strictly; return the document (or :data:`MISSING`) and every parse-stage finding.
 
@@ -268,16 +298,19 @@ def parse_json(body: bytes | str, *, numbers: bool = True) -> tuple[Any, list[Fi
     if not raw.startswith(_BOM):
         try:
             doc = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True)
-        except ValueError:
-            pass  # diagnose below, on the slow path
+        except ValueError as exc:
+            return _diagnose(raw, exc)  # the slow path
         else:
             return doc, (_numbers(doc, raw) if numbers else [])
     return _diagnose(raw)
 
 
-def _diagnose(raw: bytes) -> tuple[Any, list[Finding]]:
+def _diagnose(raw: bytes, failed: ValueError | None = None) -> tuple[Any, list[Finding]]:
+    """Every parse-stage finding of ``raw``; ``failed``: the strict parse's error on these very bytes, if known."""
     findings: list[Finding] = []
     if raw.startswith(_BOM):
+        failed = None
+
         findings.append(("CC003", hit((), "Body starts with a UTF-8 byte-order mark; JSON must not.", "BOM")))
         raw = raw[3:]
     try:
@@ -294,11 +327,14 @@ def _diagnose(raw: bytes) -> tuple[Any, list[Finding]]:
             )
         )
         text = raw.decode("utf-8", "replace")
+        failed = None
     if not text.strip():
         findings.append(("CC001", hit((), "Body is empty; expected a JSON document.", text)))
         return MISSING, findings
-    encoded = text.encode("utf-8", "surrogatepass")
+    encoded = raw if failed is not None else text.encode("utf-8", "surrogatepass")
     try:
+        if failed is not None:
+            raise failed  # the same bytes would fail the same way
         doc = jiter.from_json(encoded, allow_inf_nan=False, catch_duplicate_keys=True)
     except ValueError as exc:
         message = str(exc)

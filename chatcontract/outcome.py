@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .inputs import Finding
 from .rules import RULES, Hit, Rule, RuleContext
-from .violations import Severity, Violation, render_violations, shorten
+from .violations import Severity, Violation, make_violation, render_violations, shorten
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -148,16 +148,17 @@ class Collector:
                     self._listed[gone] -= 1
                     break
         r = RULES[code]
+        message = h.message
         self.items.append(
-            Violation(
-                code=code,
-                name=r.name,
-                severity=r.severity,
-                loc=h.loc,
-                message=h.message if len(h.message) <= 500 else h.message[:500] + "...",
-                actual=shorten(h.actual),
-                expected=shorten(h.expected),
-                event=ev,
+            make_violation(
+                code,
+                r.name,
+                r.severity,
+                h.loc,
+                message if len(message) <= 500 else message[:500] + "...",
+                shorten(h.actual),
+                None if h.expected is None else shorten(h.expected),
+                ev,
             )
         )
 
@@ -237,6 +238,25 @@ def doc_order(doc: Any, v: Violation, positions: dict[int, dict[Any, int]]) -> t
             key.append(0)
             node = None
     return (-1 if v.event is None else v.event, key, v.code)
+
+
+_new = object.__new__
+_SET_VIOLATIONS, _SET_DIALECT, _SET_KIND, _SET_STATUS, _SET_TOTAL = (
+    getattr(Report, name).__set__ for name in ("violations", "dialect", "kind", "status", "total")
+)
+
+
+def make_report(
+    violations: tuple[Violation, ...], dialect: str, kind: str, status: int | None, total: int | None
+) -> Report:
+    """``Report(violations=..., ...)`` without the frozen dataclass's ``__init__`` (see ``make_violation``)."""
+    report = _new(Report)
+    _SET_VIOLATIONS(report, violations)
+    _SET_DIALECT(report, dialect)
+    _SET_KIND(report, kind)
+    _SET_STATUS(report, status)
+    _SET_TOTAL(report, total)
+    return report
 
 
 @functools.lru_cache(maxsize=64)

@@ -18,8 +18,8 @@ from ._exceptions import UsageError
 from .config import Config, load_config
 from .contracts import DIALECTS, DialectContracts, check_extensions, contracts_for
 from .outcome import Report, empty_report
-from .rules import RULES, Rule, Target, resolve_codes
-from .rules._fast import COVERED, fast_validator
+from .rules import RULES, Rule, RuleContext, Target, resolve_codes
+from .rules._fast import COVERED, FastValidator, fast_validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,9 @@ class _FastPlan:
     conforming report. ``routes``: the violation route's rules, memoised.
     """
 
-    __slots__ = ("covered", "rest", "with_request", "valid", "valid_plain", "since", "empty", "routes")
+    __slots__ = (
+        "covered", "rest", "with_request", "valid", "valid_plain", "since", "empty", "routes", "locator", "context",
+    )
 
     def __init__(self, covered: frozenset[str], rest: tuple[Rule, ...], with_request: tuple[Rule, ...]) -> None:
         self.covered = covered
@@ -55,6 +57,9 @@ class _FastPlan:
         self.empty: Report | None = None
         # The violation route's rules (engine._located_check), by (suspect covered rules, whether a request is known).
         self.routes: dict[tuple[frozenset[str], bool], tuple[Rule, ...]] = {}
+        #: The contract's own fast schema (no rule overlay), and the rules' context without request or status.
+        self.locator: FastValidator | None = None
+        self.context: RuleContext | None = None
 
     def prepare(self, settings: Settings) -> Callable[[Any], bool] | None:
         validator = fast_validator(settings.contracts.response, self.covered)
@@ -62,6 +67,8 @@ class _FastPlan:
             return None
         self.since = validator.since
         self.empty = empty_report(settings.dialect, "response", None)
+        self.locator = fast_validator(settings.contracts.response, frozenset())
+        self.context = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=None, status=None)
         self.valid_plain = validator.valid_plain
         self.valid = validator.valid
         return self.valid

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from pydantic_core import to_json as _to_json
+
 __all__ = [
     "Hit", "Loc", "Severity", "Violation", "format_path", "format_pointer", "hit", "jsonable", "render_violations",
     "shorten",
@@ -71,22 +73,34 @@ def format_pointer(loc: Iterable[str | int]) -> str:
     return "".join("/" + str(s).replace("~", "~0").replace("/", "~1") for s in loc)
 
 
+_SCALARS = frozenset({type(None), bool, float})
+
+
 def shorten(value: Any, limit: int = _MAX_ACTUAL) -> Any:
     """Return ``value`` unchanged when its JSON form is short, else a truncated string form of it.
 
-    Violations keep the offending value for display; a 50 MB string must not be copied into every report.
+    Violations keep the offending value for display; a 50 MB string must not be copied into every report. The
+    JSON form of a container is its compact serialisation (no spaces after ``,`` and ``:``), which pydantic-core
+    writes several times faster than the standard library.
     """
-    if value is None or isinstance(value, (bool, int, float)):
-        if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
-            text = str(value)
-            return text[: limit // 2] + f"...({len(text)} digits)"
-        return value
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         if len(value) <= limit:
             return value
         return value[:limit] + f"...({len(value)} characters)"
+    if kind in _SCALARS:
+        return value
+    if kind is int or (isinstance(value, int) and not isinstance(value, bool)):
+        if value.bit_length() > 64:
+            text = str(value)
+            return text[: limit // 2] + f"...({len(text)} digits)"
+        return value
+    if isinstance(value, (bool, float)):
+        return value
+    if isinstance(value, str):  # a str subclass (an enum member)
+        return value if len(value) <= limit else value[:limit] + f"...({len(value)} characters)"
     try:
-        text = json.dumps(value, ensure_ascii=False, allow_nan=True, default=repr)
+        text = _to_json(value, fallback=repr, inf_nan_mode="constants").decode("utf-8", "replace")
     except (ValueError, RecursionError, TypeError):
         return f"<{type(value).__name__} too deep or too odd to display>"
     if len(text) <= limit:
@@ -157,6 +171,33 @@ class Violation:
         if self.event is not None:
             data["event"] = self.event
         return data
+
+
+_new = object.__new__
+_SET_CODE, _SET_NAME, _SET_SEVERITY, _SET_LOC, _SET_MESSAGE, _SET_ACTUAL, _SET_EXPECTED, _SET_EVENT = (
+    getattr(Violation, name).__set__
+    for name in ("code", "name", "severity", "loc", "message", "actual", "expected", "event")
+)
+
+
+def make_violation(
+    code: str, name: str, severity: Severity, loc: Loc, message: str, actual: Any, expected: Any, event: int | None
+) -> Violation:
+    """``Violation(code=..., ...)`` at half the cost.
+
+    The engine builds one per finding, and a frozen dataclass's ``__init__`` (keyword arguments, one
+    ``object.__setattr__`` per field) is most of a finding's price.
+    """
+    v = _new(Violation)
+    _SET_CODE(v, code)
+    _SET_NAME(v, name)
+    _SET_SEVERITY(v, severity)
+    _SET_LOC(v, loc)
+    _SET_MESSAGE(v, message)
+    _SET_ACTUAL(v, actual)
+    _SET_EXPECTED(v, expected)
+    _SET_EVENT(v, event)
+    return v
 
 
 def jsonable(value: Any) -> Any:

@@ -1,7 +1,8 @@
 """The violation route: the contract's errors found on sub-trees equal the errors of validating the whole document.
 
-``rules._located.located_errors`` validates only the field values where the fast schema (jsonschema-rs) fails and
-spells a model's own errors (missing and unknown keys) itself; ``rules._fast.suspects`` picks the covered rules
+``rules._located.locate_errors`` descends into a document where each field's own fast schema (jsonschema-rs)
+refuses the value, validates only those values with pydantic and spells a model's own errors (missing and unknown
+keys) itself; ``rules._fast.suspects`` picks the covered rules
 that may have a hit. Both are held here to the whole-document reference on valid, mutated and arbitrary
 documents; ``tests/test_fastpath.py`` holds the route's reports to the full path's.
 """
@@ -22,8 +23,8 @@ from chatcontract import _accel, check, engine
 from chatcontract import settings as cc_settings
 from chatcontract.contracts import DIALECTS, contracts_for
 from chatcontract.rules import RULES, RuleContext
-from chatcontract.rules._fast import COVERED, fast_validator, suspects
-from chatcontract.rules._located import float_paths, located_errors
+from chatcontract.rules._fast import COVERED, culprits, fast_validator, suspects
+from chatcontract.rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
 
 from . import strategies as gen
 from .test_fastpath import MISTRAL_SEED, OPENAI_SEED, full
@@ -44,12 +45,29 @@ def _whole(dialect: str, doc: Any) -> list[Any]:
     return []
 
 
-def _located(dialect: str, doc: dict[str, Any]) -> list[Any] | None:
+def _located(dialect: str, doc: dict[str, Any], *, plain: bool = False) -> list[Any] | None:
     adapter = contracts_for(dialect).response
-    locator = fast_validator(adapter, frozenset())
-    assert locator is not None
-    paths = [e.instance_path for e in locator.errors(doc)] + float_paths(doc)
-    return located_errors(adapter, doc, paths)
+    found = locate_errors(adapter, doc, plain=plain, floats=prefixes_of(float_paths(doc)))
+    if found is None:
+        return None
+    objects, values = found
+    return objects + values
+
+
+def _is_plain(doc: Any) -> bool:
+    """What the C accelerator proves of a body: no float, no integer over 18 digits (then the relaxed schemas)."""
+    paths, odd = scan_numbers(doc)
+    return not paths and not odd and "e19" not in json.dumps(doc) and all(
+        abs(n) < 10**18 for n in _ints(doc)
+    )
+
+
+def _ints(doc: Any) -> list[int]:
+    if type(doc) is dict:
+        return [n for v in doc.values() for n in _ints(v)]
+    if type(doc) is list:
+        return [n for v in doc for n in _ints(v)]
+    return [doc] if type(doc) is int else []
 
 
 def _key(err: Any) -> tuple[Any, ...]:
@@ -58,14 +76,15 @@ def _key(err: Any) -> tuple[Any, ...]:
 
 def assert_same_errors(dialect: str, doc: dict[str, Any]) -> None:
     whole = _whole(dialect, doc)
-    located = _located(dialect, doc)
-    assert located is not None
-    note(f"whole: {whole}\nlocated: {located}")
-    assert Counter(map(_key, located)) == Counter(map(_key, whole))
-    # Errors at one location keep pydantic's order (the report's order depends on it).
-    for loc in {tuple(e["loc"]) for e in whole}:
-        at = [_key(e) for e in whole if tuple(e["loc"]) == loc]
-        assert [_key(e) for e in located if tuple(e["loc"]) == loc] == at
+    for plain in (False, True) if _is_plain(doc) else (False,):
+        located = _located(dialect, doc, plain=plain)
+        assert located is not None
+        note(f"whole: {whole}\nlocated (plain={plain}): {located}")
+        assert Counter(map(_key, located)) == Counter(map(_key, whole))
+        # Errors at one location keep pydantic's order (the report's order depends on it).
+        for loc in {tuple(e["loc"]) for e in whole}:
+            at = [_key(e) for e in whole if tuple(e["loc"]) == loc]
+            assert [_key(e) for e in located if tuple(e["loc"]) == loc] == at
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)
@@ -109,6 +128,58 @@ def test_rules_that_are_not_suspects_have_no_hit(dialect: str, data: st.DataObje
     for code, fn in COVERED.items():
         if code not in suspect and RULES[code].applies_to(dialect):
             assert list(fn(doc, ctx)) == [], code
+
+
+def _hits(dialect: str, doc: Any) -> set[str]:
+    ctx = RuleContext(dialect=dialect, contracts=contracts_for(dialect), request=None, status=None)
+    return {code for code, fn in COVERED.items() if RULES[code].applies_to(dialect) and list(fn(doc, ctx))}
+
+
+def _vary(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
+    """A response the contract accepts, with the values the covered rules read drawn wide (so rules hit often)."""
+    doc = json.loads(json.dumps(doc))
+    ints = st.integers(-3, 3) | st.integers(-(2**40), 2**45)
+    words = st.sampled_from(["", " ", "x", "\u00e9", "call_1", "D681PevKs", "a<think>b</think>", "<think>"])
+    if data.draw(st.booleans(), label="vary created"):
+        doc["created"] = data.draw(ints, label="created")
+    for key in ("id", "model", "object"):
+        if data.draw(st.booleans(), label=f"vary {key}"):
+            doc[key] = data.draw(words | st.just("chat.completion"), label=key)
+    if isinstance(doc.get("usage"), dict) and data.draw(st.booleans(), label="vary usage"):
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+            doc["usage"][key] = data.draw(ints, label=key)
+    for choice in doc["choices"]:
+        if data.draw(st.booleans(), label="vary index"):
+            choice["index"] = data.draw(ints, label="index")
+        choice["finish_reason"] = data.draw(st.sampled_from(["stop", "tool_calls", "length"]), label="finish")
+        msg = choice.get("message")
+        if isinstance(msg, dict) and data.draw(st.booleans(), label="vary content"):
+            msg["content"] = data.draw(words, label="content")
+        calls = msg.get("tool_calls") if isinstance(msg, dict) else None
+        for call in calls if isinstance(calls, list) else []:
+            if isinstance(call, dict) and data.draw(st.booleans(), label="vary call id"):
+                call["id"] = data.draw(words, label="call id")
+    return doc
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_culprits_name_every_covered_rule_with_a_hit(dialect: str, data: st.DataObject) -> None:
+    """On a document the contract accepts, ``culprits`` (the fused pass) names every covered rule with a hit: with
+    the overlay's conditions always, and without them whenever the fast schema's overlay accepts the document."""
+    doc = _vary(data.draw(gen.responses(dialect), label="response"), data)
+    if _whole(dialect, doc):
+        return  # the variation broke the contract (a negative integer where the contract says >= 0): not this test
+    hits = _hits(dialect, doc)
+    note(f"hits: {sorted(hits)}")
+    covered = frozenset(COVERED)
+    assert hits <= culprits(doc, covered, overlay=True)
+    overlaid = fast_validator(contracts_for(dialect).response, covered)
+    assert overlaid is not None
+    if overlaid.valid(doc):
+        assert hits <= culprits(doc, covered)
+    assert hits <= suspects(doc)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -165,6 +236,18 @@ def test_a_body_that_is_not_an_object_is_left_to_the_full_path() -> None:
     for body in (b"[1]", b"{", b'{"a": NaN', b"{}" + b"x"):
         assert engine._fast_check(body, settings_, None, None, locate=True) is None
         assert check(body) == full(body)
+
+
+def test_locating_stops_past_the_limit() -> None:
+    adapter = contracts_for("openai").response
+    doc = json.loads(OPENAI_SEED)
+    choice = doc["choices"][0]
+    del choice["message"]["refusal"], choice["message"]["tool_calls"]
+    doc["choices"] = [{**choice, "index": i} for i in range(5)]
+    objects, values = locate_errors(adapter, doc, plain=True, at_most=5) or ([], [])
+    assert [e["loc"] for e in objects] == [("choices", i, "message", "refusal") for i in range(5)] and not values
+    with pytest.raises(TooMany):
+        locate_errors(adapter, doc, plain=True, at_most=4)
 
 
 def test_float_paths_finds_every_float() -> None:

@@ -20,7 +20,7 @@ from ._registry import CheckFn
 from ._util import NotJSON, loads_object
 from .json_schema import fast_schema, relax_for_plain
 
-__all__ = ["COVERED", "FastValidator", "consistent", "fast_validator", "overlay", "suspects"]
+__all__ = ["COVERED", "FastValidator", "consistent", "culprits", "fast_validator", "overlay", "suspects"]
 
 COVERED: Mapping[str, CheckFn] = {
     "CC201": consistency.usage_total_mismatch,
@@ -223,48 +223,106 @@ def _arguments_ok(arguments: Any) -> bool:
 def consistent(doc: dict[str, Any], covered: frozenset[str]) -> bool:
     """True only if no covered rule has a hit on ``doc``, which the contract and :func:`overlay` accepted.
 
+    :func:`culprits` with nothing to name. A KeyError or TypeError (a shape the contract should have ruled out)
+    makes the engine take the violation route.
+    """
+    return not culprits(doc, covered)
+
+
+def culprits(doc: dict[str, Any], covered: frozenset[str], *, overlay: bool = False) -> frozenset[str]:
+    """The covered rules that may have a hit on ``doc``, a document the contract accepted; empty when none has.
+
+    Every condition restates a rule's condition or a stricter one, and names the rules it stands for: a rule
+    with a hit is always named (a named rule may still find nothing). ``overlay``: the conditions of
+    :func:`overlay` are tested here too (the fast schema's overlay rejected the document, or was not asked);
+    without it, the caller knows the overlay accepted ``doc``.
+
     It reads the document as the contract shapes it (``usage`` tokens and ``choices[].index`` are integers,
     ``finish_reason`` is there, ``tool_calls`` is a list of objects or null); if a contract ever changes that, the
-    KeyError or TypeError makes the engine take the full path.
+    KeyError or TypeError reaches the caller, which then runs every covered rule (or the full path).
     """
+    bad: set[str] | None = None
+    if overlay:
+        bad = _overlay_culprits(doc, covered)
     usage = doc.get("usage")
-    if usage is not None and ("CC201" in covered or "CC203" in covered):
-        p, c = usage["prompt_tokens"], usage["completion_tokens"]
-        if usage["total_tokens"] != p + c or p < 0 or c < 0:  # else t >= both parts: CC201 and CC203 pass
-            return False
-    if usage is not None and "CC217" in covered:
-        details = usage.get("completion_tokens_details")
-        if details is not None and details.get("reasoning_tokens", 0) > usage["completion_tokens"]:
-            return False
+    if usage is not None:
+        if "CC201" in covered or "CC203" in covered:
+            p, c = usage["prompt_tokens"], usage["completion_tokens"]
+            if usage["total_tokens"] != p + c or p < 0 or c < 0:  # else t >= both parts: CC201 and CC203 pass
+                bad = _add(bad, "CC201", "CC203")
+        if "CC217" in covered:
+            details = usage.get("completion_tokens_details")
+            if details is not None and details.get("reasoning_tokens", 0) > usage["completion_tokens"]:
+                bad = _add(bad, "CC217")
     think = "CC218" in covered or "CC219" in covered
     fields = "CC220" in covered
     items = doc["choices"]
     n = len(items)
     if n == 1:
-        if items[0]["index"] != 0 and "CC204" in covered:
-            return False
-    elif n and "CC204" in covered:
+        if items[0]["index"] != 0:
+            bad = _add(bad, "CC204")
+    elif n:
         indices = {choice["index"] for choice in items}
         if len(indices) != n or min(indices) < 0 or max(indices) >= n:
-            return False
+            bad = _add(bad, "CC204")
     for choice in items:
         msg = choice.get("message")
         if msg is None:
-            if "CC213" in covered and not choice.get("messages"):
-                return False
+            if not choice.get("messages"):
+                bad = _add(bad, "CC213")
             calls = None
         else:
             calls = msg.get("tool_calls")
             if think and not _no_think_markup(msg.get("content")):
-                return False
+                bad = _add(bad, "CC218", "CC219")
             if fields and not _reasoning_fields_ok(msg):
-                return False
+                bad = _add(bad, "CC220")
         if not calls:
-            if choice["finish_reason"] == "tool_calls" and "CC205" in covered:
-                return False
-        elif not _calls_ok(choice, calls, covered):
-            return False
-    return True
+            if choice["finish_reason"] == "tool_calls":
+                bad = _add(bad, "CC205")
+        else:
+            bad = _calls_culprits(choice, calls, bad)
+    if bad is None:
+        return _NOTHING
+    bad &= covered
+    return frozenset(bad) if bad else _NOTHING
+
+
+def _add(bad: set[str] | None, *codes: str) -> set[str]:
+    if bad is None:
+        return set(codes)
+    bad.update(codes)
+    return bad
+
+
+def _overlay_culprits(doc: dict[str, Any], covered: frozenset[str]) -> set[str] | None:
+    """The rules whose :func:`overlay` constraint ``doc`` may break, by each rule's own condition."""
+    bad: set[str] | None = None
+    kind = doc.get("object")
+    if doc.get("error") or kind == "error" or kind == "Error":
+        bad = _add(bad, "CC503")
+    if type(kind) is str and kind != "chat.completion":
+        bad = _add(bad, "CC212")
+    value = doc.get("id")
+    if type(value) is str and not value.strip():
+        bad = _add(bad, "CC210")
+    value = doc.get("model")
+    if type(value) is str and not value.strip():
+        bad = _add(bad, "CC211")
+    value = doc.get("created")
+    if type(value) is int and not (_CREATED_MIN <= value <= _CREATED_MAX and value <= _clock() + _YEAR):
+        bad = _add(bad, "CC209")
+    if doc.get("choices") == []:
+        bad = _add(bad, "CC214")
+    usage = doc.get("usage")
+    if type(usage) is dict:  # CC202 reads two levels: the counts and the counts of a details object
+        for value in usage.values():
+            if type(value) is int:
+                if value < 0:
+                    bad = _add(bad, "CC202")
+            elif type(value) is dict and any(type(v) is int and v < 0 for v in value.values()):
+                bad = _add(bad, "CC202")
+    return bad
 
 
 def _no_think_markup(content: Any) -> bool:
@@ -292,25 +350,25 @@ def _reasoning_fields_ok(msg: dict[str, Any]) -> bool:
     return details is None or (isinstance(details, list) and all(isinstance(d, dict) for d in details))
 
 
-def _calls_ok(choice: dict[str, Any], calls: list[dict[str, Any]], covered: frozenset[str]) -> bool:
+def _calls_culprits(choice: dict[str, Any], calls: list[dict[str, Any]], bad: set[str] | None) -> set[str] | None:
     # CC206, CC207, CC208, CC215, CC216
-    if choice["finish_reason"] == "stop" and "CC206" in covered:
-        return False
+    if choice["finish_reason"] == "stop":
+        bad = _add(bad, "CC206")
     ids: set[str] = set()
     for call in calls:
         cid = call.get("id")
         if isinstance(cid, str):
             if not cid.strip():
-                return False  # CC215 (and nothing else may look at a blank id)
-            if cid in ids and "CC208" in covered:
-                return False
+                bad = _add(bad, "CC215", "CC208", "CC216")  # a blank id: every id rule has a say
+            elif cid in ids:
+                bad = _add(bad, "CC208")
             ids.add(cid)
-            if "CC216" in covered and not (len(cid) == 9 and cid.isascii() and cid.isalnum()):
-                return False
+            if not (len(cid) == 9 and cid.isascii() and cid.isalnum()):
+                bad = _add(bad, "CC216")
         fn = call.get("function")
-        if isinstance(fn, dict) and "arguments" in fn and "CC207" in covered and not _arguments_ok(fn["arguments"]):
-            return False
-    return True
+        if isinstance(fn, dict) and "arguments" in fn and not _arguments_ok(fn["arguments"]):
+            bad = _add(bad, "CC207")
+    return bad
 
 
 _TOOL_CALL_RULES = frozenset({"CC205", "CC206", "CC207", "CC208", "CC215", "CC216"})

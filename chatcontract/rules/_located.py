@@ -1,37 +1,42 @@
-"""The contract's errors of one document, found by validating only the sub-trees where the fast schema failed.
+"""The contract's errors of one document, found by descending only into the parts its fast schemas refuse.
 
 The full path validates a whole response with its strict pydantic contract, which costs more than everything else
-``check()`` does on a conforming body. :func:`located_errors` gets the same error list (what
-``ValidationError.errors()`` of the whole document would hold) from a few small validations instead: the fast
-schema (jsonschema-rs, contract only) says *where* the document fails, and only the enclosing field values are
-validated by pydantic, each with the validator that the enclosing model uses for that field. A model's own
-findings (a required field missing, an unknown field in a closed model) are spelt the way pydantic spells them.
+``check()`` does on a conforming body. :func:`locate_errors` gets the same error list (what
+``ValidationError.errors()`` of the whole document would hold) from a few small validations instead: at each
+object of the document, each field's own fast schema (jsonschema-rs ``is_valid``) says whether the contract
+accepts the field's value; the walk descends only where one does not, into a model or the failing items of a list
+of models, and any other refused value is validated by pydantic, with the validator the enclosing model uses for
+that field. A model's own findings (a required field missing, an unknown field in a closed model) are spelt the
+way pydantic spells them. No error object of jsonschema-rs is ever built (``iter_errors`` costs several times
+``is_valid``: a formatted message per error).
 
 It relies on two properties of the contracts, both held by tests (``tests/test_fastpath.py`` compares every
-report with the full path's; ``tests/rules/test_located.py`` compares the error lists): a model validates each of
-its fields independently (no model or field validators: the contracts have none), and a sub-tree the fast schema
+report with the full path's; ``tests/test_located.py`` compares the error lists): a model validates each of
+its fields independently (no model or field validators: the contracts have none), and a value a field's fast schema
 accepts is one the contract accepts (``rules.json_schema.fast_schema``). Anything else (a root that is not a
-model, a type annotation it does not know how to descend into) is validated whole, so the answer stays exact;
-the caller only loses time.
+model, a type annotation without a JSON schema) is validated whole by pydantic, so the answer stays exact; the
+caller only loses time.
 """
 
 from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-__all__ = ["float_paths", "located_errors", "scan_numbers"]
+__all__ = ["TooMany", "float_paths", "locate_errors", "prefixes_of", "scan_numbers"]
 
 Path = tuple[str | int, ...]
 Validate = Callable[[Any], Any]
 
 
 class _Field:
-    __slots__ = ("name", "key", "required", "model", "item_model", "annotation", "info", "_validate")
+    __slots__ = (
+        "name", "key", "required", "model", "item_model", "annotation", "info", "_validate", "_accepts", "owner",
+    )
 
     def __init__(self, owner: type[BaseModel], name: str, info: Any) -> None:
         self.name = name
@@ -44,6 +49,40 @@ class _Field:
         self.model = _model_of(info.annotation) if not info.metadata and info.discriminator is None else None
         self.item_model = _list_item_model(info.annotation) if not info.metadata else None
         self._validate: Validate | None = None
+        self._accepts: tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[type] | None] | None = None
+        self.owner = owner
+
+    def accepts(self, plain: bool) -> Callable[[Any], bool]:
+        """``is_valid`` of this field's own fast schema (jsonschema-rs): True only when the contract accepts the value.
+
+        ``plain``: the relaxed schema, for a document the C accelerator proved plain (see
+        :func:`~chatcontract.rules.json_schema.relax_for_plain`); else the strict one, which also refuses floats
+        where the contract wants an integer only up to JSON Schema's ``integer`` (``1.0`` passes: the caller
+        treats every float's place as failing).
+        """
+        return self._validators()[0] if plain else self._validators()[1]
+
+    def _validators(self) -> tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[type] | None]:
+        if self._accepts is None:
+            self._accepts = _schema_validators(self.adapter())
+        return self._accepts
+
+    def simple(self) -> frozenset[type] | None:
+        """The value types the relaxed fast schema accepts whatever the value (see :func:`simple_types`)."""
+        return self._validators()[2]
+
+    def adapter(self) -> TypeAdapter[Any]:
+        extra: list[Any] = list(self.info.metadata)
+        if self.info.discriminator is not None:
+            extra.append(Field(discriminator=self.info.discriminator))
+        annotation: Any = Annotated[tuple([self.annotation, *extra])] if extra else self.annotation
+        config = ConfigDict(
+            strict=bool(self.owner.model_config.get("strict")),
+            allow_inf_nan=self.owner.model_config.get("allow_inf_nan", True),
+        )
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            return TypeAdapter(annotation)  # a model keeps its own configuration
+        return TypeAdapter(annotation, config=config)
 
     def validator(self, owner: type[BaseModel]) -> Validate:
         """Validates this field's value as the owner model does, with errors located from the value."""
@@ -51,17 +90,61 @@ class _Field:
             if self.model is not None and self.annotation is self.model:
                 self._validate = self.model.__pydantic_validator__.validate_python
             else:
-                extra: list[Any] = list(self.info.metadata)
-                if self.info.discriminator is not None:
-                    extra.append(Field(discriminator=self.info.discriminator))
-                params = (self.annotation, *extra)
-                annotation: Any = Annotated[params] if extra else self.annotation
-                config = ConfigDict(
-                    strict=bool(owner.model_config.get("strict")),
-                    allow_inf_nan=owner.model_config.get("allow_inf_nan", True),
-                )
-                self._validate = TypeAdapter(annotation, config=config).validator.validate_python
+                self._validate = self.adapter().validator.validate_python
         return self._validate
+
+
+def _refuse(value: Any) -> bool:
+    return False
+
+
+def _schema_validators(
+    adapter: TypeAdapter[Any],
+) -> tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[type] | None]:
+    """(relaxed, strict) ``is_valid`` of ``adapter``'s fast schema, and the relaxed schema's :func:`simple_types`.
+
+    Both refuse everything when there is no fast schema.
+    """
+    try:
+        import jsonschema_rs
+
+        from .json_schema import fast_schema, relax_for_plain
+
+        schema = fast_schema(adapter)
+        plain = relax_for_plain(schema)
+        strict = jsonschema_rs.Draft202012Validator(schema).is_valid
+        relaxed = jsonschema_rs.Draft202012Validator(plain).is_valid
+    except Exception:  # no JSON schema for this type, or no jsonschema-rs: every value goes to pydantic (exact)
+        return _refuse, _refuse, None
+    return relaxed, strict, simple_types(plain)
+
+
+_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"})
+_TYPES: dict[str, type] = {"string": str, "integer": int, "boolean": bool, "null": type(None)}
+
+
+def simple_types(schema: Any) -> frozenset[type] | None:
+    """The Python types of a value that this schema accepts whatever the value, when that is all it says.
+
+    ``{"type": "string"}`` -> ``{str}``; an ``anyOf`` of such schemas -> their union; None for any other schema
+    (a constraint, a ``const``, an object). A plain document's integers are Python ints and never floats, so
+    ``integer`` -> ``{int}`` holds for the relaxed schemas; the strict ones bound every integer and are not simple.
+    """
+    if not isinstance(schema, dict):
+        return None
+    keys = set(schema) - _ANNOTATIONS - {"$defs"}
+    if keys == {"anyOf"} and isinstance(schema["anyOf"], list) and schema["anyOf"]:
+        found: set[type] = set()
+        for option in schema["anyOf"]:
+            types_ = simple_types(option)
+            if types_ is None:
+                return None
+            found |= types_
+        return frozenset(found)
+    kind = schema.get("type")
+    if keys == {"type"} and isinstance(kind, str) and kind in _TYPES:
+        return frozenset({_TYPES[kind]})
+    return None
 
 
 def _model_of(annotation: Any) -> type[BaseModel] | None:
@@ -85,14 +168,44 @@ def _list_item_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+_Check = tuple[_Field, Callable[[Any], bool], "frozenset[type] | None"]
+
+
 class _Model:
-    __slots__ = ("cls", "fields", "by_key", "forbid")
+    __slots__ = ("cls", "fields", "by_key", "forbid", "required", "keys", "_accepts", "_checks")
 
     def __init__(self, cls: type[BaseModel]) -> None:
         self.cls = cls
         self.fields = [_Field(cls, name, info) for name, info in cls.model_fields.items()]
         self.by_key = {f.key: f for f in self.fields}
         self.forbid = cls.model_config.get("extra") == "forbid"
+        self.required = frozenset(f.key for f in self.fields if f.required)
+        self.keys = frozenset(self.by_key)
+        self._accepts: tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[type] | None] | None = None
+        self._checks: tuple[dict[str, _Check], dict[str, _Check]] | None = None
+
+    def accepts(self, plain: bool) -> Callable[[Any], bool]:
+        """``is_valid`` of the model's own fast schema (an item of a ``list[model]`` field)."""
+        if self._accepts is None:
+            self._accepts = _schema_validators(TypeAdapter(self.cls))
+        return self._accepts[0] if plain else self._accepts[1]
+
+    def checks(self, plain: bool) -> dict[str, _Check]:
+        """Key -> (field, ``is_valid`` of the field's fast schema, its simple types), relaxed (``plain``) or strict.
+
+        The strict schemas have no simple types: they bound every integer.
+        """
+        if self._checks is None:
+            self._checks = (
+                {f.key: (f, f.accepts(True), f.simple()) for f in self.fields},
+                {f.key: (f, f.accepts(False), None) for f in self.fields},
+            )
+        return self._checks[0] if plain else self._checks[1]
+
+    def has_own_errors(self, node: dict[str, Any]) -> bool:
+        """Whether a required key is missing from ``node`` or, in a closed model, an unknown key is there."""
+        keys = node.keys()
+        return bool(self.required - keys) or (self.forbid and not keys <= self.keys)
 
 
 _MODELS: dict[type[BaseModel], _Model] = {}
@@ -105,48 +218,10 @@ def _model(cls: type[BaseModel]) -> _Model:
     return found
 
 
-def _unit(root: _Model, doc: dict[str, Any], path: Sequence[Any]) -> tuple[Path, _Model, dict[str, Any], _Field | None]:
-    """The smallest part of ``doc`` that pydantic can validate on its own and that holds the error at ``path``.
-
-    Either a field value (``(location of the value, owner, owner's object, field)``) or, for an error about the
-    object itself (a missing or unknown key), the model's object (``(its location, model, object, None)``).
-    """
-    model, node, at = root, doc, 0
-    prefix: Path = ()
-    while at < len(path):
-        seg = path[at]
-        f = model.by_key.get(seg) if isinstance(seg, str) else None
-        if f is None or seg not in node:
-            return prefix, model, node, None  # an unknown key (an extra) or a missing one: the object's business
-        value = node[seg]
-        nxt = path[at + 1] if at + 1 < len(path) else None
-        if f.model is not None and type(value) is dict and (nxt is not None or f.annotation is f.model):
-            # Into the model's object: an error below it, or about the object itself, which for a model is a
-            # required or an unknown key (its schema has no other keyword about the object). Not for ``M | None``:
-            # an error about that value is the union's (``anyOf``), the field's business.
-            model, node, prefix, at = _model(f.model), value, (*prefix, seg), at + 1
-        elif (
-            type(nxt) is int
-            and f.item_model is not None
-            and type(value) is list
-            and 0 <= nxt < len(value)
-            and type(value[nxt]) is dict
-        ):
-            model, node, prefix, at = _model(f.item_model), value[nxt], (*prefix, seg, nxt), at + 2
-        else:
-            return (*prefix, seg), model, node, f
-    return prefix, model, node, None
-
-
 _ROOTS: dict[int, tuple[TypeAdapter[Any], _Model | None]] = {}
 
 
-def located_errors(adapter: TypeAdapter[Any], doc: Any, paths: Iterable[Sequence[Any]]) -> list[dict[str, Any]] | None:
-    """The pydantic error list for ``doc``, given the ``paths`` of every place the fast schema rejects.
-
-    None when the contract's root is not a model or ``doc`` not an object (validate the whole document instead).
-    May raise RecursionError, like a validation of the whole document.
-    """
+def _root(adapter: TypeAdapter[Any]) -> _Model | None:
     entry = _ROOTS.get(id(adapter))
     if entry is None or entry[0] is not adapter:
         cls = getattr(adapter, "_type", None)
@@ -154,35 +229,98 @@ def located_errors(adapter: TypeAdapter[Any], doc: Any, paths: Iterable[Sequence
             adapter,
             _model(cls) if isinstance(cls, type) and issubclass(cls, BaseModel) else None,
         )
-    root = entry[1]
+    return entry[1]
+
+
+class TooMany(Exception):
+    """More failing places than the caller wants located (it validates the whole document instead)."""
+
+
+def locate_errors(
+    adapter: TypeAdapter[Any], doc: Any, *, plain: bool, floats: frozenset[Path] = frozenset(), at_most: int = 200
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """The pydantic error list of a document the contract's fast schema rejected, found by descending into it.
+
+    Returns ``(the models' own errors, the field values' errors)``: together what ``ValidationError.errors()`` of
+    the whole document holds. At each object it spells the model's own errors (missing and unknown keys) and asks
+    each field's own fast schema (jsonschema-rs ``is_valid``, a fraction of a microsecond) whether it accepts the
+    value; only where one does not, it descends (into a model, or into the failing items of a list of models) or,
+    for any other type, validates that value with pydantic. ``plain``: the document was proven plain by the C
+    accelerator (the relaxed schemas apply); ``floats``: every place holding a float and every place above one
+    (JSON Schema's ``integer`` accepts ``1.0``, the strict contract does not), each counted as failing.
+    None when the contract's root is not a model or ``doc`` not an object; raises :class:`TooMany` past
+    ``at_most`` failing places, and RecursionError like a validation of the whole document.
+    """
+    root = _root(adapter)
     if root is None or type(doc) is not dict:
         return None
-    values: dict[Path, tuple[_Model, _Field, Any]] = {}
-    objects: dict[Path, tuple[_Model, dict[str, Any]]] = {}
-    for path in paths:
-        loc, model, node, f = _unit(root, doc, path)
-        if f is None:
-            objects[loc] = (model, node)
-        else:
-            values[loc] = (model, f, node[f.key])
-    if values and len(values) + len(objects) > 1:  # a field value validated whole also covers the errors below it
-        covering = set(values)
-
-        def covered(loc: Path) -> bool:
-            return any(loc[:n] in covering for n in range(len(loc)))
-
-        values = {loc: v for loc, v in values.items() if not covered(loc)}
-        objects = {loc: v for loc, v in objects.items() if not covered(loc) and loc not in covering}
+    objects: list[dict[str, Any]] = []
+    values: list[tuple[Path, _Model, _Field, Any]] = []
+    _visit(root, doc, (), plain, floats, objects, values, at_most)
     errors: list[dict[str, Any]] = []
-    for loc, (model, node) in objects.items():
-        errors.extend(_object_errors(loc, model, node))
-    for loc, (model, f, value) in values.items():
+    for loc, model, f, value in values:
         try:
             f.validator(model.cls)(value)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
                 errors.append({**err, "loc": (*loc, *err["loc"])})
-    return errors
+    return objects, errors
+
+
+def _visit(
+    model: _Model,
+    node: dict[str, Any],
+    loc: Path,
+    plain: bool,
+    floats: frozenset[Path],
+    objects: list[dict[str, Any]],
+    values: list[tuple[Path, _Model, _Field, Any]],
+    at_most: int,
+) -> None:
+    if model.has_own_errors(node):
+        objects.extend(_object_errors(loc, model, node))
+        if len(objects) + len(values) > at_most:
+            raise TooMany
+    checks = model.checks(plain)
+    for key, value in node.items():
+        entry = checks.get(key)
+        if entry is None:
+            continue  # an extra key: refused above (a closed model) or any JSON value (an open one)
+        f = entry[0]
+        inner = f.item_model
+        if inner is not None and type(value) is list:
+            # ``list[M]`` (no constraint of its own): the list is valid when every item is, so only items are asked
+            here = (*loc, key)
+            sub = _model(inner)
+            accepts = sub.accepts(plain)
+            failing = [
+                i for i, item in enumerate(value) if not accepts(item) or (floats and (*here, i) in floats)
+            ]
+            if all(type(value[i]) is dict for i in failing):
+                for i in failing:
+                    _visit(sub, value[i], (*here, i), plain, floats, objects, values, at_most)
+                continue
+        else:
+            simple = entry[2]
+            if simple is not None:
+                if type(value) in simple:
+                    continue
+            elif entry[1](value) and (not floats or (*loc, key) not in floats):
+                continue
+            here = (*loc, key)
+            inner = f.model
+            if inner is not None and type(value) is dict:
+                # ``M | None`` validates as ``M`` when the value is an object (pydantic's nullable schema: no label)
+                _visit(_model(inner), value, here, plain, floats, objects, values, at_most)
+                continue
+        values.append((here, model, f, value))
+        if len(objects) + len(values) > at_most:
+            raise TooMany
+
+
+def prefixes_of(paths: Iterable[Path]) -> frozenset[Path]:
+    """Every path of ``paths`` and every path above one (``()`` excluded)."""
+    return frozenset(path[:n] for path in paths for n in range(1, len(path) + 1))
 
 
 def _object_errors(loc: Path, model: _Model, node: dict[str, Any]) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from ..inputs import json_type
 from ..violations import Loc, Severity, format_path, shorten
 from ._registry import Hit, declare, hit
 
-__all__ = ["mapped_hits", "schema_hits"]
+__all__ = ["mapped_hits", "object_hits", "schema_hits"]
 
 _REF = "References:\n        - Mistral OpenAPI document, ChatCompletionResponse; OpenAI OpenAPI, CreateChatCompletionResponse"
 
@@ -462,9 +462,9 @@ def mapped_hits(
             if full is not None and full(code):
                 yield code, Hit(loc, "")
             elif code == "CC101":
-                yield code, hit(loc, f"Field {_name(loc)} is required but missing.", expected="present")
+                yield code, _missing(loc)
             elif code == "CC104":
-                yield code, hit(loc, f"Field {_name(loc)} is not in the contract.", shorten(value))
+                yield code, _unknown(loc, value)
             elif code == "CC103":
                 yield code, hit(
                     loc,
@@ -495,6 +495,29 @@ def mapped_hits(
                     shorten(value),
                     " or ".join(expected),
                 )
+
+
+def _missing(loc: Loc) -> Hit:
+    return Hit(loc, f"Field {_name(loc)} is required but missing.", None, "present")
+
+
+def _unknown(loc: Loc, value: Any) -> Hit:
+    return Hit(loc, f"Field {_name(loc)} is not in the contract.", shorten(value))
+
+
+def object_hits(
+    errors: list[dict[str, Any]], *, full: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, Hit]]:
+    """``(code, hit)`` per error of a model about its own keys (``missing``, ``extra_forbidden``), as
+    :func:`mapped_hits` maps them: the located route spells these errors itself (``_located._object_errors``), at
+    exact locations with no union label, so none of :func:`mapped_hits`' untangling applies.
+    """
+    for err in errors:
+        loc = err["loc"]
+        if err["type"] == "missing":
+            yield ("CC101", Hit(loc, "")) if full is not None and full("CC101") else ("CC101", _missing(loc))
+        else:
+            yield ("CC104", Hit(loc, "")) if full is not None and full("CC104") else ("CC104", _unknown(loc, err["input"]))
 
 
 def _longest_list(doc: Any, longer_than: int) -> tuple[str | int, ...] | None:
