@@ -270,7 +270,7 @@ def _ask(row: Row) -> list[dict[str, Any]]:
 def request_body(
     row: Row, dialect: str, model: str, cap: int, refused: Collection[str] = ()
 ) -> tuple[dict[str, Any], list[str]]:
-    """The request of ``row``, and the fields left out of it because the provider refuses a feature they give.
+    """The request of ``row``, and the fields left out of it because the provider refuses a feature of theirs.
 
     ``refused`` holds features (``n>1``, ``stream+usage``, ``random_seed``): a level that gives one loses the fields
     behind it and becomes the level of its factor that sets the fields left (``stream+usage`` becomes ``stream``,
@@ -284,9 +284,9 @@ def request_body(
         hit = {feature_field(feature) for feature in refused if feature in given} & set(level.fields)
         if not hit:
             continue
-        left_out += hit
         rest = {k: v for k, v in level.fields.items() if k not in hit}
         chosen[name] = next((lv for lv in facs[name].levels if dict(lv.fields) == rest), _ABSENT)
+        left_out += [key for key in level.fields if key not in chosen[name].fields]
     if chosen["tools"] is _ABSENT and chosen["parallel_tool_calls"] is not _ABSENT:
         left_out.append("parallel_tool_calls")
         chosen["parallel_tool_calls"] = _ABSENT
