@@ -1,19 +1,22 @@
 """The ``pairwise`` phase of ``chatcontract fuzz``: every request feature in valid requests, every pair of them once.
 
-schemathesis' random generation gives each request feature what its draws happen to give it: in a seeded run of the
-reference provider some features (``stream+usage``, ``logprobs``, ``tool_choice`` ``"none"``) were in no valid request
-at all, so nothing checked the answers a provider gives to them. This phase sends a deterministic set of valid
-requests built from templates: the request features of :func:`~chatcontract.fuzz.coverage.known_features` are
-*factors* (``stream``, ``n``, the tool mode, ``parallel_tool_calls``, ``response_format``, ``stop``, ``logprobs``,
-each sampling field, each dialect-only field), each with its *levels* (``absent`` first), and :func:`all_pairs` picks
-rows so that every pair of levels of every two factors is in some row (a pairwise, or all-pairs, covering set: about
-20 requests where the product of the levels is some 200,000).
+schemathesis' random generation gives each request feature what its draws happen to give it: the CI's seeded runs
+against llama-cpp-python and LiteLLM put no ``logprobs``, no ``tool_choice`` ``"auto"`` or ``"none"``, no
+``parallel_tool_calls`` and no sampling field in any valid request, so nothing checked the answers to them. This phase
+sends a deterministic set of valid requests built from templates: the request features of
+:func:`~chatcontract.fuzz.coverage.known_features` are *factors* (``stream``, ``n``, the tool mode,
+``parallel_tool_calls``, ``response_format``, ``stop``, ``logprobs``, each sampling field, each dialect-only field),
+each with its *levels* (``absent`` first), and :func:`all_pairs` picks rows so that every pair of levels of every two
+factors is in some row (a pairwise, or all-pairs, covering set: about 20 requests where the product of the levels is
+some 37,000 (Mistral) or 55,000 (OpenAI)).
 
 Every row is a valid request of the dialect (the request judge finds no problem; ``tests/fuzz/test_pairwise.py`` holds
 that for every seed), within the token cap. The rows go out through the same
 :class:`~chatcontract.fuzz.session.FuzzRun` as every other request (budget, deadlines, judge, engine, coverage table),
 *after* schemathesis' phases: what schemathesis draws for a seed, and so the findings of a seeded run, stay as they
-were, and the phase fills in what the draws left out. The phase gets at most :data:`SHARE` of ``--max-requests`` and
+were, and the phase fills in what the draws left out. (Up to a point: hypothesis also draws now and then from the
+constants it finds in the source of the project's own modules, so any new literal in chatcontract may shift a seeded
+draw.) The phase gets at most :data:`SHARE` of ``--max-requests`` and
 of ``--max-time`` (the earlier phases stop there when the budget would run out before it), and adaptive generation
 holds in it too: a field found refused (a culprit of :class:`~chatcontract.fuzz.coverage.Coverage`, found by an
 earlier phase or by this one) is left out of the rows still to be sent, which then keep their other features.

@@ -73,11 +73,14 @@ def test_every_allowed_pair_is_in_some_row_and_no_forbidden_one(
     assert all_pairs(sizes, seed=seed, forbidden=forbidden) == rows
 
 
-def test_the_covering_set_is_small() -> None:
-    # 3 x 6 levels of the two largest factors need 18 rows; the product of all levels is some 200,000 (OpenAI)
-    sizes = [3, 2, 6, 2, 3, 2, 2, 2, 2, 2, 2, 2, 2]
-    rows = all_pairs(sizes, seed=1)
-    assert 18 <= len(rows) <= 22
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_the_covering_set_is_small(dialect: str) -> None:
+    # the 6 tool modes times the 3 levels of stream (OpenAI) or response_format need 18 rows at least; the product
+    # of all levels is 36,864 (Mistral) or 55,296 (OpenAI); measured over 60 seeds: 18 to 23 rows
+    sizes = [len(f.levels) for f in factors(dialect, 1)]
+    assert sorted(sizes)[-2:] == [3, 6]
+    lengths = [len(pairwise_rows(dialect, seed)) for seed in range(20)]
+    assert min(lengths) >= 18 and max(lengths) <= 24 and sum(lengths) / len(lengths) <= 21, lengths
 
 
 @pytest.mark.parametrize(
