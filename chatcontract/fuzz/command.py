@@ -20,6 +20,7 @@ from ..options import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, add_dialect, add_exten
 from ..report.results import FuzzResults
 from .judge import severity_of
 from .options import PHASES, FuzzOptions
+from .pairwise import SHARE as PAIRWISE_SHARE
 from .runner import NothingTested, run_fuzz
 
 __all__ = ["add_parser", "format_summary", "options_from_args", "run_command"]
@@ -34,6 +35,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "Generate requests from the contract's OpenAPI document with schemathesis (valid and invalid ones), "
             "send them to BASE_URL's /chat/completions, check every response (streams included) with the full "
             "engine, and report what was found and how much was measured (the coverage of the valid requests). "
+            "A last phase sends valid requests in which every pair of request features meets, so that each feature "
+            "(stream, n, each tool_choice, response_format, stop, logprobs, each sampling field) is tested. "
             "Exit 0: no error finding; 1: findings, or too few valid requests answered 2xx (--min-answered); "
             "2: usage error, or nothing tested (connection error, a refused preflight, or every answer a 429)."
         ),
@@ -67,7 +70,12 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "--phases",
         default=",".join(PHASES),
         metavar="LIST",
-        help=f"comma list of phases: chatcontract's probes, schemathesis' others (default: {','.join(PHASES)})",
+        help=(
+            "comma list of phases, run in this order: chatcontract's probes (hand-picked semantic requests), "
+            "schemathesis' examples, coverage and fuzzing, then chatcontract's pairwise (valid requests in which "
+            f"every pair of request features meets; at most {PAIRWISE_SHARE * 100:.0f}%% of --max-requests and "
+            f"--max-time) (default: {','.join(PHASES)})"
+        ),
     )
     p.add_argument("--no-shrink", action="store_true", help="do not shrink failing requests (saves requests)")
     p.add_argument(
@@ -240,9 +248,14 @@ def coverage_lines(results: FuzzResults) -> list[str]:
         )
     used = [f"{row.feature} {row.answered}/{row.valid}" for row in cov.features if row.valid]
     unused = [row.feature for row in cov.features if not row.valid]
+    refused = [row.feature for row in cov.features if row.valid and not row.answered]
     lines += _wrapped("  features (answered/valid): ", used)
     if unused:
         lines += _wrapped("  in no valid request: ", unused)
+    if refused:
+        lines += _wrapped("  in no valid request answered 2xx: ", refused)
+    if not unused and not refused:
+        lines.append("  every feature was in a valid request answered 2xx and checked")
     return lines
 
 

@@ -13,8 +13,10 @@ from .._exceptions import UsageError
 
 #: schemathesis phases a fuzz run may use (``stateful`` does not apply: there is one operation).
 SCHEMATHESIS_PHASES = ("examples", "coverage", "fuzzing")
-#: Every phase: chatcontract's own ``probes`` (hand-picked semantic requests, sent first) and schemathesis' ones.
-PHASES = ("probes", *SCHEMATHESIS_PHASES)
+#: Every phase, in the order they run: chatcontract's own ``probes`` (hand-picked semantic requests), schemathesis'
+#: ones, then chatcontract's ``pairwise`` (valid requests covering every pair of request features; after
+#: schemathesis, so that what it draws for a seed stays as it was).
+PHASES = ("probes", *SCHEMATHESIS_PHASES, "pairwise")
 TOKEN_FIELDS = ("max_tokens", "max_completion_tokens")
 MAX_PATHS = 20
 MAX_BODY_SHOWN = 2000

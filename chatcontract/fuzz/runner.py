@@ -6,12 +6,14 @@ The division of labour:
   generates positive and negative requests (its examples, coverage and fuzzing phases), shrinks failing ones,
   runs workers, rate-limits and reports transport errors;
 * **chatcontract** sends its own ``probes`` first (:mod:`~chatcontract.fuzz.probes`: hand-picked semantic
-  requests schemathesis never generates), registers one schemathesis check that puts every response through the
-  full engine with its request (``check()``; streams through the incremental :class:`~chatcontract.StreamChecker`),
-  decides with the *request contract* whether the request was valid (schemathesis' own positive/negative label is
-  a generation intent, and JSON Schema's ``integer`` accepts ``1.0`` where the contracts do not), and adds the
-  exchange-level findings (CC6xx): an invalid request answered 2xx, a 5xx, a valid request rejected, no response
-  at all; a method the contract does not define is no chat request (at most CC606).
+  requests schemathesis never generates) and its ``pairwise`` phase last (:mod:`~chatcontract.fuzz.pairwise`:
+  valid requests in which every pair of request features meets, so that each feature is tested), registers one
+  schemathesis check that puts every response through the full engine with its request (``check()``; streams
+  through the incremental :class:`~chatcontract.StreamChecker`), decides with the *request contract* whether the
+  request was valid (schemathesis' own positive/negative label is a generation intent, and JSON Schema's
+  ``integer`` accepts ``1.0`` where the contracts do not), and adds the exchange-level findings (CC6xx): an invalid
+  request answered 2xx, a 5xx, a valid request rejected, no response at all; a method the contract does not define
+  is no chat request (at most CC606).
 
 Budgets keep a paid API cheap: every request leaves with ``max_tokens`` (and OpenAI's ``max_completion_tokens``)
 at most the cap (but the probes of a negative or zero ``max_tokens``), even a negative one whose generator drew a
@@ -42,6 +44,8 @@ from . import deadlines
 from .hooks import RUN_KEY, attach, detach, register
 from .openapi import build_openapi
 from .options import CHECK_NAME, MAX_STREAM_EVENTS, SCHEMATHESIS_PHASES, FuzzOptions
+from .pairwise import FACTOR_NAMES, reserve, send_pairwise
+from .pairwise import SHARE as PAIRWISE_SHARE
 from .probes import send_probes
 from .session import BudgetExhausted, FuzzRun
 
@@ -93,9 +97,9 @@ def run_fuzz(options: FuzzOptions, *, progress: Callable[[FuzzRun], None] | None
     """Fuzz ``options.base_url`` and return what was found (also when interrupted by Ctrl-C).
 
     First the preflight (``GET /v1/models`` and one plain request; its requests count toward the request budget),
-    then the probes and schemathesis' phases on a daemon thread. ``options.max_time`` is a hard wall: at the
-    deadline the run stops the engine, cuts the answers in flight and waits at most :data:`STOP_GRACE` seconds more
-    for it to wind down before returning what it found.
+    then the probes, schemathesis' phases and the pairwise phase on a daemon thread. ``options.max_time`` is a hard
+    wall: at the deadline the run stops the engine, cuts the answers in flight and waits at most :data:`STOP_GRACE`
+    seconds more for it to wind down before returning what it found.
 
     Raises:
         UsageError: bad options.
@@ -172,7 +176,7 @@ STOP_GRACE = 3.0
 
 
 class _Engine:
-    """The run's requests (the probes, then schemathesis' phases) on a daemon thread, so the caller can stop waiting."""
+    """The run's requests (probes, schemathesis' phases, pairwise) on a daemon thread: the caller can stop waiting."""
 
     def __init__(self, schema: Any, run: FuzzRun) -> None:
         self.run = run
@@ -196,16 +200,39 @@ class _Engine:
                 return True
 
     def _consume(self) -> None:
+        run = self.run
+        phases = run.options.phases
+        try:
+            if "pairwise" in phases and any(p != "pairwise" for p in phases):
+                # the phases before it leave the pairwise phase its share of the request and time budgets
+                run.reserved = reserve(run)
+                if run.options.max_time is not None:
+                    run.phase_deadline = run.options.max_time * (1 - PAIRWISE_SHARE)
+            if "probes" in phases:
+                send_probes(run)  # chatcontract's own hand-picked requests first
+            if run.stop_reason is None and not run.stopping.is_set() and any(p in SCHEMATHESIS_PHASES for p in phases):
+                self._schemathesis()
+            if "pairwise" in phases and not run.stopping.is_set():
+                planned, sent = send_pairwise(run)  # then every pair of request features, in valid requests
+                with run.lock:
+                    run.notes.append(
+                        f"pairwise: {sent} of {planned} valid requests sent, covering every pair of levels of "
+                        f"{len(FACTOR_NAMES[run.options.dialect])} request features"
+                        + ("" if sent == planned else " (the rest did not fit the budget)")
+                    )
+        except BaseException as exc:  # noqa: BLE001  (a budget stop raised in a hook, or a bug)
+            if not isinstance(exc, KeyboardInterrupt):
+                with run.lock:
+                    run.errors.append(f"the run failed: {type(exc).__name__}: {exc}")
+        finally:
+            self.done.set()
+
+    def _schemathesis(self) -> None:
+        """Run schemathesis' phases; a budget stop or an error of its own ends them, not the run."""
         from schemathesis.engine import events, from_schema
 
         run = self.run
         try:
-            if "probes" in run.options.phases:
-                send_probes(run)  # chatcontract's own hand-picked requests first
-            if run.stop_reason is not None or run.stopping.is_set():
-                return
-            if not any(p in SCHEMATHESIS_PHASES for p in run.options.phases):
-                return
             self.stream = from_schema(self.schema).execute()
             run.stop = self.stream.stop
             if run.stopping.is_set():  # told to stop while the engine was being built
@@ -220,12 +247,13 @@ class _Engine:
                         run.errors.append(f"schemathesis failed: {event.exception}")
                 elif isinstance(event, events.EngineFinished):
                     self.stop_reason = str(getattr(event.stop_reason, "value", event.stop_reason))
-        except BaseException as exc:  # noqa: BLE001  (a budget stop raised in a hook, or a schemathesis bug)
-            if not isinstance(exc, KeyboardInterrupt):
-                with run.lock:
-                    run.errors.append(f"schemathesis failed: {type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001  (a schemathesis bug)
+            with run.lock:
+                run.errors.append(f"schemathesis failed: {type(exc).__name__}: {exc}")
+        except KeyboardInterrupt:  # a budget stop raised in a hook
+            pass
         finally:
-            self.done.set()
+            run.stop = lambda: None  # a later phase's budget stop has no engine to stop
 
 
 def _answered(statuses: dict[str, int]) -> int:

@@ -110,6 +110,10 @@ class FuzzRun:
         self.stopping = threading.Event()
         #: 429 answers, the retried ones included.
         self.rate_limited = 0
+        #: Requests of the budget kept for the pairwise phase, and the seconds after the start at which the phases
+        #: before it stop (so that it keeps its share of the time budget); set by the runner.
+        self.reserved = 0
+        self.phase_deadline: float | None = None
 
     # -- time ----------------------------------------------------------------------------------------------------
 
@@ -178,14 +182,19 @@ class FuzzRun:
     # -- budgets -------------------------------------------------------------------------------------------------
 
     def before_call(self, case: Any) -> None:
+        # the pairwise phase, sent last, has requests and time kept for it that the earlier phases may not spend
+        last_phase = getattr(case, "pairwise", None) is not None
         with self.lock:
             limit = self.options.max_time
-            over = limit is not None and not self.raise_on_budget and time.monotonic() - self.started >= limit
+            elapsed = time.monotonic() - self.started
+            over = limit is not None and not self.raise_on_budget and elapsed >= limit
+            if not last_phase and self.phase_deadline is not None and elapsed >= self.phase_deadline:
+                over = True  # the earlier phases end here; the run's own deadline stays limit
             if over or (self.stopping.is_set() and not self.raise_on_budget):
                 self.stop_reason = self.stop_reason or "max_time"
                 self.stop()
                 raise _BudgetSpent
-            if self.sent >= self.options.max_requests:
+            if self.sent >= self.options.max_requests - (0 if last_phase else self.reserved):
                 if self.raise_on_budget:
                     raise BudgetExhausted(f"the fuzz request budget ({self.options.max_requests}) is spent")
                 self.stop_reason = self.stop_reason or "max_requests"
@@ -196,7 +205,8 @@ class FuzzRun:
         # adaptive generation: leave out of a valid request a field the provider refuses, and any field already in
         # more than half of them (schemathesis' "negative" cases are often valid requests: the generated schema is a
         # bounded subset of the contract, so the judge decides, not the generation mode)
-        hand_picked = getattr(case, "probe", None) is not None  # a probe is sent as written
+        # a probe is sent as written; a pairwise row already leaves out what the provider refuses
+        hand_picked = getattr(case, "probe", None) is not None or last_phase
         if self.options.adaptive and not hand_picked and isinstance(body, dict) and self.request_problem(body) is None:
             with self.lock:
                 drop = self.coverage.fields_to_drop(body)

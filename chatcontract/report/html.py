@@ -201,7 +201,8 @@ def render_html(results: Sequence[FuzzResults]) -> str:
             p.add("</ul>")
         if run.coverage is not None:
             p.add(
-                f"<p><strong>Coverage</strong>: {_h(_clean(run.coverage.verdict()))}</p>",
+                f"<p><strong>Coverage</strong>: {_h(_clean(run.coverage.verdict()))}; "
+                f"{_h(_clean(run.coverage.features_verdict()))}.</p>",
                 '<div class="scroll"><table class="coverage"><thead><tr><th scope="col">feature</th>'
                 '<th scope="col">valid requests</th><th scope="col">answered 2xx</th></tr></thead><tbody>',
             )

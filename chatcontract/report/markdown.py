@@ -119,7 +119,7 @@ def render_markdown(results: Sequence[FuzzResults]) -> str:
             out += [f"- {_md(_cap(e, 2000))}" for e in run.errors]
             out.append("")
         if run.coverage is not None:
-            out += [f"Coverage: {_md(run.coverage.verdict())}.", ""]
+            out += [f"Coverage: {_md(run.coverage.verdict())}; {_md(run.coverage.features_verdict())}.", ""]
             out += _md_table(
                 ["feature", "valid requests", "answered 2xx"],
                 ([_md_code(name, cell=True), valid, answered] for name, valid, answered in coverage_rows(run)),

@@ -125,6 +125,17 @@ class RunCoverage:
         """Enough of the valid requests were answered for the run to have measured the provider."""
         return self.share >= self.min_answered
 
+    def unanswered(self) -> list[str]:
+        """The features of the table that no valid request answered 2xx and checked carried (unused ones included)."""
+        return [row.feature for row in self.features if not row.answered]
+
+    def features_verdict(self) -> str:
+        """One sentence: whether every feature of the table was tested, and which were not."""
+        missing = self.unanswered()
+        if not missing:
+            return "every feature of the table was in a valid request answered 2xx and checked"
+        return f"{len(missing)} features were in no valid request answered 2xx: {', '.join(missing)}"
+
     def verdict(self) -> str:
         """One sentence: how much was measured, and when too little, why (the field the rejections share)."""
         head = f"{self.answered} of {self.valid} valid requests answered 2xx and checked ({self.share:.0%})"

@@ -15,6 +15,9 @@ Each provider is fuzzed in a few cheap runs, shared by all the tests of this mod
   ``n: 0``, ``logprobs``, Mistral's ``tool_choice: "any"``...) and the ``coverage`` phase (boundary values, wrong
   types, missing fields, unknown properties, other HTTP methods, no API key), stopped by the request budget.
 
+Two more runs per provider: the ``probes`` alone, and the ``pairwise`` phase alone (valid requests in which every pair
+of request features meets), which must put every feature of the coverage table in a valid request.
+
 Other HTTP methods are not chat requests: both servers answer them 405 (FastAPI's ``{"detail": ...}``), which is
 right, so no finding may come from them (before issue 17 they were CC502, CC601 or CC1xx findings).
 
@@ -34,7 +37,9 @@ from typing import Any
 
 import pytest
 
+from chatcontract.fuzz.coverage import known_features
 from chatcontract.fuzz.options import FuzzOptions
+from chatcontract.fuzz.pairwise import pairwise_rows
 from chatcontract.fuzz.probes import probe_requests
 from chatcontract.fuzz.runner import run_fuzz
 from chatcontract.report.results import Finding, FuzzResults
@@ -508,6 +513,58 @@ def test_probes_find_the_known_deviations(provider: str, fuzz_dir: Path, request
     assert run.results.requests == len(probe_requests("openai", run.options.model, MAX_TOKENS_CAP))
     assert {f.code: f.count for f in run.results.findings} == PROBE_FINDINGS[provider], run.summary()
     assert all(f.example is not None and f.example.phase == "probes" for f in run.results.findings)
+
+
+#: What each provider does with the pairwise phase's valid requests (model "tiny" / "mock-gpt"): the codes every
+#: such run shows (each tied to a request feature, so the same rows show it whatever the model writes), and the ones
+#: that depend on what the tiny random-weight model happens to generate.
+PAIRWISE_REQUIRED = {
+    # llama-cpp-python: no message.refusal (CC101, cassettes/llamacpp/chat.yaml); include_usage ignored (CC313) and
+    # n ignored (CC401), PROVIDERS.md A; top_logprobs: 2 answered with 3 alternatives per token (CC414; not in
+    # PROVIDERS.md: llama_cpp's logprobs come from its own top-k); response_format json_schema answered 500, a
+    # pydantic "Input should be 'text' or 'json_object'" (CC602; not in PROVIDERS.md: llama_cpp/server/types.py
+    # knows text and json_object only), so that feature is in no answered request.
+    "llamacpp": {"CC101", "CC313", "CC401", "CC414", "CC602"},
+    # LiteLLM's mocks, PROVIDERS.md B: no logprobs/refusal keys, stream chunks without finish_reason (CC101); an
+    # n = 2 stream finishes choice 0 only (CC309); the include_usage chunk carries a choice (CC314); usage a constant
+    # 10/20/30 (CC402); the mock text whatever response_format (CC404) or tool_choice (CC409) ask; logprobs: true
+    # ignored (CC414).
+    "litellm": {"CC101", "CC309", "CC314", "CC402", "CC404", "CC409", "CC414"},
+}
+PAIRWISE_MAY = {
+    # what the tiny model generates: stream deltas with null function_call (CC109) and cut-off tool arguments
+    # (CC207) when it calls the tool, text for tool_choice "required" (CC409, the tiny alias's chatml), and a row
+    # with max_completion_tokens that runs to the end of the context (CC402: llama-cpp-python ignores it)
+    "llamacpp": {"CC109", "CC207", "CC402", "CC409"},
+    "litellm": set(),
+}
+PAIRWISE_UNANSWERED = {"llamacpp": ["response_format=json_schema"], "litellm": []}
+
+
+@pytest.mark.parametrize("provider", ["llamacpp", "litellm"])
+def test_pairwise_tests_every_feature(provider: str, fuzz_dir: Path, request: pytest.FixtureRequest) -> None:
+    """The pairwise phase puts every request feature in valid requests; the positive runs leave several out."""
+    server: Server = request.getfixturevalue(provider)
+    run = _fuzz(
+        f"{provider}_pairwise",
+        fuzz_dir / f"{provider}-pairwise",
+        server,
+        model="tiny" if provider == "llamacpp" else "mock-gpt",
+        api_key_env=LITELLM_KEY_ENV if provider == "litellm" else None,
+        phases=("pairwise",),
+        max_requests=40,
+    )
+    rows = len(pairwise_rows("openai", SEED))
+    r, cov = run.results, run.results.coverage
+    assert r.requests == rows and r.positive == rows and r.negative == 0, run.summary()
+    assert cov is not None and cov.valid == rows, run.summary()
+    for feature in known_features("openai"):  # every feature went out in a valid request
+        assert any(row.feature == feature and row.valid for row in cov.features), (feature, run.summary())
+    assert cov.unanswered() == PAIRWISE_UNANSWERED[provider], run.summary()
+    assert PAIRWISE_REQUIRED[provider] <= run.codes <= PAIRWISE_REQUIRED[provider] | PAIRWISE_MAY[provider], (
+        run.summary()
+    )
+    assert all(f.example is not None and f.example.phase == "pairwise" for f in r.findings)
 
 
 def test_every_finding_has_a_reproducible_example(run: Run) -> None:

@@ -416,6 +416,25 @@ def rejects_random_seed(out: Outgoing, ctx: FaultContext) -> bool:
 
 
 @fault(
+    "rejects-n",
+    "A valid request with n > 1 is refused with 400 (llama.cpp's server generates one choice only and refuses more).",
+    source="https://github.com/algorithmicsuperintelligence/optillm/issues/8 (llama-server: 'Only one completion "
+    "choice is allowed'); https://github.com/abetlen/llama-cpp-python/issues/1130",
+    target="request",
+    expect=("CC603",),
+    needs=("n",),
+)
+def rejects_n(out: Outgoing, ctx: FaultContext) -> bool:
+    request = ctx.request or {}
+    n = request.get("n")
+    if not isinstance(n, int) or isinstance(n, bool) or n <= 1:
+        return False
+    out.status = 400
+    out.doc = error_body(ctx.dialect, "Only one completion choice is allowed")
+    return True
+
+
+@fault(
     "rejects-zero-top-p",
     "A valid request with top_p 0 is refused with 400 (vLLM: top_p must be in (0, 1]).",
     source="https://github.com/microsoft/TaskWeaver/issues/231 (vLLM: 'top_p must be in (0, 1], got 0.0'); "
