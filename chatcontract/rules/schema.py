@@ -448,17 +448,24 @@ def mapped_hits(
             key = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
             loc, value, exists = (*loc, key), None, False
         groups.setdefault(loc, []).append((err, value, exists))
-    prefixes = {other[:n] for other in groups for n in range(len(other))}  # every proper prefix of an error path
+    prefixes: set[Loc] | None = None  # every proper prefix of an error path, when a group needs it
     for loc, entries in groups.items():
-        deeper = loc in prefixes
         # A union reports each alternative; when one alternative got further (errors deeper inside the value),
         # its errors are the informative ones and the shallow "wrong type" noise of the others is dropped.
-        type_entries = [e for e in entries if _classify(e[0], e[1], e[2]) in ("CC102", "CC107")]
-        other_entries = [e for e in entries if e not in type_entries]
-        if deeper and len(type_entries) == len(entries):
-            continue
-        for err, value, exists in other_entries:
-            code = _classify(err, value, exists)
+        type_entries = []
+        other_entries = []
+        for e in entries:
+            code = _classify(e[0], e[1], e[2])
+            if code == "CC102" or code == "CC107":
+                type_entries.append(e)
+            else:
+                other_entries.append((code, e))
+        if len(type_entries) == len(entries) and len(groups) > 1:
+            if prefixes is None:
+                prefixes = {other[:n] for other in groups for n in range(len(other))}
+            if loc in prefixes:
+                continue
+        for code, (err, value, exists) in other_entries:
             if full is not None and full(code):
                 yield code, Hit(loc, "")
             elif code == "CC101":
