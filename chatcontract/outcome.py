@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .inputs import Finding
 from .rules import RULES, Hit, Rule, RuleContext
-from .violations import Severity, Violation, make_violation, render_violations, shorten
+from .violations import Loc, Severity, Violation, make_violation, render_violations, shorten
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -24,10 +24,20 @@ if TYPE_CHECKING:
 #: wrong values gives a report of a few kilobytes, not of a million entries.
 MAX_PER_RULE = 100
 
-#: One cause, one finding: a violation of the first code at the place where the second, more specific rule fires is
-#: not reported (a Mistral message's ``reasoning_content`` is CC220, the other convention's field, not also CC104).
-SUPERSEDED_BY = {"CC104": "CC220"}
-_SUPERSEDES = {by: code for code, by in SUPERSEDED_BY.items()}
+#: One cause, one finding: ``(code, by, field)`` -- a violation of ``code`` is not reported where the more specific
+#: rule ``by`` fires at the same place (``field`` None) or, with a field name, where ``by`` fires at the object that
+#: holds that field. A Mistral message's ``reasoning_content`` is CC220 (the other convention's field), not also CC104;
+#: a choice whose ``message`` is null is CC213 (a choice with no message), not also CC109 (null for an optional field).
+SUPERSEDED: tuple[tuple[str, str, str | None], ...] = (
+    ("CC104", "CC220", None),
+    ("CC109", "CC213", "message"),
+    ("CC109", "CC213", "messages"),
+)
+_SUPERSEDED_BY: dict[str, list[tuple[str, str | None]]] = {}
+_SUPERSEDES: dict[str, list[tuple[str, str | None]]] = {}
+for _code, _by, _field in SUPERSEDED:
+    _SUPERSEDED_BY.setdefault(_code, []).append((_by, _field))
+    _SUPERSEDES.setdefault(_by, []).append((_code, _field))
 
 _TITLES = {
     ("mistral", "response"): "ChatCompletionResponse (mistral)",
@@ -135,18 +145,13 @@ class Collector:
         key = (code, h.loc, ev)
         if key in self._seen:
             return
-        by = SUPERSEDED_BY.get(code)
-        if by is not None and (by, h.loc, ev) in self._seen:
+        loc = h.loc
+        if code in _SUPERSEDED_BY and self._explained(code, loc, ev):
             return  # a more specific rule already explains this place
         self._seen.add(key)
         self._listed[code] = listed + 1
-        gone = _SUPERSEDES.get(code)
-        if gone is not None and (gone, h.loc, ev) in self._seen:
-            for i, v in enumerate(self.items):
-                if v.code == gone and v.loc == h.loc and v.event == ev:
-                    del self.items[i]
-                    self._listed[gone] -= 1
-                    break
+        if code in _SUPERSEDES:
+            self._drop_explained(code, loc, ev)
         r = RULES[code]
         message = h.message
         self.items.append(
@@ -161,6 +166,26 @@ class Collector:
                 ev,
             )
         )
+
+    def _explained(self, code: str, loc: Loc, ev: int | None) -> bool:
+        for by, name in _SUPERSEDED_BY[code]:
+            if name is None:
+                if (by, loc, ev) in self._seen:
+                    return True
+            elif loc and loc[-1] == name and (by, loc[:-1], ev) in self._seen:
+                return True
+        return False
+
+    def _drop_explained(self, by: str, loc: Loc, ev: int | None) -> None:
+        for code, name in _SUPERSEDES[by]:
+            place = loc if name is None else (*loc, name)
+            if (code, place, ev) not in self._seen:
+                continue
+            for i, v in enumerate(self.items):
+                if v.code == code and v.loc == place and v.event == ev:
+                    del self.items[i]
+                    self._listed[code] -= 1
+                    break
 
     def count_more(self, code: str, n: int) -> None:
         """Count ``n`` violations of ``code`` that a producer found but did not build (the rule is :meth:`full`)."""

@@ -369,3 +369,35 @@ def test_a_malformed_usage_is_not_also_a_missing_usage() -> None:
     # Mistral sends usage with the final chunk: a usage that is there but not an object is CC102, not also CC312.
     chunk = _mistral_chunk({"role": "assistant", "content": "Paris"}, "stop", usage="n/a")
     assert _codes(check(_sse(chunk), dialect="mistral")) == [("CC102", "$.usage")]
+
+
+# ------------------------------------------------------------------------- one cause, one finding: the collector
+
+
+@pytest.mark.parametrize("order", ["specific first", "specific last"])
+@pytest.mark.parametrize("field", ["message", "messages"])
+def test_a_null_message_is_one_finding_whatever_the_order(order: str, field: str) -> None:
+    """CC109 (null for an optional field) at ``choices[0].message`` is explained by CC213 (a choice with no message)
+    at ``choices[0]``; the collector keeps only CC213 whichever comes first, and keeps CC109 elsewhere."""
+    from chatcontract.outcome import Collector
+    from chatcontract.settings import resolve_settings
+    from chatcontract.violations import Hit
+
+    collector = Collector(resolve_settings(dialect="mistral", select=["ALL"]))
+    pair = [("CC213", Hit(("choices", 0), "no message")), ("CC109", Hit(("choices", 0, field), "null"))]
+    for code, h in pair if order == "specific first" else reversed(pair):
+        collector.add(code, h)
+    collector.add("CC109", Hit(("choices", 1, field), "null"))  # another choice: its own cause
+    collector.add("CC109", Hit(("usage",), "null"))
+    assert [(v.code, v.loc) for v in collector.items if v.code == "CC213"] == [("CC213", ("choices", 0))]
+    assert sorted(v.loc for v in collector.items if v.code == "CC109") == [("choices", 1, field), ("usage",)]
+
+
+def test_a_null_mistral_message_is_reported_once() -> None:
+    body = {
+        "id": "cmpl-1", "object": "chat.completion", "model": "m", "created": CREATED,
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        "choices": [{"index": 0, "message": None, "finish_reason": "stop"}],
+    }
+    assert _codes(check(json.dumps(body), dialect="mistral")) == [("CC213", "$.choices[0]")]
+    assert _codes(check(body, dialect="mistral")) == [("CC213", "$.choices[0]")]

@@ -465,7 +465,7 @@ def mapped_hits(
                 prefixes = {other[:n] for other in groups for n in range(len(other))}
             if loc in prefixes:
                 continue
-        for code, (err, value, exists) in other_entries:
+        for code, (err, value, _exists) in other_entries:
             if full is not None and full(code):
                 yield code, Hit(loc, "")
             elif code == "CC101":
