@@ -336,7 +336,7 @@ def _no_think_markup(content: Any) -> bool:
     return True
 
 
-_REASONING_KEYS = (*reasoning.REASONING_FIELDS, "reasoning_details")
+_REASONING_KEYSET = frozenset((*reasoning.REASONING_FIELDS, "reasoning_details"))
 
 
 def _reasoning_fields_ok(msg: dict[str, Any]) -> bool:
@@ -427,9 +427,14 @@ def suspects(doc: dict[str, Any]) -> frozenset[str]:
                 else:
                     calls = msg.get("tool_calls")
                     content = msg.get("content")
-                    if not _no_think_markup(content):
-                        out = (out or set()) | {"CC218", "CC219"}
-                    if not (content is None or type(content) is str) or any(k in msg for k in _REASONING_KEYS):
+                    if type(content) is str:
+                        if "think>" in content:
+                            out = (out or set()) | {"CC218", "CC219"}
+                    elif content is not None:
+                        out = (out or set()) | {"CC220"}
+                        if not _no_think_markup(content):
+                            out |= {"CC218", "CC219"}
+                    if not _REASONING_KEYSET.isdisjoint(msg):
                         out = (out or set()) | {"CC220"}
                 if calls or choice.get("finish_reason") == "tool_calls":
                     out = (out or set()) | _TOOL_CALL_RULES
