@@ -47,7 +47,7 @@ import chatcontract.settings as cc_settings
 from chatcontract import _accel, check
 from chatcontract.inputs import parse_json
 from chatcontract.rules import RuleContext, Target
-from chatcontract.rules._fast import consistent
+from chatcontract.rules._fast import culprits
 from chatcontract.rules.schema import schema_hits
 
 # The loc-building number walk that runs when the regex prescan matches (renamed in the package over time).
@@ -133,7 +133,7 @@ def build_items(body: bytes, dialect: str) -> list[Item]:
             lambda: parse_fast(body),
         ),
         Item("part", "fast validator (jsonschema-rs: contract + overlay)", lambda: valid(fast_doc)),
-        Item("part", "consistent (fused CC2xx pass)", lambda: consistent(fast_doc, plan.covered)),
+        Item("part", "culprits (fused CC2xx pass)", lambda: culprits(fast_doc, plan.covered)),
         Item("stage", "full path: _full_check (the reference; dicts, response objects, streams)",
              lambda: engine._full_check(body, settings, status=None, stream=None, request=None)),
         Item("part", "full path: parse_json (jiter strict + number prescan)", lambda: parse_json(body)),

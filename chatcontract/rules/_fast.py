@@ -10,7 +10,7 @@ never answers True when a covered rule would yield a hit: every condition below 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -155,7 +155,7 @@ class FastValidator:
     the validator must not be used.
     """
 
-    __slots__ = ("valid", "valid_plain", "since", "errors", "errors_plain")
+    __slots__ = ("valid", "valid_plain", "since")
 
     def __init__(self, adapter: TypeAdapter[Any], covered: frozenset[str]) -> None:
         import jsonschema_rs  # the caller handles ImportError
@@ -175,9 +175,6 @@ class FastValidator:
         relaxed = jsonschema_rs.Draft202012Validator(relax_for_plain(schema))
         self.valid: Callable[[Any], bool] = strict.is_valid
         self.valid_plain: Callable[[Any], bool] = relaxed.is_valid
-        # Where a document fails (the violation route locates the contract's errors with these; see _located.py).
-        self.errors: Callable[[Any], Iterator[Any]] = strict.iter_errors
-        self.errors_plain: Callable[[Any], Iterator[Any]] = relaxed.iter_errors
 
 
 def _probe(jsonschema_rs: Any) -> None:
