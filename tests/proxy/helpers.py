@@ -72,6 +72,14 @@ async def _chat(request: Request) -> Response:
             raise _Reset
 
         return StreamingResponse(events(), media_type="text/event-stream")
+    if mode == "reasoning-not-text":  # reasoning_content that is not text: CC220 only with the reasoning extension
+        if body.get("stream"):
+            first = {**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "reasoning_content": 7}}]}
+            last = {**chunk, "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}]}
+            events = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in (first, last))
+            return Response(events + b"data: [DONE]\n\n", media_type="text/event-stream")
+        message = {**ANSWER["choices"][0]["message"], "reasoning_content": ["think", "ing"]}  # type: ignore[index]
+        return JSONResponse({**ANSWER, "model": mode, "choices": [{**ANSWER["choices"][0], "message": message}]})  # type: ignore[index]
     if mode == "slow-stream":  # ten chunks 0.1 s apart, conforming: for clients that leave mid-stream
 
         async def slow() -> AsyncIterator[bytes]:
