@@ -516,24 +516,25 @@ async def _body_stream(receive: Receive) -> AsyncIterator[bytes]:
 async def _send_stream(
     receive: Receive, send: Send, status: int, headers: list[tuple[bytes, bytes]], chunks: AsyncIterator[bytes]
 ) -> None:
-    """Send a streamed answer while listening for the client's disconnect.
+    """Send a streamed answer while a second task listens for the client's disconnect.
 
     The disconnect cancels the sending, and so the reading of the upstream: an ASGI server of spec 2.3 (uvicorn)
-    drops a gone client's sends silently, so the sending alone would not notice.
+    drops a gone client's sends silently, so the sending alone would not notice. The sending runs in the request's
+    own task (the task group's body), so the headers go out without waiting for the listener to be scheduled.
     """
-
-    async def stream() -> None:
+    async with anyio.create_task_group() as group:
+        group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
         await send({"type": "http.response.start", "status": status, "headers": headers})
         async for chunk in chunks:
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
         group.cancel_scope.cancel()
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(stream)
-        while (await receive())["type"] != "http.disconnect":
-            pass
-        group.cancel_scope.cancel()
+
+async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    scope.cancel()
 
 
 # -- the upstream's side ---------------------------------------------------------------------------------------

@@ -17,10 +17,12 @@ upstream) or ``AsyncSOCKSProxy``. TLS verification uses httpx's default context 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import ipaddress
 import select
 import ssl
 from collections.abc import AsyncIterator, Iterable, Mapping
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -29,7 +31,15 @@ import httpx
 
 from .._exceptions import UsageError
 
-__all__ = ["TIMEOUT_ERRORS", "UPSTREAM_ERRORS", "LastInFirstOutPool", "Pool", "environment_proxy", "open_pool"]
+__all__ = [
+    "TIMEOUT_ERRORS",
+    "UPSTREAM_ERRORS",
+    "LastInFirstOutPool",
+    "LeanBackend",
+    "Pool",
+    "environment_proxy",
+    "open_pool",
+]
 
 #: What a failed upstream exchange raises: httpcore's exceptions (no common base class), the socket's, and
 #: httpx's (the decoding path of a compressed chat answer goes through an ``httpx.Response``).
@@ -68,12 +78,13 @@ class LastInFirstOutPool:
         ssl_context: ssl.SSLContext | None,
         max_idle: int = MAX_KEEPALIVE,
         keepalive_expiry: float = KEEPALIVE_EXPIRY_S,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self._origin = origin
         self._ssl_context = ssl_context
         self._max_idle = max_idle
         self._expiry = keepalive_expiry
-        self._backend = _Backend()
+        self._backend = LeanBackend() if network_backend is None else network_backend
         self._idle: list[httpcore.AsyncHTTPConnection] = []
         self._open: set[httpcore.AsyncHTTPConnection] = set()
 
@@ -98,11 +109,16 @@ class LastInFirstOutPool:
                 network_backend=self._backend,
             )
             self._open.add(connection)
+        # A body in memory (not an upload forwarded as it arrives): its head waits for it, one write for both.
+        joined = None if inspect.isasyncgen(request.stream) else _JOIN.set(_Join())
         try:
             response = await connection.handle_async_request(request)
         except BaseException:
             await self._discard(connection)
             raise
+        finally:
+            if joined is not None:
+                _JOIN.reset(joined)
         response.stream = _Returning(response.stream, connection, self)
         return response
 
@@ -211,7 +227,7 @@ def open_pool(upstream: str, environ: Mapping[str, str]) -> Pool:
         "max_keepalive_connections": MAX_KEEPALIVE,
         "keepalive_expiry": KEEPALIVE_EXPIRY_S,
         "retries": 0,
-        "network_backend": _Backend(),
+        "network_backend": LeanBackend(),
     }
     proxy = environment_proxy(upstream, environ)
     if proxy is None:
@@ -237,6 +253,21 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=True)
 
 
+class _Join:
+    """A request's head held back until its body is written, so that both go out in one write."""
+
+    __slots__ = ("head", "done")
+
+    def __init__(self) -> None:
+        self.head: bytes | None = None
+        self.done = False
+
+
+#: Set by the pool while it sends a request whose body is in memory: h11 writes the head and the body separately,
+#: which costs the upstream two wake-ups (and TCP two segments) for one small request.
+_JOIN: ContextVar[_Join | None] = ContextVar("chatcontract_proxy_join", default=None)
+
+
 class _Stream(httpcore.AsyncNetworkStream):
     """httpcore's anyio stream, with the idle-connection check answered from the socket kept at connect time."""
 
@@ -247,9 +278,21 @@ class _Stream(httpcore.AsyncNetworkStream):
         self._socket = inner.get_extra_info("socket")
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        join = _JOIN.get()
+        if join is not None and join.head is not None:  # (a request without a body after all)
+            join.done = True
+            head, join.head = join.head, None
+            await self._inner.write(head, timeout)
         return await self._inner.read(max_bytes, timeout)
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        join = _JOIN.get()
+        if join is not None and not join.done:
+            if join.head is None:  # the request's head: its body comes next
+                join.head = buffer
+                return
+            join.done = True
+            buffer, join.head = join.head + buffer, None
         await self._inner.write(buffer, timeout)
 
     async def aclose(self) -> None:
@@ -280,11 +323,15 @@ def _readable(sock: Any) -> bool:
     return bool(poller.poll(0))
 
 
-class _Backend(httpcore.AsyncNetworkBackend):
-    """httpcore's anyio backend, its streams wrapped in :class:`_Stream`."""
+class LeanBackend(httpcore.AsyncNetworkBackend):
+    """A network backend (httpcore's anyio one by default) whose streams are wrapped in :class:`_Stream`.
 
-    def __init__(self) -> None:
-        self._inner = httpcore.AnyIOBackend()
+    Through them a request's head and its in-memory body go out in one write, and an idle connection's usability
+    is asked of the socket kept at connect time.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._inner = httpcore.AnyIOBackend() if inner is None else inner
 
     async def connect_tcp(
         self,

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpcore
 import httpx
 import openai
 import pytest
@@ -235,3 +236,72 @@ def test_both_server_implementations_forward_alike(implementation: tuple[str, st
     assert proxied.json()["object"] == "chat.completion" and chunks and chunks[-1].choices[0].finish_reason
     assert [e.path for e in proxy.session.exchanges] == ["/v1/chat/completions"] * 3
     assert [e.codes for e in proxy.session.exchanges] == [[], [], []]
+
+
+class _CountingBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's anyio backend, counting the writes of its real sockets."""
+
+    def __init__(self) -> None:
+        self.inner = httpcore.AnyIOBackend()
+        self.writes: list[int] = []
+
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+        stream = await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        writes = self.writes
+
+        class Counting(httpcore.AsyncNetworkStream):
+            async def read(self, max_bytes, timeout=None):  # type: ignore[no-untyped-def]
+                return await stream.read(max_bytes, timeout)
+
+            async def write(self, buffer, timeout=None):  # type: ignore[no-untyped-def]
+                if buffer:
+                    writes.append(len(buffer))
+                await stream.write(buffer, timeout)
+
+            async def aclose(self):  # type: ignore[no-untyped-def]
+                await stream.aclose()
+
+            def get_extra_info(self, info):  # type: ignore[no-untyped-def]
+                return stream.get_extra_info(info)
+
+        return Counting()
+
+
+def test_a_request_goes_out_in_one_write_and_its_connection_is_reused() -> None:
+    """The pool against the reference provider: the head and an in-memory body in one write (one segment, one
+    wake-up of the upstream); an upload forwarded as it arrives is written as it comes; one connection for all."""
+    import anyio
+
+    from chatcontract.proxy.upstream import LastInFirstOutPool, LeanBackend
+
+    body = json.dumps({"model": "ref-small", "messages": MESSAGES}).encode()
+
+    async def upload():  # type: ignore[no-untyped-def]
+        yield body[:10]
+        yield body[10:]
+
+    async def main(base_url: str, counting: _CountingBackend) -> list[tuple[int, int]]:
+        url = httpcore.URL(base_url + "/chat/completions")
+        pool = LastInFirstOutPool(url.origin, ssl_context=None, network_backend=LeanBackend(counting))
+        seen = []
+        for content, framing in (
+            (body, (b"content-length", str(len(body)).encode())),
+            (upload(), (b"transfer-encoding", b"chunked")),
+            (body, (b"content-length", str(len(body)).encode())),
+        ):
+            before = len(counting.writes)
+            headers = [(b"host", url.host), (b"content-type", b"application/json"), framing]
+            response = await pool.handle_async_request(httpcore.Request("POST", url, headers=headers, content=content))
+            await response.aread()
+            await response.aclose()
+            seen.append((response.status, len(counting.writes) - before))
+        assert pool.connections == 1
+        await pool.aclose()
+        assert pool.connections == 0
+        return seen
+
+    counting = _CountingBackend()
+    with serve_provider(dialect="openai") as provider:
+        seen = anyio.run(main, provider.base_url, counting)
+    assert seen[0] == (200, 1) and seen[2] == (200, 1)  # head + body: one write
+    assert seen[1][0] == 200 and seen[1][1] >= 3  # the head, then each piece of the upload as it comes
