@@ -9,7 +9,7 @@ import ipaddress
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import httpcore
@@ -126,10 +126,10 @@ def test_the_upstream_is_reached_through_the_environment_proxy() -> None:
 
 @contextmanager
 def _upstream_with_short_keep_alive() -> Iterator[str]:
-    """An upstream that closes idle connections after 0.3 s and answers with the client port it saw."""
+    """An upstream that closes idle connections after 1 s and answers with the client port it saw."""
     import uvicorn
 
-    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+    async def app(scope, receive, send):
         if scope["type"] != "http":
             return
         body = json.dumps({"port": scope["client"][1]}).encode()
@@ -139,7 +139,7 @@ def _upstream_with_short_keep_alive() -> Iterator[str]:
 
     sock = bind("127.0.0.1", 0)
     config = uvicorn.Config(
-        app, log_config=None, log_level="critical", lifespan="off", http="h11", loop="asyncio", timeout_keep_alive=0.3
+        app, log_config=None, log_level="critical", lifespan="off", http="h11", loop="asyncio", timeout_keep_alive=1
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -159,7 +159,7 @@ def test_upstream_connections_are_kept_alive_and_a_closed_one_is_replaced() -> N
     with _upstream_with_short_keep_alive() as upstream, proxy_to(upstream) as (proxy, out):
         with httpx.Client(base_url=proxy.base_url, timeout=10) as client:
             ports = [client.get("/peer").json()["port"] for _ in range(5)]
-            time.sleep(0.8)  # the upstream closes the idle connection meanwhile
+            time.sleep(1.8)  # the upstream closes the idle connection meanwhile
             after = client.get("/peer")
     assert len(set(ports)) == 1  # one upstream connection, reused
     assert after.status_code == 200 and after.json()["port"] not in ports  # a new one, not a 502
@@ -245,23 +245,23 @@ class _CountingBackend(httpcore.AsyncNetworkBackend):
         self.inner = httpcore.AnyIOBackend()
         self.writes: list[int] = []
 
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):  # type: ignore[no-untyped-def]
+    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         stream = await self.inner.connect_tcp(host, port, timeout, local_address, socket_options)
         writes = self.writes
 
         class Counting(httpcore.AsyncNetworkStream):
-            async def read(self, max_bytes, timeout=None):  # type: ignore[no-untyped-def]
+            async def read(self, max_bytes, timeout=None):
                 return await stream.read(max_bytes, timeout)
 
-            async def write(self, buffer, timeout=None):  # type: ignore[no-untyped-def]
+            async def write(self, buffer, timeout=None):
                 if buffer:
                     writes.append(len(buffer))
                 await stream.write(buffer, timeout)
 
-            async def aclose(self):  # type: ignore[no-untyped-def]
+            async def aclose(self):
                 await stream.aclose()
 
-            def get_extra_info(self, info):  # type: ignore[no-untyped-def]
+            def get_extra_info(self, info):
                 return stream.get_extra_info(info)
 
         return Counting()
@@ -276,7 +276,7 @@ def test_a_request_goes_out_in_one_write_and_its_connection_is_reused() -> None:
 
     body = json.dumps({"model": "ref-small", "messages": MESSAGES}).encode()
 
-    async def upload():  # type: ignore[no-untyped-def]
+    async def upload() -> AsyncIterator[bytes]:
         yield body[:10]
         yield body[10:]
 
@@ -305,3 +305,27 @@ def test_a_request_goes_out_in_one_write_and_its_connection_is_reused() -> None:
         seen = anyio.run(main, provider.base_url, counting)
     assert seen[0] == (200, 1) and seen[2] == (200, 1)  # head + body: one write
     assert seen[1][0] == 200 and seen[1][1] >= 3  # the head, then each piece of the upload as it comes
+
+
+def test_large_bodies_pass_through_in_both_directions_with_flow_control() -> None:
+    """8 MiB down to a client that reads slowly (the upstream connection stops reading while the client lags,
+    then resumes) and 8 MiB up as the client sends it (chunked), byte for byte."""
+    import hashlib
+
+    from .helpers import BULK
+
+    def upload() -> Iterator[bytes]:
+        for start in range(0, len(BULK), 100_000):
+            yield BULK[start : start + 100_000]
+
+    with faulty_upstream() as upstream, proxy_to(upstream) as (proxy, out):
+        received = bytearray()
+        with httpx.stream("GET", f"{proxy.base_url}/bulk", timeout=30) as answer:
+            for i, part in enumerate(answer.iter_raw(65536)):
+                received += part
+                if i % 16 == 0:
+                    time.sleep(0.02)
+        sent = httpx.post(f"{proxy.base_url}/bulk", content=upload(), timeout=30)
+    assert bytes(received) == BULK
+    assert sent.json() == {"size": len(BULK), "sha256": hashlib.sha256(BULK).hexdigest()}
+    assert "note:" not in out.getvalue() and proxy.session.statuses == {"200": 2}
