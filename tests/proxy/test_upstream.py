@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpcore
 import httpx
@@ -329,3 +330,61 @@ def test_large_bodies_pass_through_in_both_directions_with_flow_control() -> Non
     assert bytes(received) == BULK
     assert sent.json() == {"size": len(BULK), "sha256": hashlib.sha256(BULK).hexdigest()}
     assert "note:" not in out.getvalue() and proxy.session.statuses == {"200": 2}
+
+
+@contextmanager
+def _tls_provider(folder: Path) -> Iterator[tuple[str, Path]]:
+    """The reference provider (openai dialect) behind TLS with a self-signed certificate for 127.0.0.1; yields its
+    base URL and the certificate (the CA file a client must trust)."""
+    import subprocess
+
+    import uvicorn
+
+    from chatcontract.provider.app import create_app
+
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    sock = bind("127.0.0.1", 0)
+    config = uvicorn.Config(
+        create_app(dialect="openai"),
+        log_config=None,
+        log_level="critical",
+        http="h11",
+        loop="asyncio",
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        yield f"https://127.0.0.1:{sock.getsockname()[1]}/v1", cert
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def test_a_tls_upstream_is_verified_and_proxied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An https upstream: trusted through SSL_CERT_FILE (as httpx does), JSON and stream answers pass and are
+    checked; without the certificate trusted, a 502 and CC604 naming the verification failure."""
+    with _tls_provider(tmp_path) as (upstream, cert):
+        with proxy_to(upstream, dialect="openai") as (untrusted, _):
+            refused = httpx.post(f"{untrusted.base_url}/chat/completions", json={"model": "m"}, timeout=10)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        with proxy_to(upstream, dialect="openai") as (proxy, _):
+            with openai.OpenAI(base_url=proxy.base_url, api_key="sk-x", max_retries=0) as client:
+                answer = client.chat.completions.create(model="ref-small", messages=MESSAGES)
+                chunks = list(client.chat.completions.create(model="ref-small", messages=MESSAGES, stream=True))
+    assert refused.status_code == 502 and "CERTIFICATE_VERIFY_FAILED" in refused.text
+    assert untrusted.session.results().findings[0].code == "CC604"
+    assert answer.choices[0].message.content and chunks[-1].choices[0].finish_reason
+    assert [(e.status, e.stream, e.codes) for e in proxy.session.exchanges] == [(200, False, []), (200, True, [])]
