@@ -6,8 +6,8 @@ per-request models of httpx cost more CPU than the proxy's checks. For a direct 
 pool (:class:`LastInFirstOutPool`: one origin, HTTP/1.1, a stack of idle ``httpcore.AsyncHTTPConnection``), since
 httpcore's general pool walks all its connections under a lock for every request and every closed response. The
 HTTP itself stays httpcore's (h11), on httpcore's network-stream interface: a plain TCP connection is an asyncio
-protocol on the running loop (:class:`AsyncioBackend`; anyio's socket stream and a cancel scope per read and write
-cost more than the proxy's checks), a TLS one httpcore's anyio stream; both are wrapped so that a request's head and
+protocol on the running loop (:class:`AsyncioBackend`: anyio's socket stream and a cancel scope per read and write
+were a tenth of a request's CPU), a TLS one httpcore's anyio stream; both are wrapped so that a request's head and
 in-memory body go out in one write, and "is this idle connection still usable?" is asked of the kept socket.
 
 Like httpx with ``trust_env=True``, the upstream leg honours ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` and
