@@ -2,9 +2,10 @@
 
 Any method and path is forwarded to the upstream's origin with the same path and query (the proxy mirrors the
 upstream's URL space), headers and body as received, and the answer comes back the same way. Only
-``POST .../chat/completions`` is judged: a JSON answer is read whole, checked by :func:`~chatcontract.check` with
-its request, then sent; a stream (``text/event-stream``) is sent on chunk by chunk as it arrives and fed to a
-:class:`~chatcontract.StreamChecker` on the way, judged when it ends. Chat requests ask the upstream for an
+``POST .../chat/completions`` is judged: a JSON answer is read whole, sent, then checked by
+:func:`~chatcontract.check` with its request (with ``enforce``, checked before it is sent, or replaced); a stream
+(``text/event-stream``) is sent on chunk by chunk as it arrives and fed to a :class:`~chatcontract.StreamChecker`
+on the way, judged when it ends. Chat requests ask the upstream for an
 uncompressed answer (``Accept-Encoding: identity``), so the bytes checked are the bytes the client gets; every
 other exchange passes through byte for byte, compressed or not, and is counted as unchecked.
 
@@ -30,8 +31,9 @@ import json
 import os
 import re
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -85,6 +87,8 @@ class _Answer:
     headers: list[tuple[bytes, bytes]]
     body: bytes = b""
     stream: AsyncIterator[bytes] | None = None
+    #: Work for after the answer went out: the checks of a JSON answer that is passed on whatever they find.
+    after: Callable[[], object] | None = None
 
 
 class ProxyApp:
@@ -164,6 +168,11 @@ class ProxyApp:
             if stream is not None:
                 with anyio.CancelScope(shield=True):
                     await stream.aclose()  # type: ignore[attr-defined]
+            if answer.after is not None:
+                try:
+                    answer.after()
+                except Exception as exc:  # as above: one exchange's findings lost, noted, never the proxy
+                    self.session.note(f"#{exchange.number} {method} {exchange.path}: internal error: {_describe(exc)}")
 
     # -- the request leg -------------------------------------------------------------------------------------
     async def _forward(self, scope: Scope, receive: Receive, exchange: Exchange) -> _Answer:
@@ -288,6 +297,10 @@ class ProxyApp:
             return self._failure(exchange, view, exc)
         finally:
             await upstream.aclose()
+        if not self.options.enforce:  # the verdict changes nothing the client gets: it gets the answer first
+            answer = _Answer(upstream.status, _client_headers(upstream.headers, keep_length=False, decoded=True), data)
+            answer.after = partial(self._judge_answer, exchange, view, upstream, content_type, data)
+            return answer
         return self._judge_answer(exchange, view, upstream, content_type, data)
 
     def _judge_answer(
