@@ -37,14 +37,15 @@ the dialect's error envelope and no [DONE], on which the SDKs raise. Error answe
 
 No answer from the upstream: 502 (refused, reset) or 504 (timeout) in the dialect's error envelope, and CC604.
 
---extension reasoning: judge the reasoning fields of OpenAI-compatible servers (reasoning_content) by their
-contract instead of as unknown fields, as check and fuzz do.
+--extension reasoning: hold the reasoning fields of OpenAI-compatible servers (reasoning_content, reasoning,
+reasoning_details) to the extension's contract, as check and fuzz do; without it they pass unchecked.
 
 The upstream leg honours HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY (as httpx and curl do): an upstream
 behind a corporate forward proxy is reached through it; put the upstream's host in NO_PROXY to go direct.
 Connections to the upstream are kept alive and reused. The client's side is served by uvicorn with httptools and
 uvloop (dependencies of chatcontract; about 13 % less CPU per request), or with h11 and asyncio where they are
 not installed (uvloop has no Windows build): the behaviour is the same.
+
 Exit 0: no error finding; 1: findings; 2: usage error."""
 
 
