@@ -51,8 +51,17 @@ def server_implementation() -> tuple[str, str]:
     """
     import importlib.util
 
+    import uvicorn
+
     http = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
-    loop = "uvloop" if sys.platform != "win32" and importlib.util.find_spec("uvloop") is not None else "asyncio"
+    # uvicorn before 0.36 runs uvloop by installing its event loop policy for the whole process (the proxy often
+    # runs in a thread of someone else's process: a test run); later versions pass a loop factory to this run only.
+    per_run = hasattr(uvicorn.Config, "get_loop_factory")
+    loop = (
+        "uvloop"
+        if per_run and sys.platform != "win32" and importlib.util.find_spec("uvloop") is not None
+        else "asyncio"
+    )
     return http, loop
 
 
