@@ -310,7 +310,7 @@ class _Stream(httpcore.AsyncNetworkStream):
         return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
 
     def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
+        if info == "is_readable" and not isinstance(self._inner, _AsyncioStream):  # (that one knows better)
             return _readable(self._socket)
         return self._inner.get_extra_info(info)
 
