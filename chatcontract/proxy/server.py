@@ -9,8 +9,9 @@ way out write what the run found: the cassette of ``--record``, and whatever the
 from __future__ import annotations
 
 import signal
+import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +43,32 @@ class RunningProxy:
         return f"http://{self.session.options.host}:{self.port}"
 
 
+def server_implementation() -> tuple[str, str]:
+    """The HTTP protocol and event loop uvicorn serves the proxy with: ``(http, loop)``.
+
+    httptools and uvloop when importable (a C parser and a libuv loop: less CPU per proxied request), else h11
+    and asyncio, which behave the same.
+    """
+    import importlib.util
+
+    import uvicorn
+
+    http = "httptools" if importlib.util.find_spec("httptools") is not None else "h11"
+    # uvicorn before 0.36 runs uvloop by installing its event loop policy for the whole process (the proxy often
+    # runs in a thread of someone else's process: a test run); later versions pass a loop factory to this run only.
+    per_run = hasattr(uvicorn.Config, "get_loop_factory")
+    loop = (
+        "uvloop"
+        if per_run and sys.platform != "win32" and importlib.util.find_spec("uvloop") is not None
+        else "asyncio"
+    )
+    return http, loop
+
+
 def _server(app: Any) -> Any:
     import uvicorn
+
+    http, loop = server_implementation()
 
     config = uvicorn.Config(
         app,
@@ -52,8 +77,8 @@ def _server(app: Any) -> Any:
         access_log=False,
         lifespan="on",
         ws="none",
-        http="h11",
-        loop="asyncio",
+        http=http,
+        loop=loop,
         server_header=False,
         date_header=False,
         timeout_graceful_shutdown=5,
@@ -61,10 +86,12 @@ def _server(app: Any) -> Any:
     return uvicorn.Server(config)
 
 
-def _prepare(options: ProxyOptions, out: TextIO | None) -> tuple[ProxySession, Recorder | None, Any]:
+def _prepare(
+    options: ProxyOptions, out: TextIO | None, environ: Mapping[str, str] | None = None
+) -> tuple[ProxySession, Recorder | None, Any]:
     session = ProxySession(options, out=out)
     recorder = Recorder(options.record) if options.record else None
-    return session, recorder, create_app(session, recorder=recorder)
+    return session, recorder, create_app(session, recorder=recorder, environ=environ)
 
 
 def _url(host: str, port: int, path: str) -> str:
@@ -73,15 +100,19 @@ def _url(host: str, port: int, path: str) -> str:
 
 
 @contextmanager
-def serve(options: ProxyOptions, *, out: TextIO | None = None) -> Iterator[RunningProxy]:
+def serve(
+    options: ProxyOptions, *, out: TextIO | None = None, environ: Mapping[str, str] | None = None
+) -> Iterator[RunningProxy]:
     """Run the proxy in a background thread until the block ends (port 0: a free port); the cassette is saved then.
+
+    ``environ`` (default: ``os.environ``) is where the upstream leg looks for ``HTTP_PROXY`` and the like.
 
     Example:
         >>> with serve(ProxyOptions(upstream=provider.base_url, port=0)) as proxy:  # doctest: +SKIP
         ...     openai.OpenAI(base_url=proxy.base_url, api_key="x").chat.completions.create(...)
         ...     results = proxy.session.results()
     """
-    session, recorder, app = _prepare(options, out)
+    session, recorder, app = _prepare(options, out, environ)
     sock = bind(options.host, options.port)
     server = _server(app)
     thread = start_in_thread(server, sock, "chatcontract-proxy", "the chatcontract proxy")

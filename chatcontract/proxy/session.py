@@ -50,6 +50,8 @@ class ProxyOptions:
     provider: str | None = None
     select: Sequence[str] | None = None
     ignore: Sequence[str] | None = None
+    #: Opt-in contract extensions (``["reasoning"]``: the reasoning fields of OpenAI-compatible servers).
+    extensions: Sequence[str] | None = None
     #: Replace answers with error-severity violations by the dialect's error (see the README's Proxy section).
     enforce: bool = False
     #: Folder the cassette of the run is written to on exit.
@@ -78,6 +80,12 @@ class ProxyOptions:
             raise UsageError(f"--port must be 0..65535, got {self.port!r}")
         if not self.timeout > 0:
             raise UsageError(f"--timeout must be positive, got {self.timeout!r}")
+        from ..contracts import check_extensions
+
+        try:
+            check_extensions(self.extensions)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"--extension: {exc}") from None
 
     @property
     def origin(self) -> str:
@@ -132,7 +140,11 @@ class ProxySession:
         self.options = options
         # Resolved once, now: a bad --select/--ignore is a usage error before anything listens.
         self.settings = resolve_settings(
-            dialect=options.dialect, select=options.select, ignore=options.ignore, provider=options.provider
+            dialect=options.dialect,
+            select=options.select,
+            ignore=options.ignore,
+            provider=options.provider,
+            extensions=options.extensions,
         )
         self.documented = frozenset(documented_statuses(options.dialect))
         self.out = out

@@ -72,6 +72,14 @@ async def _chat(request: Request) -> Response:
             raise _Reset
 
         return StreamingResponse(events(), media_type="text/event-stream")
+    if mode == "reasoning-not-text":  # reasoning_content that is not text: CC220 only with the reasoning extension
+        if body.get("stream"):
+            first = {**chunk, "choices": [{"index": 0, "delta": {"role": "assistant", "reasoning_content": 7}}]}
+            last = {**chunk, "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": "stop"}]}
+            payload = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in (first, last))
+            return Response(payload + b"data: [DONE]\n\n", media_type="text/event-stream")
+        message = {**ANSWER["choices"][0]["message"], "reasoning_content": ["think", "ing"]}  # type: ignore[index]
+        return JSONResponse({**ANSWER, "model": mode, "choices": [{**ANSWER["choices"][0], "message": message}]})  # type: ignore[index]
     if mode == "slow-stream":  # ten chunks 0.1 s apart, conforming: for clients that leave mid-stream
 
         async def slow() -> AsyncIterator[bytes]:
@@ -87,6 +95,27 @@ async def _chat(request: Request) -> Response:
     return JSONResponse({**ANSWER, "model": mode})
 
 
+BULK = bytes(range(256)) * 4096 * 8  # 8 MiB
+
+
+async def _bulk(request: Request) -> Response:
+    """GET: 8 MiB streamed in 64 KiB pieces; POST: the size and a digest of what was uploaded."""
+    import hashlib
+
+    if request.method == "POST":
+        digest, size = hashlib.sha256(), 0
+        async for part in request.stream():
+            digest.update(part)
+            size += len(part)
+        return JSONResponse({"size": size, "sha256": digest.hexdigest()})
+
+    async def pieces() -> AsyncIterator[bytes]:
+        for start in range(0, len(BULK), 65536):
+            yield BULK[start : start + 65536]
+
+    return StreamingResponse(pieces(), media_type="application/octet-stream")
+
+
 async def _cookie(request: Request) -> Response:
     """Sets a session cookie and says which cookie it received."""
     answer = JSONResponse({"cookie": request.headers.get("cookie")})
@@ -99,7 +128,13 @@ def faulty_upstream() -> Iterator[str]:
     """A faulty upstream on a free port; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
     import uvicorn
 
-    app = Starlette(routes=[Route("/v1/chat/completions", _chat, methods=["POST"]), Route("/v1/cookie", _cookie)])
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", _chat, methods=["POST"]),
+            Route("/v1/cookie", _cookie),
+            Route("/v1/bulk", _bulk, methods=["GET", "POST"]),
+        ]
+    )
     sock = bind("127.0.0.1", 0)
     config = uvicorn.Config(
         app,
