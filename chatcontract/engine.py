@@ -219,6 +219,8 @@ def _fast_check(
     if rules:
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
         for r in rules:
+            if req is not None and r.request_keys and r.request_keys.isdisjoint(req):
+                continue  # nothing to say about this request (as Collector.run skips it)
             for _ in r.check(doc, ctx):  # type: ignore[misc]
                 if not locate:
                     return None

@@ -224,10 +224,13 @@ class Collector:
             self.add(code, h, event=event)
 
     def run(self, rules: Sequence[Rule], doc: Any, ctx: RuleContext, *, event: int | None = None) -> None:
-        no_request = ctx.request is None
+        request = ctx.request
         for r in rules:
-            if no_request and r.requires_request:
-                continue
+            if request is None:
+                if r.requires_request:
+                    continue
+            elif r.request_keys and r.request_keys.isdisjoint(request):
+                continue  # the rule has nothing to say about a request without these keys
             try:
                 for h in r.check(doc, ctx):  # type: ignore[misc]
                     self.add(r.code, h, event=event)

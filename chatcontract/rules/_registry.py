@@ -86,6 +86,8 @@ class Rule:
     since: str = "0.1.0"
     status: Status = Status.PREVIEW
     requires_request: bool = False
+    #: The request keys the rule depends on: it has nothing to say about a request with none of them (and is not run).
+    request_keys: frozenset[str] = frozenset()
     check: CheckFn | None = None
 
     def applies_to(self, dialect: str) -> bool:
@@ -131,6 +133,7 @@ def rule(
     target: Target = Target.RESPONSE,
     dialects: Iterable[str] = _ALL_DIALECTS,
     requires_request: bool = False,
+    request_keys: Iterable[str] = (),
     status: Status = Status.STABLE,
     since: str = "0.1.0",
 ) -> Callable[[CheckFn], CheckFn]:
@@ -139,6 +142,8 @@ def rule(
     The function's docstring is the rule's documentation (What it checks / Why is this bad? / Example /
     Use instead / References). Yielding nothing means the document passes; a rule that does not apply returns
     early. A rule may also plainly ``assert``: the engine reports the failed assertion under the rule's code.
+    ``request_keys``: a request-aware rule that yields nothing unless the request holds one of these keys says so,
+    and the engine skips it for other requests (``tests/test_request_keys.py`` holds every such claim).
     """
 
     def decorator(fn: CheckFn) -> CheckFn:
@@ -155,6 +160,7 @@ def rule(
                 since=since,
                 status=status,
                 requires_request=requires_request,
+                request_keys=frozenset(request_keys),
                 check=fn,
             )
         )

@@ -87,7 +87,12 @@ def choice_count_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         yield hit(("choices",), f"Request asked for n={n} choices; received {len(items)}.", len(items), n)
 
 
-@rule("CC402", "completion-tokens-exceed-max-tokens", requires_request=True)
+@rule(
+    "CC402",
+    "completion-tokens-exceed-max-tokens",
+    requires_request=True,
+    request_keys=("max_completion_tokens", "max_tokens"),
+)
 def completion_tokens_exceed(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -129,7 +134,13 @@ def completion_tokens_exceed(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         )
 
 
-@rule("CC403", "length-finish-reason-mismatch", severity=Severity.WARNING, requires_request=True)
+@rule(
+    "CC403",
+    "length-finish-reason-mismatch",
+    severity=Severity.WARNING,
+    requires_request=True,
+    request_keys=("max_completion_tokens", "max_tokens"),
+)
 def length_finish_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -182,7 +193,7 @@ def _response_format(req: Mapping[str, Any]) -> tuple[str | None, Any]:
     return (kind if isinstance(kind, str) else None), schema
 
 
-@rule("CC404", "response-format-not-json", requires_request=True)
+@rule("CC404", "response-format-not-json", requires_request=True, request_keys=("response_format",))
 def response_format_not_json(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -260,7 +271,7 @@ def schema_errors(instance: Any, schema: Any) -> list[str]:
     return out
 
 
-@rule("CC405", "response-schema-mismatch", requires_request=True)
+@rule("CC405", "response-schema-mismatch", requires_request=True, request_keys=("response_format",))
 def response_schema_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -336,7 +347,7 @@ def _calls(doc: Any) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
         yield ("choices", pos, "message", "tool_calls", tpos), call
 
 
-@rule("CC406", "tool-calls-despite-tool-choice-none", requires_request=True)
+@rule("CC406", "tool-calls-despite-tool-choice-none", requires_request=True, request_keys=("tool_choice",))
 def tool_calls_despite_none(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -401,7 +412,7 @@ def undeclared_tool_called(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
             yield hit((*loc, "function", "name"), f"Tool {name!r} was not declared (declared: {known}).", name)
 
 
-@rule("CC408", "tool-arguments-schema-mismatch", requires_request=True)
+@rule("CC408", "tool-arguments-schema-mismatch", requires_request=True, request_keys=("tool_choice",))
 def tool_arguments_schema_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -451,7 +462,7 @@ def tool_arguments_schema_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-@rule("CC409", "tool-choice-not-honoured", requires_request=True)
+@rule("CC409", "tool-choice-not-honoured", requires_request=True, request_keys=("tool_choice",))
 def tool_choice_not_honoured(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -514,7 +525,7 @@ def tool_choice_not_honoured(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
                 )
 
 
-@rule("CC410", "stop-sequence-in-content", requires_request=True)
+@rule("CC410", "stop-sequence-in-content", requires_request=True, request_keys=("stop",))
 def stop_sequence_in_content(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -600,7 +611,7 @@ def _top_logprobs(req: Mapping[str, Any]) -> int | None:
     return k if k is not None and k >= 1 else None
 
 
-@rule("CC414", "logprobs-not-returned", requires_request=True, dialects=("openai",))
+@rule("CC414", "logprobs-not-returned", requires_request=True, request_keys=("logprobs",), dialects=("openai",))
 def logprobs_not_returned(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -668,4 +679,3 @@ def logprobs_not_returned(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
                     k,
                 )
                 break
-

@@ -1,0 +1,79 @@
+"""A request-aware rule that declares ``request_keys`` has nothing to say about a request without any of them.
+
+The engine skips such a rule for such a request (``outcome.Collector.run`` and the fast path); here every claim is
+held against the rule function itself, on responses of every shape (tool calls, ``length`` finishes, JSON and
+non-JSON content, stop-like text) and on requests that hold everything but the declared keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chatcontract import check
+from chatcontract.contracts import DIALECTS, contracts_for
+from chatcontract.rules import RULES, RuleContext
+
+from . import strategies as gen
+
+KEYED = sorted(code for code, r in RULES.items() if r.request_keys)
+_TEXT = st.sampled_from(["", "Paris", "STOP", '{"a": 1}', "[1]", "a\nb", "<think>x</think>y"])
+_REQUEST_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "model": st.sampled_from(["m", "mistral-small-latest", "gpt-4o", "org/model"]),
+    "messages": st.just([{"role": "user", "content": "Hi"}]),
+    "n": st.integers(-1, 3),
+    "max_tokens": st.integers(-1, 50),
+    "max_completion_tokens": st.integers(-1, 50),
+    "stop": st.one_of(_TEXT, st.lists(_TEXT, max_size=2)),
+    "tool_choice": st.sampled_from(
+        ["none", "auto", "required", "any", {"type": "function", "function": {"name": "f"}}]
+    ),
+    "tools": st.just([{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]),
+    "response_format": st.sampled_from([{"type": "json_object"}, {"type": "text"}]),
+    "logprobs": st.booleans(),
+    "top_logprobs": st.integers(0, 3),
+    "temperature": st.floats(0, 1),
+    "stream": st.booleans(),
+}
+
+
+def test_the_keyed_rules_are_the_request_rules_that_need_a_key() -> None:
+    assert KEYED == ["CC402", "CC403", "CC404", "CC405", "CC406", "CC408", "CC409", "CC410", "CC414"]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("code", KEYED)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_a_request_without_the_keys_gives_nothing(dialect: str, code: str, data: st.DataObject) -> None:
+    rule = RULES[code]
+    doc = data.draw(gen.responses(dialect), label="response")
+    for choice in doc["choices"]:  # the shapes the request rules look at
+        choice["finish_reason"] = data.draw(st.sampled_from(["stop", "length", "tool_calls"]), label="finish")
+        if isinstance(choice.get("message"), dict) and data.draw(st.booleans(), label="vary content"):
+            choice["message"]["content"] = data.draw(_TEXT, label="content")
+    others = {k: v for k, v in _REQUEST_VALUES.items() if k not in rule.request_keys}
+    request = data.draw(st.fixed_dictionaries({}, optional=others), label="request")
+    ctx = RuleContext(dialect=dialect, contracts=contracts_for(dialect), request=request, status=None)
+    assert rule.check is not None
+    assert list(rule.check(doc, ctx)) == []
+
+
+@pytest.mark.parametrize(
+    ("request_", "expected"),
+    [
+        ({"model": "m", "messages": [], "stop": ["Paris"]}, ["CC410"]),  # the key is there: the rule runs
+        ({"model": "m", "messages": []}, []),
+    ],
+)
+def test_the_engine_runs_a_keyed_rule_only_with_its_key(request_: dict[str, Any], expected: list[str]) -> None:
+    body = {
+        "id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1_757_000_000,
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "It is Paris."}, "finish_reason": "stop"}],
+    }
+    assert check(body, dialect="mistral", request=request_).codes() == expected
+    assert check(str(body).replace("'", '"'), dialect="mistral", request=request_).codes() == expected
