@@ -28,16 +28,14 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from types import SimpleNamespace
 from typing import Any
 
 from .coverage import feature_field, features
-from .openapi import CHAT_PATH
-from .probes import _WEATHER_TOOL
-from .session import BudgetExhausted, FuzzRun, _BudgetSpent
+from .probes import _WEATHER_TOOL, OwnCase, own_headers, send_cases
+from .session import FuzzRun
 
 __all__ = [
     "FACTOR_NAMES",
@@ -306,17 +304,6 @@ def request_body(
 # ---------------------------------------------------------------------------------------------------------------
 
 
-class _PairwiseCase:
-    """What :class:`FuzzRun` reads from a schemathesis case: method, body, headers, and the phase's name."""
-
-    def __init__(self, row: Row, body: dict[str, Any], headers: dict[str, str]) -> None:
-        self.method = "POST"
-        self.body = body
-        self.headers = headers
-        self.pairwise = row
-        self.meta = SimpleNamespace(phase=SimpleNamespace(name=SimpleNamespace(value=PHASE)))
-
-
 def reserve(run: FuzzRun) -> int:
     """The requests the phase keeps back from the earlier ones: its rows, at most :data:`SHARE` of the budget."""
     rows = len(pairwise_rows(run.options.dialect, run.options.seed or 0))
@@ -326,44 +313,25 @@ def reserve(run: FuzzRun) -> int:
 def send_pairwise(run: FuzzRun) -> tuple[int, int]:
     """Send the covering set of the run's dialect through ``run``; returns (rows planned, rows sent).
 
-    Stops early, without an error, when the run's request or time budget is spent.
+    Each row's body is built when its turn comes, without the fields found refused by then. Stops early, without an
+    error, when the run's request or time budget is spent.
     """
-    import requests
-
-    from .hooks import deliver
-
     opts = run.options
-    headers = {"Content-Type": "application/json"}
-    if opts.api_key:
-        headers["Authorization"] = f"Bearer {opts.api_key}"
-    url = opts.root_url + CHAT_PATH
+    headers = own_headers(run)
     rows = pairwise_rows(opts.dialect, opts.seed or 0)
-    sent = 0
-    with requests.Session() as session:
+    left_out: dict[int, list[str]] = {}
+
+    def cases() -> Iterator[OwnCase]:
         for row in rows:
-            if run.stopping.is_set():
-                break
             with run.lock:
                 refused = {c.feature for c in run.coverage.culprits} if opts.adaptive else set()
-            body, left_out = request_body(row, opts.dialect, opts.model, opts.max_tokens_cap, refused)
-            case = _PairwiseCase(row, body, headers)
-            try:
-                run.before_call(case)
-            except (_BudgetSpent, BudgetExhausted):
-                break
-            sent += 1
-            with run.lock:
-                run.coverage.dropped.update(left_out)
-            data = json.dumps(case.body).encode("utf-8")
+            body, dropped = request_body(row, opts.dialect, opts.model, opts.max_tokens_cap, refused)
+            case = OwnCase(PHASE, body, headers, pairwise=row)
+            left_out[id(case)] = dropped
+            yield case
 
-            def post(data: bytes = data) -> Any:
-                return session.post(url, data=data, headers=headers, timeout=opts.timeout)
+    def admitted(case: OwnCase) -> None:
+        with run.lock:
+            run.coverage.dropped.update(left_out.pop(id(case), ()))
 
-            try:  # the same deadlines and 429 handling as schemathesis' requests
-                response = deliver(run, case, post, session)
-            except (requests.RequestException, TimeoutError, OSError):
-                if run.stopping.is_set():
-                    break
-                continue  # a lost exchange: deliver recorded it (CC604)
-            run.observe(case, response)
-    return len(rows), sent
+    return len(rows), send_cases(run, cases(), admitted)

@@ -17,7 +17,7 @@ generate up to its own limit. ``--phases`` without ``probes`` turns the phase of
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -25,7 +25,7 @@ from typing import Any
 from .openapi import CHAT_PATH
 from .session import BudgetExhausted, FuzzRun, _BudgetSpent
 
-__all__ = ["PROBES", "Probe", "probe_requests", "send_probes"]
+__all__ = ["PROBES", "OwnCase", "Probe", "own_headers", "probe_requests", "send_cases", "send_probes"]
 
 PHASE = "probes"
 _ASK = [{"role": "user", "content": "What is the capital of France?"}]
@@ -132,46 +132,57 @@ def probe_requests(dialect: str, model: str, cap: int) -> list[tuple[Probe, dict
     return [(p, {**base, **p.fields(model, cap)}) for p in PROBES if dialect in p.dialects]
 
 
-class _ProbeCase:
-    """What :class:`FuzzRun` reads from a schemathesis case: method, body, headers, and the phase's name."""
+class OwnCase:
+    """One of chatcontract's own requests, as :class:`FuzzRun` reads a schemathesis case.
 
-    def __init__(self, probe: Probe, body: dict[str, Any], headers: dict[str, str]) -> None:
+    Method, body, headers, the phase's name, and what picked it (``probe`` or ``pairwise``, whichever applies).
+    """
+
+    def __init__(self, phase: str, body: dict[str, Any], headers: dict[str, str], **picked: Any) -> None:
         self.method = "POST"
         self.body = body
         self.headers = headers
-        self.probe = probe
-        self.meta = SimpleNamespace(phase=SimpleNamespace(name=SimpleNamespace(value=PHASE)))
+        self.probe = picked.get("probe")
+        self.pairwise = picked.get("pairwise")
+        self.meta = SimpleNamespace(phase=SimpleNamespace(name=SimpleNamespace(value=phase)))
 
 
-def send_probes(run: FuzzRun) -> int:
-    """Send every probe of the run's dialect through ``run`` (budgets, judging, findings); returns how many went.
+def own_headers(run: FuzzRun) -> dict[str, str]:
+    """The headers of chatcontract's own requests: JSON, and the API key when there is one."""
+    headers = {"Content-Type": "application/json"}
+    if run.options.api_key:
+        headers["Authorization"] = f"Bearer {run.options.api_key}"
+    return headers
 
-    Stops early, without an error, when the run's request or time budget is spent.
+
+def send_cases(run: FuzzRun, cases: Iterable[OwnCase], admitted: Callable[[OwnCase], None] | None = None) -> int:
+    """Send ``cases`` through ``run`` one by one (budgets, deadlines, 429 handling, judging); returns how many went.
+
+    ``cases`` is read lazily: a case is built only when the one before it is done, so it can depend on what the run
+    learnt meanwhile. ``admitted(case)`` runs once the budget has let a case through, before it is sent. Stops early,
+    without an error, when the run's request or time budget is spent or the run is stopping.
     """
     import requests
 
-    opts = run.options
-    headers = {"Content-Type": "application/json"}
-    if opts.api_key:
-        headers["Authorization"] = f"Bearer {opts.api_key}"
-    url = opts.root_url + CHAT_PATH
-    sent = 0
     from .hooks import deliver
 
+    url = run.options.root_url + CHAT_PATH
+    sent = 0
     with requests.Session() as session:
-        for probe, body in probe_requests(opts.dialect, opts.model, opts.max_tokens_cap):
+        for case in cases:
             if run.stopping.is_set():
                 break
-            case = _ProbeCase(probe, body, headers)
             try:
                 run.before_call(case)
             except (_BudgetSpent, BudgetExhausted):
                 break
             sent += 1
+            if admitted is not None:
+                admitted(case)
             data = json.dumps(case.body).encode("utf-8")
 
-            def post(data: bytes = data) -> Any:
-                return session.post(url, data=data, headers=headers, timeout=opts.timeout)
+            def post(data: bytes = data, headers: dict[str, str] = case.headers) -> Any:
+                return session.post(url, data=data, headers=headers, timeout=run.options.timeout)
 
             try:  # the same deadlines and 429 handling as schemathesis' requests
                 response = deliver(run, case, post, session)
@@ -181,3 +192,17 @@ def send_probes(run: FuzzRun) -> int:
                 continue  # a lost exchange: deliver recorded it (CC604)
             run.observe(case, response)
     return sent
+
+
+def send_probes(run: FuzzRun) -> int:
+    """Send every probe of the run's dialect through ``run`` (budgets, judging, findings); returns how many went.
+
+    Stops early, without an error, when the run's request or time budget is spent.
+    """
+    opts = run.options
+    headers = own_headers(run)
+    cases = (
+        OwnCase(PHASE, body, headers, probe=probe)
+        for probe, body in probe_requests(opts.dialect, opts.model, opts.max_tokens_cap)
+    )
+    return send_cases(run, cases)
