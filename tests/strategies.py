@@ -596,7 +596,24 @@ def _candidates(slot: Slot) -> Iterator[Mutation]:
 
 def mutation_candidates(doc: dict[str, Any], dialect: str) -> list[Mutation]:
     """Every single-point mutation of ``doc`` the shapes allow (``enum``/``tag`` ones still need a value)."""
-    return [m for slot in slots(doc, dialect) for m in _candidates(slot)]
+    return [_one_cause(m, doc) for slot in slots(doc, dialect) for m in _candidates(slot)]
+
+
+_MESSAGE_FIELDS = ("message", "messages")
+
+
+def _one_cause(m: Mutation, doc: dict[str, Any]) -> Mutation:
+    """A null ``message`` leaves a choice without a message (CC213 at the choice, which explains the null: no CC109),
+    unless the choice has its other message field (``messages``, Mistral's)."""
+    if not (m.op == "retype" and m.value is None and m.code == "CC109" and m.loc and m.loc[-1] in _MESSAGE_FIELDS):
+        return m
+    choice: Any = doc
+    for seg in m.loc[:-1]:
+        choice = choice[seg]
+    other = next(f for f in _MESSAGE_FIELDS if f != m.loc[-1])
+    if isinstance(choice, dict) and not choice.get(other):
+        return Mutation(m.op, m.loc, m.value, "CC213", m.loc[:-1], m.label + " (a choice without a message)")
+    return m
 
 
 def unknown_string(allowed: tuple[str, ...] | None) -> st.SearchStrategy[str]:
