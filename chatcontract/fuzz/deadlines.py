@@ -21,7 +21,7 @@ from typing import Any
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-__all__ = ["AnswerDeadline", "cut_all", "reset", "retry_after_seconds", "watch_session"]
+__all__ = ["AnswerDeadline", "close_kept", "cut_all", "keep", "reset", "retry_after_seconds", "watch_session"]
 
 _current = threading.local()
 
@@ -76,6 +76,28 @@ _handed_out: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 _over = threading.Event()
+#: The sessions schemathesis made for the run. Its workers keep theirs in thread-local storage and never close them,
+#: so each would be garbage-collected with its pooled sockets open, at whatever moment the collector runs (a
+#: ResourceWarning in the middle of something else). Held here until the run's end closes them (:func:`close_kept`).
+_kept: list[Any] = []
+
+
+def keep(session: Any) -> None:
+    """Hold ``session`` until :func:`close_kept`, which closes it (and its pooled connections)."""
+    with _watch_lock:
+        _kept.append(session)
+
+
+def close_kept() -> None:
+    """Close every session :func:`keep` holds: the run is over and its sessions with it."""
+    with _watch_lock:
+        sessions = list(_kept)
+        _kept.clear()
+    for session in sessions:
+        try:
+            session.close()
+        except Exception:  # noqa: BLE001  (closing must not hide the run's own outcome)
+            pass
 
 
 def cut_all() -> None:

@@ -182,17 +182,19 @@ def _watch_sessions() -> None:
     """Every requests session schemathesis makes (its workers' and its probes') reports its connections.
 
     A run whose time is up can then cut the answers still arriving (:func:`~chatcontract.fuzz.deadlines.cut_all`),
-    even a probe's, which does not go through the transport.
+    even a probe's, which does not go through the transport; and the run's end closes them all
+    (:func:`~chatcontract.fuzz.deadlines.close_kept`).
     """
     from schemathesis.engine import context
 
-    from .deadlines import watch_session
+    from .deadlines import keep, watch_session
 
     make_session = context.make_session
 
     def watched_make_session(*args: Any, **kwargs: Any) -> Any:
         session = make_session(*args, **kwargs)
         watch_session(session)
+        keep(session)  # closed at the run's end (schemathesis never closes its workers' sessions)
         return session
 
     context.make_session = watched_make_session

@@ -225,6 +225,7 @@ class _Engine:
                 with run.lock:
                     run.errors.append(f"the run failed: {type(exc).__name__}: {exc}")
         finally:
+            deadlines.close_kept()  # schemathesis' sessions: their pooled sockets close now, not whenever collected
             self.done.set()
 
     def _schemathesis(self) -> None:
