@@ -196,16 +196,15 @@ def _fast_check(
         doc = None  # a duplicate key, NaN, not JSON...: the parser's findings, on the violation route
     if type(doc) is not dict:
         return _located_check(body, None, settings, status, request, False) if locate and doc is None else None
-    try:
-        schema_ok = valid(doc)
-    except Exception:  # jsonschema-rs refused a LosslessFloat (a float)
-        schema_ok = False
+    schema_ok = False
     bad = None
-    if schema_ok and _clock() >= plan.since:
-        try:
-            bad = culprits(doc, plan.covered)
-        except Exception:  # a shape the contract should have ruled out: the violation route looks closer
-            bad = None
+    try:
+        if valid(doc):  # (a LosslessFloat, a float, makes jsonschema-rs raise: not ok)
+            schema_ok = True
+            if _clock() >= plan.since:
+                bad = culprits(doc, plan.covered)  # raises on a shape the contract should have ruled out
+    except Exception:  # the violation route looks closer
+        bad = None
     if bad is None or bad:
         if not locate:
             return None

@@ -270,9 +270,13 @@ def culprits(doc: dict[str, Any], covered: frozenset[str], *, overlay: bool = Fa
             calls = None
         else:
             calls = msg.get("tool_calls")
-            if think and not _no_think_markup(msg.get("content")):
-                bad = _add(bad, "CC218", "CC219")
-            if fields and not _reasoning_fields_ok(msg):
+            if think:
+                content = msg.get("content")
+                if (
+                    ("think>" in content) if type(content) is str else content is not None and not _no_think_markup(content)
+                ):
+                    bad = _add(bad, "CC218", "CC219")
+            if fields and not _REASONING_KEYSET.isdisjoint(msg) and not _reasoning_fields_ok(msg):
                 bad = _add(bad, "CC220")
         if not calls:
             if choice["finish_reason"] == "tool_calls":
