@@ -165,7 +165,7 @@ def _fast_check(
     Every step only *confirms* that a stage of the full path finds nothing, and gives up (None) at the first doubt:
     the strict parse (duplicate keys and NaN refused, floats kept as ``jiter.LosslessFloat``, nothing diagnosed)
     and the stricter contract schema (:func:`~chatcontract.rules.json_schema.fast_schema`, jsonschema-rs) for the
-    parser's and the contract's findings, :func:`~chatcontract.rules._fast.consistent` for the built-in
+    parser's and the contract's findings, :func:`~chatcontract.rules._fast.culprits` for the built-in
     consistency rules, and the remaining enabled rules run as usual, where any hit gives up. So its answer is the
     full path's (tests/test_fastpath.py).
     """

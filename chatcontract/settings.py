@@ -36,7 +36,7 @@ class Settings:
 class _FastPlan:
     """How :func:`_fast_check` handles a plain response under one :class:`Settings`.
 
-    ``covered``: the enabled rules that the fast validator and :func:`~chatcontract.rules._fast.consistent` stand
+    ``covered``: the enabled rules that the fast validator and :func:`~chatcontract.rules._fast.culprits` stand
     for (by code). ``rest``: every other enabled rule of a response (custom ones, target ANY), run one by one;
     ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request. ``valid``,
     ``valid_plain`` and ``since``: the fast validator's, set by :meth:`prepare` on first use. ``empty``: the

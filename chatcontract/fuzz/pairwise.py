@@ -319,19 +319,12 @@ def send_pairwise(run: FuzzRun) -> tuple[int, int]:
     opts = run.options
     headers = own_headers(run)
     rows = pairwise_rows(opts.dialect, opts.seed or 0)
-    left_out: dict[int, list[str]] = {}
 
     def cases() -> Iterator[OwnCase]:
         for row in rows:
             with run.lock:
                 refused = {c.feature for c in run.coverage.culprits} if opts.adaptive else set()
             body, dropped = request_body(row, opts.dialect, opts.model, opts.max_tokens_cap, refused)
-            case = OwnCase(PHASE, body, headers, pairwise=row)
-            left_out[id(case)] = dropped
-            yield case
+            yield OwnCase(PHASE, body, headers, left_out=dropped, pairwise=row)
 
-    def admitted(case: OwnCase) -> None:
-        with run.lock:
-            run.coverage.dropped.update(left_out.pop(id(case), ()))
-
-    return len(rows), send_cases(run, cases(), admitted)
+    return len(rows), send_cases(run, cases())

@@ -138,10 +138,14 @@ class OwnCase:
     Method, body, headers, the phase's name, and what picked it (``probe`` or ``pairwise``, whichever applies).
     """
 
-    def __init__(self, phase: str, body: dict[str, Any], headers: dict[str, str], **picked: Any) -> None:
+    def __init__(
+        self, phase: str, body: dict[str, Any], headers: dict[str, str], left_out: Iterable[str] = (), **picked: Any
+    ) -> None:
         self.method = "POST"
         self.body = body
         self.headers = headers
+        #: Optional fields adaptive generation left out of this request (counted once the request is sent).
+        self.left_out = list(left_out)
         self.probe = picked.get("probe")
         self.pairwise = picked.get("pairwise")
         self.meta = SimpleNamespace(phase=SimpleNamespace(name=SimpleNamespace(value=phase)))
@@ -155,12 +159,12 @@ def own_headers(run: FuzzRun) -> dict[str, str]:
     return headers
 
 
-def send_cases(run: FuzzRun, cases: Iterable[OwnCase], admitted: Callable[[OwnCase], None] | None = None) -> int:
+def send_cases(run: FuzzRun, cases: Iterable[OwnCase]) -> int:
     """Send ``cases`` through ``run`` one by one (budgets, deadlines, 429 handling, judging); returns how many went.
 
     ``cases`` is read lazily: a case is built only when the one before it is done, so it can depend on what the run
-    learnt meanwhile. ``admitted(case)`` runs once the budget has let a case through, before it is sent. Stops early,
-    without an error, when the run's request or time budget is spent or the run is stopping.
+    learnt meanwhile. A case the budget lets through counts the fields it left out in the coverage table. Stops
+    early, without an error, when the run's request or time budget is spent or the run is stopping.
     """
     import requests
 
@@ -177,8 +181,9 @@ def send_cases(run: FuzzRun, cases: Iterable[OwnCase], admitted: Callable[[OwnCa
             except (_BudgetSpent, BudgetExhausted):
                 break
             sent += 1
-            if admitted is not None:
-                admitted(case)
+            if case.left_out:
+                with run.lock:
+                    run.coverage.dropped.update(case.left_out)
             data = json.dumps(case.body).encode("utf-8")
 
             def post(data: bytes = data, headers: dict[str, str] = case.headers) -> Any:

@@ -1,10 +1,10 @@
 """A fused, conservative pre-pass over the built-in response rules (CC2xx and CC503), for the engine's fast path.
 
-:func:`consistent` answers one question: *would every covered rule function yield nothing on this document?*
-It walks the document once, in plain Python, instead of one generator per rule. It may answer False when a
-rule would in fact yield nothing (then the engine runs the normal per-rule path, which reports exactly), but it
-never answers True when a covered rule would yield a hit: every condition below restates a rule's condition
-(see the rule functions in ``consistency.py`` and ``errors.py``), never a weaker one.
+:func:`culprits` answers one question: *which covered rule functions may have a hit on this document?* It walks
+the document once, in plain Python, instead of one generator per rule. It may name a rule that would in fact
+yield nothing (the engine then runs that rule, which reports exactly), but it never leaves out a rule that would
+yield a hit: every condition below restates a rule's condition (see the rule functions in ``consistency.py`` and
+``errors.py``), never a weaker one. Nothing named: the document passes every covered rule.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ._registry import CheckFn
 from ._util import NotJSON, loads_object
 from .json_schema import fast_schema, relax_for_plain
 
-__all__ = ["COVERED", "FastValidator", "consistent", "culprits", "fast_validator", "overlay", "suspects"]
+__all__ = ["COVERED", "FastValidator", "culprits", "fast_validator", "overlay", "suspects"]
 
 COVERED: Mapping[str, CheckFn] = {
     "CC201": consistency.usage_total_mismatch,
@@ -45,7 +45,7 @@ COVERED: Mapping[str, CheckFn] = {
     "CC220": reasoning.reasoning_field_wrong_type,
     "CC503": errors.error_in_success,
 }
-"""The rule functions :func:`consistent` stands for, by code (the engine checks identity before relying on it)."""
+"""The rule functions :func:`culprits` stands for, by code (the engine checks identity before relying on it)."""
 
 _CREATED_MIN = 1_000_000_000
 _CREATED_MAX = 1_000_000_000_000
@@ -59,7 +59,7 @@ def overlay(covered: frozenset[str], now: int) -> dict[str, Any]:
 
     ``{"not": ..., "properties": {name: constraints}}``, to be merged into the contract's schema. Each constraint
     is as strict as its rule or stricter (a stricter one only sends a document to the full path). The other
-    covered rules (arithmetic, index sets, messages, tool calls) are :func:`consistent`'s. ``now``: the current
+    covered rules (arithmetic, index sets, messages, tool calls) are :func:`culprits`'. ``now``: the current
     Unix time; CC209's bound ``now + 1 year`` is frozen at it, which is stricter for as long as the clock does not
     go back (the caller checks).
     """
@@ -148,7 +148,7 @@ class FastValidator:
     """The contract's :func:`~chatcontract.rules.json_schema.fast_schema` and the :func:`overlay` of some covered rules.
 
     ``valid(doc)`` is True only when the strict contract accepts ``doc`` (parsed with ``float_mode=
-    "lossless-float"``), the parser has nothing to report, and no covered rule has a hit that :func:`consistent`
+    "lossless-float"``), the parser has nothing to report, and no covered rule has a hit that :func:`culprits`
     does not look for. ``valid_plain(doc)`` means the same for a document the C accelerator proved plain (no
     float, no integer over 18 digits; see :func:`~chatcontract.rules.json_schema.relax_for_plain`). Built once per
     (contract, covered rules); ``since`` is the Unix time frozen into CC209's bound: before it (a clock set back),
@@ -215,15 +215,6 @@ def _arguments_ok(arguments: Any) -> bool:
         return isinstance(loads_object(arguments), dict)
     except NotJSON:
         return False
-
-
-def consistent(doc: dict[str, Any], covered: frozenset[str]) -> bool:
-    """True only if no covered rule has a hit on ``doc``, which the contract and :func:`overlay` accepted.
-
-    :func:`culprits` with nothing to name. A KeyError or TypeError (a shape the contract should have ruled out)
-    makes the engine take the violation route.
-    """
-    return not culprits(doc, covered)
 
 
 def culprits(doc: dict[str, Any], covered: frozenset[str], *, overlay: bool = False) -> frozenset[str]:

@@ -84,7 +84,7 @@ class _Field:
             return TypeAdapter(annotation)  # a model keeps its own configuration
         return TypeAdapter(annotation, config=config)
 
-    def validator(self, owner: type[BaseModel]) -> Validate:
+    def validator(self) -> Validate:
         """Validates this field's value as the owner model does, with errors located from the value."""
         if self._validate is None:
             if self.model is not None and self.annotation is self.model:
@@ -255,12 +255,12 @@ def locate_errors(
     if root is None or type(doc) is not dict:
         return None
     objects: list[dict[str, Any]] = []
-    values: list[tuple[Path, _Model, _Field, Any]] = []
+    values: list[tuple[Path, _Field, Any]] = []
     _visit(root, doc, (), plain, floats, objects, values, at_most)
     errors: list[dict[str, Any]] = []
-    for loc, model, f, value in values:
+    for loc, f, value in values:
         try:
-            f.validator(model.cls)(value)
+            f.validator()(value)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
                 errors.append({**err, "loc": (*loc, *err["loc"])})
@@ -274,7 +274,7 @@ def _visit(
     plain: bool,
     floats: frozenset[Path],
     objects: list[dict[str, Any]],
-    values: list[tuple[Path, _Model, _Field, Any]],
+    values: list[tuple[Path, _Field, Any]],
     at_most: int,
 ) -> None:
     if model.has_own_errors(node):
@@ -313,7 +313,7 @@ def _visit(
                 # ``M | None`` validates as ``M`` when the value is an object (pydantic's nullable schema: no label)
                 _visit(_model(inner), value, here, plain, floats, objects, values, at_most)
                 continue
-        values.append((here, model, f, value))
+        values.append((here, f, value))
         if len(objects) + len(values) > at_most:
             raise TooMany
 
