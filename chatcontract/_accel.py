@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 plain: Callable[[bytes], bool] | None
+maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = None
+    plain = maker = None
 else:
     try:
-        from ._speedups import plain
+        from ._speedups import maker, plain
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = None
+        plain = maker = None
 
 ACTIVE: bool = plain is not None

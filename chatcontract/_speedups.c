@@ -1,6 +1,9 @@
 /* chatcontract._speedups: an optional accelerator for the engine's fast path (chatcontract/_accel.py;
  * engine._fast_check uses it).
  *
+ * Two functions. maker(cls, names) (at the end of this file) builds instances of a frozen slotted dataclass
+ * without its __init__, for the engine's findings and reports. plain() is described here:
+ *
  * plain(body) -> bool answers one question in a single pass over the bytes, without building any object:
  * "if this is valid JSON, is it free of duplicate keys, of number tokens with a fraction or an exponent, of
  * NaN/Infinity, and of integers longer than 18 digits?" True lets the engine parse with jiter's default (fast)
@@ -19,6 +22,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <structmember.h>
 #include <string.h>
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
@@ -190,14 +194,188 @@ plain(PyObject *module, PyObject *arg)
     Py_RETURN_FALSE;
 }
 
+
+/* maker(cls, names) -> a callable that builds an instance of cls from len(names) positional values, one per slot
+ * in names' order, without calling cls.__init__ (what violations.make_violation and outcome.make_report do in
+ * Python: object.__new__(cls), then each slot's descriptor __set__). For frozen slotted dataclasses, whose
+ * __init__ sets each field through object.__setattr__. Every name must be an object slot of cls itself (a
+ * member descriptor in cls.__dict__); anything else is a TypeError when the maker is made, never later. */
+#define MAKER_MAX 16
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyTypeObject *cls;
+    Py_ssize_t n;
+    Py_ssize_t offsets[MAKER_MAX];
+} maker_object;
+
+static PyObject *
+maker_call(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    maker_object *m = (maker_object *)self;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0) {
+        PyErr_SetString(PyExc_TypeError, "a maker takes positional values only");
+        return NULL;
+    }
+    if (nargs != m->n) {
+        PyErr_Format(PyExc_TypeError, "this maker takes %zd values, not %zd", m->n, nargs);
+        return NULL;
+    }
+    PyObject *obj = m->cls->tp_alloc(m->cls, 0);
+    if (obj == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < nargs; i++) {
+        PyObject **slot = (PyObject **)((char *)obj + m->offsets[i]);
+        PyObject *old = *slot;
+        Py_INCREF(args[i]);
+        *slot = args[i];
+        Py_XDECREF(old);
+    }
+    return obj;
+}
+
+static void
+maker_dealloc(PyObject *self)
+{
+    maker_object *m = (maker_object *)self;
+    PyObject_GC_UnTrack(self);
+    Py_CLEAR(m->cls);
+    PyTypeObject *tp = Py_TYPE(self);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static int
+maker_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(((maker_object *)self)->cls);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int
+maker_clear(PyObject *self)
+{
+    Py_CLEAR(((maker_object *)self)->cls);
+    return 0;
+}
+
+static PyMemberDef maker_members[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(maker_object, vectorcall), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot maker_slots[] = {
+    {Py_tp_dealloc, maker_dealloc},
+    {Py_tp_traverse, maker_traverse},
+    {Py_tp_clear, maker_clear},
+    {Py_tp_call, PyVectorcall_Call},
+    {Py_tp_members, maker_members},
+    {Py_tp_doc, "A builder of one frozen slotted class's instances (see chatcontract._speedups.maker)."},
+    {0, NULL},
+};
+
+static PyType_Spec maker_spec = {
+    .name = "chatcontract._speedups.Maker",
+    .basicsize = sizeof(maker_object),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = maker_slots,
+};
+
+static PyObject *
+maker(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyType_Check(args[0]) || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "maker(cls, names) takes a class and a tuple of slot names");
+        return NULL;
+    }
+    PyTypeObject *cls = (PyTypeObject *)args[0];
+    PyObject *names = args[1];
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
+    if (n > MAKER_MAX) {
+        PyErr_Format(PyExc_TypeError, "maker() takes at most %d names", MAKER_MAX);
+        return NULL;
+    }
+    if (cls->tp_alloc == NULL || cls->tp_itemsize != 0) {
+        PyErr_Format(PyExc_TypeError, "%.100s cannot be made this way", cls->tp_name);
+        return NULL;
+    }
+    Py_ssize_t offsets[MAKER_MAX];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *name = PyTuple_GET_ITEM(names, i);
+        PyObject *descr = PyUnicode_Check(name) ? PyDict_GetItemWithError(cls->tp_dict, name) : NULL;
+        if (descr == NULL || !PyObject_TypeCheck(descr, &PyMemberDescr_Type)) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_TypeError, "%R is not a slot of %.100s", name, cls->tp_name);
+            return NULL;
+        }
+        PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+        if (member->type != T_OBJECT_EX || (member->flags & READONLY) || member->offset <= 0 ||
+            (size_t)member->offset + sizeof(PyObject *) > (size_t)cls->tp_basicsize) {
+            PyErr_Format(PyExc_TypeError, "%R is not a writable object slot of %.100s", name, cls->tp_name);
+            return NULL;
+        }
+        offsets[i] = member->offset;
+    }
+    PyTypeObject *maker_type = *(PyTypeObject **)PyModule_GetState(module);
+    if (maker_type == NULL) {
+        PyErr_SetString(PyExc_SystemError, "chatcontract._speedups is not initialised");
+        return NULL;
+    }
+    maker_object *m = PyObject_GC_New(maker_object, maker_type);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(cls);
+    m->cls = cls;
+    m->n = n;
+    memcpy(m->offsets, offsets, sizeof(Py_ssize_t) * (size_t)n);
+    m->vectorcall = maker_call;
+    PyObject_GC_Track((PyObject *)m);
+    return (PyObject *)m;
+}
+
+static int
+module_exec(PyObject *module)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &maker_spec, NULL);
+    if (type == NULL)
+        return -1;
+    *(PyObject **)PyModule_GetState(module) = type;
+    return 0;
+}
+
+static int
+module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    PyObject **state = (PyObject **)PyModule_GetState(module);
+    if (state != NULL)
+        Py_VISIT(*state);
+    return 0;
+}
+
+static int
+module_clear(PyObject *module)
+{
+    PyObject **state = (PyObject **)PyModule_GetState(module);
+    if (state != NULL)
+        Py_CLEAR(*state);
+    return 0;
+}
+
 static PyMethodDef methods[] = {
     {"plain", plain, METH_O,
      "plain(body: bytes) -> bool\n--\n\n"
      "True when body, if it is valid JSON, has no duplicate key, float, NaN/Infinity or integer over 18 digits."},
+    {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
+     "maker(cls, names, /)\n--\n\n"
+     "A callable building cls from one positional value per slot in names, without calling cls.__init__."},
     {NULL, NULL, 0, NULL},
 };
 
 static PyModuleDef_Slot slots[] = {
+    {Py_mod_exec, module_exec},
 #if PY_VERSION_HEX >= 0x030C0000
     {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
 #endif
@@ -211,7 +389,9 @@ static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
     .m_name = "chatcontract._speedups",
     .m_doc = "Optional C accelerator for chatcontract's fast path; chatcontract works the same without it.",
-    .m_size = 0,
+    .m_size = sizeof(PyObject *),
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
     .m_methods = methods,
     .m_slots = slots,
 };

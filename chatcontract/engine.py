@@ -217,13 +217,18 @@ def _fast_check(
         rules = plan.rest if req is None else plan.with_request
     if rules:
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
-        for r in rules:
+        for i, r in enumerate(rules):
             if req is not None and r.request_keys and r.request_keys.isdisjoint(req):
                 continue  # nothing to say about this request (as Collector.run skips it)
-            for _ in r.check(doc, ctx):  # type: ignore[misc]
+            hits = r.check(doc, ctx)
+            for first in hits:  # type: ignore[attr-defined]
                 if not locate:
                     return None
-                return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=True)
+                # The violation route would run these same rules (no covered rule is a suspect) and find nothing
+                # before this one: the collector takes over from this hit instead.
+                collector = Collector(settings)
+                collector.run(rules[i:], doc, ctx, started=(first, hits))
+                return _finish(collector, doc, settings, status)
     if status is None:
         return plan.empty
     return empty_report(settings.dialect, "response", status)
@@ -285,8 +290,8 @@ def _located_check(
         return None
     findings: list[Any] = []
     floats: frozenset[Any] = frozenset()
+    contract_ok_before = contract_ok  # the fast path's stricter schema (contract and overlay) accepted the document
     plain = doc is not None and not strict
-    overlay_ok = contract_ok and _clock() >= plan.since  # the fast schema's overlay accepted the document
     if doc is not None and strict and not contract_ok:
         doc = None  # it may hold LosslessFloats where the rules expect floats: parsed again below
     if doc is None:
@@ -320,7 +325,7 @@ def _located_check(
         if located is None:
             return None
         objects, errors = located
-    req = parse_request(request)  # raises UsageError like the full path would
+    req = None if request is None else parse_request(request)  # raises UsageError like the full path would
     collector = Collector(settings)
     if findings:
         collector.extend(findings)
@@ -336,7 +341,8 @@ def _located_check(
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
-            suspect = culprits(doc, plan.covered, overlay=not overlay_ok)
+            # (the overlay's conditions too, unless the fast schema's overlay accepted the document)
+            suspect = culprits(doc, plan.covered, overlay=not (contract_ok_before and _clock() >= plan.since))
         except Exception:  # a shape the contract should have ruled out: the coarse answer below
             suspect = None
     key = (suspects(doc) if suspect is None else suspect, req is not None)
@@ -344,9 +350,11 @@ def _located_check(
     if rules is None:
         rules = plan.routes[key] = _route_rules(settings, plan, *key)
     collector.run(rules, doc, ctx)
-    anything = settings.rules.get(Target.ANY)
-    if anything:
-        collector.run(anything, doc, ctx)
+    return _finish(collector, doc, settings, status)
+
+
+def _finish(collector: Collector, doc: Any, settings: Settings, status: int | None) -> Report:
+    """The violation route's report from its collector: the findings in document order, as the full path's."""
     violations = collector.items
     if not violations:
         return empty_report(settings.dialect, "response", status)
@@ -360,14 +368,16 @@ def _located_check(
 
 
 def _route_rules(settings: Settings, plan: _FastPlan, suspect: frozenset[str], with_request: bool) -> tuple[Rule, ...]:
-    """The response rules the violation route runs, in the full path's order: all but the covered non-suspects."""
+    """The rules the violation route runs, in the full path's order: every response rule but the covered
+    non-suspects, then the rules of any document."""
     if len(plan.routes) >= 256:
         plan.routes.clear()
     covered = plan.covered
     return tuple(
         r
-        for r in settings.rules.get(Target.RESPONSE, ())
-        if (r.code not in covered or r.code in suspect) and (with_request or not r.requires_request)
+        for r in (*settings.rules.get(Target.RESPONSE, ()), *settings.rules.get(Target.ANY, ()))
+        if (r.target is not Target.RESPONSE or r.code not in covered or r.code in suspect)
+        and (with_request or not r.requires_request)
     )
 
 

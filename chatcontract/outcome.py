@@ -8,10 +8,11 @@ into a :class:`Report`; nothing here knows how a document is checked.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import _accel
 from .inputs import Finding
 from .rules import RULES, Hit, Rule, RuleContext
 from .violations import Loc, Severity, Violation, make_violation, render_violations, shorten
@@ -223,7 +224,17 @@ class Collector:
         for code, h in findings:
             self.add(code, h, event=event)
 
-    def run(self, rules: Sequence[Rule], doc: Any, ctx: RuleContext, *, event: int | None = None) -> None:
+    def run(
+        self,
+        rules: Sequence[Rule],
+        doc: Any,
+        ctx: RuleContext,
+        *,
+        event: int | None = None,
+        started: tuple[Hit, Iterator[Hit]] | None = None,
+    ) -> None:
+        """Run ``rules`` on ``doc`` and add their hits. ``started``: the first rule was already begun by the caller
+        (the engine's fast path), which hands over its first hit and the rest of its hits."""
         request = ctx.request
         for r in rules:
             if request is None:
@@ -232,7 +243,12 @@ class Collector:
             elif r.request_keys and r.request_keys.isdisjoint(request):
                 continue  # the rule has nothing to say about a request without these keys
             try:
-                for h in r.check(doc, ctx):  # type: ignore[misc]
+                if started is None:
+                    hits = r.check(doc, ctx)
+                else:
+                    self.add(r.code, started[0], event=event)
+                    hits, started = started[1], None
+                for h in hits:  # type: ignore[attr-defined]
                     self.add(r.code, h, event=event)
             except AssertionError as exc:
                 message = str(exc) or f"Custom rule {r.name} failed."
@@ -269,15 +285,15 @@ def doc_order(doc: Any, v: Violation, positions: dict[int, dict[Any, int]]) -> t
 
 
 _new = object.__new__
+_REPORT_FIELDS = ("violations", "dialect", "kind", "status", "total")
 _SET_VIOLATIONS, _SET_DIALECT, _SET_KIND, _SET_STATUS, _SET_TOTAL = (
-    getattr(Report, name).__set__ for name in ("violations", "dialect", "kind", "status", "total")
+    getattr(Report, name).__set__ for name in _REPORT_FIELDS
 )
 
 
-def make_report(
+def _make_report(
     violations: tuple[Violation, ...], dialect: str, kind: str, status: int | None, total: int | None
 ) -> Report:
-    """``Report(violations=..., ...)`` without the frozen dataclass's ``__init__`` (see ``make_violation``)."""
     report = _new(Report)
     _SET_VIOLATIONS(report, violations)
     _SET_DIALECT(report, dialect)
@@ -285,6 +301,13 @@ def make_report(
     _SET_STATUS(report, status)
     _SET_TOTAL(report, total)
     return report
+
+
+make_report: Callable[[tuple[Violation, ...], str, str, int | None, int | None], Report] = (
+    _make_report if _accel.maker is None else _accel.maker(Report, _REPORT_FIELDS)
+)
+"""``Report(violations=..., ...)`` (positional, in field order) without the frozen dataclass's ``__init__`` (see
+``violations.make_violation``)."""
 
 
 @functools.lru_cache(maxsize=64)

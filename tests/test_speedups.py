@@ -283,3 +283,89 @@ def test_the_pure_route_is_chosen_by_environment_variable() -> None:
     env = {**os.environ, "CHATCONTRACT_NO_SPEEDUPS": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# --- maker: the engine's findings and reports without a dataclass __init__ -------------------------------------
+
+maker = _accel.maker
+needs_maker = pytest.mark.skipif(maker is None, reason="never: the accelerator test above fails when it is not built")
+
+values = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.tuples(st.text(max_size=3), st.integers()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    code=st.text(max_size=6), loc=st.lists(st.one_of(st.text(max_size=4), st.integers()), max_size=4).map(tuple),
+    message=st.text(max_size=20), actual=values, expected=values, event=st.one_of(st.none(), st.integers(0, 9)),
+    warning=st.booleans(),
+)
+def test_made_findings_and_reports_equal_constructed_ones(
+    code: str, loc: tuple[Any, ...], message: str, actual: Any, expected: Any, event: int | None, warning: bool
+) -> None:
+    # make_violation / make_report (the C maker where it is built, else the descriptors) == the dataclasses'
+    # own __init__, field by field; and the pure route's builders agree with them
+    from chatcontract import outcome, violations
+
+    severity = violations.Severity.WARNING if warning else violations.Severity.ERROR
+    built = violations.Violation(
+        code=code, name="n", severity=severity, loc=loc, message=message, actual=actual, expected=expected,
+        event=event,
+    )
+    args = (code, "n", severity, loc, message, actual, expected, event)
+    for make in (violations.make_violation, violations._make_violation):
+        made = make(*args)
+        assert type(made) is violations.Violation
+        assert made == built and repr(made) == repr(built) and made.actual == actual and made.expected == expected
+    report = outcome.Report(violations=(built,), dialect="openai", kind="response", status=event, total=None)
+    for make_report in (outcome.make_report, outcome._make_report):
+        made_report = make_report((built,), "openai", "response", event, None)
+        assert type(made_report) is outcome.Report and made_report == report and str(made_report) == str(report)
+
+
+@needs_maker
+def test_a_maker_holds_its_values_and_lets_them_go() -> None:
+    from chatcontract.violations import Violation
+
+    assert maker is not None
+    make = maker(Violation, ("code", "message", "loc"))
+    text = "".join(["a", "b"] * 50)  # a fresh object: its reference count is this test's own
+    before = sys.getrefcount(text)
+    made = make("CC1", text, ())
+    held = sys.getrefcount(text)  # (read before the assertion, which keeps references of its own)
+    assert held == before + 1
+    assert made.message is text
+    with pytest.raises(AttributeError):
+        made.name  # noqa: B018  (a slot not in names is unset, as after object.__new__)
+    del made
+    after = sys.getrefcount(text)
+    assert after == before
+
+
+@needs_maker
+def test_a_maker_refuses_what_it_cannot_build() -> None:
+    from chatcontract.violations import Hit, Violation
+
+    assert maker is not None
+    class Open:  # no slots
+        pass
+
+    for cls, names in [
+        (Violation, ("path",)),  # a property, not a slot
+        (Violation, ("nothing",)),
+        (Open, ("x",)),
+        (slice, ("start",)),  # a read-only slot
+        (Hit, ("loc",)),  # a tuple: items, not slots
+        (Violation, ("code",) * 17),
+        (Violation, (1,)),
+    ]:
+        with pytest.raises(TypeError):
+            maker(cls, names)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        maker(Violation, ["code"])  # type: ignore[arg-type]
+    make = maker(Violation, ("code", "name"))
+    with pytest.raises(TypeError, match="takes 2 values, not 1"):
+        make("CC1")
+    with pytest.raises(TypeError, match="positional"):
+        make("CC1", name="x")
+    with pytest.raises(TypeError):
+        type(make)()  # not instantiable from Python

@@ -235,9 +235,10 @@ def culprits(doc: dict[str, Any], covered: frozenset[str], *, overlay: bool = Fa
     usage = doc.get("usage")
     if usage is not None:
         if "CC201" in covered or "CC203" in covered:
-            p, c = usage["prompt_tokens"], usage["completion_tokens"]
-            if usage["total_tokens"] != p + c or p < 0 or c < 0:  # else t >= both parts: CC201 and CC203 pass
-                bad = _add(bad, "CC201", "CC203")
+            p, c, t = usage["prompt_tokens"], usage["completion_tokens"], usage["total_tokens"]
+            if t != p + c or p < 0 or c < 0:  # else t >= both parts: CC201 and CC203 pass
+                # below a part: CC203 (CC201 leaves it to CC203); else a plain mismatch: CC201
+                bad = _add(bad, "CC203" if t < p or t < c else "CC201")
         if "CC217" in covered:
             details = usage.get("completion_tokens_details")
             if details is not None and details.get("reasoning_tokens", 0) > usage["completion_tokens"]:
