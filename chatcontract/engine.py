@@ -220,8 +220,8 @@ def _fast_check(
         for i, r in enumerate(rules):
             if req is not None and r.request_keys and r.request_keys.isdisjoint(req):
                 continue  # nothing to say about this request (as Collector.run skips it)
-            hits = r.check(doc, ctx)
-            for first in hits:  # type: ignore[attr-defined]
+            hits = r.check(doc, ctx)  # type: ignore[misc]
+            for first in hits:
                 if not locate:
                     return None
                 # The violation route would run these same rules (no covered rule is a suspect) and find nothing
@@ -368,8 +368,10 @@ def _finish(collector: Collector, doc: Any, settings: Settings, status: int | No
 
 
 def _route_rules(settings: Settings, plan: _FastPlan, suspect: frozenset[str], with_request: bool) -> tuple[Rule, ...]:
-    """The rules the violation route runs, in the full path's order: every response rule but the covered
-    non-suspects, then the rules of any document."""
+    """The rules the violation route runs, in the full path's order.
+
+    Every response rule but the covered non-suspects, then the rules of any document.
+    """
     if len(plan.routes) >= 256:
         plan.routes.clear()
     covered = plan.covered

@@ -233,8 +233,11 @@ class Collector:
         event: int | None = None,
         started: tuple[Hit, Iterator[Hit]] | None = None,
     ) -> None:
-        """Run ``rules`` on ``doc`` and add their hits. ``started``: the first rule was already begun by the caller
-        (the engine's fast path), which hands over its first hit and the rest of its hits."""
+        """Run ``rules`` on ``doc`` and add their hits.
+
+        ``started``: the first rule was already begun by the caller (the engine's fast path), which hands over its
+        first hit and the rest of its hits.
+        """
         request = ctx.request
         for r in rules:
             if request is None:
@@ -244,11 +247,11 @@ class Collector:
                 continue  # the rule has nothing to say about a request without these keys
             try:
                 if started is None:
-                    hits = r.check(doc, ctx)
+                    hits = r.check(doc, ctx)  # type: ignore[misc]
                 else:
                     self.add(r.code, started[0], event=event)
                     hits, started = started[1], None
-                for h in hits:  # type: ignore[attr-defined]
+                for h in hits:
                     self.add(r.code, h, event=event)
             except AssertionError as exc:
                 message = str(exc) or f"Custom rule {r.name} failed."
