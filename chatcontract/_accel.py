@@ -13,12 +13,13 @@ from typing import Any
 
 plain: Callable[[bytes], bool] | None
 maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
+numbers: Callable[[Any], tuple[frozenset[tuple[str | int, ...]], bool] | None] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = None
+    plain = maker = numbers = None
 else:
     try:
-        from ._speedups import maker, plain
+        from ._speedups import maker, numbers, plain
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = None
+        plain = maker = numbers = None
 
 ACTIVE: bool = plain is not None

@@ -1,7 +1,8 @@
 /* chatcontract._speedups: an optional accelerator for the engine's fast path (chatcontract/_accel.py;
  * engine._fast_check uses it).
  *
- * Two functions. maker(cls, names) (at the end of this file) builds instances of a frozen slotted dataclass
+ * Three functions. numbers(doc) (below plain) finds a parsed document's floats and out-of-range numbers for the
+ * violation route; maker(cls, names) (at the end of this file) builds instances of a frozen slotted dataclass
  * without its __init__, for the engine's findings and reports. plain() is described here:
  *
  * plain(body) -> bool answers one question in a single pass over the bytes, without building any object:
@@ -195,6 +196,133 @@ plain(PyObject *module, PyObject *arg)
 }
 
 
+/* numbers(doc) -> (places, odd) | None: rules._located.scan_numbers' question, answered by one walk in C.
+ *
+ * places: a frozenset of the location (a tuple of keys and indices) of every float of doc and of every location
+ * above one (the root's () excluded), what rules._located.prefixes_of(float_paths(doc)) gives. odd: whether a
+ * float is not finite or an int is outside the signed 64-bit range. Only exact dicts and lists are entered and
+ * only exact floats and ints counted, as the Python walk does. None when doc nests deeper than NUMBERS_DEPTH (the
+ * caller then walks it in Python). */
+#define NUMBERS_DEPTH 256
+
+typedef struct {
+    PyObject *segs[NUMBERS_DEPTH]; /* the location of the container being walked (borrowed references) */
+    char added[NUMBERS_DEPTH + 1]; /* added[k]: the location's first k segments are in places already */
+    PyObject *places;
+    int odd;
+} numbers_walk;
+
+/* Add the location segs[0:depth] and every location above it (down to one segment) to places. */
+static int
+add_places(numbers_walk *w, int depth)
+{
+    for (int k = depth; k >= 1 && !w->added[k]; k--) {
+        PyObject *loc = PyTuple_New(k);
+        if (loc == NULL)
+            return -1;
+        for (int j = 0; j < k; j++) {
+            Py_INCREF(w->segs[j]);
+            PyTuple_SET_ITEM(loc, j, w->segs[j]);
+        }
+        int rc = PySet_Add(w->places, loc);
+        Py_DECREF(loc);
+        if (rc < 0)
+            return -1;
+        w->added[k] = 1;
+    }
+    return 0;
+}
+
+/* Walk one member (seg: its key or index; value: borrowed) of the container at segs[0:depth]. 1: too deep. */
+static int walk_container(numbers_walk *w, PyObject *node, int depth);
+
+static int
+walk_member(numbers_walk *w, PyObject *seg, PyObject *value, int depth)
+{
+    PyTypeObject *kind = Py_TYPE(value);
+    if (kind == &PyDict_Type || kind == &PyList_Type) {
+        if (depth == NUMBERS_DEPTH)
+            return 1;
+        w->segs[depth] = seg;
+        w->added[depth + 1] = 0;
+        return walk_container(w, value, depth + 1);
+    }
+    if (kind == &PyFloat_Type) {
+        double x = PyFloat_AS_DOUBLE(value);
+        if (x - x != 0.0)
+            w->odd = 1;
+        if (depth == NUMBERS_DEPTH)
+            return 1;
+        w->segs[depth] = seg;
+        w->added[depth + 1] = 0;
+        return add_places(w, depth + 1);
+    }
+    if (kind == &PyLong_Type && !w->odd) {
+        int overflow;
+        (void)PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow)
+            w->odd = 1;
+    }
+    return 0;
+}
+
+static int
+walk_container(numbers_walk *w, PyObject *node, int depth)
+{
+    if (Py_TYPE(node) == &PyDict_Type) {
+        Py_ssize_t pos = 0;
+        PyObject *key, *value;
+        while (PyDict_Next(node, &pos, &key, &value)) {
+            int rc = walk_member(w, key, value, depth);
+            if (rc != 0)
+                return rc;
+        }
+        return 0;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(node);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *value = PyList_GET_ITEM(node, i);
+        PyTypeObject *kind = Py_TYPE(value);
+        if (kind != &PyDict_Type && kind != &PyList_Type && kind != &PyFloat_Type && kind != &PyLong_Type)
+            continue; /* (no index object for a string, a bool or null) */
+        PyObject *index = PyLong_FromSsize_t(i); /* (the tuples built from it hold their own references) */
+        if (index == NULL)
+            return -1;
+        int rc = walk_member(w, index, value, depth); /* (no Python code runs during the walk: nothing changes) */
+        Py_DECREF(index);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static PyObject *
+numbers(PyObject *module, PyObject *doc)
+{
+    (void)module;
+    numbers_walk w;
+    w.places = PySet_New(NULL);
+    if (w.places == NULL)
+        return NULL;
+    w.odd = 0;
+    w.added[0] = 1;
+    int rc = 0;
+    PyTypeObject *kind = Py_TYPE(doc);
+    if (kind == &PyDict_Type || kind == &PyList_Type) /* (a bare scalar is no document: nothing to say) */
+        rc = walk_container(&w, doc, 0);
+    if (rc != 0) {
+        Py_DECREF(w.places);
+        if (rc < 0)
+            return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *places = PyFrozenSet_New(w.places);
+    Py_DECREF(w.places);
+    if (places == NULL)
+        return NULL;
+    return Py_BuildValue("(NO)", places, w.odd ? Py_True : Py_False);
+}
+
 /* maker(cls, names) -> a callable that builds an instance of cls from len(names) positional values, one per slot
  * in names' order, without calling cls.__init__ (what violations.make_violation and outcome.make_report do in
  * Python: object.__new__(cls), then each slot's descriptor __set__). For frozen slotted dataclasses, whose
@@ -368,6 +496,10 @@ static PyMethodDef methods[] = {
     {"plain", plain, METH_O,
      "plain(body: bytes) -> bool\n--\n\n"
      "True when body, if it is valid JSON, has no duplicate key, float, NaN/Infinity or integer over 18 digits."},
+    {"numbers", numbers, METH_O,
+     "numbers(doc, /)\n--\n\n"
+     "(places, odd): every float's location and every location above one, and whether a number is beyond\n"
+     "64 bits or not finite; None for a document nested too deep."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

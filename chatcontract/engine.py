@@ -23,6 +23,7 @@ from ._exceptions import ContractViolation
 from .inputs import MISSING, Received, coerce, number_findings, parse_json, parse_request
 from .outcome import Collector, Report, doc_order, empty_report, make_report
 from .rules import Hit, Rule, RuleContext, Target
+from .violations import Loc
 from .rules._fast import culprits, suspects
 from .rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
 from .rules.schema import mapped_hits, object_hits, schema_hits
@@ -182,13 +183,26 @@ def _fast_check(
             return None
     # With the C accelerator, a body proven free of duplicate keys, floats, NaN and integers over 18 digits (most
     # responses) is parsed in jiter's default mode, which then gives what the strict mode would, and checked by
-    # the schema without the float and 64-bit checks (rules.json_schema.relax_for_plain). Without it, or when the
-    # proof fails, the strict parse: the fast schema then proves the document float-free and its integers 64-bit.
+    # the schema without the float and 64-bit checks (rules.json_schema.relax_for_plain). When the proof fails,
+    # the strict parse, and the accelerator's walk of its numbers: none beyond 64 bits and no float, and the
+    # document is as plain; else the violation route takes it with its floats' places (a float may sit where the
+    # contract wants an integer). Without the accelerator, the strict parse keeps floats as LosslessFloat and the
+    # fast schema proves the document float-free and its integers 64-bit.
     plain = _accel.plain
     is_plain = plain is not None and plain(body)
+    numbers = None
     try:
         if is_plain:
             doc = from_json(body)  # (no NaN/Infinity to refuse)
+            valid = plan.valid_plain
+        elif _accel.numbers is not None:
+            doc = from_json(body, allow_inf_nan=False, catch_duplicate_keys=True)
+            numbers = _accel.numbers(doc) if type(doc) is dict else None
+            if numbers is None or numbers[0] or numbers[1]:
+                if not locate or type(doc) is not dict:
+                    return None
+                return _located_check(body, doc, settings, status, request, numbers is None, numbers=numbers)
+            is_plain = True
             valid = plan.valid_plain
         else:
             doc = from_json(body, allow_inf_nan=False, catch_duplicate_keys=True, float_mode="lossless-float")
@@ -266,6 +280,7 @@ def _located_check(
     *,
     contract_ok: bool = False,
     suspect: frozenset[str] | None = None,
+    numbers: tuple[frozenset[Loc], bool] | None = None,
 ) -> Report | None:
     """The violation route: the full path's report on a JSON object body, at a fraction of its cost; or None.
 
@@ -281,6 +296,10 @@ def _located_check(
     :func:`~chatcontract.rules._fast.suspects` run; every other rule runs as usual. None (the full path then)
     for a body that is not a JSON object, a document with a list longer than :data:`_LOCATE_AT_MOST` or more
     failing places than that, or without jsonschema-rs.
+
+    ``numbers``: ``doc`` is the strict parse with floats as floats (not ``strict``), and the C accelerator's walk
+    found the places of its floats (and every place above one) and whether a number is beyond 64 bits or not
+    finite (``_speedups.numbers``).
     """
     plan = settings.fast
     if plan is None or plan.valid is None:
@@ -292,7 +311,15 @@ def _located_check(
     floats: frozenset[Any] = frozenset()
     contract_ok_before = contract_ok  # the fast path's stricter schema (contract and overlay) accepted the document
     plain = doc is not None and not strict
-    if doc is not None and strict and not contract_ok:
+    if numbers is not None:
+        places, odd = numbers
+        if odd:  # the parser has a finding: parsed again below, as the full path does
+            doc, plain, contract_ok = None, False, False
+        elif places:  # plain but for its floats, whose places the locator counts as failing
+            floats = places
+        else:
+            contract_ok = locator.valid_plain(doc)
+    elif doc is not None and strict and not contract_ok:
         doc = None  # it may hold LosslessFloats where the rules expect floats: parsed again below
     if doc is None:
         odd = True
@@ -310,7 +337,7 @@ def _located_check(
             floats = prefixes_of(paths)
         else:
             contract_ok = locator.valid(doc)
-    elif not contract_ok:
+    elif not contract_ok and not floats:
         contract_ok = locator.valid_plain(doc) if plain else False
     adapter = settings.contracts.response
     objects: list[Any] = []

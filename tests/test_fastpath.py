@@ -32,11 +32,14 @@ MISTRAL_SEED = (DATA / "mistral_chat_completion.json").read_bytes()
 OPENAI_SEED = (DATA / "openai_chat_completion.json").read_bytes()
 
 
-@pytest.fixture(autouse=True, params=["accelerated", "pure"])
+@pytest.fixture(autouse=True, params=["accelerated", "numbers", "pure"])
 def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test runs twice: with the C accelerator's plain proof (when built) and on the pure-Python route."""
-    if request.param == "pure":
+    """Every test runs on each route: with the C accelerator (when built); without its plain proof, so every body
+    takes the strict parse and the accelerator's walk of its numbers; and on the pure-Python route."""
+    if request.param != "accelerated":
         monkeypatch.setattr(_accel, "plain", None)
+    if request.param == "pure":
+        monkeypatch.setattr(_accel, "numbers", None)
     return str(request.param)
 
 

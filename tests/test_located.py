@@ -215,15 +215,17 @@ DEVIATIONS: list[tuple[str, bytes, str, Any, list[str]]] = [
 ]
 
 
-@pytest.mark.parametrize("accelerated", [True, False], ids=["accelerated", "pure"])
+@pytest.mark.parametrize("route", ["accelerated", "numbers", "pure"])
 @pytest.mark.parametrize(
     ("body", "dialect", "request_", "codes"), [d[1:] for d in DEVIATIONS], ids=[d[0] for d in DEVIATIONS]
 )
 def test_real_deviations_take_the_violation_route(
-    body: bytes, dialect: str, request_: Any, codes: list[str], accelerated: bool, monkeypatch: pytest.MonkeyPatch
+    body: bytes, dialect: str, request_: Any, codes: list[str], route: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not accelerated:
-        monkeypatch.setattr(_accel, "plain", None)
+    if route != "accelerated":
+        monkeypatch.setattr(_accel, "plain", None)  # every body takes the strict parse ...
+    if route == "pure":
+        monkeypatch.setattr(_accel, "numbers", None)  # ... and its numbers are walked in Python
     settings_ = cc_settings._settings_for(dialect, None, None, None)
     located = engine._fast_check(body, settings_, None, request_, locate=True)
     assert located is not None
@@ -319,13 +321,13 @@ def test_stream_reports_agree_with_and_without_the_accelerator(dialect: str, doc
     body = "".join(f"data: {json.dumps(d)}\n\n" for d in docs).encode() + b"data: [DONE]\n\n"
     fast = StreamChecker(dialect=dialect)
     fast.feed(body)
-    saved = _accel.plain
-    _accel.plain = None
+    saved = _accel.plain, _accel.numbers
+    _accel.plain = _accel.numbers = None
     try:
         pure = StreamChecker(dialect=dialect)
         pure.feed(body)
     finally:
-        _accel.plain = saved
+        _accel.plain, _accel.numbers = saved
     assert fast.close() == pure.close()
 
 

@@ -215,12 +215,12 @@ def test_arbitrary_bytes_never_crash_or_mislead(body: bytes) -> None:
 def test_check_gives_the_same_report_with_and_without_the_accelerator(doc: Any) -> None:
     body = dump(doc, False, False).encode("utf-8", "surrogatepass")
     with_accel = check(body)
-    saved = _accel.plain
-    _accel.plain = None
+    saved = _accel.plain, _accel.numbers
+    _accel.plain = _accel.numbers = None
     try:
         without = check(body)
     finally:
-        _accel.plain = saved
+        _accel.plain, _accel.numbers = saved
     assert with_accel == without
 
 
@@ -235,12 +235,12 @@ def test_surrogate_escapes_in_a_plain_body_are_reported_on_both_routes(escape: b
         b'"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}'
     assert plain is not None and plain(body)
     with_accel = check(body)
-    saved = _accel.plain
-    _accel.plain = None
+    saved = _accel.plain, _accel.numbers
+    _accel.plain = _accel.numbers = None
     try:
         without = check(body)
     finally:
-        _accel.plain = saved
+        _accel.plain, _accel.numbers = saved
     assert with_accel == without
     lone = escape not in (b"\\ud83d\\ude00", b"\\u00e9")
     assert [(v.code, v.path) for v in with_accel.violations] == (
@@ -369,3 +369,52 @@ def test_a_maker_refuses_what_it_cannot_build() -> None:
         make("CC1", name="x")
     with pytest.raises(TypeError):
         type(make)()  # not instantiable from Python
+
+
+# --- numbers: the violation route's walk of a document's numbers ------------------------------------------------
+
+numbers = _accel.numbers
+needs_numbers = pytest.mark.skipif(numbers is None, reason="never: the accelerator test above fails when it is not built")
+
+parsed = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.text(max_size=3),
+        st.integers(min_value=-(2**65), max_value=2**65),
+        st.floats(allow_nan=True, allow_infinity=True),
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=3), inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+@needs_numbers
+@settings(max_examples=1500, deadline=None)
+@given(doc=parsed)
+@example(doc={"a": [1, 2.5, {"b": [float("inf")]}], "c": 2**63})
+@example(doc={"a": 2**63 - 1, "b": -(2**63), "c": True, "d": [False, None]})
+def test_the_walk_of_numbers_is_the_python_walk(doc: Any) -> None:
+    # (places, odd) == prefixes_of(float paths), and the Python walk's oddness: the same question, the same answer
+    from chatcontract.rules._located import prefixes_of, scan_numbers
+
+    assert numbers is not None
+    paths, odd = scan_numbers(doc)
+    assert numbers(doc) == (prefixes_of(paths), odd)
+
+
+@needs_numbers
+def test_a_document_nested_too_deep_for_the_walk_is_checked_all_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The C walk stops at 256 levels (None); the parser stops at 200 (CC006), so no parsed body reaches that far
+    assert numbers is not None
+    deep: Any = 1.5
+    for _ in range(300):
+        deep = [deep]
+    assert numbers(deep) is None and numbers({"x": deep}) is None
+    nested = json.dumps({"id": "x", "extra": deep}).encode()
+    assert check(nested, dialect="openai").codes() == ["CC006"]
+    # ... and were the walk to give up on a body, the engine walks it in Python: the same report
+    body = (Path(__file__).resolve().parent.parent / "benchmarks" / "data" / "mistral_chat_completion.json").read_bytes()
+    body = body.replace(b'"created":1702256327', b'"created":1702256327.5', 1)
+    expected = check(body, dialect="mistral")
+    assert expected.codes() == ["CC102"]
+    monkeypatch.setattr(_accel, "numbers", lambda doc: None)
+    assert check(body, dialect="mistral") == expected
