@@ -23,12 +23,12 @@ from ._exceptions import ContractViolation
 from .inputs import MISSING, Received, coerce, number_findings, parse_json, parse_request
 from .outcome import Collector, Report, doc_order, empty_report, make_report
 from .rules import Hit, Rule, RuleContext, Target
-from .violations import Loc
 from .rules._fast import culprits, suspects
 from .rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
 from .rules.schema import mapped_hits, object_hits, schema_hits
 from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
+from .violations import Loc
 
 __all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "forget_project_config", "resolve_settings"]
 
