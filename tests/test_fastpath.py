@@ -14,7 +14,7 @@ from typing import Any
 
 import jiter
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import example, given, note, settings
 from hypothesis import strategies as st
 
 from chatcontract import _accel, check, engine
@@ -324,6 +324,7 @@ CALLS: list[tuple[list[Any], str]] = [
     ([_call(arguments='{"city": "Par')], "tool_calls"),  # CC207
     ([_call(arguments="[1]")], "tool_calls"),
     ([_call(arguments='{"a": NaN}')], "tool_calls"),
+    ([_call(arguments='{"a": "\\ud800", "a": 1e999}')], "tool_calls"),  # json.loads takes it, jiter does not
     ([_call(arguments={"city": "Paris"})], "tool_calls"),
     ([_call(arguments={"n": 1.5})], "tool_calls"),
     ([], "tool_calls"),
@@ -501,3 +502,27 @@ def test_every_rule_fixture_agrees(path: Path) -> None:
         select=["ALL"],
         extensions=tuple(fx.get("extensions", ())),
     )
+
+
+_json_ish = st.lists(
+    st.sampled_from(['{', '}', '[', ']', '"a"', ':', ',', '1', '-0', '1e999', 'NaN', 'Infinity', '"\\ud800"', 'true',
+                     ' ', '"\\u00e9"', '01', '\ufeff', '"\x01"']),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)  # (x3: the autouse route fixture)
+@given(text=st.one_of(_json_ish, st.text(max_size=12)))
+@example(text='{"a": "\\ud800"}')
+@example(text='{"a": 1, "a": 2}')
+def test_the_fused_arguments_test_never_passes_what_the_rule_refuses(text: str) -> None:
+    # culprits' CC207 test (jiter) may refuse what the rule's parse (json.loads) takes, never the other way round
+    from chatcontract.rules._fast import _arguments_ok
+    from chatcontract.rules._util import NotJSON, loads_object
+
+    if _arguments_ok(text):
+        try:
+            parsed = loads_object(text)
+        except NotJSON:
+            raise AssertionError(f"{text!r} passes culprits but the rule refuses it") from None
+        assert isinstance(parsed, dict)
