@@ -12,7 +12,7 @@ The pytest plugin, the fuzzer and the CLI all call this module; none of them re-
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import jiter
@@ -21,7 +21,7 @@ from . import _accel
 from . import settings as _settings_module
 from ._exceptions import ContractViolation
 from .inputs import MISSING, Received, coerce, number_findings, parse_json, parse_request
-from .outcome import Collector, Report, doc_order, empty_report, make_report
+from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, suspects
 from .rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
@@ -222,7 +222,10 @@ def _fast_check(
     if bad is None or bad:
         if not locate:
             return None
-        return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=schema_ok, suspect=bad)
+        if bad:  # the contract holds (and, float-free, the document is what the full path parses): the rules only
+            req = None if request is None else parse_request(request)  # raises UsageError like the full path would
+            return _run_route(Collector(settings), doc, settings, plan, status, req, bad)
+        return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=schema_ok)
     req = None
     if request is None:
         rules = plan.rest
@@ -362,17 +365,30 @@ def _located_check(
     if errors:
         for code, h in mapped_hits(adapter, doc, errors, full=collector.full):
             collector.add(code, h)
-    if req is None and status is None and plan.context is not None:
-        ctx = plan.context
-    else:
-        ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
             # (the overlay's conditions too, unless the fast schema's overlay accepted the document)
             suspect = culprits(doc, plan.covered, overlay=not (contract_ok_before and _clock() >= plan.since))
         except Exception:  # a shape the contract should have ruled out: the coarse answer below
             suspect = None
-    key = (suspects(doc) if suspect is None else suspect, req is not None)
+    return _run_route(collector, doc, settings, plan, status, req, suspects(doc) if suspect is None else suspect)
+
+
+def _run_route(
+    collector: Collector,
+    doc: dict[str, Any],
+    settings: Settings,
+    plan: _FastPlan,
+    status: int | None,
+    req: Mapping[str, Any] | None,
+    suspect: frozenset[str],
+) -> Report:
+    """Run the violation route's rules (every rule but the covered ones not in ``suspect``) and build the report."""
+    if req is None and status is None and plan.context is not None:
+        ctx = plan.context
+    else:
+        ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
+    key = (suspect, req is not None)
     rules = plan.routes.get(key)
     if rules is None:
         rules = plan.routes[key] = _route_rules(settings, plan, *key)
@@ -385,9 +401,7 @@ def _finish(collector: Collector, doc: Any, settings: Settings, status: int | No
     violations = collector.items
     if not violations:
         return empty_report(settings.dialect, "response", status)
-    if len(violations) > 1:
-        positions: dict[int, dict[Any, int]] = {}
-        violations.sort(key=lambda v: doc_order(doc, v, positions))
+    sort_in_doc_order(violations, doc)
     more = collector._more
     if more:
         violations.extend(collector.summaries())  # rules past the cap, as the full path reports them
@@ -431,9 +445,7 @@ def _full_check(payload: Any, settings: Settings, *, status: int | None, stream:
             _check_content_type(received, collector)
         doc = _check_json_document(received, settings, collector, ctx, kind)
         violations = collector.items
-        if len(violations) > 1:
-            positions: dict[int, dict[Any, int]] = {}
-            violations.sort(key=lambda v: doc_order(doc, v, positions))
+        sort_in_doc_order(violations, doc)
         violations.extend(collector.summaries())  # rules past the cap: one summary each, after the listed ones
     if not violations:
         return empty_report(settings.dialect, kind, received.status)

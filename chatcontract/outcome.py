@@ -264,27 +264,39 @@ class Collector:
                 )
 
 
-def doc_order(doc: Any, v: Violation, positions: dict[int, dict[Any, int]]) -> tuple[Any, ...]:
-    key: list[int] = []
-    node = doc
-    for seg in v.loc:
-        if isinstance(node, dict):
-            where = positions.get(id(node))
-            if where is None:
-                where = positions[id(node)] = {k: i for i, k in enumerate(node)}
-            if seg in node:
-                key.append(where[seg])
-                node = node[seg]
+def sort_in_doc_order(violations: list[Violation], doc: Any) -> None:
+    """Sort ``violations`` in place as ``doc`` reads.
+
+    By stream event (none first), by the position of each step of the location (a key its object lacks comes
+    after the keys it has), then by code.
+    """
+    if len(violations) < 2:
+        return
+    keys: dict[int, Any] = {}  # id(object) -> its keys (a list; a key -> position map for a big object)
+
+    def order(v: Violation) -> tuple[Any, ...]:
+        key: list[int] = []
+        node = doc
+        for seg in v.loc:
+            if isinstance(node, dict):
+                where = keys.get(id(node))
+                if where is None:
+                    where = keys[id(node)] = list(node) if len(node) <= 32 else {k: i for i, k in enumerate(node)}
+                if seg in node:
+                    key.append(where.index(seg) if type(where) is list else where[seg])  # type: ignore[index]
+                    node = node[seg]
+                else:
+                    key.append(len(where))
+                    node = None
+            elif isinstance(node, list) and isinstance(seg, int):
+                key.append(seg)
+                node = node[seg] if 0 <= seg < len(node) else None
             else:
-                key.append(len(where))
+                key.append(0)
                 node = None
-        elif isinstance(node, list) and isinstance(seg, int):
-            key.append(seg)
-            node = node[seg] if 0 <= seg < len(node) else None
-        else:
-            key.append(0)
-            node = None
-    return (-1 if v.event is None else v.event, key, v.code)
+        return (-1 if v.event is None else v.event, key, v.code)
+
+    violations.sort(key=order)
 
 
 _new = object.__new__

@@ -36,11 +36,15 @@ class Hit(NamedTuple):
     event: int | None = None
 
 
+_tuple_new = tuple.__new__
+
+
 def hit(
     loc: Iterable[str | int], message: str, actual: Any = None, expected: Any = None, event: int | None = None
 ) -> Hit:
     """Build a :class:`Hit` (rules call this instead of building a Violation; the engine adds code and severity)."""
-    return Hit(tuple(loc), message, actual, expected, event)
+    # (tuple.__new__ directly: Hit's own __new__ is a Python function, one call more per finding)
+    return _tuple_new(Hit, (loc if type(loc) is tuple else tuple(loc), message, actual, expected, event))
 
 
 DOCS_PATH = "docs/rules/{code}.md"

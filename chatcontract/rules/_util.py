@@ -15,22 +15,35 @@ def as_int(value: Any) -> int | None:
 
 
 class View:
-    """What the rules read from one document, computed once per document (not once per rule)."""
+    """What the rules read from one document, computed once per document (not once per rule), on first use."""
 
-    __slots__ = ("choices", "calls", "usage")
+    __slots__ = ("_doc", "_choices", "_calls")
 
     def __init__(self, doc: Any) -> None:
-        items = doc.get("choices") if isinstance(doc, dict) else None
-        self.choices: list[tuple[int, dict[str, Any]]] = (
-            [(i, c) for i, c in enumerate(items) if isinstance(c, dict)] if isinstance(items, list) else []
-        )
-        self.calls: list[tuple[int, int, dict[str, Any]]] = []
-        for pos, choice in self.choices:
-            msg = choice.get("message")
-            if isinstance(msg, dict) and msg.get("tool_calls"):
-                self.calls.extend((pos, t, call) for t, call in iter_tool_calls(msg))
-        usage = doc.get("usage") if isinstance(doc, dict) else None
-        self.usage: dict[str, Any] | None = usage if isinstance(usage, dict) else None
+        self._doc = doc
+        self._choices: list[tuple[int, dict[str, Any]]] | None = None
+        self._calls: list[tuple[int, int, dict[str, Any]]] | None = None
+
+    @property
+    def choices(self) -> list[tuple[int, dict[str, Any]]]:
+        if self._choices is None:
+            doc = self._doc
+            items = doc.get("choices") if isinstance(doc, dict) else None
+            self._choices = (
+                [(i, c) for i, c in enumerate(items) if isinstance(c, dict)] if isinstance(items, list) else []
+            )
+        return self._choices
+
+    @property
+    def calls(self) -> list[tuple[int, int, dict[str, Any]]]:
+        if self._calls is None:
+            calls: list[tuple[int, int, dict[str, Any]]] = []
+            for pos, choice in self.choices:
+                msg = choice.get("message")
+                if isinstance(msg, dict) and msg.get("tool_calls"):
+                    calls.extend((pos, t, call) for t, call in iter_tool_calls(msg))
+            self._calls = calls
+        return self._calls
 
 
 _last: tuple[Any, View] = (None, View(None))

@@ -8,13 +8,14 @@ from typing import Any
 
 from ..violations import Severity
 from ._registry import Hit, RuleContext, hit, rule
-from ._util import NotJSON, as_int, choices, loads_object, tool_calls, view
+from ._util import NotJSON, as_int, choices, loads_object, tool_calls
 
 _TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
 def _usage(doc: Any) -> dict[str, Any] | None:
-    return view(doc).usage
+    usage = doc.get("usage") if isinstance(doc, dict) else None
+    return usage if isinstance(usage, dict) else None
 
 
 @rule("CC201", "usage-total-mismatch", severity=Severity.WARNING)
