@@ -14,12 +14,13 @@ from typing import Any
 plain: Callable[[bytes], bool] | None
 maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 numbers: Callable[[Any], tuple[frozenset[tuple[str | int, ...]], bool] | None] | None
+order_key: Callable[[Any, tuple[str | int, ...]], list[int]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = numbers = None
+    plain = maker = numbers = order_key = None
 else:
     try:
-        from ._speedups import maker, numbers, plain
+        from ._speedups import maker, numbers, order_key, plain
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = numbers = None
+        plain = maker = numbers = order_key = None
 
 ACTIVE: bool = plain is not None

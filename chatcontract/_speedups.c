@@ -1,9 +1,10 @@
 /* chatcontract._speedups: an optional accelerator for the engine's fast path (chatcontract/_accel.py;
  * engine._fast_check uses it).
  *
- * Three functions. numbers(doc) (below plain) finds a parsed document's floats and out-of-range numbers for the
- * violation route; maker(cls, names) (at the end of this file) builds instances of a frozen slotted dataclass
- * without its __init__, for the engine's findings and reports. plain() is described here:
+ * Four functions. numbers(doc) (below plain) finds a parsed document's floats and out-of-range numbers for the
+ * violation route; order_key(doc, loc) gives a finding's place in document order; maker(cls, names) (at the end
+ * of this file) builds instances of a frozen slotted dataclass without its __init__, for the engine's findings
+ * and reports. plain() is described here:
  *
  * plain(body) -> bool answers one question in a single pass over the bytes, without building any object:
  * "if this is valid JSON, is it free of duplicate keys, of number tokens with a fraction or an exponent, of
@@ -323,6 +324,72 @@ numbers(PyObject *module, PyObject *doc)
     return Py_BuildValue("(NO)", places, w.odd ? Py_True : Py_False);
 }
 
+/* order_key(doc, loc) -> list: the sort key of a finding at loc in doc (outcome.sort_in_doc_order's walk).
+ * For each step: in an object, the key's position among the object's keys (its size when the key is not
+ * there, and the walk goes on at nothing); in an array, an integer step itself; else 0. */
+static PyObject *
+order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "order_key(doc, loc) takes a document and a tuple");
+        return NULL;
+    }
+    PyObject *node = args[0]; /* borrowed; NULL once the walk has left the document */
+    PyObject *loc = args[1];
+    Py_ssize_t n = PyTuple_GET_SIZE(loc);
+    PyObject *key = PyList_New(n);
+    if (key == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *seg = PyTuple_GET_ITEM(loc, i);
+        PyObject *item;
+        if (node != NULL && PyDict_Check(node)) {
+            int found = PyDict_Contains(node, seg);
+            if (found < 0)
+                goto fail;
+            if (found) {
+                Py_ssize_t pos = 0, at = 0;
+                PyObject *k, *v;
+                while (PyDict_Next(node, &pos, &k, &v)) {
+                    int same = k == seg ? 1 : PyObject_RichCompareBool(k, seg, Py_EQ);
+                    if (same < 0)
+                        goto fail;
+                    if (same)
+                        break;
+                    at++;
+                }
+                item = PyLong_FromSsize_t(at);
+                node = PyDict_GetItemWithError(node, seg);
+                if (node == NULL && PyErr_Occurred()) {
+                    Py_XDECREF(item);
+                    goto fail;
+                }
+            } else {
+                item = PyLong_FromSsize_t(PyDict_GET_SIZE(node));
+                node = NULL;
+            }
+        } else if (node != NULL && PyList_Check(node) && PyLong_Check(seg)) {
+            Py_INCREF(seg);
+            item = seg;
+            Py_ssize_t index = PyLong_AsSsize_t(seg);
+            if (index == -1 && PyErr_Occurred())
+                PyErr_Clear(); /* beyond any list: no item there */
+            node = index >= 0 && index < PyList_GET_SIZE(node) ? PyList_GET_ITEM(node, index) : NULL;
+        } else {
+            item = PyLong_FromLong(0);
+            node = NULL;
+        }
+        if (item == NULL)
+            goto fail;
+        PyList_SET_ITEM(key, i, item);
+    }
+    return key;
+fail:
+    Py_DECREF(key);
+    return NULL;
+}
+
 /* maker(cls, names) -> a callable that builds an instance of cls from len(names) positional values, one per slot
  * in names' order, without calling cls.__init__ (what violations.make_violation and outcome.make_report do in
  * Python: object.__new__(cls), then each slot's descriptor __set__). For frozen slotted dataclasses, whose
@@ -500,6 +567,9 @@ static PyMethodDef methods[] = {
      "numbers(doc, /)\n--\n\n"
      "(places, odd): every float's location and every location above one, and whether a number is beyond\n"
      "64 bits or not finite; None for a document nested too deep."},
+    {"order_key", (PyCFunction)(void (*)(void))order_key, METH_FASTCALL,
+     "order_key(doc, loc, /)\n--\n\n"
+     "The document-order sort key of a location: each step's position in its object or array."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

@@ -268,35 +268,44 @@ def sort_in_doc_order(violations: list[Violation], doc: Any) -> None:
     """Sort ``violations`` in place as ``doc`` reads.
 
     By stream event (none first), by the position of each step of the location (a key its object lacks comes
-    after the keys it has), then by code.
+    after the keys it has), then by code. The C accelerator walks each location (``_speedups.order_key``).
     """
     if len(violations) < 2:
         return
-    keys: dict[int, Any] = {}  # id(object) -> its keys (a list; a key -> position map for a big object)
+    walk = _accel.order_key
+    if walk is None:
+        keys: dict[int, dict[Any, int]] = {}
+        violations.sort(key=lambda v: (-1 if v.event is None else v.event, order_key(doc, v.loc, keys), v.code))
+    else:
+        violations.sort(key=lambda v: (-1 if v.event is None else v.event, walk(doc, v.loc), v.code))
 
-    def order(v: Violation) -> tuple[Any, ...]:
-        key: list[int] = []
-        node = doc
-        for seg in v.loc:
-            if isinstance(node, dict):
-                where = keys.get(id(node))
-                if where is None:
-                    where = keys[id(node)] = list(node) if len(node) <= 32 else {k: i for i, k in enumerate(node)}
-                if seg in node:
-                    key.append(where.index(seg) if type(where) is list else where[seg])  # type: ignore[index]
-                    node = node[seg]
-                else:
-                    key.append(len(where))
-                    node = None
-            elif isinstance(node, list) and isinstance(seg, int):
-                key.append(seg)
-                node = node[seg] if 0 <= seg < len(node) else None
+
+def order_key(doc: Any, loc: Loc, keys: dict[int, dict[Any, int]]) -> list[Any]:
+    """The document-order sort key of ``loc``: each step's position.
+
+    A key's position among its object's keys (their number when the object lacks it), an array's index, else 0.
+    ``keys`` keeps each object's key positions (by ``id``) for the next walk.
+    """
+    key: list[Any] = []
+    node = doc
+    for seg in loc:
+        if isinstance(node, dict):
+            where = keys.get(id(node))
+            if where is None:
+                where = keys[id(node)] = {k: i for i, k in enumerate(node)}
+            if seg in node:
+                key.append(where[seg])
+                node = node[seg]
             else:
-                key.append(0)
+                key.append(len(where))
                 node = None
-        return (-1 if v.event is None else v.event, key, v.code)
-
-    violations.sort(key=order)
+        elif isinstance(node, list) and isinstance(seg, int):
+            key.append(seg)
+            node = node[seg] if 0 <= seg < len(node) else None
+        else:
+            key.append(0)
+            node = None
+    return key
 
 
 _new = object.__new__
