@@ -15,12 +15,17 @@ plain: Callable[[bytes], bool] | None
 maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 numbers: Callable[[Any], tuple[frozenset[tuple[str | int, ...]], bool] | None] | None
 order_key: Callable[[Any, tuple[str | int, ...]], list[int]] | None
+scan_fields: Callable[[Any, dict[str, Any], tuple[str | int, ...], frozenset[Any]], tuple[bool, list[Any]]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = numbers = order_key = None
+    plain = maker = numbers = order_key = scan_fields = None
 else:
     try:
-        from ._speedups import maker, numbers, order_key, plain
+        from ._speedups import maker, numbers, order_key, plain, scan_fields
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = numbers = order_key = None
+        plain = maker = numbers = order_key = scan_fields = None
 
 ACTIVE: bool = plain is not None
+
+#: The accelerator's functions that are read at each call (``maker`` builds at import): a test sets them all to
+#: None to take the pure-Python route in-process.
+CALLED: tuple[str, ...] = ("plain", "numbers", "scan_fields", "order_key")

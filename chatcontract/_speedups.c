@@ -1,10 +1,11 @@
 /* chatcontract._speedups: an optional accelerator for the engine's fast path (chatcontract/_accel.py;
  * engine._fast_check uses it).
  *
- * Four functions. numbers(doc) (below plain) finds a parsed document's floats and out-of-range numbers for the
- * violation route; order_key(doc, loc) gives a finding's place in document order; maker(cls, names) (at the end
- * of this file) builds instances of a frozen slotted dataclass without its __init__, for the engine's findings
- * and reports. plain() is described here:
+ * Five functions. For the violation route (below plain): numbers(doc) finds a parsed document's floats and
+ * out-of-range numbers, scan_fields() asks an object's fields whether the contract accepts their values, and
+ * order_key(doc, loc) gives a finding's place in document order; maker(cls, names) (at the end of this file)
+ * builds instances of a frozen slotted dataclass without its __init__, for the engine's findings and reports.
+ * plain() is described here:
  *
  * plain(body) -> bool answers one question in a single pass over the bytes, without building any object:
  * "if this is valid JSON, is it free of duplicate keys, of number tokens with a fraction or an exponent, of
@@ -390,6 +391,197 @@ fail:
     return NULL;
 }
 
+/* scan_fields(table, node, loc, floats) -> (own, failing): rules._located._scan in C (see there).
+ *
+ * table: (required keys: tuple, closed: bool, keys: frozenset, checks: dict key -> (field, accepts, simple types:
+ * tuple or None, item accepts or None)), from _Model.table(). own: a required key is missing or, closed, an
+ * unknown key is there. failing: (key, value, None) for each value its field does not accept, (key, value, [i...])
+ * for a list of models with items not accepted. A value holding a float (its location in floats) is not
+ * accepted unless a simple type takes it. The accepts callables are the fields' jsonschema-rs is_valid. */
+static int
+holds_float(PyObject *floats, PyObject *loc, PyObject *key, PyObject *index)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(loc);
+    PyObject *here = PyTuple_New(n + 1 + (index != NULL));
+    if (here == NULL)
+        return -1;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        PyObject *seg = PyTuple_GET_ITEM(loc, j);
+        Py_INCREF(seg);
+        PyTuple_SET_ITEM(here, j, seg);
+    }
+    Py_INCREF(key);
+    PyTuple_SET_ITEM(here, n, key);
+    if (index != NULL) {
+        Py_INCREF(index);
+        PyTuple_SET_ITEM(here, n + 1, index);
+    }
+    int found = PySet_Contains(floats, here);
+    Py_DECREF(here);
+    return found;
+}
+
+static int
+accepted(PyObject *accepts, PyObject *value)
+{
+    Py_INCREF(value);
+    PyObject *answer = PyObject_CallOneArg(accepts, value);
+    Py_DECREF(value);
+    if (answer == NULL)
+        return -1;
+    int ok = PyObject_IsTrue(answer);
+    Py_DECREF(answer);
+    return ok;
+}
+
+static int
+add_failing(PyObject *failing, PyObject *key, PyObject *value, PyObject *items)
+{
+    PyObject *entry = PyTuple_Pack(3, key, value, items);
+    if (entry == NULL)
+        return -1;
+    int rc = PyList_Append(failing, entry);
+    Py_DECREF(entry);
+    return rc;
+}
+
+static PyObject *
+scan_fields(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 || !PyTuple_Check(args[0]) || PyTuple_GET_SIZE(args[0]) != 4 || !PyDict_Check(args[1]) ||
+        !PyTuple_Check(args[2]) || !PyAnySet_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "scan_fields(table, node, loc, floats) takes a table, a dict, a tuple, a set");
+        return NULL;
+    }
+    PyObject *required = PyTuple_GET_ITEM(args[0], 0), *closed = PyTuple_GET_ITEM(args[0], 1);
+    PyObject *keys = PyTuple_GET_ITEM(args[0], 2), *checks = PyTuple_GET_ITEM(args[0], 3);
+    PyObject *node = args[1], *loc = args[2], *floats = args[3];
+    if (!PyTuple_Check(required) || !PyAnySet_Check(keys) || !PyDict_Check(checks)) {
+        PyErr_SetString(PyExc_TypeError, "scan_fields: a malformed table");
+        return NULL;
+    }
+    int with_floats = PySet_GET_SIZE(floats) > 0;
+    int own = 0;
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(required) && !own; j++) {
+        int present = PyDict_Contains(node, PyTuple_GET_ITEM(required, j));
+        if (present < 0)
+            return NULL;
+        own = !present;
+    }
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    if (!own && closed == Py_True) {
+        while (PyDict_Next(node, &pos, &key, &value)) {
+            int known = PySet_Contains(keys, key);
+            if (known < 0)
+                return NULL;
+            if (!known) {
+                own = 1;
+                break;
+            }
+        }
+    }
+    PyObject *failing = PyList_New(0);
+    if (failing == NULL)
+        return NULL;
+    /* (the node is not changed while it is walked: the accepts callables are validators that only read) */
+    PyObject *items_of = PyDict_Items(node);
+    if (items_of == NULL)
+        goto fail;
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(items_of); k++) {
+        PyObject *pair = PyList_GET_ITEM(items_of, k);
+        key = PyTuple_GET_ITEM(pair, 0);
+        value = PyTuple_GET_ITEM(pair, 1);
+        PyObject *entry = PyDict_GetItemWithError(checks, key);
+        if (entry == NULL) {
+            if (PyErr_Occurred())
+                goto fail_items;
+            continue; /* an extra key */
+        }
+        if (!PyTuple_Check(entry) || PyTuple_GET_SIZE(entry) != 4) {
+            PyErr_SetString(PyExc_TypeError, "scan_fields: a malformed check");
+            goto fail_items;
+        }
+        PyObject *item_accepts = PyTuple_GET_ITEM(entry, 3);
+        if (item_accepts != Py_None && PyList_CheckExact(value)) {
+            PyObject *bad = NULL;
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++) {
+                int ok = accepted(item_accepts, PyList_GET_ITEM(value, i));
+                PyObject *index = NULL;
+                if (ok < 0)
+                    goto fail_bad;
+                if (ok && with_floats) {
+                    index = PyLong_FromSsize_t(i);
+                    if (index == NULL)
+                        goto fail_bad;
+                    int found = holds_float(floats, loc, key, index);
+                    if (found < 0) {
+                        Py_DECREF(index);
+                        goto fail_bad;
+                    }
+                    ok = !found;
+                }
+                if (!ok) {
+                    if (index == NULL && (index = PyLong_FromSsize_t(i)) == NULL)
+                        goto fail_bad;
+                    if (bad == NULL && (bad = PyList_New(0)) == NULL) {
+                        Py_DECREF(index);
+                        goto fail_bad;
+                    }
+                    int rc = PyList_Append(bad, index);
+                    Py_DECREF(index);
+                    if (rc < 0)
+                        goto fail_bad;
+                } else {
+                    Py_XDECREF(index);
+                }
+                continue;
+            fail_bad:
+                Py_XDECREF(bad);
+                goto fail_items;
+            }
+            if (bad != NULL) {
+                int rc = add_failing(failing, key, value, bad);
+                Py_DECREF(bad);
+                if (rc < 0)
+                    goto fail_items;
+            }
+            continue;
+        }
+        PyObject *simple = PyTuple_GET_ITEM(entry, 2);
+        int ok = 0;
+        if (simple != Py_None) {
+            if (!PyTuple_Check(simple)) {
+                PyErr_SetString(PyExc_TypeError, "scan_fields: simple types must be a tuple");
+                goto fail_items;
+            }
+            PyObject *kind = (PyObject *)Py_TYPE(value);
+            for (Py_ssize_t t = 0; t < PyTuple_GET_SIZE(simple) && !ok; t++)
+                ok = PyTuple_GET_ITEM(simple, t) == kind;
+        } else {
+            ok = accepted(PyTuple_GET_ITEM(entry, 1), value);
+            if (ok < 0)
+                goto fail_items;
+            if (ok && with_floats) {
+                int found = holds_float(floats, loc, key, NULL);
+                if (found < 0)
+                    goto fail_items;
+                ok = !found;
+            }
+        }
+        if (!ok && add_failing(failing, key, value, Py_None) < 0)
+            goto fail_items;
+    }
+    Py_DECREF(items_of);
+    return Py_BuildValue("(ON)", own ? Py_True : Py_False, failing);
+fail_items:
+    Py_DECREF(items_of);
+fail:
+    Py_DECREF(failing);
+    return NULL;
+}
+
 /* maker(cls, names) -> a callable that builds an instance of cls from len(names) positional values, one per slot
  * in names' order, without calling cls.__init__ (what violations.make_violation and outcome.make_report do in
  * Python: object.__new__(cls), then each slot's descriptor __set__). For frozen slotted dataclasses, whose
@@ -570,6 +762,9 @@ static PyMethodDef methods[] = {
     {"order_key", (PyCFunction)(void (*)(void))order_key, METH_FASTCALL,
      "order_key(doc, loc, /)\n--\n\n"
      "The document-order sort key of a location: each step's position in its object or array."},
+    {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL,
+     "scan_fields(table, node, loc, floats, /)\n--\n\n"
+     "(own errors?, [(key, value, failing items or None)]): the fields of node its model's checks do not accept."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

@@ -39,7 +39,8 @@ def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> st
     if request.param != "accelerated":
         monkeypatch.setattr(_accel, "plain", None)
     if request.param == "pure":
-        monkeypatch.setattr(_accel, "numbers", None)
+        for name in _accel.CALLED:
+            monkeypatch.setattr(_accel, name, None)
     return str(request.param)
 
 

@@ -225,7 +225,8 @@ def test_real_deviations_take_the_violation_route(
     if route != "accelerated":
         monkeypatch.setattr(_accel, "plain", None)  # every body takes the strict parse ...
     if route == "pure":
-        monkeypatch.setattr(_accel, "numbers", None)  # ... and its numbers are walked in Python
+        for name in _accel.CALLED:  # ... and its numbers, fields and findings' order are walked in Python
+            monkeypatch.setattr(_accel, name, None)
     settings_ = cc_settings._settings_for(dialect, None, None, None)
     located = engine._fast_check(body, settings_, None, request_, locate=True)
     assert located is not None
@@ -321,13 +322,15 @@ def test_stream_reports_agree_with_and_without_the_accelerator(dialect: str, doc
     body = "".join(f"data: {json.dumps(d)}\n\n" for d in docs).encode() + b"data: [DONE]\n\n"
     fast = StreamChecker(dialect=dialect)
     fast.feed(body)
-    saved = _accel.plain, _accel.numbers
-    _accel.plain = _accel.numbers = None
+    saved = {name: getattr(_accel, name) for name in _accel.CALLED}
+    for name in _accel.CALLED:
+        setattr(_accel, name, None)
     try:
         pure = StreamChecker(dialect=dialect)
         pure.feed(body)
     finally:
-        _accel.plain, _accel.numbers = saved
+        for name, fn in saved.items():
+            setattr(_accel, name, fn)
     assert fast.close() == pure.close()
 
 

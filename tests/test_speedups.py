@@ -40,6 +40,18 @@ plain = _accel.plain
 needs_plain = pytest.mark.skipif(plain is None, reason="never: the test above fails when it is not built")
 
 
+def _pure(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` with every accelerator function read at call time switched off."""
+    saved = {name: getattr(_accel, name) for name in _accel.CALLED}
+    for name in _accel.CALLED:
+        setattr(_accel, name, None)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        for name, value in saved.items():
+            setattr(_accel, name, value)
+
+
 class _Odd(Exception):
     pass
 
@@ -215,12 +227,7 @@ def test_arbitrary_bytes_never_crash_or_mislead(body: bytes) -> None:
 def test_check_gives_the_same_report_with_and_without_the_accelerator(doc: Any) -> None:
     body = dump(doc, False, False).encode("utf-8", "surrogatepass")
     with_accel = check(body)
-    saved = _accel.plain, _accel.numbers
-    _accel.plain = _accel.numbers = None
-    try:
-        without = check(body)
-    finally:
-        _accel.plain, _accel.numbers = saved
+    without = _pure(check, body)
     assert with_accel == without
 
 
@@ -235,12 +242,7 @@ def test_surrogate_escapes_in_a_plain_body_are_reported_on_both_routes(escape: b
         b'"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}'
     assert plain is not None and plain(body)
     with_accel = check(body)
-    saved = _accel.plain, _accel.numbers
-    _accel.plain = _accel.numbers = None
-    try:
-        without = check(body)
-    finally:
-        _accel.plain, _accel.numbers = saved
+    without = _pure(check, body)
     assert with_accel == without
     lone = escape not in (b"\\ud83d\\ude00", b"\\u00e9")
     assert [(v.code, v.path) for v in with_accel.violations] == (
@@ -457,3 +459,65 @@ def test_the_order_key_is_the_python_walk(case: tuple[Any, tuple[Any, ...]]) -> 
     doc, loc = case
     assert order_key is not None
     assert order_key(doc, loc) == outcome.order_key(doc, loc, {})
+
+
+# --- scan_fields: which of an object's fields the contract does not accept ----------------------------------------
+
+
+def _models() -> list[Any]:
+    from chatcontract import settings as cc_settings
+    from chatcontract.rules import _located
+
+    out = []
+    for dialect in ("mistral", "openai"):
+        root = _located._root(cc_settings._settings_for(dialect, None, None, None).contracts.response)
+        assert root is not None
+        seen, todo = set(), [root]
+        while todo:  # the response model and every model below it
+            model = todo.pop()
+            if model.cls in seen:
+                continue
+            seen.add(model.cls)
+            out.append(model)
+            todo.extend(_located._model(f.model or f.item_model) for f in model.fields if f.model or f.item_model)
+    return out
+
+
+MODELS = _models()
+
+
+@st.composite
+def _model_and_node(draw: st.DrawFn) -> tuple[Any, dict[str, Any], frozenset[Any]]:
+    model = draw(st.sampled_from(MODELS))
+    keys = st.one_of(st.sampled_from(sorted(model.keys)), st.text(max_size=3))
+    node = draw(st.dictionaries(keys, parsed, max_size=6))
+    loc = ("choices", 0)
+    floats = frozenset(
+        (*loc, *path) for path in draw(st.lists(st.sampled_from([(k,) for k in node] + [(k, 0) for k in node] or [()])))
+    )
+    return model, node, floats
+
+
+@pytest.mark.skipif(_accel.scan_fields is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=800, deadline=None)
+@given(case=_model_and_node(), plain_=st.booleans())
+def test_the_field_scan_is_the_python_scan(case: tuple[Any, dict[str, Any], frozenset[Any]], plain_: bool) -> None:
+    from chatcontract.rules import _located
+
+    model, node, floats = case
+    scan = _accel.scan_fields
+    assert scan is not None
+    assert scan(model.table(plain_), node, ("choices", 0), floats) == _located._scan(
+        model, node, ("choices", 0), plain_, floats
+    )
+
+
+@pytest.mark.skipif(_accel.scan_fields is None, reason="never: the first test fails when it is not built")
+def test_the_field_scan_refuses_a_malformed_table() -> None:
+    scan = _accel.scan_fields
+    assert scan is not None
+    for table in [(), ((), False, frozenset(), []), ([], False, frozenset(), {}), ((), False, frozenset(), {"a": 1})]:
+        with pytest.raises(TypeError):
+            scan(table, {"a": 1}, (), frozenset())
+    assert scan(((), False, frozenset(), {}), {"a": 1}, (), frozenset()) == (False, [])
+    assert scan((("b",), True, frozenset({"b"}), {}), {"a": 1}, (), frozenset()) == (True, [])

@@ -27,6 +27,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from .. import _accel
+
 __all__ = ["TooMany", "float_paths", "locate_errors", "prefixes_of", "scan_numbers"]
 
 Path = tuple[str | int, ...]
@@ -168,11 +170,18 @@ def _list_item_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-_Check = tuple[_Field, Callable[[Any], bool], "frozenset[type] | None"]
+_Check = tuple[_Field, Callable[[Any], bool], "frozenset[type] | None", "Callable[[Any], bool] | None"]
+
+
+_Table = tuple[tuple[str, ...], bool, frozenset[str], dict[str, Any]]
+
+
+def _item_accepts(f: _Field, plain: bool) -> Callable[[Any], bool] | None:
+    return None if f.item_model is None else _model(f.item_model).accepts(plain)
 
 
 class _Model:
-    __slots__ = ("cls", "fields", "by_key", "forbid", "required", "keys", "_accepts", "_checks")
+    __slots__ = ("cls", "fields", "by_key", "forbid", "required", "keys", "_accepts", "_checks", "_tables")
 
     def __init__(self, cls: type[BaseModel]) -> None:
         self.cls = cls
@@ -183,6 +192,7 @@ class _Model:
         self.keys = frozenset(self.by_key)
         self._accepts: tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[type] | None] | None = None
         self._checks: tuple[dict[str, _Check], dict[str, _Check]] | None = None
+        self._tables: tuple[_Table, _Table] | None = None
 
     def accepts(self, plain: bool) -> Callable[[Any], bool]:
         """``is_valid`` of the model's own fast schema (an item of a ``list[model]`` field)."""
@@ -191,16 +201,37 @@ class _Model:
         return self._accepts[0] if plain else self._accepts[1]
 
     def checks(self, plain: bool) -> dict[str, _Check]:
-        """Key -> (field, ``is_valid`` of the field's fast schema, its simple types), relaxed (``plain``) or strict.
+        """Key -> (field, ``is_valid`` of the field's fast schema, its simple types, ``is_valid`` of an item when the
+        field is a list of models), relaxed (``plain``) or strict.
 
         The strict schemas have no simple types: they bound every integer.
         """
         if self._checks is None:
             self._checks = (
-                {f.key: (f, f.accepts(True), f.simple()) for f in self.fields},
-                {f.key: (f, f.accepts(False), None) for f in self.fields},
+                {f.key: (f, f.accepts(True), f.simple(), _item_accepts(f, True)) for f in self.fields},
+                {f.key: (f, f.accepts(False), None, _item_accepts(f, False)) for f in self.fields},
             )
         return self._checks[0] if plain else self._checks[1]
+
+    def table(self, plain: bool) -> _Table:
+        """What ``_speedups.scan_fields`` reads: the required keys, whether the model is closed, its keys, and
+        :meth:`checks` with each simple-type set as a tuple.
+        """
+        if self._tables is None:
+            relaxed, strict = (
+                (
+                    tuple(sorted(self.required)),
+                    self.forbid,
+                    self.keys,
+                    {
+                        key: (f, accepts, None if simple is None else tuple(simple), item)
+                        for key, (f, accepts, simple, item) in self.checks(mode).items()
+                    },
+                )
+                for mode in (True, False)
+            )
+            self._tables = (relaxed, strict)
+        return self._tables[0] if plain else self._tables[1]
 
     def has_own_errors(self, node: dict[str, Any]) -> bool:
         """Whether a required key is missing from ``node`` or, in a closed model, an unknown key is there."""
@@ -277,37 +308,22 @@ def _visit(
     values: list[tuple[Path, _Field, Any]],
     at_most: int,
 ) -> None:
-    if model.has_own_errors(node):
+    scan = _accel.scan_fields
+    own, failing = _scan(model, node, loc, plain, floats) if scan is None else scan(model.table(plain), node, loc, floats)
+    if own:
         objects.extend(_object_errors(loc, model, node))
         if len(objects) + len(values) > at_most:
             raise TooMany
-    checks = model.checks(plain)
-    for key, value in node.items():
-        entry = checks.get(key)
-        if entry is None:
-            continue  # an extra key: refused above (a closed model) or any JSON value (an open one)
-        f = entry[0]
-        inner = f.item_model
-        if inner is not None and type(value) is list:
-            # ``list[M]`` (no constraint of its own): the list is valid when every item is, so only items are asked
-            here = (*loc, key)
-            sub = _model(inner)
-            accepts = sub.accepts(plain)
-            failing = [
-                i for i, item in enumerate(value) if not accepts(item) or (floats and (*here, i) in floats)
-            ]
-            if all(type(value[i]) is dict for i in failing):
-                for i in failing:
+    for key, value, items in failing:
+        f = model.by_key[key]
+        here = (*loc, key)
+        if items is not None:  # ``list[M]``: these items are not accepted
+            if all(type(value[i]) is dict for i in items):
+                sub = _model(f.item_model)  # type: ignore[arg-type]
+                for i in items:
                     _visit(sub, value[i], (*here, i), plain, floats, objects, values, at_most)
                 continue
         else:
-            simple = entry[2]
-            if simple is not None:
-                if type(value) in simple:
-                    continue
-            elif entry[1](value) and (not floats or (*loc, key) not in floats):
-                continue
-            here = (*loc, key)
             inner = f.model
             if inner is not None and type(value) is dict:
                 # ``M | None`` validates as ``M`` when the value is an object (pydantic's nullable schema: no label)
@@ -316,6 +332,43 @@ def _visit(
         values.append((here, f, value))
         if len(objects) + len(values) > at_most:
             raise TooMany
+
+
+_Failing = list[tuple[str, Any, "list[int] | None"]]
+
+
+def _scan(
+    model: _Model, node: dict[str, Any], loc: Path, plain: bool, floats: frozenset[Path]
+) -> tuple[bool, _Failing]:
+    """Whether ``node`` has errors of its own as ``model`` (:meth:`_Model.has_own_errors`), and its fields' values
+    that their fast schemas do not accept, with (for a list of models) the items not accepted.
+
+    ``_speedups.scan_fields`` answers the same in C, from :meth:`_Model.table`. A value counts as not accepted
+    where a float sits in it (``floats``); an extra key is never asked (refused with the node's own errors, or
+    free).
+    """
+    failing: _Failing = []
+    checks = model.checks(plain)
+    for key, value in node.items():
+        entry = checks.get(key)
+        if entry is None:
+            continue  # an extra key: refused with the node's own errors (a closed model) or any JSON value (open)
+        item_accepts = entry[3]
+        if item_accepts is not None and type(value) is list:
+            # ``list[M]`` (no constraint of its own): the list is valid when every item is, so only items are asked
+            here = (*loc, key)
+            items = [i for i, item in enumerate(value) if not item_accepts(item) or (floats and (*here, i) in floats)]
+            if items:
+                failing.append((key, value, items))
+            continue
+        simple = entry[2]
+        if simple is not None:
+            if type(value) in simple:
+                continue
+        elif entry[1](value) and (not floats or (*loc, key) not in floats):
+            continue
+        failing.append((key, value, None))
+    return model.has_own_errors(node), failing
 
 
 def prefixes_of(paths: Iterable[Path]) -> frozenset[Path]:
