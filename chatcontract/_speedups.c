@@ -43,7 +43,8 @@ typedef struct {
 
 typedef struct {
     int is_object;
-    int base; /* this object's first key in the shared key array */
+    int base;         /* this object's first key in the shared key array */
+    Py_ssize_t index; /* an array's current item */
 } frame;
 
 /* The index of the first '"' or '\\' in s[j:n], or n. Sixteen bytes at a time where SSE2 is there (every x86-64). */
@@ -84,8 +85,36 @@ string_end(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, int *escaped)
     }
 }
 
+/* The location of the value being scanned at depth `depth`: each open object's current key (its last key), each
+ * open array's current index; a new tuple, or NULL with an exception set. */
+static PyObject *
+location(const frame *stack, int depth, const key_span *keys)
+{
+    PyObject *loc = PyTuple_New(depth > 0 ? depth - 1 : 0);
+    if (loc == NULL)
+        return NULL;
+    for (int f = 0; f + 1 < depth; f++) {
+        PyObject *seg;
+        if (stack[f].is_object) {
+            const key_span *k = &keys[stack[f + 1].base - 1]; /* the key whose value the next frame is */
+            seg = PyUnicode_DecodeUTF8((const char *)k->start, k->len, NULL);
+        } else {
+            seg = PyLong_FromSsize_t(stack[f].index);
+        }
+        if (seg == NULL) {
+            Py_DECREF(loc);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(loc, f, seg);
+    }
+    return loc;
+}
+
+/* 1: plain (see the top of this file); 0: unsure. With `found` (a list), a duplicate key is not a reason to be
+ * unsure: each repeated key is appended as (the location of its object, the key) and the scan goes on, so 1 then
+ * means "plain but for these duplicates". -1: an exception (only with `found`). */
 static int
-scan(const unsigned char *s, Py_ssize_t n)
+scan(const unsigned char *s, Py_ssize_t n, PyObject *found)
 {
     frame stack[MAX_DEPTH];
     key_span keys[MAX_OPEN_KEYS];
@@ -106,6 +135,7 @@ scan(const unsigned char *s, Py_ssize_t n)
                 return 0;
             stack[depth].is_object = (c == '{');
             stack[depth].base = nkeys;
+            stack[depth].index = 0;
             depth++;
             expect_key = (c == '{');
             i++;
@@ -121,6 +151,8 @@ scan(const unsigned char *s, Py_ssize_t n)
             break;
         case ',':
             expect_key = depth > 0 && stack[depth - 1].is_object;
+            if (depth > 0 && !expect_key)
+                stack[depth - 1].index++;
             i++;
             break;
         case '"': {
@@ -134,10 +166,24 @@ scan(const unsigned char *s, Py_ssize_t n)
                 Py_ssize_t klen = end - i - 2;
                 if (escaped || nkeys - base == MAX_KEYS || nkeys == MAX_OPEN_KEYS)
                     return 0;
-                for (int m = base; m < nkeys; m++) {
-                    if (keys[m].len == klen && memcmp(keys[m].start, k, (size_t)klen) == 0)
+                int repeated = 0;
+                for (int m = base; m < nkeys && !repeated; m++)
+                    repeated = keys[m].len == klen && memcmp(keys[m].start, k, (size_t)klen) == 0;
+                if (repeated) {
+                    if (found == NULL)
                         return 0; /* a duplicate key */
+                    PyObject *loc = location(stack, depth, keys);
+                    PyObject *name = loc == NULL ? NULL : PyUnicode_DecodeUTF8((const char *)k, klen, NULL);
+                    PyObject *entry = name == NULL ? NULL : PyTuple_Pack(2, loc, name);
+                    Py_XDECREF(loc);
+                    Py_XDECREF(name);
+                    if (entry == NULL || PyList_Append(found, entry) < 0) {
+                        Py_XDECREF(entry);
+                        return -1;
+                    }
+                    Py_DECREF(entry);
                 }
+                /* (a repeated key is kept too: it is the current key of the value that follows) */
                 keys[nkeys].start = k;
                 keys[nkeys].len = klen;
                 nkeys++;
@@ -192,9 +238,37 @@ plain(PyObject *module, PyObject *arg)
     }
     const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
     Py_ssize_t n = PyBytes_GET_SIZE(arg);
-    if (scan(s, n))
+    if (scan(s, n, NULL))
         Py_RETURN_TRUE;
     Py_RETURN_FALSE;
+}
+
+/* duplicates(body) -> [(location, key), ...] | None: plain()'s scan, where a duplicate key is found, not refused.
+ * None: unsure, as plain() is (a float, an escaped key, ...; or a key that is not UTF-8). Else each repeated
+ * key, in the order of the bytes: the location of its object (keys and indices, as the parse of the body that
+ * keeps the last value of a key gives it: only where the later values of the key are no longer inside a value
+ * the parse replaced, which the caller sorts out) and the key. An empty list: the body is plain. */
+static PyObject *
+duplicates(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    if (!PyBytes_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "duplicates() takes bytes, not %.100s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    PyObject *found = PyList_New(0);
+    if (found == NULL)
+        return NULL;
+    int rc = scan((const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg), found);
+    if (rc == 1)
+        return found;
+    Py_DECREF(found);
+    if (rc < 0) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
+            return NULL;
+        PyErr_Clear(); /* a key that is not UTF-8: the parser reports the body */
+    }
+    Py_RETURN_NONE;
 }
 
 
@@ -755,6 +829,9 @@ static PyMethodDef methods[] = {
     {"plain", plain, METH_O,
      "plain(body: bytes) -> bool\n--\n\n"
      "True when body, if it is valid JSON, has no duplicate key, float, NaN/Infinity or integer over 18 digits."},
+    {"duplicates", duplicates, METH_O,
+     "duplicates(body: bytes) -> list | None\n--\n\n"
+     "plain()'s scan, listing each duplicate key (the location of its object, the key) instead of refusing it."},
     {"numbers", numbers, METH_O,
      "numbers(doc, /)\n--\n\n"
      "(places, odd): every float's location and every location above one, and whether a number is beyond\n"

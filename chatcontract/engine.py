@@ -20,7 +20,15 @@ import jiter
 from . import _accel
 from . import settings as _settings_module
 from ._exceptions import ContractViolation
-from .inputs import MISSING, Received, coerce, number_findings, parse_json, parse_request
+from .inputs import (
+    MISSING,
+    Received,
+    coerce,
+    number_findings,
+    parse_json,
+    parse_plain_but_duplicates,
+    parse_request,
+)
 from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, suspects
@@ -326,9 +334,14 @@ def _located_check(
         doc = None  # it may hold LosslessFloats where the rules expect floats: parsed again below
     if doc is None:
         odd = True
+        paths: Any = ()
         if strict:
             doc = from_json(body, allow_inf_nan=False)  # what parse_json's strict parse gives: no duplicate key
             paths, odd = scan_numbers(doc)
+        else:
+            parsed = parse_plain_but_duplicates(body)  # the C accelerator's answer for the usual CC004 body
+            if parsed is not None:
+                (doc, findings), odd, plain = parsed, False, True
         if odd:
             doc, findings = parse_json(body)
             if type(doc) is not dict:
@@ -339,7 +352,7 @@ def _located_check(
         if paths:
             floats = prefixes_of(paths)
         else:
-            contract_ok = locator.valid(doc)
+            contract_ok = locator.valid_plain(doc) if plain else locator.valid(doc)
     elif not contract_ok and not floats:
         contract_ok = locator.valid_plain(doc) if plain else False
     adapter = settings.contracts.response

@@ -20,6 +20,7 @@ from typing import Any
 
 import jiter
 
+from . import _accel
 from ._exceptions import UsageError
 from .violations import Hit, hit
 
@@ -286,6 +287,44 @@ def _duplicate_findings(doc: Any, dup_ids: dict[int, tuple[dict[str, Any], list[
                 ((i, link), v) for i, v in reversed(list(enumerate(node))) if type(v) is dict or type(v) is list
             )
     return findings
+
+
+def parse_plain_but_duplicates(body: bytes) -> tuple[dict[str, Any], list[Finding]] | None:
+    """:func:`parse_json`'s answer for a body the C accelerator finds plain but for duplicate keys; else None.
+
+    ``_speedups.duplicates`` lists each repeated key with the location of its object, and jiter's default parse
+    keeps a key's last value at its first place, as the lenient parse (``json.loads``) does. A repeat inside a
+    value that a later repeat of an enclosing key replaced is in no object of the document: it is dropped, as
+    the lenient parse, which reports only the objects it can reach, never sees it. None (the caller parses as
+    :func:`parse_json` does) without the accelerator, for a body it is unsure of (a float, an escaped key, ...)
+    or with no duplicate key, or one jiter refuses (a lone surrogate escape, bad UTF-8, not JSON).
+    """
+    scan = _accel.duplicates
+    found = None if scan is None else scan(body)
+    if not found:
+        return None
+    try:
+        doc = jiter.from_json(body)
+    except ValueError:
+        return None
+    if type(doc) is not dict:
+        return None
+    where: dict[tuple[tuple[str | int, ...], str], None] = {}
+    for loc, key in found:
+        inside = (*loc, key)
+        if any(place[0][: len(inside)] == inside for place in where):
+            where = {place: None for place in where if place[0][: len(inside)] != inside}
+        where[(loc, key)] = None
+    findings: list[Finding] = []
+    for loc, key in where:
+        node: Any = doc
+        for seg in loc:
+            node = node[seg]
+        if type(node) is not dict or key not in node:  # (cannot be: the scan and the parse read the same bytes)
+            return None
+        message = f"Key {key!r} appears more than once in one object; parsers disagree on which wins."
+        findings.append(("CC004", hit((*loc, key), message, node[key])))
+    return doc, findings
 
 
 def parse_json(body: bytes | str, *, numbers: bool = True) -> tuple[Any, list[Finding]]:

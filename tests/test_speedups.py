@@ -521,3 +521,49 @@ def test_the_field_scan_refuses_a_malformed_table() -> None:
             scan(table, {"a": 1}, (), frozenset())
     assert scan(((), False, frozenset(), {}), {"a": 1}, (), frozenset()) == (False, [])
     assert scan((("b",), True, frozenset({"b"}), {}), {"a": 1}, (), frozenset()) == (True, [])
+
+
+# --- duplicates: the usual CC004 body without the lenient parse ------------------------------------------------
+
+
+plain_documents = st.recursive(  # no float and no big integer: the duplicate scan is sure of more of these
+    st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.text(max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.lists(st.tuples(st.sampled_from(["a", "b", "é", ""]), inner), max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
+@pytest.mark.skipif(_accel.duplicates is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=1500, deadline=None)
+@given(doc=st.one_of(documents, plain_documents), spaced=st.booleans())
+@example(doc=[("a", [("x", 1), ("x", 2)]), ("a", 3)], spaced=False)  # a repeat inside a replaced value
+@example(doc=[("a", [[("b", 1), ("b", 2)]]), ("c", 1), ("c", [("d", 0), ("d", 0), ("d", 1)])], spaced=True)
+@example(doc=[("é", 1), ("é", 2)], spaced=False)
+def test_a_body_plain_but_for_duplicates_parses_as_the_lenient_parse(doc: Any, spaced: bool) -> None:
+    from chatcontract.inputs import parse_json, parse_plain_but_duplicates
+
+    body = dump(doc, False, spaced).encode("utf-8", "surrogatepass")
+    quick = parse_plain_but_duplicates(body)
+    if quick is None:
+        return  # unsure, not an object, or no duplicate: parse_json's own route
+    expected_doc, expected = parse_json(body)
+
+    def shown(findings: list[Any]) -> list[Any]:
+        return sorted((code, h.loc, h.message, json.dumps(h.actual)) for code, h in findings)
+
+    assert quick[0] == expected_doc and shown(quick[1]) == shown(expected)
+    assert {code for code, _ in expected} == {"CC004"}
+
+
+@pytest.mark.skipif(_accel.duplicates is None, reason="never: the first test fails when it is not built")
+def test_the_duplicate_scan_is_unsure_where_plain_is() -> None:
+    scan = _accel.duplicates
+    assert scan is not None
+    assert scan(b'{"a":1,"a":2}') == [((), "a")]
+    assert scan(b'{"a":1}') == []
+    for body in [b'{"a":1.5,"a":2}', b'{"a\\u0041":1,"aA":2}', b'{"\xff":1,"\xff":2}', b'{"a":NaN,"a":1}']:
+        assert scan(body) is None, body
+    with pytest.raises(TypeError):
+        scan("{}")  # type: ignore[arg-type]
