@@ -37,11 +37,19 @@ _REQUEST_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "top_logprobs": st.integers(0, 3),
     "temperature": st.floats(0, 1),
     "stream": st.booleans(),
+    # the reasoning switches (CC412, CC413) of Mistral, OpenAI, OpenRouter, DeepSeek and vLLM's chat templates
+    "reasoning_effort": st.sampled_from(["none", "low", "high"]),
+    "prompt_mode": st.sampled_from(["reasoning", None]),
+    "reasoning": st.sampled_from([{"enabled": True}, {"enabled": False}, {"exclude": True}, {"effort": "high"}]),
+    "thinking": st.sampled_from([{"type": "enabled"}, {"type": "disabled"}]),
+    "chat_template_kwargs": st.sampled_from([{"enable_thinking": True}, {"enable_thinking": False}]),
 }
 
 
 def test_the_keyed_rules_are_the_request_rules_that_need_a_key() -> None:
-    assert KEYED == ["CC402", "CC403", "CC404", "CC405", "CC406", "CC408", "CC409", "CC410", "CC414"]
+    assert KEYED == [
+        "CC402", "CC403", "CC404", "CC405", "CC406", "CC408", "CC409", "CC410", "CC412", "CC413", "CC414",
+    ]
 
 
 @pytest.mark.parametrize("dialect", DIALECTS)

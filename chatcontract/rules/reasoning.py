@@ -465,7 +465,13 @@ declare(
 # -- CC4xx: against the request -----------------------------------------------------------------------------
 
 
-@rule("CC412", "requested-reasoning-missing", severity=Severity.WARNING, requires_request=True)
+@rule(
+    "CC412",
+    "requested-reasoning-missing",
+    severity=Severity.WARNING,
+    requires_request=True,
+    request_keys=("reasoning_effort", "prompt_mode", "reasoning", "thinking", "chat_template_kwargs"),
+)
 def requested_reasoning_missing(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
@@ -517,7 +523,12 @@ def requested_reasoning_missing(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-@rule("CC413", "reasoning-despite-disabled", requires_request=True)
+@rule(
+    "CC413",
+    "reasoning-despite-disabled",
+    requires_request=True,
+    request_keys=("reasoning_effort", "reasoning", "thinking", "chat_template_kwargs"),
+)
 def reasoning_despite_disabled(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
