@@ -142,28 +142,29 @@ class Collector:
         if listed >= self.limit:
             self._more[code] = self._more.get(code, 0) + 1
             return
-        ev = h.event if h.event is not None else event
-        key = (code, h.loc, ev)
-        if key in self._seen:
+        loc, message, actual, expected, ev = h
+        if ev is None:
+            ev = event
+        key = (code, loc, ev)
+        seen = self._seen
+        if key in seen:
             return
-        loc = h.loc
         if code in _SUPERSEDED_BY and self._explained(code, loc, ev):
             return  # a more specific rule already explains this place
-        self._seen.add(key)
+        seen.add(key)
         self._listed[code] = listed + 1
         if code in _SUPERSEDES:
             self._drop_explained(code, loc, ev)
         r = RULES[code]
-        message = h.message
         self.items.append(
             make_violation(
                 code,
                 r.name,
                 r.severity,
-                h.loc,
+                loc,
                 message if len(message) <= 500 else message[:500] + "...",
-                shorten(h.actual),
-                None if h.expected is None else shorten(h.expected),
+                shorten(actual),
+                None if expected is None else shorten(expected),
                 ev,
             )
         )
