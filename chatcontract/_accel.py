@@ -14,7 +14,7 @@ from typing import Any
 plain: Callable[[bytes], bool] | None
 maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 numbers: Callable[[Any], tuple[frozenset[tuple[str | int, ...]], bool] | None] | None
-order_key: Callable[[Any, tuple[str | int, ...]], list[int]] | None
+order_key: Callable[[Any, tuple[str | int, ...]], list[int] | None] | None
 scan_fields: Callable[[Any, dict[str, Any], tuple[str | int, ...], frozenset[Any]], tuple[bool, list[Any]]] | None
 duplicates: Callable[[bytes], list[tuple[tuple[str | int, ...], str]] | None] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):

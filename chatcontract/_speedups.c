@@ -399,9 +399,13 @@ numbers(PyObject *module, PyObject *doc)
     return Py_BuildValue("(NO)", places, w.odd ? Py_True : Py_False);
 }
 
-/* order_key(doc, loc) -> list: the sort key of a finding at loc in doc (outcome.sort_in_doc_order's walk).
+/* order_key(doc, loc) -> list | None: the sort key of a finding at loc in doc (outcome.order_key's walk).
  * For each step: in an object, the key's position among the object's keys (its size when the key is not
- * there, and the walk goes on at nothing); in an array, an integer step itself; else 0. */
+ * there, and the walk goes on at nothing); in an array, an integer step itself; else 0.
+ *
+ * It answers only where no Python code can run during the walk (a document the caller passed in may hold
+ * anything): exact dicts whose keys are all exact strings, exact lists, steps that are exact strings or ints
+ * (bools included). Anything else on the way gives None, and the caller walks in Python. */
 static PyObject *
 order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -418,33 +422,29 @@ order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *seg = PyTuple_GET_ITEM(loc, i);
+        int text = PyUnicode_CheckExact(seg);
+        if (!text && !PyLong_CheckExact(seg) && !PyBool_Check(seg))
+            goto unsure;
         PyObject *item;
         if (node != NULL && PyDict_Check(node)) {
-            int found = PyDict_Contains(node, seg);
-            if (found < 0)
-                goto fail;
-            if (found) {
-                Py_ssize_t pos = 0, at = 0;
-                PyObject *k, *v;
-                while (PyDict_Next(node, &pos, &k, &v)) {
-                    int same = k == seg ? 1 : PyObject_RichCompareBool(k, seg, Py_EQ);
-                    if (same < 0)
-                        goto fail;
-                    if (same)
-                        break;
-                    at++;
+            if (!PyDict_CheckExact(node))
+                goto unsure;
+            Py_ssize_t pos = 0, at = 0, found = -1;
+            PyObject *k, *v, *next = NULL;
+            while (PyDict_Next(node, &pos, &k, &v)) {
+                if (!PyUnicode_CheckExact(k))
+                    goto unsure;
+                if (found < 0 && text && (k == seg || PyUnicode_Compare(k, seg) == 0)) {
+                    found = at;
+                    next = v;
                 }
-                item = PyLong_FromSsize_t(at);
-                node = PyDict_GetItemWithError(node, seg);
-                if (node == NULL && PyErr_Occurred()) {
-                    Py_XDECREF(item);
-                    goto fail;
-                }
-            } else {
-                item = PyLong_FromSsize_t(PyDict_GET_SIZE(node));
-                node = NULL;
+                at++;
             }
-        } else if (node != NULL && PyList_Check(node) && PyLong_Check(seg)) {
+            item = PyLong_FromSsize_t(found < 0 ? at : found); /* (at: the object's size) */
+            node = next;
+        } else if (node != NULL && PyList_Check(node) && !text) {
+            if (!PyList_CheckExact(node))
+                goto unsure;
             Py_INCREF(seg);
             item = seg;
             Py_ssize_t index = PyLong_AsSsize_t(seg);
@@ -455,14 +455,16 @@ order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             item = PyLong_FromLong(0);
             node = NULL;
         }
-        if (item == NULL)
-            goto fail;
+        if (item == NULL) {
+            Py_DECREF(key);
+            return NULL;
+        }
         PyList_SET_ITEM(key, i, item);
     }
     return key;
-fail:
+unsure:
     Py_DECREF(key);
-    return NULL;
+    Py_RETURN_NONE;
 }
 
 /* scan_fields(table, node, loc, floats) -> (own, failing): rules._located._scan in C (see there).
@@ -838,7 +840,7 @@ static PyMethodDef methods[] = {
      "64 bits or not finite; None for a document nested too deep."},
     {"order_key", (PyCFunction)(void (*)(void))order_key, METH_FASTCALL,
      "order_key(doc, loc, /)\n--\n\n"
-     "The document-order sort key of a location: each step's position in its object or array."},
+     "The document-order sort key of a location: each step's position in its object or array; None when unsure."},
     {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL,
      "scan_fields(table, node, loc, floats, /)\n--\n\n"
      "(own errors?, [(key, value, failing items or None)]): the fields of node its model's checks do not accept."},

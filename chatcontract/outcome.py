@@ -274,11 +274,17 @@ def sort_in_doc_order(violations: list[Violation], doc: Any) -> None:
     if len(violations) < 2:
         return
     walk = _accel.order_key
+    keys: dict[int, dict[Any, int]] = {}
     if walk is None:
-        keys: dict[int, dict[Any, int]] = {}
         violations.sort(key=lambda v: (-1 if v.event is None else v.event, order_key(doc, v.loc, keys), v.code))
-    else:
-        violations.sort(key=lambda v: (-1 if v.event is None else v.event, walk(doc, v.loc), v.code))
+    else:  # (the C walk is unsure of a document holding anything but plain dicts, lists and string keys)
+        violations.sort(
+            key=lambda v: (
+                -1 if v.event is None else v.event,
+                walk(doc, v.loc) or order_key(doc, v.loc, keys),
+                v.code,
+            )
+        )
 
 
 def order_key(doc: Any, loc: Loc, keys: dict[int, dict[Any, int]]) -> list[Any]:

@@ -458,7 +458,41 @@ def test_the_order_key_is_the_python_walk(case: tuple[Any, tuple[Any, ...]]) -> 
 
     doc, loc = case
     assert order_key is not None
-    assert order_key(doc, loc) == outcome.order_key(doc, loc, {})
+    assert order_key(doc, loc) == outcome.order_key(doc, loc, {})  # (a parsed document: the C walk is sure)
+
+
+class _Sly(str):
+    """A key whose comparison runs Python code (and changes the object it is a key of)."""
+
+    target: dict[Any, Any] = {}
+
+    def __eq__(self, other: object) -> bool:
+        _Sly.target.clear()
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__
+
+
+@pytest.mark.skipif(order_key is None, reason="never: the first test fails when it is not built")
+def test_a_document_the_caller_built_is_walked_in_python_where_it_is_not_plain() -> None:
+    # The full path sorts the findings of a dict the caller passed in: a subclass, a key that is not a string, a
+    # key whose comparison runs code; the C walk says None there, and the report is the pure route's
+    assert order_key is not None
+
+    class Sub(dict):  # type: ignore[type-arg]
+        pass
+
+    sly: dict[Any, Any] = {_Sly("id"): 1, "object": 2}
+    _Sly.target = sly
+    for doc, loc in [(Sub(a=1), ("a",)), ({1: "x", "a": 2}, ("a",)), (sly, ("object",)), ({"a": [1]}, (_Sly("a"),))]:
+        assert order_key(doc, loc) is None
+    payloads = [
+        {"id": 5, "object": "chat.completion", 7: "x", "choices": [{"index": "0"}]},
+        Sub({"id": 5, "object": "nope", "choices": "x", "usage": Sub(prompt_tokens=-1)}),
+    ]
+    for payload in payloads:
+        assert check(payload, dialect="openai") == _pure(check, payload, dialect="openai")
+        assert len(check(payload, dialect="openai").violations) > 1
 
 
 # --- scan_fields: which of an object's fields the contract does not accept ----------------------------------------
