@@ -35,6 +35,7 @@
 #define MAX_KEYS 64        /* keys per object, compared pairwise; a bigger object answers "unsure" */
 #define MAX_INT_DIGITS 18  /* every integer of up to 18 digits fits in 64 bits (signed) */
 #define MAX_OPEN_KEYS 256  /* keys of all the objects open at one time (fixed memory: 4 KiB on the stack) */
+#define MAX_FOUND 64       /* duplicates() lists at most this many repeated keys, else it is unsure */
 
 typedef struct {
     const unsigned char *start;
@@ -170,8 +171,8 @@ scan(const unsigned char *s, Py_ssize_t n, PyObject *found)
                 for (int m = base; m < nkeys && !repeated; m++)
                     repeated = keys[m].len == klen && memcmp(keys[m].start, k, (size_t)klen) == 0;
                 if (repeated) {
-                    if (found == NULL)
-                        return 0; /* a duplicate key */
+                    if (found == NULL || PyList_GET_SIZE(found) == MAX_FOUND)
+                        return 0; /* a duplicate key (or more than the caller wants listed) */
                     PyObject *loc = location(stack, depth, keys);
                     PyObject *name = loc == NULL ? NULL : PyUnicode_DecodeUTF8((const char *)k, klen, NULL);
                     PyObject *entry = name == NULL ? NULL : PyTuple_Pack(2, loc, name);
@@ -244,7 +245,8 @@ plain(PyObject *module, PyObject *arg)
 }
 
 /* duplicates(body) -> [(location, key), ...] | None: plain()'s scan, where a duplicate key is found, not refused.
- * None: unsure, as plain() is (a float, an escaped key, ...; or a key that is not UTF-8). Else each repeated
+ * None: unsure, as plain() is (a float, an escaped key, ...; a key that is not UTF-8; more than MAX_FOUND
+ * repeats: the caller's lenient parse takes those in linear time). Else each repeated
  * key, in the order of the bytes: the location of its object (keys and indices, as the parse of the body that
  * keeps the last value of a key gives it: only where the later values of the key are no longer inside a value
  * the parse replaced, which the caller sorts out) and the key. An empty list: the body is plain. */

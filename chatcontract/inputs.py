@@ -297,7 +297,8 @@ def parse_plain_but_duplicates(body: bytes) -> tuple[dict[str, Any], list[Findin
     value that a later repeat of an enclosing key replaced is in no object of the document: it is dropped, as
     the lenient parse, which reports only the objects it can reach, never sees it. None (the caller parses as
     :func:`parse_json` does) without the accelerator, for a body it is unsure of (a float, an escaped key, ...)
-    or with no duplicate key, or one jiter refuses (a lone surrogate escape, bad UTF-8, not JSON).
+    or with no duplicate key or more than 64 (its list is bounded; the lenient parse is linear), or one jiter
+    refuses (a lone surrogate escape, bad UTF-8, not JSON).
     """
     scan = _accel.duplicates
     found = None if scan is None else scan(body)

@@ -601,3 +601,7 @@ def test_the_duplicate_scan_is_unsure_where_plain_is() -> None:
         assert scan(body) is None, body
     with pytest.raises(TypeError):
         scan("{}")  # type: ignore[arg-type]
+    # bounded: at most 64 repeats are listed (a body of a million is the lenient parse's, which is linear)
+    many = b"[" + b",".join([b'{"a":1,"a":2}'] * 64) + b"]"
+    assert len(scan(many) or []) == 64
+    assert scan(many[:-1] + b',{"b":1,"b":2}]') is None
