@@ -416,6 +416,11 @@ order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "order_key(doc, loc) takes a document and a tuple");
         return NULL;
     }
+#ifdef Py_GIL_DISABLED
+    /* A caller's document may be shared with another thread, and the walk holds borrowed references: in a
+     * free-threaded build the Python walk (whose references are its own) decides. */
+    Py_RETURN_NONE;
+#endif
     PyObject *node = args[0]; /* borrowed; NULL once the walk has left the document */
     PyObject *loc = args[1];
     Py_ssize_t n = PyTuple_GET_SIZE(loc);
