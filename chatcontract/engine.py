@@ -172,10 +172,11 @@ def _fast_check(
     route) instead of None.
 
     Every step only *confirms* that a stage of the full path finds nothing, and gives up (None) at the first doubt:
-    the strict parse (duplicate keys and NaN refused, floats kept as ``jiter.LosslessFloat``, nothing diagnosed)
-    and the stricter contract schema (:func:`~chatcontract.rules.json_schema.fast_schema`, jsonschema-rs) for the
-    parser's and the contract's findings, :func:`~chatcontract.rules._fast.culprits` for the built-in
-    consistency rules, and the remaining enabled rules run as usual, where any hit gives up. So its answer is the
+    the strict parse (duplicate keys and NaN refused, floats found by the C accelerator's walk or kept as
+    ``jiter.LosslessFloat``, nothing diagnosed) and the stricter contract schema
+    (:func:`~chatcontract.rules.json_schema.fast_schema`, jsonschema-rs) for the parser's and the contract's
+    findings, :func:`~chatcontract.rules._fast.culprits` for the built-in consistency rules, and the remaining
+    enabled rules run as usual, where any hit gives up. So its answer is the
     full path's (tests/test_fastpath.py).
     """
     plan = settings.fast
@@ -198,7 +199,6 @@ def _fast_check(
     # fast schema proves the document float-free and its integers 64-bit.
     plain = _accel.plain
     is_plain = plain is not None and plain(body)
-    numbers = None
     try:
         if is_plain:
             doc = from_json(body)  # (no NaN/Infinity to refuse)

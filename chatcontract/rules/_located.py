@@ -218,20 +218,15 @@ class _Model:
         :meth:`checks` with each simple-type set as a tuple.
         """
         if self._tables is None:
-            relaxed, strict = (
-                (
-                    tuple(sorted(self.required)),
-                    self.forbid,
-                    self.keys,
-                    {
-                        key: (f, accepts, None if simple is None else tuple(simple), item)
-                        for key, (f, accepts, simple, item) in self.checks(mode).items()
-                    },
-                )
-                for mode in (True, False)
-            )
-            self._tables = (relaxed, strict)
+            self._tables = (self._table(True), self._table(False))
         return self._tables[0] if plain else self._tables[1]
+
+    def _table(self, plain: bool) -> _Table:
+        checks = {
+            key: (f, accepts, None if simple is None else tuple(simple), item)
+            for key, (f, accepts, simple, item) in self.checks(plain).items()
+        }
+        return tuple(sorted(self.required)), self.forbid, self.keys, checks
 
     def has_own_errors(self, node: dict[str, Any]) -> bool:
         """Whether a required key is missing from ``node`` or, in a closed model, an unknown key is there."""

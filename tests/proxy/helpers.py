@@ -124,26 +124,14 @@ async def _cookie(request: Request) -> Response:
 
 
 @contextmanager
-def faulty_upstream() -> Iterator[str]:
-    """A faulty upstream on a free port; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
+def serve_in_thread(app: Any, **options: Any) -> Iterator[int]:
+    """Serve the ASGI ``app`` with uvicorn (h11, asyncio, quiet) in a thread on a free loopback port; yields the
+    port, and stops the server and closes its socket on exit. ``options``: more ``uvicorn.Config`` settings."""
     import uvicorn
 
-    app = Starlette(
-        routes=[
-            Route("/v1/chat/completions", _chat, methods=["POST"]),
-            Route("/v1/cookie", _cookie),
-            Route("/v1/bulk", _bulk, methods=["GET", "POST"]),
-        ]
-    )
     sock = bind("127.0.0.1", 0)
     config = uvicorn.Config(
-        app,
-        log_config=None,
-        log_level="critical",
-        lifespan="off",
-        http="h11",
-        loop="asyncio",
-        timeout_graceful_shutdown=1,
+        app, log_config=None, log_level="critical", lifespan="off", http="h11", loop="asyncio", **options
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -152,11 +140,26 @@ def faulty_upstream() -> Iterator[str]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.01)
     try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+        yield sock.getsockname()[1]
     finally:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@contextmanager
+def faulty_upstream() -> Iterator[str]:
+    """A faulty upstream on a free port; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
+
+    app = Starlette(
+        routes=[
+            Route("/v1/chat/completions", _chat, methods=["POST"]),
+            Route("/v1/cookie", _cookie),
+            Route("/v1/bulk", _bulk, methods=["GET", "POST"]),
+        ]
+    )
+    with serve_in_thread(app, timeout_graceful_shutdown=1) as port:
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 @contextmanager

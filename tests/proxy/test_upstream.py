@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -22,12 +21,11 @@ from hypothesis import strategies as st
 
 from chatcontract import UsageError, check
 from chatcontract.provider import serve as serve_provider
-from chatcontract.provider.server import bind
 from chatcontract.proxy import ProxyOptions, serve
 from chatcontract.proxy.server import server_implementation
 from chatcontract.proxy.upstream import environment_proxy, open_pool
 
-from .helpers import MESSAGES, cli_proxy, faulty_upstream, proxy_to
+from .helpers import MESSAGES, cli_proxy, faulty_upstream, proxy_to, serve_in_thread
 
 UPSTREAM = "https://api.example.com/v1"
 
@@ -128,7 +126,6 @@ def test_the_upstream_is_reached_through_the_environment_proxy() -> None:
 @contextmanager
 def _upstream_with_short_keep_alive() -> Iterator[str]:
     """An upstream that closes idle connections after 1 s and answers with the client port it saw."""
-    import uvicorn
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
@@ -138,22 +135,8 @@ def _upstream_with_short_keep_alive() -> Iterator[str]:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    sock = bind("127.0.0.1", 0)
-    config = uvicorn.Config(
-        app, log_config=None, log_level="critical", lifespan="off", http="h11", loop="asyncio", timeout_keep_alive=1
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(app, timeout_keep_alive=1) as port:
+        yield f"http://127.0.0.1:{port}/v1"
 
 
 def test_upstream_connections_are_kept_alive_and_a_closed_one_is_replaced() -> None:
@@ -338,8 +321,6 @@ def _tls_provider(folder: Path) -> Iterator[tuple[str, Path]]:
     base URL and the certificate (the CA file a client must trust)."""
     import subprocess
 
-    import uvicorn
-
     from chatcontract.provider.app import create_app
 
     cert, key = folder / "cert.pem", folder / "key.pem"
@@ -349,28 +330,8 @@ def _tls_provider(folder: Path) -> Iterator[tuple[str, Path]]:
         check=True,
         capture_output=True,
     )  # fmt: skip
-    sock = bind("127.0.0.1", 0)
-    config = uvicorn.Config(
-        create_app(dialect="openai"),
-        log_config=None,
-        log_level="critical",
-        http="h11",
-        loop="asyncio",
-        ssl_certfile=str(cert),
-        ssl_keyfile=str(key),
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
-    try:
-        yield f"https://127.0.0.1:{sock.getsockname()[1]}/v1", cert
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
+    with serve_in_thread(create_app(dialect="openai"), ssl_certfile=str(cert), ssl_keyfile=str(key)) as port:
+        yield f"https://127.0.0.1:{port}/v1", cert
 
 
 def test_a_tls_upstream_is_verified_and_proxied(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
