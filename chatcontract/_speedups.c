@@ -26,6 +26,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <math.h>
 #include <string.h>
 #if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
@@ -834,6 +835,434 @@ module_clear(PyObject *module)
     return 0;
 }
 
+/* ---- culprits(doc, table, now) ----------------------------------------------------------------------------
+ *
+ * rules._fast.culprits in C, for the shapes a response usually has: the covered rules that may have a hit on a
+ * document the contract accepted. table = (keys, codes, arguments_ok, nothing): the key and value strings below
+ * (in the order of enum K), the code strings (in the order of enum C, None where the rule is not covered), the
+ * Python test of a tool call's arguments (CC207), the shared empty frozenset and a year in seconds. now: the Unix
+ * time (created's upper bound is min(10**12, now + a year); the whole seconds of now, so never looser). Returns a frozenset of covered codes, or None whenever the document leaves the
+ * everyday shapes (a content list, a reasoning field, a value of an unexpected type, a number past 64 bits):
+ * the Python function then answers. Every test restates the Python one (tests/test_speedups.py holds them equal).
+ */
+
+enum K {
+    K_OBJECT, K_ERROR, K_ID, K_MODEL, K_CREATED, K_CHOICES, K_USAGE, K_PROMPT, K_COMPLETION, K_TOTAL, K_DETAILS,
+    K_REASONING_TOKENS, K_INDEX, K_MESSAGE, K_MESSAGES, K_TOOL_CALLS, K_CONTENT, K_FINISH, K_FUNCTION, K_ARGUMENTS,
+    K_REASONING_CONTENT, K_REASONING, K_REASONING_DETAILS, V_CHAT_COMPLETION, V_ERROR, V_ERROR_CAP, V_TOOL_CALLS,
+    V_STOP, V_THINK, K_COUNT
+};
+
+enum C {
+    C201, C202, C203, C204, C205, C206, C207, C208, C209, C210, C211, C212, C213, C214, C215, C216, C217, C218,
+    C219, C220, C503, C_COUNT
+};
+
+#define BIT(c) (1u << (c))
+#define UNSURE 2 /* a helper's answer: the Python function decides */
+
+/* 1 when value is an exact str that str.strip() empties, 0 when not (or not a str at all), UNSURE for a str
+ * subclass. */
+static int
+blank(PyObject *value)
+{
+    if (value == NULL || !PyUnicode_Check(value))
+        return 0;
+    if (!PyUnicode_CheckExact(value))
+        return UNSURE;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(value);
+    int kind = PyUnicode_KIND(value);
+    const void *data = PyUnicode_DATA(value);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i)))
+            return 0;
+    }
+    return 1;
+}
+
+/* An exact int's value in *out: 1; 0 when value is not an exact int (a bool is not); UNSURE past 64 bits. */
+static int
+small_int(PyObject *value, long long *out)
+{
+    if (value == NULL || !PyLong_CheckExact(value))
+        return 0;
+    int overflow = 0;
+    *out = PyLong_AsLongLongAndOverflow(value, &overflow);
+    if (overflow != 0 || (*out == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return UNSURE;
+    }
+    return 1;
+}
+
+/* Whether a value's truth needs no Python code (a JSON value of the built-in types). */
+static int
+plain_value(PyObject *v)
+{
+    return v == Py_None || PyBool_Check(v) || PyLong_CheckExact(v) || PyFloat_CheckExact(v) ||
+           PyUnicode_CheckExact(v) || PyList_CheckExact(v) || PyDict_CheckExact(v);
+}
+
+static int
+is_str(PyObject *value, PyObject *what)
+{
+    return value != NULL && PyUnicode_CheckExact(value) && PyUnicode_Compare(value, what) == 0;
+}
+
+/* The tool calls of one choice (CC206, CC207, CC208, CC215, CC216): bits in *bad, the arguments to test in args.
+ * 0, UNSURE, or -1 with an exception set. */
+static int
+calls_culprits(PyObject **k, PyObject *finish, PyObject *calls, unsigned *bad, PyObject *args)
+{
+    if (is_str(finish, k[V_STOP]))
+        *bad |= BIT(C206);
+    PyObject *ids = PySet_New(NULL);
+    if (ids == NULL)
+        return -1;
+    int rc = 0;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(calls) && rc == 0; j++) {
+        PyObject *call = PyList_GET_ITEM(calls, j);
+        if (!PyDict_CheckExact(call)) {
+            rc = UNSURE;
+            break;
+        }
+        PyObject *cid = PyDict_GetItemWithError(call, k[K_ID]);
+        if (cid == NULL && PyErr_Occurred()) {
+            rc = -1;
+            break;
+        }
+        if (cid != NULL && PyUnicode_Check(cid)) {
+            int is_blank = blank(cid);
+            if (is_blank == UNSURE) {
+                rc = UNSURE;
+                break;
+            }
+            if (is_blank) {
+                *bad |= BIT(C215) | BIT(C208) | BIT(C216);
+            } else {
+                int seen = PySet_Contains(ids, cid);
+                if (seen < 0) {
+                    rc = -1;
+                    break;
+                }
+                if (seen)
+                    *bad |= BIT(C208);
+            }
+            if (PySet_Add(ids, cid) < 0) {
+                rc = -1;
+                break;
+            }
+            int good = PyUnicode_GET_LENGTH(cid) == 9 && PyUnicode_IS_ASCII(cid);
+            if (good) {
+                const Py_UCS1 *c = PyUnicode_1BYTE_DATA(cid);
+                for (int i = 0; i < 9 && good; i++)
+                    good = (c[i] >= '0' && c[i] <= '9') || (c[i] >= 'a' && c[i] <= 'z') || (c[i] >= 'A' && c[i] <= 'Z');
+            }
+            if (!good)
+                *bad |= BIT(C216);
+        }
+        PyObject *fn = PyDict_GetItemWithError(call, k[K_FUNCTION]);
+        if (fn == NULL && PyErr_Occurred()) {
+            rc = -1;
+            break;
+        }
+        if (fn != NULL && PyDict_Check(fn)) {
+            if (!PyDict_CheckExact(fn)) {
+                rc = UNSURE;
+                break;
+            }
+            PyObject *arguments = PyDict_GetItemWithError(fn, k[K_ARGUMENTS]);
+            if (arguments == NULL && PyErr_Occurred()) {
+                rc = -1;
+                break;
+            }
+            if (arguments != NULL && PyUnicode_Check(arguments) && PyList_Append(args, arguments) < 0)
+                rc = -1;
+        }
+    }
+    Py_DECREF(ids);
+    return rc;
+}
+
+/* The walk itself: 0 with the bits in *bad, UNSURE, or -1 with an exception set. No Python code runs here (the
+ * arguments are tested by the caller afterwards), so the borrowed references stay valid. */
+static int
+culprits_walk(PyObject **k, unsigned covered, PyObject *doc, long long latest, unsigned *bad, PyObject *args)
+{
+#define GET(var, node, key)                                                                                          \
+    PyObject *var = PyDict_GetItemWithError((node), k[key]);                                                        \
+    if (var == NULL && PyErr_Occurred())                                                                             \
+        return -1;
+    long long v = 0;
+    int r;
+    /* the conditions rules._fast.overlay once put into the schema */
+    GET(kind, doc, K_OBJECT)
+    GET(error, doc, K_ERROR)
+    if (error != NULL) {
+        if (!plain_value(error))
+            return UNSURE;
+        if (PyObject_IsTrue(error))
+            *bad |= BIT(C503);
+    }
+    if (kind != NULL && PyUnicode_Check(kind)) {
+        if (!PyUnicode_CheckExact(kind))
+            return UNSURE;
+        if (PyUnicode_Compare(kind, k[V_ERROR]) == 0 || PyUnicode_Compare(kind, k[V_ERROR_CAP]) == 0)
+            *bad |= BIT(C503);
+        if (PyUnicode_Compare(kind, k[V_CHAT_COMPLETION]) != 0)
+            *bad |= BIT(C212);
+    }
+    GET(id, doc, K_ID)
+    if ((r = blank(id)) != 0) {
+        if (r == UNSURE)
+            return UNSURE;
+        *bad |= BIT(C210);
+    }
+    GET(model, doc, K_MODEL)
+    if ((r = blank(model)) != 0) {
+        if (r == UNSURE)
+            return UNSURE;
+        *bad |= BIT(C211);
+    }
+    GET(created, doc, K_CREATED)
+    if ((r = small_int(created, &v)) != 0) {
+        if (r == UNSURE || v < 1000000000LL || v > latest)
+            *bad |= BIT(C209); /* (past 64 bits: out of range either way) */
+    }
+    GET(items, doc, K_CHOICES)
+    if (items == NULL || !PyList_CheckExact(items))
+        return UNSURE;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    if (n == 0)
+        *bad |= BIT(C214);
+    GET(usage, doc, K_USAGE)
+    if (usage != NULL && usage != Py_None) {
+        if (!PyDict_CheckExact(usage))
+            return UNSURE;
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(usage, &pos, &key, &value)) {
+            if (PyLong_CheckExact(value)) {
+                if (small_int(value, &v) == UNSURE)
+                    return UNSURE;
+                if (v < 0)
+                    *bad |= BIT(C202);
+            } else if (PyDict_CheckExact(value)) {
+                PyObject *k2, *v2;
+                Py_ssize_t pos2 = 0;
+                while (PyDict_Next(value, &pos2, &k2, &v2)) {
+                    if ((r = small_int(v2, &v)) == UNSURE)
+                        return UNSURE;
+                    if (r == 1 && v < 0)
+                        *bad |= BIT(C202);
+                }
+            }
+        }
+        long long p, c, t;
+        if (covered & (BIT(C201) | BIT(C203))) {
+            GET(pv, usage, K_PROMPT)
+            GET(cv, usage, K_COMPLETION)
+            GET(tv, usage, K_TOTAL)
+            if (small_int(pv, &p) != 1 || small_int(cv, &c) != 1 || small_int(tv, &t) != 1)
+                return UNSURE;
+            long long sum;
+            if (__builtin_add_overflow(p, c, &sum))
+                return UNSURE;
+            if (t != sum || p < 0 || c < 0)
+                *bad |= (t < p || t < c) ? BIT(C203) : BIT(C201);
+        }
+        if (covered & BIT(C217)) {
+            GET(details, usage, K_DETAILS)
+            if (details != NULL && details != Py_None) {
+                if (!PyDict_CheckExact(details))
+                    return UNSURE;
+                GET(rt, details, K_REASONING_TOKENS)
+                GET(cv, usage, K_COMPLETION)
+                long long reasoning = 0;
+                if ((rt != NULL && small_int(rt, &reasoning) != 1) || small_int(cv, &c) != 1)
+                    return UNSURE;
+                if (reasoning > c)
+                    *bad |= BIT(C217);
+            }
+        }
+    }
+    /* the choices: their indices (CC204), then each one's message and tool calls */
+    if (n == 1) {
+        PyObject *choice = PyList_GET_ITEM(items, 0);
+        if (!PyDict_CheckExact(choice))
+            return UNSURE;
+        GET(index, choice, K_INDEX)
+        if (small_int(index, &v) != 1)
+            return UNSURE;
+        if (v != 0)
+            *bad |= BIT(C204);
+    } else if (n > 1) {
+        unsigned char *seen = PyMem_Calloc((size_t)n, 1);
+        if (seen == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *choice = PyList_GET_ITEM(items, i);
+            PyObject *index = PyDict_CheckExact(choice) ? PyDict_GetItemWithError(choice, k[K_INDEX]) : NULL;
+            if (index == NULL || small_int(index, &v) != 1) {
+                PyMem_Free(seen);
+                return PyErr_Occurred() ? -1 : UNSURE;
+            }
+            if (v < 0 || v >= n || seen[v])
+                *bad |= BIT(C204); /* not a permutation of 0..n-1: a duplicate, or out of range */
+            else
+                seen[v] = 1;
+        }
+        PyMem_Free(seen);
+    }
+    int think = (covered & (BIT(C218) | BIT(C219))) != 0, fields = (covered & BIT(C220)) != 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *choice = PyList_GET_ITEM(items, i);
+        if (!PyDict_CheckExact(choice))
+            return UNSURE;
+        GET(msg, choice, K_MESSAGE)
+        PyObject *calls = NULL;
+        if (msg == NULL || msg == Py_None) {
+            GET(messages, choice, K_MESSAGES)
+            if (messages != NULL && !plain_value(messages))
+                return UNSURE;
+            if (messages == NULL || !PyObject_IsTrue(messages))
+                *bad |= BIT(C213);
+        } else {
+            if (!PyDict_CheckExact(msg))
+                return UNSURE;
+            calls = PyDict_GetItemWithError(msg, k[K_TOOL_CALLS]);
+            if (calls == NULL && PyErr_Occurred())
+                return -1;
+            if (think) {
+                GET(content, msg, K_CONTENT)
+                if (content != NULL && content != Py_None) {
+                    if (!PyUnicode_CheckExact(content))
+                        return UNSURE; /* a list of parts: the Python function reads it */
+                    Py_ssize_t at = PyUnicode_Find(content, k[V_THINK], 0, PyUnicode_GET_LENGTH(content), 1);
+                    if (at == -2)
+                        return -1;
+                    if (at >= 0)
+                        *bad |= BIT(C218) | BIT(C219);
+                }
+            }
+            if (fields) {
+                for (int key = K_REASONING_CONTENT; key <= K_REASONING_DETAILS; key++) {
+                    int has = PyDict_Contains(msg, k[key]);
+                    if (has != 0)
+                        return has < 0 ? -1 : UNSURE;
+                }
+            }
+        }
+        if (calls != NULL && calls != Py_None && !PyList_CheckExact(calls))
+            return UNSURE;
+        PyObject *finish = PyDict_GetItemWithError(choice, k[K_FINISH]);
+        if (finish == NULL)
+            return PyErr_Occurred() ? -1 : UNSURE;
+        if (PyUnicode_Check(finish) && !PyUnicode_CheckExact(finish))
+            return UNSURE;
+        if (calls == NULL || calls == Py_None || PyList_GET_SIZE(calls) == 0) {
+            if (is_str(finish, k[V_TOOL_CALLS]))
+                *bad |= BIT(C205);
+        } else if ((r = calls_culprits(k, finish, calls, bad, args)) != 0) {
+            return r;
+        }
+    }
+    return 0;
+#undef GET
+}
+
+static PyObject *
+culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != 5 || !PyFloat_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "culprits(doc, table, now) takes a document, a table and a float");
+        return NULL;
+    }
+    PyObject *keys = PyTuple_GET_ITEM(args[1], 0), *codes = PyTuple_GET_ITEM(args[1], 1);
+    PyObject *arguments_ok = PyTuple_GET_ITEM(args[1], 2), *nothing = PyTuple_GET_ITEM(args[1], 3);
+    if (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != K_COUNT || !PyTuple_Check(codes) ||
+        PyTuple_GET_SIZE(codes) != C_COUNT || !PyCallable_Check(arguments_ok) || !PyFrozenSet_Check(nothing) ||
+        !PyLong_CheckExact(PyTuple_GET_ITEM(args[1], 4))) {
+        PyErr_SetString(PyExc_TypeError, "culprits: a malformed table");
+        return NULL;
+    }
+    PyObject *k[K_COUNT];
+    for (int i = 0; i < K_COUNT; i++) {
+        k[i] = PyTuple_GET_ITEM(keys, i);
+        if (!PyUnicode_CheckExact(k[i])) {
+            PyErr_SetString(PyExc_TypeError, "culprits: the table's keys are strings");
+            return NULL;
+        }
+    }
+    unsigned covered = 0;
+    for (int i = 0; i < C_COUNT; i++) {
+        if (PyTuple_GET_ITEM(codes, i) != Py_None)
+            covered |= BIT(i);
+    }
+#ifdef Py_GIL_DISABLED
+    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
+#endif
+    PyObject *doc = args[0];
+    if (!PyDict_CheckExact(doc))
+        Py_RETURN_NONE;
+    long year = PyLong_AsLong(PyTuple_GET_ITEM(args[1], 4));
+    if (year == -1 && PyErr_Occurred())
+        return NULL;
+    double now = PyFloat_AS_DOUBLE(args[2]);
+    if (!(now > -1e15 && now < 1e15)) {
+        PyErr_SetString(PyExc_ValueError, "culprits: now is not a plausible Unix time");
+        return NULL;
+    }
+    long long latest = (long long)floor(now) + year;
+    if (latest > 1000000000000LL)
+        latest = 1000000000000LL;
+    PyObject *to_test = PyList_New(0);
+    if (to_test == NULL)
+        return NULL;
+    unsigned bad = 0;
+    int rc = culprits_walk(k, covered, doc, latest, &bad, to_test);
+    if (rc == 0 && (covered & BIT(C207))) {
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(to_test) && !(bad & BIT(C207)); j++) {
+            PyObject *answer = PyObject_CallOneArg(arguments_ok, PyList_GET_ITEM(to_test, j));
+            if (answer == NULL) {
+                rc = -1;
+                break;
+            }
+            int ok = PyObject_IsTrue(answer);
+            Py_DECREF(answer);
+            if (ok < 0) {
+                rc = -1;
+                break;
+            }
+            if (!ok)
+                bad |= BIT(C207);
+        }
+    }
+    Py_DECREF(to_test);
+    if (rc < 0)
+        return NULL;
+    if (rc == UNSURE)
+        Py_RETURN_NONE;
+    bad &= covered;
+    if (bad == 0) {
+        Py_INCREF(nothing);
+        return nothing;
+    }
+    PyObject *found = PyFrozenSet_New(NULL);
+    if (found == NULL)
+        return NULL;
+    for (int i = 0; i < C_COUNT; i++) {
+        if ((bad & BIT(i)) && PySet_Add(found, PyTuple_GET_ITEM(codes, i)) < 0) {
+            Py_DECREF(found);
+            return NULL;
+        }
+    }
+    return found;
+}
+
 static PyMethodDef methods[] = {
     {"plain", plain, METH_O,
      "plain(body: bytes) -> bool\n--\n\n"
@@ -851,6 +1280,9 @@ static PyMethodDef methods[] = {
     {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL,
      "scan_fields(table, node, loc, floats, /)\n--\n\n"
      "(own errors?, [(key, value, failing items or None)]): the fields of node its model's checks do not accept."},
+    {"culprits", (PyCFunction)(void (*)(void))culprits, METH_FASTCALL,
+     "culprits(doc, table, now, /)\n--\n\n"
+     "The covered rules that may have a hit on a contract-valid document (a frozenset), or None when unsure."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

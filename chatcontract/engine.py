@@ -11,7 +11,6 @@ The pytest plugin, the fuzzer and the CLI all call this module; none of them re-
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -40,7 +39,6 @@ from .violations import Loc
 
 __all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "forget_project_config", "resolve_settings"]
 
-_clock = time.time
 from_json = jiter.from_json
 
 
@@ -218,13 +216,12 @@ def _fast_check(
         doc = None  # a duplicate key, NaN, not JSON...: the parser's findings, on the violation route
     if type(doc) is not dict:
         return _located_check(body, None, settings, status, request, False) if locate and doc is None else None
-    schema_ok = False
+    contract_ok: bool | None = None  # unknown
     bad = None
     try:
-        if valid(doc):  # (a LosslessFloat, a float, makes jsonschema-rs raise: not ok)
-            schema_ok = True
-            if _clock() >= plan.since:
-                bad = culprits(doc, plan.covered)  # raises on a shape the contract should have ruled out
+        contract_ok = bool(valid(doc))  # (a LosslessFloat, a float, makes jsonschema-rs raise: unknown)
+        if contract_ok:
+            bad = culprits(doc, plan.covered)  # raises on a shape the contract should have ruled out
     except Exception:  # the violation route looks closer
         bad = None
     if bad is None or bad:
@@ -233,7 +230,7 @@ def _fast_check(
         if bad:  # the contract holds (and, float-free, the document is what the full path parses): the rules only
             req = None if request is None else parse_request(request)  # raises UsageError like the full path would
             return _run_route(Collector(settings), doc, settings, plan, status, req, bad)
-        return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=schema_ok)
+        return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=contract_ok)
     req = None
     if request is None:
         rules = plan.rest
@@ -289,7 +286,7 @@ def _located_check(
     request: Any,
     strict: bool,
     *,
-    contract_ok: bool = False,
+    contract_ok: bool | None = None,
     suspect: frozenset[str] | None = None,
     numbers: tuple[frozenset[Loc], bool] | None = None,
 ) -> Report | None:
@@ -300,17 +297,19 @@ def _located_check(
     body the fast path could not parse strictly (``doc`` None: a duplicate key, NaN, not JSON) is parsed as the
     full path parses it (:func:`~chatcontract.inputs.parse_json`), and a strict parse holding floats is parsed
     again without ``lossless-float`` (the rules see what the full path's rules see). The contract: the
-    contract's own fast schema (jsonschema-rs) accepts the document (``contract_ok``: the fast path's stricter
-    schema already did) and there is nothing to report, or
+    contract's fast schema (jsonschema-rs) accepts the document (unless the fast path already asked it) and there
+    is nothing to report, or
     :func:`~chatcontract.rules._located.locate_errors` descends to the failing values and pydantic validates only
-    those; the errors are mapped as the full path maps them. Of the covered built-in rules only the
-    :func:`~chatcontract.rules._fast.suspects` run; every other rule runs as usual. None (the full path then)
+    those; the errors are mapped as the full path maps them. Of the covered built-in rules only those
+    :func:`~chatcontract.rules._fast.culprits` names run (on a document the contract refused, the coarser
+    :func:`~chatcontract.rules._fast.suspects`); every other rule runs as usual. None (the full path then)
     for a body that is not a JSON object, a document with a list longer than :data:`_LOCATE_AT_MOST` or more
     failing places than that, or without jsonschema-rs.
 
     ``numbers``: ``doc`` is the strict parse with floats as floats (not ``strict``), and the C accelerator's walk
     found the places of its floats (and every place above one) and whether a number is beyond 64 bits or not
-    finite (``_speedups.numbers``).
+    finite (``_speedups.numbers``). ``contract_ok``: the contract's fast schema accepted ``doc`` (True), refused
+    it (False), or was not asked (None).
     """
     plan = settings.fast
     if plan is None or plan.valid is None:
@@ -320,7 +319,6 @@ def _located_check(
         return None
     findings: list[Any] = []
     floats: frozenset[Any] = frozenset()
-    contract_ok_before = contract_ok  # the fast path's stricter schema (contract and overlay) accepted the document
     plain = doc is not None and not strict
     if numbers is not None:
         places, odd = numbers
@@ -353,7 +351,7 @@ def _located_check(
             floats = prefixes_of(paths)
         else:
             contract_ok = locator.valid_plain(doc) if plain else locator.valid(doc)
-    elif not contract_ok and not floats:
+    elif contract_ok is None and not floats:
         contract_ok = locator.valid_plain(doc) if plain else False
     adapter = settings.contracts.response
     objects: list[Any] = []
@@ -380,8 +378,7 @@ def _located_check(
             collector.add(code, h)
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
-            # (the overlay's conditions too, unless the fast schema's overlay accepted the document)
-            suspect = culprits(doc, plan.covered, overlay=not (contract_ok_before and _clock() >= plan.since))
+            suspect = culprits(doc, plan.covered)
         except Exception:  # a shape the contract should have ruled out: the coarse answer below
             suspect = None
     return _run_route(collector, doc, settings, plan, status, req, suspects(doc) if suspect is None else suspect)

@@ -38,13 +38,13 @@ class _FastPlan:
 
     ``covered``: the enabled rules that the fast validator and :func:`~chatcontract.rules._fast.culprits` stand
     for (by code). ``rest``: every other enabled rule of a response (custom ones, target ANY), run one by one;
-    ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request. ``valid``,
-    ``valid_plain`` and ``since``: the fast validator's, set by :meth:`prepare` on first use. ``empty``: the
+    ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request. ``valid`` and
+    ``valid_plain``: the fast validator's (``locator``), set by :meth:`prepare` on first use. ``empty``: the
     conforming report. ``routes``: the violation route's rules, memoised.
     """
 
     __slots__ = (
-        "covered", "rest", "with_request", "valid", "valid_plain", "since", "empty", "routes", "locator", "context",
+        "covered", "rest", "with_request", "valid", "valid_plain", "empty", "routes", "locator", "context",
     )
 
     def __init__(self, covered: frozenset[str], rest: tuple[Rule, ...], with_request: tuple[Rule, ...]) -> None:
@@ -53,21 +53,19 @@ class _FastPlan:
         self.with_request = with_request
         self.valid: Callable[[Any], bool] | None = None
         self.valid_plain: Callable[[Any], bool] = _refuse
-        self.since = 0
         self.empty: Report | None = None
         # The violation route's rules (engine._located_check), by (suspect covered rules, whether a request is known).
         self.routes: dict[tuple[frozenset[str], bool], tuple[Rule, ...]] = {}
-        #: The contract's own fast schema (no rule overlay), and the rules' context without request or status.
+        #: The contract's fast schema, and the rules' context without request or status.
         self.locator: FastValidator | None = None
         self.context: RuleContext | None = None
 
     def prepare(self, settings: Settings) -> Callable[[Any], bool] | None:
-        validator = fast_validator(settings.contracts.response, self.covered)
+        validator = fast_validator(settings.contracts.response)
         if validator is None:
             return None
-        self.since = validator.since
         self.empty = empty_report(settings.dialect, "response", None)
-        self.locator = fast_validator(settings.contracts.response, frozenset())
+        self.locator = validator
         self.context = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=None, status=None)
         self.valid_plain = validator.valid_plain
         self.valid = validator.valid

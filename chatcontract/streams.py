@@ -235,7 +235,7 @@ class StreamChecker:
         self._validate = settings.contracts.chunk.validator.validate_python
         # A chunk the C accelerator proves plain and the chunk contract's fast schema accepts conforms (the same
         # proof as check()'s fast path): pydantic's validation is skipped for it.
-        fast = fast_validator(settings.contracts.chunk, frozenset()) if _accel.plain is not None else None
+        fast = fast_validator(settings.contracts.chunk) if _accel.plain is not None else None
         self._plain = _accel.plain if fast is not None else None
         self._valid_plain = fast.valid_plain if fast is not None else None
         self._stream_rules = settings.rules.get(Target.STREAM, ())

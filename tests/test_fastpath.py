@@ -469,7 +469,7 @@ def test_custom_rules_run_on_the_fast_path() -> None:
 def test_fast_schema_accepts_only_what_the_contract_accepts(dialect: str, data: st.DataObject) -> None:
     doc = data.draw(documents(dialect), label="document")
     adapter = contracts_for(dialect).response
-    validator = fast_validator(adapter, frozenset())
+    validator = fast_validator(adapter)
     assert validator is not None
     parsed = jiter.from_json(json.dumps(doc).encode(), float_mode="lossless-float")
     try:

@@ -7,6 +7,7 @@ NaN/Infinity, no integer over 18 digits. The oracle below answers the same quest
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from chatcontract import _accel, check
+from chatcontract.rules._fast import COVERED
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPILER = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
@@ -610,3 +612,164 @@ def test_the_duplicate_scan_is_unsure_where_plain_is() -> None:
     many = b"[" + b",".join([b'{"a":1,"a":2}'] * 64) + b"]"
     assert len(scan(many) or []) == 64
     assert scan(many[:-1] + b',{"b":1,"b":2}]') is None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# culprits(doc, table, latest): the fused pass over the covered rules, for the everyday shapes
+
+
+class _Text(str):
+    """A str subclass: the C walk is unsure of it (its comparisons could be anything)."""
+
+
+_ODD_VALUES = st.sampled_from(
+    [
+        None, True, False, 0, -1, 1, 2**63, -(2**63) - 1, 1.5, "", " ", "\u3000\t", "x", "abc123XYZ", "abc123XY\u00e9",
+        "ab c12345", "<think>", "a think> b", "chat.completion", "error", "Error", "stop", "tool_calls", "length",
+        [], [1], {}, {"a": -1}, {"reasoning_tokens": 5}, _Text("stop"), _Text("  "), '{"a": 1}', "[1]", "{", "\ud800",
+        1_000_000_000_000, 1_000_000_000_001, 999_999_999, 1_700_000_000, 5_000_000_000,
+    ]
+)
+_PLACES = (
+    ("object",), ("error",), ("id",), ("model",), ("created",), ("choices",), ("usage",),
+    ("usage", "prompt_tokens"), ("usage", "completion_tokens"), ("usage", "total_tokens"),
+    ("usage", "completion_tokens_details"), ("usage", "completion_tokens_details", "reasoning_tokens"),
+    ("usage", "prompt_tokens_details"), ("choices", 0), ("choices", 0, "index"), ("choices", 1, "index"),
+    ("choices", 0, "message"), ("choices", 0, "messages"), ("choices", 0, "finish_reason"),
+    ("choices", 0, "message", "content"), ("choices", 0, "message", "tool_calls"),
+    ("choices", 0, "message", "reasoning_content"), ("choices", 0, "message", "reasoning"),
+    ("choices", 0, "message", "reasoning_details"), ("choices", 0, "message", "tool_calls", 0),
+    ("choices", 0, "message", "tool_calls", 0, "id"), ("choices", 0, "message", "tool_calls", 1, "id"),
+    ("choices", 0, "message", "tool_calls", 0, "function"),
+    ("choices", 0, "message", "tool_calls", 0, "function", "arguments"),
+)
+
+
+def _set(doc: Any, path: tuple[Any, ...], value: Any) -> None:
+    node = doc
+    for seg in path[:-1]:
+        try:
+            node = node[seg]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = path[-1]
+    if isinstance(node, dict) and isinstance(last, str):
+        if value is ...:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        if value is ...:
+            del node[last]
+        else:
+            node[last] = value
+
+
+def _tool_calls() -> Any:
+    call = st.fixed_dictionaries(
+        {
+            "id": st.sampled_from(["D681PevKs", "call_1", " ", "abcdefgh1", "D681PevKs"]),
+            "type": st.just("function"),
+            "function": st.fixed_dictionaries(
+                {"name": st.just("f"), "arguments": st.sampled_from(['{"a": 1}', "{}", "[]", "x", '{"a": }', ""])}
+            ),
+        }
+    )
+    return st.lists(call, max_size=3)
+
+
+@st.composite
+def _culprit_docs(draw: st.DrawFn) -> Any:
+    from . import strategies as gen
+
+    doc = copy.deepcopy(draw(gen.responses(draw(st.sampled_from(["mistral", "openai"])))))
+    choices = doc.get("choices")
+    if isinstance(choices, list) and choices and draw(st.booleans()):
+        doc["choices"] = [{**copy.deepcopy(choices[0]), "index": i} for i in range(draw(st.integers(1, 4)))]
+    for choice in doc.get("choices") or []:
+        msg = choice.get("message") if isinstance(choice, dict) else None
+        if isinstance(msg, dict) and draw(st.booleans()):
+            msg["tool_calls"] = draw(_tool_calls())
+            choice["finish_reason"] = draw(st.sampled_from(["stop", "tool_calls", "length"]))
+    for _ in range(draw(st.integers(0, 4))):
+        value = st.one_of(_ODD_VALUES, st.just(...), st.integers(-3, 200), st.integers(10**8, 2 * 10**12))
+        _set(doc, draw(st.sampled_from(_PLACES)), draw(value))
+    return doc
+
+
+@pytest.mark.skipif(_accel.culprits is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=1500, deadline=None)
+@given(doc=_culprit_docs(), covered=st.sets(st.sampled_from(sorted(COVERED))), now=st.sampled_from([0, 1_700_000_000]))
+@example(doc={"choices": []}, covered=set(COVERED), now=1_700_000_000)
+@example(
+    doc={
+        "id": " \u3000", "model": "", "object": "chat.completion", "created": 1_699_999_999,
+        "usage": {
+            "prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3,
+            "completion_tokens_details": {"reasoning_tokens": 3, "x": -1},
+        },
+        "choices": [{"index": 0, "message": {"content": "<think>a"}, "finish_reason": "stop"}],
+    },
+    covered=set(COVERED),
+    now=1_700_000_000,
+)
+@example(doc={"choices": [{"index": 0, "finish_reason": "stop"}], "usage": None}, covered=set(COVERED), now=0)
+def test_the_fused_pass_is_the_python_pass(doc: Any, covered: set[str], now: int) -> None:
+    # The C walk answers what culprits_py answers, or None (unsure); where the Python pass raises (a shape the
+    # contract rules out), it is unsure too.
+    from unittest import mock
+
+    from chatcontract.rules import _fast
+
+    wanted = frozenset(covered)
+    with mock.patch.object(_fast, "_clock", lambda: now + 0.5):
+        try:
+            expected: Any = _fast.culprits_py(doc, wanted)
+        except Exception as exc:  # noqa: BLE001 - any exception: the C walk must not answer
+            expected = type(exc)
+        assert _accel.culprits is not None
+        found = _accel.culprits(doc, _fast._table(wanted), now + 0.5)
+        if found is not None:
+            assert found == expected
+        if not isinstance(expected, type):
+            assert _fast.culprits(doc, wanted) == expected
+
+
+def test_the_fused_pass_answers_for_the_everyday_shapes() -> None:
+    # Not a pass that is always unsure: the repository's seeds and recorded answers are walked in C.
+    from chatcontract.rules import _fast
+
+    covered = frozenset(COVERED)
+    table = _fast._table(covered)
+    seen = 0
+    for name in ("mistral_chat_completion.json", "openai_chat_completion.json"):
+        doc = json.loads((ROOT / "benchmarks" / "data" / name).read_bytes())
+        assert _accel.culprits is not None
+        assert _accel.culprits(doc, table, 1e12) == _fast.culprits_py(doc, covered)
+        seen += 1
+    with_calls = json.loads((ROOT / "benchmarks" / "data" / "mistral_chat_completion.json").read_bytes())
+    with_calls["choices"][0]["message"]["tool_calls"] = [
+        {"id": "abc", "type": "function", "function": {"name": "f", "arguments": "{"}},
+        {"id": "abc", "type": "function", "function": {"name": "f", "arguments": "{}"}},
+    ]
+    assert _accel.culprits is not None
+    assert _accel.culprits(with_calls, table, 1e12) == {"CC206", "CC207", "CC208", "CC216"}
+    assert seen == 2
+
+
+def test_the_fused_pass_refuses_a_malformed_table() -> None:
+    from chatcontract.rules import _fast
+
+    assert _accel.culprits is not None
+    table = _fast._table(frozenset(COVERED))
+    for bad in [
+        (), (table[0][:-1], *table[1:]), (table[0], table[1][:-1], *table[2:]), (*table[:2], None, *table[3:]),
+        (*table[:4], 1.5),
+    ]:
+        with pytest.raises(TypeError):
+            _accel.culprits({}, bad, 0.0)
+    with pytest.raises(TypeError):
+        _accel.culprits({}, table, 0)
+    for now in (float("nan"), float("inf"), 1e300):
+        with pytest.raises(ValueError):
+            _accel.culprits({}, table, now)

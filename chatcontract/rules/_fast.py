@@ -9,6 +9,7 @@ yield a hit: every condition below restates a rule's condition (see the rule fun
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,11 +17,12 @@ from typing import Any
 from jiter import from_json as _from_json
 from pydantic import TypeAdapter
 
+from .. import _accel
 from . import consistency, errors, reasoning
 from ._registry import CheckFn
 from .json_schema import fast_schema, relax_for_plain
 
-__all__ = ["COVERED", "FastValidator", "culprits", "fast_validator", "overlay", "suspects"]
+__all__ = ["COVERED", "FastValidator", "culprits", "culprits_py", "fast_validator", "suspects"]
 
 COVERED: Mapping[str, CheckFn] = {
     "CC201": consistency.usage_total_mismatch,
@@ -51,126 +53,26 @@ _CREATED_MIN = 1_000_000_000
 _CREATED_MAX = 1_000_000_000_000
 _YEAR = consistency._YEAR
 _clock: Callable[[], float] = time.time
-_PRINTABLE = "[!-~]"  # a string with a printable ASCII character is not blank for str.strip()
-
-
-def overlay(covered: frozenset[str], now: int) -> dict[str, Any]:
-    """Constraints on the top-level object that reject every document some covered rules have a hit on.
-
-    ``{"not": ..., "properties": {name: constraints}}``, to be merged into the contract's schema. Each constraint
-    is as strict as its rule or stricter (a stricter one only sends a document to the full path). The other
-    covered rules (arithmetic, index sets, messages, tool calls) are :func:`culprits`'. ``now``: the current
-    Unix time; CC209's bound ``now + 1 year`` is frozen at it, which is stricter for as long as the clock does not
-    go back (the caller checks).
-    """
-    on = covered.__contains__
-    root: dict[str, Any] = {}
-    props: dict[str, dict[str, Any]] = {}
-    if on("CC503"):
-        root["not"] = {"required": ["error"]}
-        props["object"] = {"not": {"enum": ["error", "Error"]}}
-    if on("CC212"):
-        props["object"] = {"const": "chat.completion"}
-    if on("CC210"):
-        props["id"] = {"pattern": _PRINTABLE}
-    if on("CC211"):
-        props["model"] = {"pattern": _PRINTABLE}
-    if on("CC209"):
-        props["created"] = {"minimum": _CREATED_MIN, "maximum": min(_CREATED_MAX, now + _YEAR)}
-    if on("CC214"):
-        props["choices"] = {"minItems": 1}
-    root["properties"] = props
-    return root
-
-
-def _merge(node: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Add the constraints of ``extra`` to the schema ``node`` (in place): the result accepts less than both."""
-    for key, value in extra.items():
-        if key == "properties":
-            props = node.setdefault("properties", {})
-            for name, sub in value.items():
-                if isinstance(props.get(name), dict):
-                    props[name] = dict(props[name])
-                    _merge(props[name], sub)
-                else:
-                    props[name] = sub
-        elif key not in node:
-            node[key] = value
-        elif key == "minimum":
-            node[key] = max(node[key], value)
-        elif key == "maximum":
-            node[key] = min(node[key], value)
-        else:
-            node.setdefault("allOf", []).append({key: value})
-
-
-_JSON = "#/$defs/_chatcontract_json"
-_NONNEGATIVE_JSON = "#/$defs/_chatcontract_nonnegative"
-_SUBSCHEMA = ("items", "additionalProperties", "not", "if", "then", "else", "contains", "additionalItems")
-_SUBSCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas")
-_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
-
-
-def _nonnegative(node: Any, defs: dict[str, Any], copies: dict[str, str]) -> Any:
-    """A copy of the (hardened) schema ``node`` that also rejects negative numbers at any depth (for CC202).
-
-    ``$ref``-erenced definitions are copied under a new name (they may be used elsewhere too).
-    """
-    if not isinstance(node, dict):
-        return node
-    out = dict(node)
-    ref = out.get("$ref")
-    if ref == _JSON:
-        out["$ref"] = _NONNEGATIVE_JSON
-    elif isinstance(ref, str) and ref.startswith("#/$defs/"):
-        name = ref[len("#/$defs/") :]
-        if name not in copies:
-            copies[name] = f"{name}__nonnegative"
-            defs[copies[name]] = _nonnegative(defs[name], defs, copies)
-        out["$ref"] = "#/$defs/" + copies[name]
-    for key in _SUBSCHEMA:
-        if key in out:
-            out[key] = _nonnegative(out[key], defs, copies)
-    for key in _SUBSCHEMA_MAPS:
-        if isinstance(out.get(key), dict):
-            out[key] = {k: _nonnegative(v, defs, copies) for k, v in out[key].items()}
-    for key in _SUBSCHEMA_LISTS:
-        if isinstance(out.get(key), list):
-            out[key] = [_nonnegative(v, defs, copies) for v in out[key]]
-    types = out.get("type")
-    types = {types} if isinstance(types, str) else set(types or ())
-    if types & {"integer", "number"} or "minimum" in out:
-        out["minimum"] = max(out.get("minimum", 0), 0)
-    return out
 
 
 class FastValidator:
-    """The contract's :func:`~chatcontract.rules.json_schema.fast_schema` and the :func:`overlay` of some covered rules.
+    """The contract's :func:`~chatcontract.rules.json_schema.fast_schema`, compiled by jsonschema-rs.
 
     ``valid(doc)`` is True only when the strict contract accepts ``doc`` (parsed with ``float_mode=
-    "lossless-float"``), the parser has nothing to report, and no covered rule has a hit that :func:`culprits`
-    does not look for. ``valid_plain(doc)`` means the same for a document the C accelerator proved plain (no
-    float, no integer over 18 digits; see :func:`~chatcontract.rules.json_schema.relax_for_plain`). Built once per
-    (contract, covered rules); ``since`` is the Unix time frozen into CC209's bound: before it (a clock set back),
-    the validator must not be used.
+    "lossless-float"``) and the parser has nothing to report. ``valid_plain(doc)`` means the same for a document
+    the C accelerator proved plain (no float, no integer over 18 digits; see
+    :func:`~chatcontract.rules.json_schema.relax_for_plain`). Built once per contract. The covered rules are
+    :func:`culprits`' (the schema holds none of their conditions: a document with a warning of theirs still passes
+    it, and the fused pass names the rule).
     """
 
-    __slots__ = ("valid", "valid_plain", "since")
+    __slots__ = ("valid", "valid_plain")
 
-    def __init__(self, adapter: TypeAdapter[Any], covered: frozenset[str]) -> None:
+    def __init__(self, adapter: TypeAdapter[Any]) -> None:
         import jsonschema_rs  # the caller handles ImportError
 
         _probe(jsonschema_rs)
-        self.since = int(_clock())
         schema = fast_schema(adapter)
-        _merge(schema, overlay(covered, self.since))
-        defs = schema["$defs"]
-        usage = schema.get("properties", {}).get("usage")
-        if "CC202" in covered and isinstance(usage, dict):
-            defs["_chatcontract_nonnegative"] = _nonnegative(defs["_chatcontract_json"], defs, {})
-            defs["_chatcontract_nonnegative"]["additionalProperties"] = {"$ref": _NONNEGATIVE_JSON}
-            defs["_chatcontract_nonnegative"]["items"] = {"$ref": _NONNEGATIVE_JSON}
-            schema["properties"]["usage"] = _nonnegative(usage, defs, {})
         strict = jsonschema_rs.Draft202012Validator(schema)
         relaxed = jsonschema_rs.Draft202012Validator(relax_for_plain(schema))
         self.valid: Callable[[Any], bool] = strict.is_valid
@@ -190,17 +92,17 @@ def _probe(jsonschema_rs: Any) -> None:
         raise ImportError("this jsonschema-rs takes LosslessFloat for a number; the fast path needs it refused")
 
 
-_VALIDATORS: dict[tuple[int, frozenset[str]], tuple[TypeAdapter[Any], FastValidator | None]] = {}
+_VALIDATORS: dict[int, tuple[TypeAdapter[Any], FastValidator | None]] = {}
 
 
-def fast_validator(adapter: TypeAdapter[Any], covered: frozenset[str]) -> FastValidator | None:
-    """The (cached) :class:`FastValidator` of ``adapter`` and ``covered``; None without jsonschema-rs."""
-    key = (id(adapter), covered)
+def fast_validator(adapter: TypeAdapter[Any]) -> FastValidator | None:
+    """The (cached) :class:`FastValidator` of ``adapter``; None without jsonschema-rs."""
+    key = id(adapter)
     entry = _VALIDATORS.get(key)
     if entry is not None and entry[0] is adapter:
         return entry[1]
     try:
-        validator: FastValidator | None = FastValidator(adapter, covered)
+        validator: FastValidator | None = FastValidator(adapter)
     except ImportError:  # pragma: no cover - jsonschema-rs is an optional speed-up
         validator = None
     _VALIDATORS[key] = (adapter, validator)
@@ -219,21 +121,47 @@ def _arguments_ok(arguments: Any) -> bool:
         return False
 
 
-def culprits(doc: dict[str, Any], covered: frozenset[str], *, overlay: bool = False) -> frozenset[str]:
+def culprits(doc: dict[str, Any], covered: frozenset[str]) -> frozenset[str]:
     """The covered rules that may have a hit on ``doc``, a document the contract accepted; empty when none has.
 
     Every condition restates a rule's condition or a stricter one, and names the rules it stands for: a rule
-    with a hit is always named (a named rule may still find nothing). ``overlay``: the conditions of
-    :func:`overlay` are tested here too (the fast schema's overlay rejected the document, or was not asked);
-    without it, the caller knows the overlay accepted ``doc``.
+    with a hit is always named (a named rule may still find nothing). The C accelerator's ``culprits`` answers
+    for the everyday shapes, :func:`culprits_py` (the reference) for the others.
 
     It reads the document as the contract shapes it (``usage`` tokens and ``choices[].index`` are integers,
     ``finish_reason`` is there, ``tool_calls`` is a list of objects or null); if a contract ever changes that, the
     KeyError or TypeError reaches the caller, which then runs every covered rule (or the full path).
     """
-    bad: set[str] | None = None
-    if overlay:
-        bad = _overlay_culprits(doc, covered)
+    fast = _accel.culprits
+    if fast is not None:
+        table = _TABLES.get(covered)
+        if table is None:
+            table = _TABLES[covered] = _table(covered)
+        found = fast(doc, table, _clock())
+        if found is not None:
+            return found
+    return culprits_py(doc, covered)
+
+
+# What _speedups.culprits reads: the keys and values it looks up (in the order of its enum K), the codes (enum C).
+_C_KEYS = (
+    "object", "error", "id", "model", "created", "choices", "usage", "prompt_tokens", "completion_tokens",
+    "total_tokens", "completion_tokens_details", "reasoning_tokens", "index", "message", "messages", "tool_calls",
+    "content", "finish_reason", "function", "arguments", *reasoning.REASONING_FIELDS, "reasoning_details",
+    "chat.completion", "error", "Error", "tool_calls", "stop", "think>",
+)
+_C_CODES = (*(f"CC2{n:02d}" for n in range(1, 21)), "CC503")
+_TABLES: dict[frozenset[str], tuple[Any, ...]] = {}
+
+
+def _table(covered: frozenset[str]) -> tuple[Any, ...]:
+    codes = tuple(code if code in covered else None for code in _C_CODES)
+    return tuple(sys.intern(k) for k in _C_KEYS), codes, _arguments_ok, _NOTHING, _YEAR
+
+
+def culprits_py(doc: dict[str, Any], covered: frozenset[str]) -> frozenset[str]:
+    """:func:`culprits` in Python, for any shape."""
+    bad = _overlay_culprits(doc, covered)
     usage = doc.get("usage")
     if usage is not None:
         if "CC201" in covered or "CC203" in covered:
@@ -291,7 +219,7 @@ def _add(bad: set[str] | None, *codes: str) -> set[str]:
 
 
 def _overlay_culprits(doc: dict[str, Any], covered: frozenset[str]) -> set[str] | None:
-    """The rules whose :func:`overlay` constraint ``doc`` may break, by each rule's own condition."""
+    """The rules that read the top-level values (CC209-CC212, CC214, CC503) and the counts of ``usage`` (CC202)."""
     bad: set[str] | None = None
     kind = doc.get("object")
     if doc.get("error") or kind == "error" or kind == "Error":
