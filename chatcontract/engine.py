@@ -30,7 +30,7 @@ from .inputs import (
 )
 from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
 from .rules import Hit, Rule, RuleContext, Target
-from .rules._fast import culprits, suspects
+from .rules._fast import culprits, request_culprits, suspects
 from .rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
 from .rules.schema import mapped_hits, object_hits, schema_hits
 from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
@@ -236,12 +236,10 @@ def _fast_check(
         rules = plan.rest
     else:
         req = parse_request(request)  # raises UsageError like the full path would
-        rules = plan.rest if req is None else plan.with_request
+        rules = plan.rest if req is None else plan.asked(_asked(doc, req, plan.request_covered), req)
     if rules:
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
         for i, r in enumerate(rules):
-            if req is not None and r.request_keys and r.request_keys.isdisjoint(req):
-                continue  # nothing to say about this request (as Collector.run skips it)
             hits = r.check(doc, ctx)  # type: ignore[misc]
             for first in hits:
                 if not locate:
@@ -384,6 +382,14 @@ def _located_check(
     return _run_route(collector, doc, settings, plan, status, req, suspects(doc) if suspect is None else suspect)
 
 
+def _asked(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) -> frozenset[str]:
+    """:func:`~chatcontract.rules._fast.request_culprits`, or every covered rule should it fail."""
+    try:
+        return request_culprits(doc, req, covered)
+    except Exception:  # a request the rules read in a way the fused pass did not foresee: they all run
+        return covered
+
+
 def _run_route(
     collector: Collector,
     doc: dict[str, Any],
@@ -398,6 +404,8 @@ def _run_route(
         ctx = plan.context
     else:
         ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
+    if req is not None and plan.request_covered:
+        suspect = suspect | _asked(doc, req, plan.request_covered)
     key = (suspect, req is not None)
     rules = plan.routes.get(key)
     if rules is None:
@@ -421,15 +429,16 @@ def _finish(collector: Collector, doc: Any, settings: Settings, status: int | No
 def _route_rules(settings: Settings, plan: _FastPlan, suspect: frozenset[str], with_request: bool) -> tuple[Rule, ...]:
     """The rules the violation route runs, in the full path's order.
 
-    Every response rule but the covered non-suspects, then the rules of any document.
+    Every response rule but the non-suspects among the covered ones (the fused passes' for the response and for
+    the request), then the rules of any document.
     """
     if len(plan.routes) >= 256:
         plan.routes.clear()
-    covered = plan.covered
+    skip = plan.covered | plan.request_covered
     return tuple(
         r
         for r in (*settings.rules.get(Target.RESPONSE, ()), *settings.rules.get(Target.ANY, ()))
-        if (r.target is not Target.RESPONSE or r.code not in covered or r.code in suspect)
+        if (r.target is not Target.RESPONSE or r.code not in skip or r.code in suspect)
         and (with_request or not r.requires_request)
     )
 

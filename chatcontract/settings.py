@@ -19,7 +19,7 @@ from .config import Config, load_config
 from .contracts import DIALECTS, DialectContracts, check_extensions, contracts_for
 from .outcome import Report, empty_report
 from .rules import RULES, Rule, RuleContext, Target, resolve_codes
-from .rules._fast import COVERED, FastValidator, fast_validator
+from .rules._fast import COVERED, REQUEST_COVERED, FastValidator, fast_validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,19 +38,32 @@ class _FastPlan:
 
     ``covered``: the enabled rules that the fast validator and :func:`~chatcontract.rules._fast.culprits` stand
     for (by code). ``rest``: every other enabled rule of a response (custom ones, target ANY), run one by one;
-    ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request. ``valid`` and
+    ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request; of these,
+    ``request_covered`` are :func:`~chatcontract.rules._fast.request_culprits`' (run only when it names them), and
+    ``request_routes`` memoises ``with_request`` without the others, by the set it named and the request's keys
+    among ``keyed`` (every rule's ``request_keys``). ``valid`` and
     ``valid_plain``: the fast validator's (``locator``), set by :meth:`prepare` on first use. ``empty``: the
     conforming report. ``routes``: the violation route's rules, memoised.
     """
 
     __slots__ = (
-        "covered", "rest", "with_request", "valid", "valid_plain", "empty", "routes", "locator", "context",
+        "covered", "rest", "with_request", "request_covered", "request_routes", "keyed", "valid", "valid_plain",
+        "empty", "routes", "locator", "context",
     )
 
-    def __init__(self, covered: frozenset[str], rest: tuple[Rule, ...], with_request: tuple[Rule, ...]) -> None:
+    def __init__(
+        self,
+        covered: frozenset[str],
+        rest: tuple[Rule, ...],
+        with_request: tuple[Rule, ...],
+        request_covered: frozenset[str] = frozenset(),
+    ) -> None:
         self.covered = covered
         self.rest = rest
         self.with_request = with_request
+        self.request_covered = request_covered
+        self.request_routes: dict[tuple[frozenset[str], frozenset[str]], tuple[Rule, ...]] = {}
+        self.keyed = frozenset(key for r in with_request for key in r.request_keys or ())
         self.valid: Callable[[Any], bool] | None = None
         self.valid_plain: Callable[[Any], bool] = _refuse
         self.empty: Report | None = None
@@ -59,6 +72,24 @@ class _FastPlan:
         #: The contract's fast schema, and the rules' context without request or status.
         self.locator: FastValidator | None = None
         self.context: RuleContext | None = None
+
+    def asked(self, named: frozenset[str], request: Mapping[str, Any]) -> tuple[Rule, ...]:
+        """``with_request`` without the :attr:`request_covered` rules not in ``named``, memoised.
+
+        Nor the rules with ``request_keys`` that ``request`` has none of (as ``Collector.run`` skips them).
+        """
+        key = (named, self.keyed.intersection(request))
+        found = self.request_routes.get(key)
+        if found is None:
+            if len(self.request_routes) >= 256:
+                self.request_routes.clear()
+            skip = self.request_covered - named
+            found = self.request_routes[key] = tuple(
+                r
+                for r in self.with_request
+                if r.code not in skip and not (r.request_keys and r.request_keys.isdisjoint(key[1]))
+            )
+        return found
 
     def prepare(self, settings: Settings) -> Callable[[Any], bool] | None:
         validator = fast_validator(settings.contracts.response)
@@ -180,13 +211,16 @@ def _resolve(
 def _fast_plan(rules: Mapping[Target, tuple[Rule, ...]]) -> _FastPlan:
     covered = []
     rest = []
+    asked = []
     for r in (*rules.get(Target.RESPONSE, ()), *rules.get(Target.ANY, ())):
         if r.target is Target.RESPONSE and COVERED.get(r.code) is r.check:
             covered.append(r.code)
         else:
             rest.append(r)
+            if r.target is Target.RESPONSE and REQUEST_COVERED.get(r.code) is r.check:
+                asked.append(r.code)
     plain = tuple(r for r in rest if not r.requires_request)
-    return _FastPlan(frozenset(covered), plain, tuple(rest))
+    return _FastPlan(frozenset(covered), plain, tuple(rest), frozenset(asked))
 
 
 _settings_cache: dict[tuple[Any, ...], tuple[Config, Settings]] = {}

@@ -146,6 +146,8 @@ REQUESTS: list[Any] = [
     b'{"model": "gpt-4o", "n": 1}',
     {"model": "m", "messages": [], "reasoning_effort": "high"},  # CC412
     {"model": "m", "messages": [], "reasoning_effort": "none"},  # CC413
+    {"model": "gpt-4o-mini", "messages": [], "max_completion_tokens": 3, "n": 1},  # CC402, CC403, CC411
+    {"model": "m", "messages": [], "tools": [{"type": "function", "function": {"name": "g"}}]},  # CC407
 ]
 
 

@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from chatcontract import check
 from chatcontract.contracts import DIALECTS, contracts_for
 from chatcontract.rules import RULES, RuleContext
+from chatcontract.rules._fast import REQUEST_COVERED, request_culprits
 
 from . import strategies as gen
+from .test_properties import documents
 
 KEYED = sorted(code for code, r in RULES.items() if r.request_keys)
 _TEXT = st.sampled_from(["", "Paris", "STOP", '{"a": 1}', "[1]", "a\nb", "<think>x</think>y"])
@@ -85,3 +87,56 @@ def test_the_engine_runs_a_keyed_rule_only_with_its_key(request_: dict[str, Any]
     }
     assert check(body, dialect="mistral", request=request_).codes() == expected
     assert check(str(body).replace("'", '"'), dialect="mistral", request=request_).codes() == expected
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fused pass over the request rules every request meets (rules._fast.request_culprits)
+
+
+class _Name(str):
+    """A model name that is a str subclass (an enum of model names, say): the rules take it as a str."""
+
+
+_ASKED_VALUES = {**_REQUEST_VALUES, "model": st.sampled_from(["m", "mistral-small-latest", "org/m", _Name("m"), 7])}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_request_pass_names_every_covered_rule_with_a_hit(dialect: str, data: st.DataObject) -> None:
+    if data.draw(st.booleans(), label="any shape"):
+        doc = data.draw(documents(dialect), label="document")
+    else:
+        doc = data.draw(gen.responses(dialect), label="response")
+        doc["model"] = data.draw(st.sampled_from(["m", "m-2", "mistral-small-2501", "org/m", ""]), label="model")
+        for choice in doc["choices"]:
+            choice["finish_reason"] = data.draw(st.sampled_from(["stop", "length", "tool_calls"]), label="finish")
+            msg = choice.get("message")
+            if isinstance(msg, dict) and data.draw(st.booleans(), label="calls"):
+                name = data.draw(st.sampled_from(["f", "g"]), label="tool")
+                msg["tool_calls"] = [{"id": "a", "type": "function", "function": {"name": name, "arguments": "{}"}}]
+        if isinstance(doc.get("usage"), dict):
+            doc["usage"]["completion_tokens"] = data.draw(st.integers(0, 120), label="used")
+    request = data.draw(st.fixed_dictionaries({}, optional=_ASKED_VALUES), label="request")
+    ctx = RuleContext(dialect=dialect, contracts=contracts_for(dialect), request=request, status=None)
+    hits = set()
+    for code, fn in REQUEST_COVERED.items():
+        if list(fn(doc, ctx)):
+            hits.add(code)
+    covered = frozenset(REQUEST_COVERED)
+    assert hits <= request_culprits(doc, request, covered)
+    assert request_culprits(doc, request, frozenset({"CC401"})) <= {"CC401"}  # only covered rules are named
+
+
+def test_the_request_pass_leaves_the_usual_exchange_alone() -> None:
+    # Not a pass that names everything: a request answered as asked names no rule, so none of them runs.
+    body = {
+        "id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1_757_000_000,
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"}],
+    }
+    request = {"model": "m", "messages": [], "n": 1, "max_tokens": 5, "temperature": 0.2}
+    assert request_culprits(body, request, frozenset(REQUEST_COVERED)) == frozenset()
+    assert request_culprits(body, {**request, "n": 2}, frozenset(REQUEST_COVERED)) == {"CC401"}
+    assert request_culprits(body, {**request, "model": "x"}, frozenset(REQUEST_COVERED)) == {"CC411"}
+    assert check(body, dialect="mistral", request={**request, "n": 2}).codes() == ["CC401"]

@@ -18,11 +18,14 @@ from jiter import from_json as _from_json
 from pydantic import TypeAdapter
 
 from .. import _accel
-from . import consistency, errors, reasoning
+from . import consistency, errors, reasoning, request
 from ._registry import CheckFn
 from .json_schema import fast_schema, relax_for_plain
 
-__all__ = ["COVERED", "FastValidator", "culprits", "culprits_py", "fast_validator", "suspects"]
+__all__ = [
+    "COVERED", "REQUEST_COVERED", "FastValidator", "culprits", "culprits_py", "fast_validator", "request_culprits",
+    "suspects",
+]
 
 COVERED: Mapping[str, CheckFn] = {
     "CC201": consistency.usage_total_mismatch,
@@ -48,6 +51,16 @@ COVERED: Mapping[str, CheckFn] = {
     "CC503": errors.error_in_success,
 }
 """The rule functions :func:`culprits` stands for, by code (the engine checks identity before relying on it)."""
+
+REQUEST_COVERED: Mapping[str, CheckFn] = {
+    "CC401": request.choice_count_mismatch,
+    "CC402": request.completion_tokens_exceed,
+    "CC403": request.length_finish_mismatch,
+    "CC407": request.undeclared_tool_called,
+    "CC411": request.model_echo_mismatch,
+}
+"""The request-aware rules :func:`request_culprits` stands for: those that read any request (no ``request_keys``) or
+the usual ``max_tokens``, so they would otherwise run on every exchange with a request."""
 
 _CREATED_MIN = 1_000_000_000
 _CREATED_MAX = 1_000_000_000_000
@@ -292,6 +305,59 @@ def _calls_culprits(choice: dict[str, Any], calls: list[dict[str, Any]], bad: se
         if isinstance(fn, dict) and "arguments" in fn and not _arguments_ok(fn["arguments"]):
             bad = _add(bad, "CC207")
     return bad
+
+
+def request_culprits(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) -> frozenset[str]:
+    """The rules of :data:`REQUEST_COVERED` (those in ``covered``) that may have a hit on ``doc`` answering ``req``.
+
+    Like :func:`culprits`, every condition is the rule's own or a coarser one: a rule with a hit is always named.
+    Any document shape is read (the violation route asks too, on documents the contract refused).
+    """
+    # (request._n and request._max_tokens, inlined: this runs on every exchange with a request)
+    get = req.get
+    n = get("n")
+    if type(n) is not int or n < 1:
+        n = 1
+    limit = get("max_completion_tokens")
+    if type(limit) is not int:
+        limit = get("max_tokens")
+        if type(limit) is not int:
+            limit = None
+    if limit is not None and limit < 0:
+        limit = None
+    bad: set[str] | None = None
+    is_object = isinstance(doc, dict)
+    used = None
+    if is_object:
+        usage = doc.get("usage")
+        if isinstance(usage, dict):
+            used = usage.get("completion_tokens")
+            if type(used) is not int:  # (as_int: a bool is not a count)
+                used = None
+    if limit is not None and used is not None and used > limit * n:  # CC402, exactly
+        bad = {"CC402"}
+    items = doc.get("choices") if is_object else None
+    if isinstance(items, list):
+        if items and len(items) != n:  # CC401, exactly
+            bad = _add(bad, "CC401")
+        # CC403: exactly, for one choice (several: the rule counts the choices that are objects)
+        short = len(items) != 1 or (used is not None and limit is not None and used < limit)
+        for c in items:
+            if isinstance(c, dict):
+                if short and limit is not None and c.get("finish_reason") == "length":
+                    bad = _add(bad, "CC403")
+                msg = c.get("message")
+                if isinstance(msg, dict) and msg.get("tool_calls"):  # CC407 reads the tool calls only
+                    bad = _add(bad, "CC407")
+    wanted = get("model")
+    if isinstance(wanted, str) and is_object:
+        got = doc.get("model")
+        if isinstance(got, str) and got != wanted:  # CC411, coarser (it allows some prefixes)
+            bad = _add(bad, "CC411")
+    if bad is None:
+        return _NOTHING
+    bad &= covered
+    return frozenset(bad) if bad else _NOTHING
 
 
 _TOOL_CALL_RULES = frozenset({"CC205", "CC206", "CC207", "CC208", "CC215", "CC216"})
