@@ -147,10 +147,12 @@ def culprits(doc: dict[str, Any], covered: frozenset[str]) -> frozenset[str]:
     """
     fast = _accel.culprits
     if fast is not None:
-        table = _TABLES.get(covered)
-        if table is None:
-            table = _TABLES[covered] = _table(covered)
-        found = fast(doc, table, _clock())
+        entry = _TABLES.get(id(covered))  # (by identity: an equal set would be compared element by element)
+        if entry is None or entry[0] is not covered:
+            if len(_TABLES) >= 64:
+                _TABLES.clear()
+            entry = _TABLES[id(covered)] = (covered, _table(covered))
+        found = fast(doc, entry[1], _clock())
         if found is not None:
             return found
     return culprits_py(doc, covered)
@@ -164,7 +166,7 @@ _C_KEYS = (
     "chat.completion", "error", "Error", "tool_calls", "stop", "think>",
 )
 _C_CODES = (*(f"CC2{n:02d}" for n in range(1, 21)), "CC503")
-_TABLES: dict[frozenset[str], tuple[Any, ...]] = {}
+_TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...]]] = {}
 
 
 def _table(covered: frozenset[str]) -> tuple[Any, ...]:
