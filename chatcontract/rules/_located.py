@@ -37,7 +37,7 @@ Validate = Callable[[Any], Any]
 
 class _Field:
     __slots__ = (
-        "name", "key", "required", "model", "item_model", "annotation", "info", "_validate", "_accepts", "owner",
+        "name", "key", "required", "model", "item_model", "annotation", "info", "_validate", "_accepts", "owner", "sub",
     )
 
     def __init__(self, owner: type[BaseModel], name: str, info: Any) -> None:
@@ -53,6 +53,8 @@ class _Field:
         self._validate: Validate | None = None
         self._accepts: tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[type] | None] | None = None
         self.owner = owner
+        #: ``_model(model or item_model)``, once the walk descends here (set by :func:`_visit`)
+        self.sub: _Model | None = None
 
     def accepts(self, plain: bool) -> Callable[[Any], bool]:
         """``is_valid`` of this field's own fast schema (jsonschema-rs): True only when the contract accepts the value.
@@ -181,7 +183,9 @@ def _item_accepts(f: _Field, plain: bool) -> Callable[[Any], bool] | None:
 
 
 class _Model:
-    __slots__ = ("cls", "fields", "by_key", "forbid", "required", "keys", "_accepts", "_checks", "_tables")
+    __slots__ = (
+        "cls", "fields", "by_key", "forbid", "required", "required_keys", "keys", "_accepts", "_checks", "_tables",
+    )
 
     def __init__(self, cls: type[BaseModel]) -> None:
         self.cls = cls
@@ -189,6 +193,7 @@ class _Model:
         self.by_key = {f.key: f for f in self.fields}
         self.forbid = cls.model_config.get("extra") == "forbid"
         self.required = frozenset(f.key for f in self.fields if f.required)
+        self.required_keys = tuple(f.key for f in self.fields if f.required)  # (in the fields' order)
         self.keys = frozenset(self.by_key)
         self._accepts: tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[type] | None] | None = None
         self._checks: tuple[dict[str, _Check], dict[str, _Check]] | None = None
@@ -283,13 +288,15 @@ def locate_errors(
     objects: list[dict[str, Any]] = []
     values: list[tuple[Path, _Field, Any]] = []
     _visit(root, doc, (), plain, floats, objects, values, at_most)
-    errors: list[dict[str, Any]] = []
+    errors: list[Any] = []  # (pydantic's ErrorDetails)
     for loc, f, value in values:
+        validate = f._validate
         try:
-            f.validator()(value)
+            (f.validator() if validate is None else validate)(value)
         except ValidationError as exc:
-            for err in exc.errors(include_url=False):
-                errors.append({**err, "loc": (*loc, *err["loc"])})
+            for err in exc.errors(include_url=False):  # (new dicts at each call: located in place)
+                err["loc"] = (*loc, *err["loc"])
+                errors.append(err)
     return objects, errors
 
 
@@ -304,26 +311,39 @@ def _visit(
     at_most: int,
 ) -> None:
     scan = _accel.scan_fields
-    own, failing = _scan(model, node, loc, plain, floats) if scan is None else scan(model.table(plain), node, loc, floats)
+    if scan is None:
+        own, failing = _scan(model, node, loc, plain, floats)
+    else:
+        tables = model._tables
+        own, failing = scan(
+            model.table(plain) if tables is None else tables[0] if plain else tables[1], node, loc, floats
+        )
     if own:
         objects.extend(_object_errors(loc, model, node))
         if len(objects) + len(values) > at_most:
             raise TooMany
+    by_key = model.by_key
     for key, value, items in failing:
-        f = model.by_key[key]
+        f = by_key[key]
         here = (*loc, key)
         if items is not None:  # ``list[M]``: these items are not accepted
-            if all(type(value[i]) is dict for i in items):
-                sub = _model(f.item_model)  # type: ignore[arg-type]
+            for i in items:
+                if type(value[i]) is not dict:
+                    break
+            else:
+                sub = f.sub
+                if sub is None:
+                    sub = f.sub = _model(f.item_model)  # type: ignore[arg-type]
                 for i in items:
                     _visit(sub, value[i], (*here, i), plain, floats, objects, values, at_most)
                 continue
-        else:
-            inner = f.model
-            if inner is not None and type(value) is dict:
-                # ``M | None`` validates as ``M`` when the value is an object (pydantic's nullable schema: no label)
-                _visit(_model(inner), value, here, plain, floats, objects, values, at_most)
-                continue
+        elif f.model is not None and type(value) is dict:
+            # ``M | None`` validates as ``M`` when the value is an object (pydantic's nullable schema: no label)
+            sub = f.sub
+            if sub is None:
+                sub = f.sub = _model(f.model)
+            _visit(sub, value, here, plain, floats, objects, values, at_most)
+            continue
         values.append((here, f, value))
         if len(objects) + len(values) > at_most:
             raise TooMany
@@ -374,9 +394,9 @@ def prefixes_of(paths: Iterable[Path]) -> frozenset[Path]:
 def _object_errors(loc: Path, model: _Model, node: dict[str, Any]) -> list[dict[str, Any]]:
     """What pydantic says about the keys of ``node`` as ``model``: required fields missing, unknown keys refused."""
     out: list[dict[str, Any]] = []
-    for f in model.fields:
-        if f.required and f.key not in node:
-            out.append({"type": "missing", "loc": (*loc, f.key), "msg": "Field required", "input": node})
+    for key in model.required_keys:
+        if key not in node:
+            out.append({"type": "missing", "loc": (*loc, key), "msg": "Field required", "input": node})
     if model.forbid:
         for key, value in node.items():
             if key not in model.by_key:

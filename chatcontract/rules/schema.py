@@ -287,44 +287,74 @@ _RANGE = {
 _json_type = json_type
 
 
+#: The discriminated unions of a schema as a tree of its index-free paths: ``(tag property at this path or None,
+#: {key or "*" for list items: the tree below})``. :func:`_clean_loc` follows it down a location one segment at a
+#: time, and stops looking as soon as no tagged path lies below (the usual case: at the first segment).
+_Trie = tuple["str | None", "dict[str, _Trie]"]
+
+
 def _clean_loc(
-    doc: Any, raw: tuple[str | int, ...], missing: bool = True, tagged: Mapping[tuple[str, ...], str] | None = None
+    doc: Any, raw: tuple[str | int, ...], missing: bool = True, tagged: _Trie | None = None
 ) -> tuple[Loc, Any, bool]:
     """Strip union labels from a pydantic loc; returns (loc, value at loc, whether the value exists).
 
     A segment that is not a key or index of the current node is a label (a union member such as ``str`` or
     ``function-after[...]``). Discriminator tags are labels too, but may equal a key (``{"type": "function",
-    "function": ...}``), so they are recognised from the schema: ``tagged`` maps the index-free paths of
-    discriminated unions to their tag property. ``missing`` says whether the error is about an absent key: only
-    then may the last segment name a key that is not there.
+    "function": ...}``), so they are recognised from the schema: ``tagged`` (:func:`_tagged_trie`) holds the
+    index-free paths of discriminated unions with their tag property. ``missing`` says whether the error is about
+    an absent key: only then may the last segment name a key that is not there.
     """
-    tagged = tagged or {}
     node = doc
-    out: list[str | int] = []
-    shape: list[str] = []
+    out: list[str | int] | None = None  # the segments kept, once one is dropped (until then: raw[:i])
+    trie = tagged  # the tagged paths at and below the path so far; None: none (no tag to look for)
     last = len(raw) - 1
     tag_skipped: Any = None
     for i, seg in enumerate(raw):
         if isinstance(node, dict) and isinstance(seg, str):
-            prop = tagged.get(tuple(shape))
-            if prop is not None and tag_skipped is not node and node.get(prop) == seg:
-                tag_skipped = node  # the discriminator label; a tag labels its node once
-                continue
+            if trie is not None:
+                prop = trie[0]
+                if prop is not None and tag_skipped is not node and node.get(prop) == seg:
+                    tag_skipped = node  # the discriminator label; a tag labels its node once
+                    if out is None:
+                        out = list(raw[:i])
+                    continue
             if seg in node:
-                out.append(seg)
-                shape.append(seg)
+                if out is not None:
+                    out.append(seg)
                 node = node[seg]
-            elif i == last and missing:
-                out.append(seg)
-                return tuple(out), None, False
+                if trie is not None:
+                    trie = trie[1].get(seg)
+                continue
+            if i == last and missing:
+                return (raw if out is None else (*out, seg)), None, False
         elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
-            out.append(seg)
-            shape.append("*")
+            if out is not None:
+                out.append(seg)
             node = node[seg]
-    return tuple(out), node, True
+            if trie is not None:
+                trie = trie[1].get("*")
+            continue
+        if out is None:  # a label
+            out = list(raw[:i])
+    return (raw if out is None else tuple(out)), node, True
 
 
 _TAGGED: dict[int, dict[tuple[str, ...], str]] = {}
+_TRIES: dict[int, tuple[TypeAdapter[Any], _Trie]] = {}
+
+
+def _tagged_trie(adapter: TypeAdapter[Any]) -> _Trie:
+    """:func:`_tagged_paths` as the tree :func:`_clean_loc` follows."""
+    entry = _TRIES.get(id(adapter))
+    if entry is None or entry[0] is not adapter:
+        entry = _TRIES[id(adapter)] = (adapter, _trie(_tagged_paths(adapter), ()))
+    return entry[1]
+
+
+def _trie(tagged: Mapping[tuple[str, ...], str], at: tuple[str, ...]) -> _Trie:
+    n = len(at)
+    below = {path[n] for path in tagged if len(path) > n and path[:n] == at}
+    return tagged.get(at), {seg: _trie(tagged, (*at, seg)) for seg in below}
 
 
 def _tagged_paths(adapter: TypeAdapter[Any]) -> dict[tuple[str, ...], str]:
@@ -370,27 +400,32 @@ def _expected(err: Any) -> str:
     return str(err.get("msg", t))
 
 
+#: The code of an error type whatever the value (``enum``: CC103 for a string, else by type); any other error type
+#: is about the value's type: CC107 for null, else CC102.
+_CODES = {
+    "union_tag_invalid": "CC106",
+    "union_tag_not_found": "CC101",
+    "literal_error": "enum",
+    "enum": "enum",
+    "finite_number": "CC005",
+    **dict.fromkeys(_RANGE, "CC105"),
+}
+
+
 def _classify(err: Any, value: Any, exists: bool) -> str:
     t = err["type"]
-    if t == "missing" or not exists and t != "extra_forbidden":
-        return "CC101"
     if t == "extra_forbidden":
         return "CC104"
-    if t in ("union_tag_invalid",):
-        return "CC106"
-    if t == "union_tag_not_found":
+    if t == "missing" or not exists:
         return "CC101"
-    if t in ("literal_error", "enum"):
+    code = _CODES.get(t)
+    if code is None:
+        return "CC107" if value is None else "CC102"
+    if code == "enum":
         if value is None:
             return "CC107"
         return "CC103" if isinstance(value, str) else "CC102"  # enum values are strings: 7 is the wrong type
-    if t in _RANGE:
-        return "CC105"
-    if t == "finite_number":
-        return "CC005"
-    if value is None:
-        return "CC107"
-    return "CC102"
+    return code
 
 
 #: A list of more than this many items is validated in batches of ``_BATCH`` items, and so is the longest list of a
@@ -438,16 +473,27 @@ def mapped_hits(
     """
     if not errors:
         return
+    tagged = _tagged_trie(adapter)
+    if len(errors) == 1:
+        # (the usual case) one group of one error: no other union member's error to prefer (nothing to drop),
+        # nothing to fold into it, no deeper error to defer to
+        err = errors[0]
+        loc, value, exists = _place(doc, err, tagged)
+        code = _classify(err, value, exists)
+        if code == "CC102" or code == "CC107":
+            yield _type_hit(adapter, doc, loc, [_expected(err)], value, full)
+        else:
+            yield _other_hit(code, loc, err, value, full)
+        return
     errors = _drop_mismatched_members(errors)
     groups: dict[Loc, list[tuple[Any, Any, bool]]] = {}
-    tagged = _tagged_paths(adapter)
     for err in errors:
-        missing = err["type"] in ("missing", "union_tag_not_found")
-        loc, value, exists = _clean_loc(doc, tuple(err["loc"]), missing, tagged)
-        if err["type"] == "union_tag_not_found":
-            key = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
-            loc, value, exists = (*loc, key), None, False
-        groups.setdefault(loc, []).append((err, value, exists))
+        loc, value, exists = _place(doc, err, tagged)
+        entries = groups.get(loc)
+        if entries is None:
+            groups[loc] = [(err, value, exists)]
+        else:
+            entries.append((err, value, exists))
     prefixes: set[Loc] | None = None  # every proper prefix of an error path, when a group needs it
     for loc, entries in groups.items():
         # A union reports each alternative; when one alternative got further (errors deeper inside the value),
@@ -466,50 +512,101 @@ def mapped_hits(
             if loc in prefixes:
                 continue
         for code, (err, value, _exists) in other_entries:
-            if full is not None and full(code):
-                yield code, Hit(loc, "")
-            elif code == "CC101":
-                yield code, _missing(loc)
-            elif code == "CC104":
-                yield code, _unknown(loc, value)
-            elif code == "CC103":
-                yield code, hit(
-                    loc,
-                    f"Received {_show(value)}; expected {_expected(err)}.",
-                    shorten(value),
-                    _expected(err),
-                )
-            elif code == "CC106":
-                tags = err.get("ctx", {}).get("expected_tags", "")
-                tag = _show(err.get("ctx", {}).get("tag"))
-                yield code, hit(loc, f"Unknown variant tag {tag}; expected one of {tags}.", shorten(value))
-            else:
-                yield code, hit(loc, f"{err['msg']}; received {_show(value)}.", shorten(value))
+            yield _other_hit(code, loc, err, value, full)
         if type_entries:
-            expected = sorted({_expected(e[0]) for e in type_entries}, key=lambda n: _ORDER.get(n, 99))
-            value = type_entries[0][1]
-            optional = value is None and loc and _is_optional(adapter, doc, loc)
-            code = "CC102" if value is not None else "CC109" if optional else "CC107"
-            if full is not None and full(code):
-                yield code, Hit(loc, "")
-            elif value is None:
-                detail = "; omit the field instead" if optional else ""
-                yield code, hit(loc, f"Expected {_join(expected)}; received null{detail}.", None, " or ".join(expected))
-            else:
-                yield "CC102", hit(
-                    loc,
-                    f"Expected {_join(expected)}; received {_json_type(value)} {_show(value)}.",
-                    shorten(value),
-                    " or ".join(expected),
-                )
+            names = {_expected(e[0]) for e in type_entries}
+            expected = sorted(names, key=_rank) if len(names) > 1 else list(names)
+            yield _type_hit(adapter, doc, loc, expected, type_entries[0][1], full)
+
+
+def _place(doc: Any, err: Any, tagged: _Trie) -> tuple[Loc, Any, bool]:
+    """The error's location in ``doc`` without union labels, the value there, and whether it exists."""
+    kind = err["type"]
+    raw = err["loc"]
+    loc, value, exists = _clean_loc(
+        doc, raw if type(raw) is tuple else tuple(raw), kind == "missing" or kind == "union_tag_not_found", tagged
+    )
+    if kind == "union_tag_not_found":
+        key = str(err.get("ctx", {}).get("discriminator", "type")).strip("'")
+        return (*loc, key), None, False
+    return loc, value, exists
+
+
+def _other_hit(code: str, loc: Loc, err: Any, value: Any, full: Callable[[str], bool] | None) -> tuple[str, Hit]:
+    """The hit of an error that is not about the value's type (missing, unknown, enum, tag, range...)."""
+    if full is not None and full(code):
+        return code, _tuple_new(Hit, (loc, "", None, None, None))
+    if code == "CC101":
+        return code, _missing(loc)
+    if code == "CC104":
+        return code, _unknown(loc, value)
+    if code == "CC103":
+        expected = _expected(err)
+        return code, _tuple_new(
+            Hit, (loc, f"Received {_show(value)}; expected {expected}.", shorten(value), expected, None)
+        )
+    if code == "CC106":
+        tags = err.get("ctx", {}).get("expected_tags", "")
+        tag = _show(err.get("ctx", {}).get("tag"))
+        return code, _tuple_new(
+            Hit, (loc, f"Unknown variant tag {tag}; expected one of {tags}.", shorten(value), None, None)
+        )
+    return code, _tuple_new(Hit, (loc, f"{err['msg']}; received {_show(value)}.", shorten(value), None, None))
+
+
+def _type_hit(
+    adapter: TypeAdapter[Any],
+    doc: Any,
+    loc: Loc,
+    expected: list[str],
+    value: Any,
+    full: Callable[[str], bool] | None,
+) -> tuple[str, Hit]:
+    """The one hit of a place's type errors (the union's alternatives folded): CC102, or for null CC107/CC109."""
+    if value is None:
+        optional = bool(loc) and _is_optional(adapter, doc, loc)
+        code = "CC109" if optional else "CC107"
+    else:
+        optional = False
+        code = "CC102"
+    if full is not None and full(code):
+        return code, _tuple_new(Hit, (loc, "", None, None, None))
+    joined = expected[0] if len(expected) == 1 else _join(expected)
+    alternatives = expected[0] if len(expected) == 1 else " or ".join(expected)
+    if value is None:
+        detail = "; omit the field instead" if optional else ""
+        return code, _tuple_new(Hit, (loc, f"Expected {joined}; received null{detail}.", None, alternatives, None))
+    return code, _tuple_new(
+        Hit,
+        (
+            loc,
+            f"Expected {joined}; received {_json_type(value)} {_show(value)}.",
+            shorten(value),
+            alternatives,
+            None,
+        ),
+    )
+
+
+_tuple_new = tuple.__new__  # (a Hit without NamedTuple's Python-level __new__, as violations.hit builds it)
+
+#: The message of a missing field, per location (a place of the contract, with its list indices): the same few
+#: places miss their fields body after body. Bounded: emptied when full.
+_MISSING: dict[Loc, str] = {}
+_MISSING_MAX = 1024
 
 
 def _missing(loc: Loc) -> Hit:
-    return Hit(loc, f"Field {_name(loc)} is required but missing.", None, "present")
+    message = _MISSING.get(loc)
+    if message is None:
+        if len(_MISSING) >= _MISSING_MAX:
+            _MISSING.clear()
+        message = _MISSING[loc] = f"Field {_name(loc)} is required but missing."
+    return _tuple_new(Hit, (loc, message, None, "present", None))
 
 
 def _unknown(loc: Loc, value: Any) -> Hit:
-    return Hit(loc, f"Field {_name(loc)} is not in the contract.", shorten(value))
+    return _tuple_new(Hit, (loc, f"Field {_name(loc)} is not in the contract.", shorten(value), None, None))
 
 
 def object_hits(
@@ -522,9 +619,14 @@ def object_hits(
     for err in errors:
         loc = err["loc"]
         if err["type"] == "missing":
-            yield ("CC101", Hit(loc, "")) if full is not None and full("CC101") else ("CC101", _missing(loc))
+            if full is not None and full("CC101"):
+                yield "CC101", _tuple_new(Hit, (loc, "", None, None, None))
+            else:
+                yield "CC101", _missing(loc)
+        elif full is not None and full("CC104"):
+            yield "CC104", _tuple_new(Hit, (loc, "", None, None, None))
         else:
-            yield ("CC104", Hit(loc, "")) if full is not None and full("CC104") else ("CC104", _unknown(loc, err["input"]))
+            yield "CC104", _unknown(loc, err["input"])
 
 
 def _longest_list(doc: Any, longer_than: int) -> tuple[str | int, ...] | None:
@@ -594,6 +696,11 @@ def _drop_mismatched_members(errors: list[Any]) -> list[Any]:
     ``[{"type": "text", "text": 5}]`` against ``TextChunk | ToolReferenceChunk | ReferenceChunk`` fails all three;
     only TextChunk's complaint (``text`` is not a string) is about the value the sender meant.
     """
+    for err in errors:
+        if err["type"] == "literal_error":
+            break
+    else:  # no member's constant can be contradicted: nothing to drop
+        return errors
     mismatched: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}  # union point -> member prefixes that mismatch
     members: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
     for err in errors:
@@ -636,6 +743,10 @@ def _without(doc: Any, loc: Loc) -> Any:
 
 
 _OPTIONAL: dict[tuple[int, tuple[str | int, ...]], bool] = {}
+#: :data:`_OPTIONAL` by the location itself (with its list indices), which costs no index-free copy to look up:
+#: the same few places hold a null body after body. Bounded: emptied when full.
+_OPTIONAL_AT: dict[tuple[int, Loc], bool] = {}
+_OPTIONAL_AT_MAX = 1024
 
 
 def _is_optional(adapter: TypeAdapter[Any], doc: Any, loc: Loc) -> bool:
@@ -645,10 +756,17 @@ def _is_optional(adapter: TypeAdapter[Any], doc: Any, loc: Loc) -> bool:
     """
     if not isinstance(loc[-1], str):
         return False
+    at = (id(adapter), loc)
+    cached = _OPTIONAL_AT.get(at)
+    if cached is not None:
+        return cached
     key = (id(adapter), tuple(0 if isinstance(seg, int) else seg for seg in loc))
     cached = _OPTIONAL.get(key)
     if cached is None:
         cached = _OPTIONAL[key] = _optional_uncached(adapter, doc, loc)
+    if len(_OPTIONAL_AT) >= _OPTIONAL_AT_MAX:
+        _OPTIONAL_AT.clear()
+    _OPTIONAL_AT[at] = cached
     return cached
 
 
@@ -658,13 +776,17 @@ def _optional_uncached(adapter: TypeAdapter[Any], doc: Any, loc: Loc) -> bool:
         adapter.validate_python(trimmed)
     except ValidationError as exc:
         return not any(
-            e["type"] == "missing" and _clean_loc(trimmed, tuple(e["loc"]), True, _tagged_paths(adapter))[0] == loc
+            e["type"] == "missing" and _clean_loc(trimmed, tuple(e["loc"]), True, _tagged_trie(adapter))[0] == loc
             for e in exc.errors()
         )
     return True
 
 
 _ORDER = {n: i for i, n in enumerate(["object", "array", "string", "integer", "number", "boolean", "null"])}
+
+
+def _rank(name: str) -> int:
+    return _ORDER.get(name, 99)
 
 
 def _join(items: list[str]) -> str:
@@ -698,9 +820,9 @@ def _show(value: Any) -> str:
     if kind is str:
         return str(_encode_str(shown))
     if kind is int:
-        return int.__repr__(shown)
+        return repr(shown)  # (exactly an int or a float: their own repr, without the slot wrapper's call)
     if kind is float and shown - shown == 0.0:  # finite
-        return float.__repr__(shown)
+        return repr(shown)
     if shown is None or kind is bool:
         return _CONSTANTS[shown]
     try:
