@@ -850,7 +850,7 @@ enum K {
     K_OBJECT, K_ERROR, K_ID, K_MODEL, K_CREATED, K_CHOICES, K_USAGE, K_PROMPT, K_COMPLETION, K_TOTAL, K_DETAILS,
     K_REASONING_TOKENS, K_INDEX, K_MESSAGE, K_MESSAGES, K_TOOL_CALLS, K_CONTENT, K_FINISH, K_FUNCTION, K_ARGUMENTS,
     K_REASONING_CONTENT, K_REASONING, K_REASONING_DETAILS, V_CHAT_COMPLETION, V_ERROR, V_ERROR_CAP, V_TOOL_CALLS,
-    V_STOP, V_THINK, K_COUNT
+    V_STOP, V_THINK, K_TEXT, K_COUNT
 };
 
 enum C {
@@ -1173,50 +1173,93 @@ culprits_walk(PyObject **k, unsigned covered, PyObject *doc, long long latest, u
 #undef GET
 }
 
+/* The parts of a table (culprits' and suspects'), checked: 0, or -1 with a TypeError set. */
+static int
+read_table(PyObject *const *args, Py_ssize_t nargs, const char *name, PyObject **k, unsigned *covered,
+           PyObject **arguments_ok, PyObject **nothing, long *year)
+{
+    if (nargs != 3 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != 5 || !PyFloat_CheckExact(args[2])) {
+        PyErr_Format(PyExc_TypeError, "%s(doc, table, now) takes a document, a table and a float", name);
+        return -1;
+    }
+    PyObject *keys = PyTuple_GET_ITEM(args[1], 0), *codes = PyTuple_GET_ITEM(args[1], 1);
+    *arguments_ok = PyTuple_GET_ITEM(args[1], 2);
+    *nothing = PyTuple_GET_ITEM(args[1], 3);
+    if (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != K_COUNT || !PyTuple_Check(codes) ||
+        PyTuple_GET_SIZE(codes) != C_COUNT || !PyCallable_Check(*arguments_ok) || !PyFrozenSet_Check(*nothing) ||
+        !PyLong_CheckExact(PyTuple_GET_ITEM(args[1], 4))) {
+        PyErr_Format(PyExc_TypeError, "%s: a malformed table", name);
+        return -1;
+    }
+    for (int i = 0; i < K_COUNT; i++) {
+        k[i] = PyTuple_GET_ITEM(keys, i);
+        if (!PyUnicode_CheckExact(k[i])) {
+            PyErr_Format(PyExc_TypeError, "%s: the table's keys are strings", name);
+            return -1;
+        }
+    }
+    *covered = 0;
+    for (int i = 0; i < C_COUNT; i++) {
+        PyObject *code = PyTuple_GET_ITEM(codes, i);
+        if (code != Py_None) {
+            if (!PyUnicode_CheckExact(code)) {
+                PyErr_Format(PyExc_TypeError, "%s: the table's codes are strings or None", name);
+                return -1;
+            }
+            *covered |= BIT(i);
+        }
+    }
+    *year = PyLong_AsLong(PyTuple_GET_ITEM(args[1], 4));
+    if (*year == -1 && PyErr_Occurred())
+        return -1;
+    double now = PyFloat_AS_DOUBLE(args[2]);
+    if (!(now > -1e15 && now < 1e15)) {
+        PyErr_Format(PyExc_ValueError, "%s: now is not a plausible Unix time", name);
+        return -1;
+    }
+    return 0;
+}
+
+/* The frozenset of the codes in bad (those the table names), or the shared empty one. */
+static PyObject *
+code_set(PyObject *table, unsigned bad, PyObject *nothing)
+{
+    PyObject *codes = PyTuple_GET_ITEM(table, 1);
+    PyObject *found = NULL;
+    for (int i = 0; i < C_COUNT; i++) {
+        PyObject *code = PyTuple_GET_ITEM(codes, i);
+        if (!(bad & BIT(i)) || code == Py_None)
+            continue;
+        if (found == NULL && (found = PyFrozenSet_New(NULL)) == NULL)
+            return NULL;
+        if (PySet_Add(found, code) < 0) {
+            Py_DECREF(found);
+            return NULL;
+        }
+    }
+    if (found == NULL) {
+        Py_INCREF(nothing);
+        return nothing;
+    }
+    return found;
+}
+
 static PyObject *
 culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 3 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != 5 || !PyFloat_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "culprits(doc, table, now) takes a document, a table and a float");
+    PyObject *k[K_COUNT], *arguments_ok, *nothing;
+    unsigned covered;
+    long year;
+    if (read_table(args, nargs, "culprits", k, &covered, &arguments_ok, &nothing, &year) < 0)
         return NULL;
-    }
-    PyObject *keys = PyTuple_GET_ITEM(args[1], 0), *codes = PyTuple_GET_ITEM(args[1], 1);
-    PyObject *arguments_ok = PyTuple_GET_ITEM(args[1], 2), *nothing = PyTuple_GET_ITEM(args[1], 3);
-    if (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != K_COUNT || !PyTuple_Check(codes) ||
-        PyTuple_GET_SIZE(codes) != C_COUNT || !PyCallable_Check(arguments_ok) || !PyFrozenSet_Check(nothing) ||
-        !PyLong_CheckExact(PyTuple_GET_ITEM(args[1], 4))) {
-        PyErr_SetString(PyExc_TypeError, "culprits: a malformed table");
-        return NULL;
-    }
-    PyObject *k[K_COUNT];
-    for (int i = 0; i < K_COUNT; i++) {
-        k[i] = PyTuple_GET_ITEM(keys, i);
-        if (!PyUnicode_CheckExact(k[i])) {
-            PyErr_SetString(PyExc_TypeError, "culprits: the table's keys are strings");
-            return NULL;
-        }
-    }
-    unsigned covered = 0;
-    for (int i = 0; i < C_COUNT; i++) {
-        if (PyTuple_GET_ITEM(codes, i) != Py_None)
-            covered |= BIT(i);
-    }
 #ifdef Py_GIL_DISABLED
     Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
 #endif
     PyObject *doc = args[0];
     if (!PyDict_CheckExact(doc))
         Py_RETURN_NONE;
-    long year = PyLong_AsLong(PyTuple_GET_ITEM(args[1], 4));
-    if (year == -1 && PyErr_Occurred())
-        return NULL;
-    double now = PyFloat_AS_DOUBLE(args[2]);
-    if (!(now > -1e15 && now < 1e15)) {
-        PyErr_SetString(PyExc_ValueError, "culprits: now is not a plausible Unix time");
-        return NULL;
-    }
-    long long latest = (long long)floor(now) + year;
+    long long latest = (long long)floor(PyFloat_AS_DOUBLE(args[2])) + year;
     if (latest > 1000000000000LL)
         latest = 1000000000000LL;
     PyObject *to_test = PyList_New(0);
@@ -1246,21 +1289,201 @@ culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (rc == UNSURE)
         Py_RETURN_NONE;
-    bad &= covered;
-    if (bad == 0) {
-        Py_INCREF(nothing);
-        return nothing;
-    }
-    PyObject *found = PyFrozenSet_New(NULL);
-    if (found == NULL)
-        return NULL;
-    for (int i = 0; i < C_COUNT; i++) {
-        if ((bad & BIT(i)) && PySet_Add(found, PyTuple_GET_ITEM(codes, i)) < 0) {
-            Py_DECREF(found);
-            return NULL;
+    return code_set(args[1], bad, nothing);
+}
+
+/* ---- suspects(doc, table, now) -------------------------------------------------------------------------------
+ *
+ * rules._fast.suspects in C: the coarse pass for any document (the contract may refuse it), same table as
+ * culprits'. Returns the frozenset of the codes it names (those the table's codes name), or None when a value is of
+ * a type the Python function reads in a way this walk does not restate (a str or int subclass, an int past 64
+ * bits, a value whose truth is not plain). */
+static int
+suspects_walk(PyObject **k, PyObject *doc, long long now, unsigned *out)
+{
+#define GET(var, node, key)                                                                                          \
+    PyObject *var = PyDict_GetItemWithError((node), k[key]);                                                        \
+    if (var == NULL && PyErr_Occurred())                                                                             \
+        return -1;
+    long long v = 0, p = 0, c = 0, t = 0;
+    int r;
+    GET(usage, doc, K_USAGE)
+    if (usage != NULL && PyDict_CheckExact(usage)) {
+        GET(pv, usage, K_PROMPT)
+        GET(cv, usage, K_COMPLETION)
+        GET(tv, usage, K_TOTAL)
+        int rp = small_int(pv, &p), rc = small_int(cv, &c), rt = small_int(tv, &t);
+        if (rp == UNSURE || rc == UNSURE || rt == UNSURE)
+            return UNSURE;
+        long long sum;
+        if (!(rp == 1 && rc == 1 && rt == 1 && p >= 0 && c >= 0 && !__builtin_add_overflow(p, c, &sum) && t == sum))
+            *out |= BIT(C201) | BIT(C203);
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        int negative = 0;
+        while (!negative && PyDict_Next(usage, &pos, &key, &value)) {
+            if ((r = small_int(value, &v)) == UNSURE)
+                return UNSURE;
+            if (r == 1) {
+                negative = v < 0;
+            } else if (PyDict_CheckExact(value)) {
+                PyObject *k2, *v2;
+                Py_ssize_t pos2 = 0;
+                while (!negative && PyDict_Next(value, &pos2, &k2, &v2)) {
+                    if ((r = small_int(v2, &v)) == UNSURE)
+                        return UNSURE;
+                    negative = r == 1 && v < 0;
+                }
+            }
         }
+        if (negative)
+            *out |= BIT(C202);
+        GET(details, usage, K_DETAILS)
+        if (details != NULL && PyDict_CheckExact(details)) {
+            int has = PyDict_Contains(details, k[K_REASONING_TOKENS]);
+            if (has < 0)
+                return -1;
+            if (has)
+                *out |= BIT(C217);
+        }
+    } else if (usage != NULL && PyDict_Check(usage)) {
+        return UNSURE;
     }
-    return found;
+    GET(created, doc, K_CREATED)
+    if ((r = small_int(created, &v)) == UNSURE || (r == 1 && !(v >= 1000000000LL && v <= now)))
+        *out |= BIT(C209); /* (past 64 bits: out of range either way) */
+    GET(id, doc, K_ID)
+    if ((r = blank(id)) == UNSURE)
+        return UNSURE;
+    if (r)
+        *out |= BIT(C210);
+    GET(model, doc, K_MODEL)
+    if ((r = blank(model)) == UNSURE)
+        return UNSURE;
+    if (r)
+        *out |= BIT(C211);
+    GET(kind, doc, K_OBJECT)
+    if (kind != NULL && PyUnicode_Check(kind) && !PyUnicode_CheckExact(kind))
+        return UNSURE;
+    int has_error = PyDict_Contains(doc, k[K_ERROR]);
+    if (has_error < 0)
+        return -1;
+    if (!is_str(kind, k[V_CHAT_COMPLETION]) || has_error)
+        *out |= BIT(C212) | BIT(C503);
+    GET(items, doc, K_CHOICES)
+    if (items != NULL && PyList_CheckExact(items)) {
+        Py_ssize_t n = PyList_GET_SIZE(items);
+        if (n == 0)
+            *out |= BIT(C214);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *choice = PyList_GET_ITEM(items, i);
+            if (!PyDict_CheckExact(choice)) {
+                if (PyDict_Check(choice))
+                    return UNSURE;
+                continue;
+            }
+            GET(index, choice, K_INDEX)
+            if (small_int(index, &v) != 1 || v != i)
+                *out |= BIT(C204); /* (not an int, a bool, past 64 bits, or not its position) */
+            GET(msg, choice, K_MESSAGE)
+            PyObject *calls = NULL;
+            if (msg == NULL || !PyDict_CheckExact(msg)) {
+                if (msg != NULL && PyDict_Check(msg))
+                    return UNSURE;
+                *out |= BIT(C213);
+            } else {
+                calls = PyDict_GetItemWithError(msg, k[K_TOOL_CALLS]);
+                if (calls == NULL && PyErr_Occurred())
+                    return -1;
+                GET(content, msg, K_CONTENT)
+                if (content != NULL && PyUnicode_CheckExact(content)) {
+                    Py_ssize_t at = PyUnicode_Find(content, k[V_THINK], 0, PyUnicode_GET_LENGTH(content), 1);
+                    if (at == -2)
+                        return -1;
+                    if (at >= 0)
+                        *out |= BIT(C218) | BIT(C219);
+                } else if (content != NULL && content != Py_None) {
+                    if (PyUnicode_Check(content))
+                        return UNSURE;
+                    *out |= BIT(C220);
+                    if (PyList_CheckExact(content)) {
+                        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(content); j++) {
+                            PyObject *part = PyList_GET_ITEM(content, j);
+                            if (!PyDict_CheckExact(part)) {
+                                if (PyDict_Check(part))
+                                    return UNSURE;
+                                continue;
+                            }
+                            GET(text, part, K_TEXT)
+                            if (text == NULL || !PyUnicode_Check(text))
+                                continue;
+                            if (!PyUnicode_CheckExact(text))
+                                return UNSURE;
+                            Py_ssize_t at = PyUnicode_Find(text, k[V_THINK], 0, PyUnicode_GET_LENGTH(text), 1);
+                            if (at == -2)
+                                return -1;
+                            if (at >= 0)
+                                *out |= BIT(C218) | BIT(C219);
+                        }
+                    } else if (PyList_Check(content)) {
+                        return UNSURE;
+                    }
+                }
+                for (int key = K_REASONING_CONTENT; key <= K_REASONING_DETAILS; key++) {
+                    int has = PyDict_Contains(msg, k[key]);
+                    if (has < 0)
+                        return -1;
+                    if (has)
+                        *out |= BIT(C220);
+                }
+            }
+            int some = 0;
+            if (calls != NULL) {
+                if (!plain_value(calls))
+                    return UNSURE;
+                if ((some = PyObject_IsTrue(calls)) < 0)
+                    return -1;
+            }
+            if (!some) {
+                GET(finish, choice, K_FINISH)
+                if (finish != NULL && PyUnicode_Check(finish) && !PyUnicode_CheckExact(finish))
+                    return UNSURE;
+                some = is_str(finish, k[V_TOOL_CALLS]);
+            }
+            if (some)
+                *out |= BIT(C205) | BIT(C206) | BIT(C207) | BIT(C208) | BIT(C215) | BIT(C216);
+        }
+    } else if (items != NULL && items != Py_None) {
+        if (PyList_Check(items))
+            return UNSURE;
+        *out |= BIT(C214);
+    }
+    return 0;
+#undef GET
+}
+
+static PyObject *
+suspects(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    PyObject *k[K_COUNT], *arguments_ok, *nothing;
+    unsigned covered;
+    long year;
+    if (read_table(args, nargs, "suspects", k, &covered, &arguments_ok, &nothing, &year) < 0)
+        return NULL;
+#ifdef Py_GIL_DISABLED
+    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
+#endif
+    PyObject *doc = args[0];
+    if (!PyDict_CheckExact(doc))
+        Py_RETURN_NONE;
+    unsigned out = 0;
+    int rc = suspects_walk(k, doc, (long long)floor(PyFloat_AS_DOUBLE(args[2])), &out);
+    if (rc < 0)
+        return NULL;
+    if (rc == UNSURE)
+        Py_RETURN_NONE;
+    return code_set(args[1], out, nothing);
 }
 
 static PyMethodDef methods[] = {
@@ -1283,6 +1506,9 @@ static PyMethodDef methods[] = {
     {"culprits", (PyCFunction)(void (*)(void))culprits, METH_FASTCALL,
      "culprits(doc, table, now, /)\n--\n\n"
      "The covered rules that may have a hit on a contract-valid document (a frozenset), or None when unsure."},
+    {"suspects", (PyCFunction)(void (*)(void))suspects, METH_FASTCALL,
+     "suspects(doc, table, now, /)\n--\n\n"
+     "The covered rules that may have a hit on any document, coarsely (a frozenset), or None when unsure."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

@@ -773,3 +773,66 @@ def test_the_fused_pass_refuses_a_malformed_table() -> None:
     for now in (float("nan"), float("inf"), 1e300):
         with pytest.raises(ValueError):
             _accel.culprits({}, table, now)
+
+
+_KEYS = st.sampled_from(["id", "object", "created", "model", "choices", "usage", "error", "x"])
+_ANY_VALUE = st.one_of(_ODD_VALUES, parsed)
+
+
+@st.composite
+def _suspect_docs(draw: st.DrawFn) -> Any:
+    # any document: the contract's shapes broken anywhere, or a few known keys with any values at all
+    if draw(st.booleans()):
+        return draw(_culprit_docs())
+    doc = draw(st.dictionaries(_KEYS, _ANY_VALUE, max_size=6))
+    if draw(st.booleans()):
+        choice = draw(st.dictionaries(st.sampled_from(["index", "message", "finish_reason"]), _ANY_VALUE))
+        if draw(st.booleans()):
+            choice["message"] = draw(
+                st.dictionaries(
+                    st.sampled_from(["content", "tool_calls", "reasoning", "reasoning_details", "role"]), _ANY_VALUE
+                )
+            )
+            if draw(st.booleans()):
+                part = draw(st.dictionaries(st.sampled_from(["type", "text"]), _ANY_VALUE))
+                choice["message"]["content"] = [part, {"type": "text", "text": draw(_ODD_VALUES)}]
+        doc["choices"] = [choice, *draw(st.lists(_ANY_VALUE, max_size=2))]
+    return doc
+
+
+@pytest.mark.skipif(_accel.suspects is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=1500, deadline=None)
+@given(doc=_suspect_docs(), now=st.sampled_from([0, 1_700_000_000]))
+@example(doc={"created": 2**70, "choices": [{"index": 2**70, "message": {"content": [{"text": "<think>"}]}}]}, now=0)
+@example(doc={"choices": [_Text("x")], "usage": {"prompt_tokens": -(2**70)}}, now=0)
+def test_the_coarse_pass_is_the_python_pass(doc: Any, now: int) -> None:
+    # The C walk answers what suspects_py answers (on any document), or None (unsure)
+    from unittest import mock
+
+    from chatcontract.rules import _fast
+
+    with mock.patch.object(_fast, "_clock", lambda: now + 0.5):
+        expected = _fast.suspects_py(doc)
+        assert _accel.suspects is not None
+        found = _accel.suspects(doc, _fast._ALL_TABLE, now + 0.5)
+        if found is not None:
+            assert found == expected
+        assert _fast.suspects(doc) == expected
+
+
+def test_the_coarse_pass_answers_for_broken_documents() -> None:
+    # Not a pass that is always unsure: llama.cpp's answer without message.refusal (the contract refuses it) is
+    # walked in C, and so is a document with the wrong types where the Python pass reads only types
+    from chatcontract.cassettes.file import load_cassette
+    from chatcontract.rules import _fast
+
+    llama = json.loads(load_cassette(ROOT / "cassettes" / "llamacpp" / "chat.yaml").interactions[0].response.body)
+    assert "refusal" not in llama["choices"][0]["message"]
+    for doc in (
+        llama,
+        json.loads((ROOT / "benchmarks" / "data" / "openai_chat_completion.json").read_bytes()),
+        {"id": 5, "object": None, "choices": [{"index": "0", "message": None, "finish_reason": 7}], "usage": []},
+    ):
+        assert _accel.suspects is not None
+        found = _accel.suspects(doc, _fast._ALL_TABLE, 1e12)
+        assert found is not None and found == _fast.suspects_py(doc)

@@ -24,7 +24,7 @@ from .json_schema import fast_schema, relax_for_plain
 
 __all__ = [
     "COVERED", "REQUEST_COVERED", "FastValidator", "culprits", "culprits_py", "fast_validator", "request_culprits",
-    "suspects",
+    "suspects", "suspects_py",
 ]
 
 COVERED: Mapping[str, CheckFn] = {
@@ -163,7 +163,7 @@ _C_KEYS = (
     "object", "error", "id", "model", "created", "choices", "usage", "prompt_tokens", "completion_tokens",
     "total_tokens", "completion_tokens_details", "reasoning_tokens", "index", "message", "messages", "tool_calls",
     "content", "finish_reason", "function", "arguments", *reasoning.REASONING_FIELDS, "reasoning_details",
-    "chat.completion", "error", "Error", "tool_calls", "stop", "think>",
+    "chat.completion", "error", "Error", "tool_calls", "stop", "think>", "text",
 )
 _C_CODES = (*(f"CC2{n:02d}" for n in range(1, 21)), "CC503")
 _TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...]]] = {}
@@ -369,6 +369,19 @@ _NOTHING: frozenset[str] = frozenset()
 def suspects(doc: dict[str, Any]) -> frozenset[str]:
     """The covered rules that may have a hit on ``doc`` (any document, conforming or not); the others have none.
 
+    The C accelerator's ``suspects`` answers where it is sure, :func:`suspects_py` (the reference) elsewhere.
+    """
+    fast = _accel.suspects
+    if fast is not None:
+        found = fast(doc, _ALL_TABLE, _clock())
+        if found is not None:
+            return found
+    return suspects_py(doc)
+
+
+def suspects_py(doc: dict[str, Any]) -> frozenset[str]:
+    """:func:`suspects` in Python.
+
     Coarse on purpose: a rule is a suspect as soon as a part of the document it reads is not in its plain,
     everyday shape (tokens that add up, indices ``0..n-1``, no tool calls, ``created`` in the past after 2001,
     a non-blank ``id`` and ``model``, ``object`` ``chat.completion``, no ``error`` key, no reasoning tokens, no
@@ -433,3 +446,6 @@ def suspects(doc: dict[str, Any]) -> frozenset[str]:
     elif items is not None:
         out = (out or set()) | {"CC214"}
     return _NOTHING if out is None else frozenset(out)
+
+
+_ALL_TABLE = _table(frozenset(COVERED))  # suspects' table: every covered rule's code
