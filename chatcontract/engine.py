@@ -11,6 +11,7 @@ The pytest plugin, the fuzzer and the CLI all call this module; none of them re-
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -30,14 +31,17 @@ from .inputs import (
 )
 from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
 from .rules import Hit, Rule, RuleContext, Target
-from .rules._fast import culprits, request_culprits, suspects
+from .rules._fast import culprits, culprits_py, request_culprits, suspects
 from .rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
+from .rules._registry import make_context
 from .rules.schema import mapped_hits, object_hits, schema_hits
 from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
 from .violations import Loc
 
 __all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "forget_project_config", "resolve_settings"]
+
+_clock = time.time
 
 from_json = jiter.from_json
 
@@ -221,7 +225,10 @@ def _fast_check(
     try:
         contract_ok = bool(valid(doc))  # (a LosslessFloat, a float, makes jsonschema-rs raise: unknown)
         if contract_ok:
-            bad = culprits(doc, plan.covered)  # raises on a shape the contract should have ruled out
+            fused = _accel.culprits  # (rules._fast.culprits, inlined: this function is measured in calls)
+            bad = None if fused is None else fused(doc, plan.table, _clock())
+            if bad is None:
+                bad = culprits_py(doc, plan.covered)  # raises on a shape the contract should have ruled out
     except Exception:  # the violation route looks closer
         bad = None
     if bad is None or bad:
@@ -238,7 +245,7 @@ def _fast_check(
         req = parse_request(request)  # raises UsageError like the full path would
         rules = plan.rest if req is None else plan.asked(_asked(doc, req, plan.request_covered), req)
     if rules:
-        ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
+        ctx = make_context(settings.dialect, settings.contracts, req, status, None)
         for i, r in enumerate(rules):
             hits = r.check(doc, ctx)  # type: ignore[misc]
             for first in hits:
@@ -403,7 +410,7 @@ def _run_route(
     if req is None and status is None and plan.context is not None:
         ctx = plan.context
     else:
-        ctx = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=req, status=status)
+        ctx = make_context(settings.dialect, settings.contracts, req, status, None)
     if req is not None and plan.request_covered:
         suspect = suspect | _asked(doc, req, plan.request_covered)
     key = (suspect, req is not None)

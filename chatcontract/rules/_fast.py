@@ -23,8 +23,8 @@ from ._registry import CheckFn
 from .json_schema import fast_schema, relax_for_plain
 
 __all__ = [
-    "COVERED", "REQUEST_COVERED", "FastValidator", "culprits", "culprits_py", "fast_validator", "request_culprits",
-    "suspects", "suspects_py",
+    "COVERED", "REQUEST_COVERED", "FastValidator", "culprits", "culprits_py", "culprits_table", "fast_validator",
+    "request_culprits", "suspects", "suspects_py",
 ]
 
 COVERED: Mapping[str, CheckFn] = {
@@ -167,6 +167,11 @@ _C_KEYS = (
 )
 _C_CODES = (*(f"CC2{n:02d}" for n in range(1, 21)), "CC503")
 _TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...]]] = {}
+
+
+def culprits_table(covered: frozenset[str]) -> tuple[Any, ...]:
+    """What ``_speedups.culprits`` reads for ``covered`` (the engine keeps one per plan and calls it directly)."""
+    return _table(covered)
 
 
 def _table(covered: frozenset[str]) -> tuple[Any, ...]:

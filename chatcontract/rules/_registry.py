@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .. import _accel
 from .._exceptions import ConfigError, UsageError
 from ..violations import Hit, Severity, hit
 
@@ -64,6 +65,26 @@ class RuleContext:
     status: int | None = None
     options: Mapping[str, Any] | None = None
 
+
+def _make_context(
+    dialect: str,
+    contracts: DialectContracts,
+    request: Mapping[str, Any] | None,
+    status: int | None,
+    options: Mapping[str, Any] | None,
+) -> RuleContext:
+    return RuleContext(dialect=dialect, contracts=contracts, request=request, status=status, options=options)
+
+
+make_context: Callable[
+    [str, DialectContracts, Mapping[str, Any] | None, int | None, Mapping[str, Any] | None], RuleContext
+] = (
+    _make_context
+    if _accel.maker is None
+    else _accel.maker(RuleContext, ("dialect", "contracts", "request", "status", "options"))
+)
+"""``RuleContext(...)`` from positional values in field order (the engine builds one per check with a request;
+see ``violations.make_violation``: the C accelerator's ``maker`` fills the slots in one call)."""
 
 CheckFn = Callable[[Any, RuleContext], Iterator[Hit]]
 
