@@ -19,16 +19,29 @@ scan_fields: Callable[[Any, dict[str, Any], tuple[str | int, ...], frozenset[Any
 duplicates: Callable[[bytes], list[tuple[tuple[str | int, ...], str]] | None] | None
 culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
+request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
+    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = request_culprits = None
 else:
     try:
-        from ._speedups import culprits, duplicates, maker, numbers, order_key, plain, scan_fields, suspects
+        from ._speedups import (
+            culprits,
+            duplicates,
+            maker,
+            numbers,
+            order_key,
+            plain,
+            request_culprits,
+            scan_fields,
+            suspects,
+        )
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
+        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = request_culprits = None
 
 ACTIVE: bool = plain is not None
 
 #: The accelerator's functions that are read at each call (``maker`` builds at import): a test sets them all to
 #: None to take the pure-Python route in-process.
-CALLED: tuple[str, ...] = ("plain", "numbers", "scan_fields", "order_key", "duplicates", "culprits", "suspects")
+CALLED: tuple[str, ...] = (
+    "plain", "numbers", "scan_fields", "order_key", "duplicates", "culprits", "suspects", "request_culprits",
+)

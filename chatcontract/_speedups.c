@@ -1220,13 +1220,12 @@ read_table(PyObject *const *args, Py_ssize_t nargs, const char *name, PyObject *
     return 0;
 }
 
-/* The frozenset of the codes in bad (those the table names), or the shared empty one. */
+/* The frozenset of the codes in bad (those of the tuple codes that are not None), or the shared empty one. */
 static PyObject *
-code_set(PyObject *table, unsigned bad, PyObject *nothing)
+code_set(PyObject *codes, int count, unsigned bad, PyObject *nothing)
 {
-    PyObject *codes = PyTuple_GET_ITEM(table, 1);
     PyObject *found = NULL;
-    for (int i = 0; i < C_COUNT; i++) {
+    for (int i = 0; i < count; i++) {
         PyObject *code = PyTuple_GET_ITEM(codes, i);
         if (!(bad & BIT(i)) || code == Py_None)
             continue;
@@ -1289,7 +1288,7 @@ culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (rc == UNSURE)
         Py_RETURN_NONE;
-    return code_set(args[1], bad, nothing);
+    return code_set(PyTuple_GET_ITEM(args[1], 1), C_COUNT, bad, nothing);
 }
 
 /* ---- suspects(doc, table, now) -------------------------------------------------------------------------------
@@ -1483,7 +1482,177 @@ suspects(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (rc == UNSURE)
         Py_RETURN_NONE;
-    return code_set(args[1], out, nothing);
+    return code_set(PyTuple_GET_ITEM(args[1], 1), C_COUNT, out, nothing);
+}
+
+/* ---- request_culprits(doc, req, table) --------------------------------------------------------------------------
+ *
+ * rules._fast.request_culprits in C: the request rules every request meets (CC401, CC402, CC403, CC407, CC411)
+ * that may have a hit. table = (keys, codes, nothing): the key and value strings of enum R, the five codes (None
+ * where not covered), the shared empty frozenset. None when unsure (a request that is not a dict, a subclass of
+ * str, an int past 64 bits, a value whose truth is not plain). */
+
+enum R { R_N, R_MAX_COMPLETION, R_MAX, R_MODEL, R_CHOICES, R_USAGE, R_COMPLETION, R_FINISH, R_LENGTH, R_MESSAGE,
+         R_TOOL_CALLS, R_COUNT };
+enum { Q401, Q402, Q403, Q407, Q411, Q_COUNT };
+
+static int
+request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
+{
+    long long n = 1, limit = -1, used = -1, v;
+    int r, has_limit = 0, has_used = 0;
+    PyObject *value = PyDict_GetItemWithError(req, k[R_N]);
+    if (value == NULL && PyErr_Occurred())
+        return -1;
+    if ((r = small_int(value, &v)) == UNSURE)
+        return UNSURE;
+    if (r == 1 && v >= 1)
+        n = v;
+    value = PyDict_GetItemWithError(req, k[R_MAX_COMPLETION]);
+    if (value == NULL && PyErr_Occurred())
+        return -1;
+    if ((r = small_int(value, &v)) == 0) {
+        value = PyDict_GetItemWithError(req, k[R_MAX]);
+        if (value == NULL && PyErr_Occurred())
+            return -1;
+        r = small_int(value, &v);
+    }
+    if (r == UNSURE)
+        return UNSURE;
+    if (r == 1 && v >= 0) {
+        limit = v;
+        has_limit = 1;
+    }
+    int is_object = PyDict_Check(doc);
+    if (is_object && !PyDict_CheckExact(doc))
+        return UNSURE;
+    PyObject *items = NULL;
+    if (is_object) {
+        PyObject *usage = PyDict_GetItemWithError(doc, k[R_USAGE]);
+        if (usage == NULL && PyErr_Occurred())
+            return -1;
+        if (usage != NULL && PyDict_Check(usage)) {
+            if (!PyDict_CheckExact(usage))
+                return UNSURE;
+            value = PyDict_GetItemWithError(usage, k[R_COMPLETION]);
+            if (value == NULL && PyErr_Occurred())
+                return -1;
+            if ((r = small_int(value, &used)) == UNSURE)
+                return UNSURE;
+            has_used = r == 1;
+        }
+        items = PyDict_GetItemWithError(doc, k[R_CHOICES]);
+        if (items == NULL && PyErr_Occurred())
+            return -1;
+    }
+    if (has_limit && has_used) {
+        long long cap;
+        if (__builtin_mul_overflow(limit, n, &cap))
+            return UNSURE;
+        if (used > cap)
+            *bad |= BIT(Q402);
+    }
+    if (items != NULL && PyList_Check(items)) {
+        if (!PyList_CheckExact(items))
+            return UNSURE;
+        Py_ssize_t count = PyList_GET_SIZE(items);
+        if (count > 0 && count != n)
+            *bad |= BIT(Q401);
+        int short_ = count != 1 || (has_used && has_limit && used < limit);
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *choice = PyList_GET_ITEM(items, i);
+            if (!PyDict_Check(choice))
+                continue;
+            if (!PyDict_CheckExact(choice))
+                return UNSURE;
+            if (short_ && has_limit) {
+                PyObject *finish = PyDict_GetItemWithError(choice, k[R_FINISH]);
+                if (finish == NULL && PyErr_Occurred())
+                    return -1;
+                if (finish != NULL && PyUnicode_Check(finish) && !PyUnicode_CheckExact(finish))
+                    return UNSURE;
+                if (is_str(finish, k[R_LENGTH]))
+                    *bad |= BIT(Q403);
+            }
+            PyObject *msg = PyDict_GetItemWithError(choice, k[R_MESSAGE]);
+            if (msg == NULL && PyErr_Occurred())
+                return -1;
+            if (msg != NULL && PyDict_Check(msg)) {
+                if (!PyDict_CheckExact(msg))
+                    return UNSURE;
+                PyObject *calls = PyDict_GetItemWithError(msg, k[R_TOOL_CALLS]);
+                if (calls == NULL && PyErr_Occurred())
+                    return -1;
+                if (calls != NULL) {
+                    if (!plain_value(calls))
+                        return UNSURE;
+                    if ((r = PyObject_IsTrue(calls)) < 0)
+                        return -1;
+                    if (r)
+                        *bad |= BIT(Q407);
+                }
+            }
+        }
+    }
+    PyObject *wanted = PyDict_GetItemWithError(req, k[R_MODEL]);
+    if (wanted == NULL && PyErr_Occurred())
+        return -1;
+    if (wanted != NULL && PyUnicode_Check(wanted) && is_object) {
+        PyObject *got = PyDict_GetItemWithError(doc, k[R_MODEL]);
+        if (got == NULL && PyErr_Occurred())
+            return -1;
+        if (got != NULL && PyUnicode_Check(got)) {
+            if (!PyUnicode_CheckExact(got) || !PyUnicode_CheckExact(wanted))
+                return UNSURE;
+            if (PyUnicode_Compare(got, wanted) != 0)
+                *bad |= BIT(Q411);
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3 || !PyTuple_Check(args[2]) || PyTuple_GET_SIZE(args[2]) != 3) {
+        PyErr_SetString(PyExc_TypeError, "request_culprits(doc, req, table) takes a document, a request, a table");
+        return NULL;
+    }
+    PyObject *keys = PyTuple_GET_ITEM(args[2], 0), *codes = PyTuple_GET_ITEM(args[2], 1);
+    PyObject *nothing = PyTuple_GET_ITEM(args[2], 2);
+    if (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != R_COUNT || !PyTuple_Check(codes) ||
+        PyTuple_GET_SIZE(codes) != Q_COUNT || !PyFrozenSet_Check(nothing)) {
+        PyErr_SetString(PyExc_TypeError, "request_culprits: a malformed table");
+        return NULL;
+    }
+    PyObject *k[R_COUNT];
+    for (int i = 0; i < R_COUNT; i++) {
+        k[i] = PyTuple_GET_ITEM(keys, i);
+        if (!PyUnicode_CheckExact(k[i])) {
+            PyErr_SetString(PyExc_TypeError, "request_culprits: the table's keys are strings");
+            return NULL;
+        }
+    }
+    for (int i = 0; i < Q_COUNT; i++) {
+        PyObject *code = PyTuple_GET_ITEM(codes, i);
+        if (code != Py_None && !PyUnicode_CheckExact(code)) {
+            PyErr_SetString(PyExc_TypeError, "request_culprits: the table's codes are strings or None");
+            return NULL;
+        }
+    }
+#ifdef Py_GIL_DISABLED
+    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
+#endif
+    if (!PyDict_CheckExact(args[1]))
+        Py_RETURN_NONE;
+    unsigned bad = 0;
+    int rc = request_walk(k, args[0], args[1], &bad);
+    if (rc < 0)
+        return NULL;
+    if (rc == UNSURE)
+        Py_RETURN_NONE;
+    return code_set(codes, Q_COUNT, bad, nothing);
 }
 
 static PyMethodDef methods[] = {
@@ -1509,6 +1678,9 @@ static PyMethodDef methods[] = {
     {"suspects", (PyCFunction)(void (*)(void))suspects, METH_FASTCALL,
      "suspects(doc, table, now, /)\n--\n\n"
      "The covered rules that may have a hit on any document, coarsely (a frozenset), or None when unsure."},
+    {"request_culprits", (PyCFunction)(void (*)(void))request_culprits, METH_FASTCALL,
+     "request_culprits(doc, req, table, /)\n--\n\n"
+     "The request rules every request meets that may have a hit (a frozenset), or None when unsure."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

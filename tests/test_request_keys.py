@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chatcontract import check
+from chatcontract import _accel, check
 from chatcontract.contracts import DIALECTS, contracts_for
 from chatcontract.rules import RULES, RuleContext
-from chatcontract.rules._fast import REQUEST_COVERED, request_culprits
+from chatcontract.rules._fast import REQUEST_COVERED, request_culprits, request_culprits_py, request_culprits_table
 
 from . import strategies as gen
 from .test_properties import documents
@@ -140,3 +140,27 @@ def test_the_request_pass_leaves_the_usual_exchange_alone() -> None:
     assert request_culprits(body, {**request, "n": 2}, frozenset(REQUEST_COVERED)) == {"CC401"}
     assert request_culprits(body, {**request, "model": "x"}, frozenset(REQUEST_COVERED)) == {"CC411"}
     assert check(body, dialect="mistral", request={**request, "n": 2}).codes() == ["CC401"]
+
+
+@pytest.mark.skipif(_accel.request_culprits is None, reason="the C accelerator is not built (tests/test_speedups.py)")
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_the_request_pass_in_c_is_the_python_pass(dialect: str, data: st.DataObject) -> None:
+    # The C walk answers what request_culprits_py answers, or None (unsure), on any document and request
+    doc = data.draw(st.one_of(documents(dialect), gen.responses(dialect)), label="document")
+    if isinstance(doc, dict) and isinstance(doc.get("choices"), list) and data.draw(st.booleans(), label="vary"):
+        for choice in doc["choices"]:
+            if isinstance(choice, dict):
+                choice["finish_reason"] = data.draw(st.sampled_from(["stop", "length", _Name("length")]), label="f")
+        if isinstance(doc.get("usage"), dict):
+            doc["usage"]["completion_tokens"] = data.draw(st.integers(-1, 2**64), label="used")
+    values = {**_ASKED_VALUES, "n": st.integers(-1, 2**64), "max_tokens": st.integers(-(2**64), 2**64)}
+    request = data.draw(st.fixed_dictionaries({}, optional=values), label="request")
+    covered = frozenset(data.draw(st.sets(st.sampled_from(sorted(REQUEST_COVERED))), label="covered"))
+    expected = request_culprits_py(doc, request, covered)
+    assert _accel.request_culprits is not None
+    found = _accel.request_culprits(doc, request, request_culprits_table(covered))
+    if found is not None:
+        assert found == expected
+    assert request_culprits(doc, request, covered) == expected

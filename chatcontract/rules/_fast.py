@@ -24,7 +24,7 @@ from .json_schema import fast_schema, relax_for_plain
 
 __all__ = [
     "COVERED", "REQUEST_COVERED", "FastValidator", "culprits", "culprits_py", "culprits_table", "fast_validator",
-    "request_culprits", "suspects", "suspects_py",
+    "request_culprits", "request_culprits_py", "request_culprits_table", "suspects", "suspects_py",
 ]
 
 COVERED: Mapping[str, CheckFn] = {
@@ -318,8 +318,41 @@ def request_culprits(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) 
     """The rules of :data:`REQUEST_COVERED` (those in ``covered``) that may have a hit on ``doc`` answering ``req``.
 
     Like :func:`culprits`, every condition is the rule's own or a coarser one: a rule with a hit is always named.
-    Any document shape is read (the violation route asks too, on documents the contract refused).
+    Any document shape is read (the violation route asks too, on documents the contract refused). The C
+    accelerator's ``request_culprits`` answers where it is sure, :func:`request_culprits_py` elsewhere.
     """
+    fast = _accel.request_culprits
+    if fast is not None:
+        entry = _REQUEST_TABLES.get(id(covered))  # (by identity, as culprits' tables)
+        if entry is None or entry[0] is not covered:
+            if len(_REQUEST_TABLES) >= 64:
+                _REQUEST_TABLES.clear()
+            entry = _REQUEST_TABLES[id(covered)] = (covered, request_culprits_table(covered))
+        found = fast(doc, req, entry[1])
+        if found is not None:
+            return found
+    return request_culprits_py(doc, req, covered)
+
+
+# What _speedups.request_culprits reads (the order of its enums R and Q).
+_R_KEYS = tuple(
+    sys.intern(k)
+    for k in (
+        "n", "max_completion_tokens", "max_tokens", "model", "choices", "usage", "completion_tokens", "finish_reason",
+        "length", "message", "tool_calls",
+    )
+)
+_R_CODES = ("CC401", "CC402", "CC403", "CC407", "CC411")
+_REQUEST_TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...]]] = {}
+
+
+def request_culprits_table(covered: frozenset[str]) -> tuple[Any, ...]:
+    """What ``_speedups.request_culprits`` reads for ``covered``."""
+    return _R_KEYS, tuple(code if code in covered else None for code in _R_CODES), _NOTHING
+
+
+def request_culprits_py(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) -> frozenset[str]:
+    """:func:`request_culprits` in Python, for any request and document."""
     # (request._n and request._max_tokens, inlined: this runs on every exchange with a request)
     get = req.get
     n = get("n")
