@@ -163,8 +163,8 @@ class Collector:
                 r.severity,
                 loc,
                 message if len(message) <= 500 else message[:500] + "...",
-                shorten(actual),
-                None if expected is None else shorten(expected),
+                actual if type(actual) in _SHORT else shorten(actual),  # (shorten() keeps these as they are)
+                expected if type(expected) in _SHORT else shorten(expected),
                 ev,
             )
         )
@@ -263,6 +263,11 @@ class Collector:
                     Hit((), f"Rule {r.code} ({r.name}) crashed on this input: {type(exc).__name__}: {exc}"),
                     event=event,
                 )
+
+
+#: The types of a value that :func:`~chatcontract.violations.shorten` returns unchanged whatever the value (an int's
+#: digits are counted, a string's length is: those go through it).
+_SHORT = frozenset({type(None), bool, float})
 
 
 def sort_in_doc_order(violations: list[Violation], doc: Any) -> None:
