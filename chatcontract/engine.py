@@ -226,7 +226,8 @@ def _fast_check(
         contract_ok = bool(valid(doc))  # (a LosslessFloat, a float, makes jsonschema-rs raise: unknown)
         if contract_ok:
             fused = _accel.culprits  # (rules._fast.culprits, inlined: this function is measured in calls)
-            bad = None if fused is None else fused(doc, plan.table, _clock())
+            table = plan.table
+            bad = None if fused is None or table is None else fused(doc, table, _clock())
             if bad is None:
                 bad = culprits_py(doc, plan.covered)  # raises on a shape the contract should have ruled out
     except Exception:  # the violation route looks closer

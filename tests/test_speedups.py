@@ -728,7 +728,7 @@ def test_the_fused_pass_is_the_python_pass(doc: Any, covered: set[str], now: int
         except Exception as exc:  # noqa: BLE001 - any exception: the C walk must not answer
             expected = type(exc)
         assert _accel.culprits is not None
-        found = _accel.culprits(doc, _fast._table(wanted), now + 0.5)
+        found = _accel.culprits(doc, _fast.culprits_table(wanted), now + 0.5)
         if found is not None:
             assert found == expected
         if not isinstance(expected, type):
@@ -740,7 +740,7 @@ def test_the_fused_pass_answers_for_the_everyday_shapes() -> None:
     from chatcontract.rules import _fast
 
     covered = frozenset(COVERED)
-    table = _fast._table(covered)
+    table = _fast.culprits_table(covered)
     seen = 0
     for name in ("mistral_chat_completion.json", "openai_chat_completion.json"):
         doc = json.loads((ROOT / "benchmarks" / "data" / name).read_bytes())
@@ -757,11 +757,24 @@ def test_the_fused_pass_answers_for_the_everyday_shapes() -> None:
     assert seen == 2
 
 
+def test_a_covered_rule_the_c_walks_do_not_know_is_left_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A rule added to COVERED and to the Python passes only: no table, so the Python pass answers (never a C
+    # answer that leaves the new rule out)
+    from chatcontract.rules import _fast
+
+    assert _fast.culprits_table(frozenset({*COVERED, "CC299"})) is None
+    assert _fast.request_culprits_table(frozenset({"CC401", "CC499"})) is None
+    calls: list[Any] = []
+    monkeypatch.setattr(_fast, "culprits_py", lambda doc, covered: calls.append(covered) or frozenset({"CC299"}))
+    covered = frozenset({*COVERED, "CC299"})
+    assert _fast.culprits({"choices": []}, covered) == {"CC299"} and calls == [covered]
+
+
 def test_the_fused_pass_refuses_a_malformed_table() -> None:
     from chatcontract.rules import _fast
 
     assert _accel.culprits is not None
-    table = _fast._table(frozenset(COVERED))
+    table = _fast.culprits_table(frozenset(COVERED))
     for bad in [
         (), (table[0][:-1], *table[1:]), (table[0], table[1][:-1], *table[2:]), (*table[:2], None, *table[3:]),
         (*table[:4], 1.5),

@@ -151,8 +151,9 @@ def culprits(doc: dict[str, Any], covered: frozenset[str]) -> frozenset[str]:
         if entry is None or entry[0] is not covered:
             if len(_TABLES) >= 64:
                 _TABLES.clear()
-            entry = _TABLES[id(covered)] = (covered, _table(covered))
-        found = fast(doc, entry[1], _clock())
+            entry = _TABLES[id(covered)] = (covered, culprits_table(covered))
+        table = entry[1]
+        found = None if table is None else fast(doc, table, _clock())
         if found is not None:
             return found
     return culprits_py(doc, covered)
@@ -166,15 +167,18 @@ _C_KEYS = (
     "chat.completion", "error", "Error", "tool_calls", "stop", "think>", "text",
 )
 _C_CODES = (*(f"CC2{n:02d}" for n in range(1, 21)), "CC503")
-_TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...]]] = {}
+_C_CODE_SET = frozenset(_C_CODES)
+_TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...] | None]] = {}
 
 
-def culprits_table(covered: frozenset[str]) -> tuple[Any, ...]:
-    """What ``_speedups.culprits`` reads for ``covered`` (the engine keeps one per plan and calls it directly)."""
-    return _table(covered)
+def culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
+    """What ``_speedups.culprits`` (and ``suspects``) read for ``covered``; the engine keeps one per plan.
 
-
-def _table(covered: frozenset[str]) -> tuple[Any, ...]:
+    None when ``covered`` holds a code the C walks do not know (a rule added to :data:`COVERED` and to the Python
+    passes only): the Python passes answer then.
+    """
+    if not covered <= _C_CODE_SET:
+        return None
     codes = tuple(code if code in covered else None for code in _C_CODES)
     return tuple(sys.intern(k) for k in _C_KEYS), codes, _arguments_ok, _NOTHING, _YEAR
 
@@ -328,7 +332,8 @@ def request_culprits(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) 
             if len(_REQUEST_TABLES) >= 64:
                 _REQUEST_TABLES.clear()
             entry = _REQUEST_TABLES[id(covered)] = (covered, request_culprits_table(covered))
-        found = fast(doc, req, entry[1])
+        table = entry[1]
+        found = None if table is None else fast(doc, req, table)
         if found is not None:
             return found
     return request_culprits_py(doc, req, covered)
@@ -343,11 +348,13 @@ _R_KEYS = tuple(
     )
 )
 _R_CODES = ("CC401", "CC402", "CC403", "CC407", "CC411")
-_REQUEST_TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...]]] = {}
+_REQUEST_TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...] | None]] = {}
 
 
-def request_culprits_table(covered: frozenset[str]) -> tuple[Any, ...]:
-    """What ``_speedups.request_culprits`` reads for ``covered``."""
+def request_culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
+    """What ``_speedups.request_culprits`` reads for ``covered``; None when it holds a code the C walk does not know."""
+    if not covered <= frozenset(_R_CODES):
+        return None
     return _R_KEYS, tuple(code if code in covered else None for code in _R_CODES), _NOTHING
 
 
@@ -411,7 +418,7 @@ def suspects(doc: dict[str, Any]) -> frozenset[str]:
     """
     fast = _accel.suspects
     if fast is not None:
-        found = fast(doc, _ALL_TABLE, _clock())
+        found = None if _ALL_TABLE is None else fast(doc, _ALL_TABLE, _clock())
         if found is not None:
             return found
     return suspects_py(doc)
@@ -486,4 +493,4 @@ def suspects_py(doc: dict[str, Any]) -> frozenset[str]:
     return _NOTHING if out is None else frozenset(out)
 
 
-_ALL_TABLE = _table(frozenset(COVERED))  # suspects' table: every covered rule's code
+_ALL_TABLE = culprits_table(frozenset(COVERED))  # suspects' table: every covered rule's code
