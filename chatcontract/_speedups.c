@@ -1173,7 +1173,9 @@ culprits_walk(PyObject **k, unsigned covered, PyObject *doc, long long latest, u
 #undef GET
 }
 
-/* The parts of a table (culprits' and suspects'), checked: 0, or -1 with a TypeError set. */
+/* The parts of a table (culprits' and suspects'), checked: 0 to walk args[0], 1 to answer None (unsure: a
+ * document that is not a dict, or a free-threaded build, where another thread may change the document under the
+ * walk's borrowed references), or -1 with an exception set. */
 static int
 read_table(PyObject *const *args, Py_ssize_t nargs, const char *name, PyObject **k, unsigned *covered,
            PyObject **arguments_ok, PyObject **nothing, long *year)
@@ -1217,7 +1219,11 @@ read_table(PyObject *const *args, Py_ssize_t nargs, const char *name, PyObject *
         PyErr_Format(PyExc_ValueError, "%s: now is not a plausible Unix time", name);
         return -1;
     }
-    return 0;
+#ifdef Py_GIL_DISABLED
+    return 1;
+#else
+    return !PyDict_CheckExact(args[0]);
+#endif
 }
 
 /* The frozenset of the codes in bad (those of the tuple codes that are not None), or the shared empty one. */
@@ -1250,14 +1256,10 @@ culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *k[K_COUNT], *arguments_ok, *nothing;
     unsigned covered;
     long year;
-    if (read_table(args, nargs, "culprits", k, &covered, &arguments_ok, &nothing, &year) < 0)
-        return NULL;
-#ifdef Py_GIL_DISABLED
-    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
-#endif
+    int unsure = read_table(args, nargs, "culprits", k, &covered, &arguments_ok, &nothing, &year);
+    if (unsure != 0)
+        return unsure < 0 ? NULL : Py_NewRef(Py_None);
     PyObject *doc = args[0];
-    if (!PyDict_CheckExact(doc))
-        Py_RETURN_NONE;
     long long latest = (long long)floor(PyFloat_AS_DOUBLE(args[2])) + year;
     if (latest > 1000000000000LL)
         latest = 1000000000000LL;
@@ -1468,16 +1470,11 @@ suspects(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *k[K_COUNT], *arguments_ok, *nothing;
     unsigned covered;
     long year;
-    if (read_table(args, nargs, "suspects", k, &covered, &arguments_ok, &nothing, &year) < 0)
-        return NULL;
-#ifdef Py_GIL_DISABLED
-    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
-#endif
-    PyObject *doc = args[0];
-    if (!PyDict_CheckExact(doc))
-        Py_RETURN_NONE;
+    int unsure = read_table(args, nargs, "suspects", k, &covered, &arguments_ok, &nothing, &year);
+    if (unsure != 0)
+        return unsure < 0 ? NULL : Py_NewRef(Py_None);
     unsigned out = 0;
-    int rc = suspects_walk(k, doc, (long long)floor(PyFloat_AS_DOUBLE(args[2])), &out);
+    int rc = suspects_walk(k, args[0], (long long)floor(PyFloat_AS_DOUBLE(args[2])), &out);
     if (rc < 0)
         return NULL;
     if (rc == UNSURE)
