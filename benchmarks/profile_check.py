@@ -133,7 +133,7 @@ def build_items(body: bytes, dialect: str) -> list[Item]:
             lambda: parse_fast(body),
         ),
         Item("part", "fast validator (jsonschema-rs: the contract)", lambda: valid(fast_doc)),
-        Item("part", "culprits (fused CC2xx pass)", lambda: culprits(fast_doc, plan.covered)),
+        Item("part", "culprits (fused CC2xx pass)", lambda: culprits(fast_doc, plan.covered, plan.table)),
         Item("stage", "full path: _full_check (the reference; dicts, response objects, streams)",
              lambda: engine._full_check(body, settings, status=None, stream=None, request=None)),
         Item("part", "full path: parse_json (jiter strict + number prescan)", lambda: parse_json(body)),

@@ -42,7 +42,6 @@ from .violations import Loc
 __all__ = ["Report", "Settings", "acheck", "assert_conforms", "check", "forget_project_config", "resolve_settings"]
 
 _clock = time.time
-
 from_json = jiter.from_json
 
 
@@ -244,7 +243,7 @@ def _fast_check(
         rules = plan.rest
     else:
         req = parse_request(request)  # raises UsageError like the full path would
-        rules = plan.rest if req is None else plan.asked(_asked(doc, req, plan.request_covered), req)
+        rules = plan.rest if req is None else plan.asked(_asked(doc, req, plan), req)
     if rules:
         ctx = make_context(settings.dialect, settings.contracts, req, status, None)
         for i, r in enumerate(rules):
@@ -384,18 +383,18 @@ def _located_check(
             collector.add(code, h)
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
-            suspect = culprits(doc, plan.covered)
+            suspect = culprits(doc, plan.covered, plan.table)
         except Exception:  # a shape the contract should have ruled out: the coarse answer below
             suspect = None
     return _run_route(collector, doc, settings, plan, status, req, suspects(doc) if suspect is None else suspect)
 
 
-def _asked(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) -> frozenset[str]:
+def _asked(doc: Any, req: Mapping[str, Any], plan: _FastPlan) -> frozenset[str]:
     """:func:`~chatcontract.rules._fast.request_culprits`, or every covered rule should it fail."""
     try:
-        return request_culprits(doc, req, covered)
+        return request_culprits(doc, req, plan.request_covered, plan.request_table)
     except Exception:  # a request the rules read in a way the fused pass did not foresee: they all run
-        return covered
+        return plan.request_covered
 
 
 def _run_route(
@@ -413,7 +412,7 @@ def _run_route(
     else:
         ctx = make_context(settings.dialect, settings.contracts, req, status, None)
     if req is not None and plan.request_covered:
-        suspect = suspect | _asked(doc, req, plan.request_covered)
+        suspect = suspect | _asked(doc, req, plan)
     key = (suspect, req is not None)
     rules = plan.routes.get(key)
     if rules is None:

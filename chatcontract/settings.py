@@ -19,7 +19,7 @@ from .config import Config, load_config
 from .contracts import DIALECTS, DialectContracts, check_extensions, contracts_for
 from .outcome import Report, empty_report
 from .rules import RULES, Rule, RuleContext, Target, resolve_codes
-from .rules._fast import COVERED, REQUEST_COVERED, FastValidator, culprits_table, fast_validator
+from .rules._fast import COVERED, REQUEST_COVERED, FastValidator, culprits_table, fast_validator, request_culprits_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,7 @@ class _FastPlan:
 
     __slots__ = (
         "covered", "rest", "with_request", "request_covered", "request_routes", "keyed", "valid", "valid_plain",
-        "empty", "routes", "locator", "context", "table",
+        "empty", "routes", "locator", "context", "table", "request_table",
     )
 
     def __init__(
@@ -72,8 +72,10 @@ class _FastPlan:
         #: The contract's fast schema, and the rules' context without request or status.
         self.locator: FastValidator | None = None
         self.context: RuleContext | None = None
-        #: What the C accelerator's ``culprits`` reads for ``covered``.
+        #: What the C accelerator's ``culprits`` reads for ``covered``, and its ``request_culprits`` for
+        #: ``request_covered``.
         self.table = culprits_table(covered)
+        self.request_table = request_culprits_table(request_covered)
 
     def asked(self, named: frozenset[str], request: Mapping[str, Any]) -> tuple[Rule, ...]:
         """``with_request`` without the :attr:`request_covered` rules not in ``named``, memoised.

@@ -62,6 +62,7 @@ REQUEST_COVERED: Mapping[str, CheckFn] = {
 """The request-aware rules :func:`request_culprits` stands for: those that read any request (no ``request_keys``) or
 the usual ``max_tokens``, so they would otherwise run on every exchange with a request."""
 
+_UNSET: Any = object()  # (a table not given: None is a table's answer, "no C walk for this set")
 _CREATED_MIN = 1_000_000_000
 _CREATED_MAX = 1_000_000_000_000
 _YEAR = consistency._YEAR
@@ -134,12 +135,13 @@ def _arguments_ok(arguments: Any) -> bool:
         return False
 
 
-def culprits(doc: dict[str, Any], covered: frozenset[str]) -> frozenset[str]:
+def culprits(doc: dict[str, Any], covered: frozenset[str], table: Any = _UNSET) -> frozenset[str]:
     """The covered rules that may have a hit on ``doc``, a document the contract accepted; empty when none has.
 
     Every condition restates a rule's condition or a stricter one, and names the rules it stands for: a rule
     with a hit is always named (a named rule may still find nothing). The C accelerator's ``culprits`` answers
-    for the everyday shapes, :func:`culprits_py` (the reference) for the others.
+    for the everyday shapes, :func:`culprits_py` (the reference) for the others. ``table``:
+    :func:`culprits_table` of ``covered``, which the engine's plan keeps (built here when not given).
 
     It reads the document as the contract shapes it (``usage`` tokens and ``choices[].index`` are integers,
     ``finish_reason`` is there, ``tool_calls`` is a list of objects or null); if a contract ever changes that, the
@@ -147,12 +149,8 @@ def culprits(doc: dict[str, Any], covered: frozenset[str]) -> frozenset[str]:
     """
     fast = _accel.culprits
     if fast is not None:
-        entry = _TABLES.get(id(covered))  # (by identity: an equal set would be compared element by element)
-        if entry is None or entry[0] is not covered:
-            if len(_TABLES) >= 64:
-                _TABLES.clear()
-            entry = _TABLES[id(covered)] = (covered, culprits_table(covered))
-        table = entry[1]
+        if table is _UNSET:
+            table = culprits_table(covered)
         found = None if table is None else fast(doc, table, _clock())
         if found is not None:
             return found
@@ -168,7 +166,6 @@ _C_KEYS = (
 )
 _C_CODES = (*(f"CC2{n:02d}" for n in range(1, 21)), "CC503")
 _C_CODE_SET = frozenset(_C_CODES)
-_TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...] | None]] = {}
 
 
 def culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
@@ -185,7 +182,7 @@ def culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
 
 def culprits_py(doc: dict[str, Any], covered: frozenset[str]) -> frozenset[str]:
     """:func:`culprits` in Python, for any shape."""
-    bad = _overlay_culprits(doc, covered)
+    bad = _top_level_culprits(doc, covered)
     usage = doc.get("usage")
     if usage is not None:
         if "CC201" in covered or "CC203" in covered:
@@ -242,7 +239,7 @@ def _add(bad: set[str] | None, *codes: str) -> set[str]:
     return bad
 
 
-def _overlay_culprits(doc: dict[str, Any], covered: frozenset[str]) -> set[str] | None:
+def _top_level_culprits(doc: dict[str, Any], covered: frozenset[str]) -> set[str] | None:
     """The rules that read the top-level values (CC209-CC212, CC214, CC503) and the counts of ``usage`` (CC202)."""
     bad: set[str] | None = None
     kind = doc.get("object")
@@ -318,21 +315,18 @@ def _calls_culprits(choice: dict[str, Any], calls: list[dict[str, Any]], bad: se
     return bad
 
 
-def request_culprits(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) -> frozenset[str]:
+def request_culprits(doc: Any, req: Mapping[str, Any], covered: frozenset[str], table: Any = _UNSET) -> frozenset[str]:
     """The rules of :data:`REQUEST_COVERED` (those in ``covered``) that may have a hit on ``doc`` answering ``req``.
 
     Like :func:`culprits`, every condition is the rule's own or a coarser one: a rule with a hit is always named.
     Any document shape is read (the violation route asks too, on documents the contract refused). The C
-    accelerator's ``request_culprits`` answers where it is sure, :func:`request_culprits_py` elsewhere.
+    accelerator's ``request_culprits`` answers where it is sure, :func:`request_culprits_py` elsewhere. ``table``:
+    :func:`request_culprits_table` of ``covered``, which the engine's plan keeps (built here when not given).
     """
     fast = _accel.request_culprits
     if fast is not None:
-        entry = _REQUEST_TABLES.get(id(covered))  # (by identity, as culprits' tables)
-        if entry is None or entry[0] is not covered:
-            if len(_REQUEST_TABLES) >= 64:
-                _REQUEST_TABLES.clear()
-            entry = _REQUEST_TABLES[id(covered)] = (covered, request_culprits_table(covered))
-        table = entry[1]
+        if table is _UNSET:
+            table = request_culprits_table(covered)
         found = None if table is None else fast(doc, req, table)
         if found is not None:
             return found
@@ -348,7 +342,6 @@ _R_KEYS = tuple(
     )
 )
 _R_CODES = ("CC401", "CC402", "CC403", "CC407", "CC411")
-_REQUEST_TABLES: dict[int, tuple[frozenset[str], tuple[Any, ...] | None]] = {}
 
 
 def request_culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
