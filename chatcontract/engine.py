@@ -28,6 +28,7 @@ from .inputs import (
     parse_json,
     parse_plain_but_duplicates,
     parse_request,
+    without_echoes,
 )
 from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
 from .rules import Hit, Rule, RuleContext, Target
@@ -51,9 +52,9 @@ def _check_json_document(
     doc = received.doc
     if doc is MISSING and received.body is not None:
         doc, findings = parse_json(received.body)
-        collector.extend(findings)
+        collector.extend(without_echoes(findings, ctx.request))
     elif doc is not MISSING:  # parsed by the caller: the parser's number and depth checks still apply
-        collector.extend(number_findings(doc, depth=True))
+        collector.extend(without_echoes(number_findings(doc, depth=True), ctx.request))
     if doc is MISSING:
         return doc
     if kind == "error":
@@ -374,7 +375,7 @@ def _located_check(
     req = None if request is None else parse_request(request)  # raises UsageError like the full path would
     collector = Collector(settings)
     if findings:
-        collector.extend(findings)
+        collector.extend(without_echoes(findings, req))
     if objects:
         for code, h in object_hits(objects, full=collector.full):
             collector.add(code, h)

@@ -24,7 +24,7 @@ from . import _accel
 from ._exceptions import UsageError
 from .violations import Hit, hit
 
-__all__ = ["MISSING", "Received", "coerce", "json_type", "parse_json", "parse_request"]
+__all__ = ["MISSING", "Received", "coerce", "json_type", "parse_json", "parse_request", "without_echoes"]
 
 
 class _Missing:
@@ -171,6 +171,21 @@ def number_findings(doc: Any, *, depth: bool = False) -> list[Finding]:
             out.append(("CC006", hit((), f"The document is nested deeper than {MAX_DEPTH} levels.", None)))
             break
     return out
+
+
+def without_echoes(findings: list[Finding], request: Mapping[str, Any] | None) -> list[Finding]:
+    """``findings`` less CC108 for an integer the request itself carried.
+
+    A server that echoes the client's own value back (a validation error's ``input``, a ``seed`` repeated in an
+    extension field) is not the one that wrote a number too long for 64 bits: the finding would blame it for the
+    client's data. An integer the request did not hold is reported wherever it sits.
+    """
+    if request is None or not any(code == "CC108" for code, _ in findings):
+        return findings
+    sent = {n for _, n, _ in _walk(request) if type(n) is int and not INT64_MIN <= n <= INT64_MAX}
+    if not sent:
+        return findings
+    return [(code, h) for code, h in findings if code != "CC108" or h.actual not in sent]
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")

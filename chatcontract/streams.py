@@ -18,7 +18,7 @@ import jiter
 from pydantic import ValidationError
 
 from . import _accel
-from .inputs import Finding, parse_json, parse_request, suspect_numbers
+from .inputs import Finding, parse_json, parse_request, suspect_numbers, without_echoes
 from .outcome import Collector, Report
 from .rules import Hit, RuleContext, Target
 from .rules._fast import fast_validator
@@ -402,6 +402,7 @@ class StreamChecker:
             findings: list[Finding] = []
         except ValueError:
             doc, findings = parse_json(data, numbers=self._numbers)
+            findings = without_echoes(findings, self._ctx.request)
         for code, h in findings:
             self._collector.add("CC301" if code == "CC001" else code, h, event=event.index)
         if not isinstance(doc, dict):

@@ -483,6 +483,39 @@ def test_integer_beyond_64_bits_in_a_parsed_document(dialect: str) -> None:
     assert pairs(run({**doc(dialect), "x_extra": -(10**400)}, dialect=dialect)) == {("CC108", "$.x_extra")}
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_an_integer_the_request_sent_is_the_clients_own(dialect: str) -> None:
+    """A number too long for 64 bits that the request held, echoed back, is no CC108; any other one still is.
+
+    Bytes, a parsed document and a stream chunk alike: the server did not write the number, the client did.
+    """
+    request = {"model": doc(dialect)["model"], "messages": [{"role": "user", "content": "hi"}], "seed": -(10**400)}
+    echoed = splice(dialect, "-" + HUGE)
+    assert pairs(run(echoed, dialect=dialect)) == {("CC108", "$.x_extra")}
+    assert pairs(run(echoed, dialect=dialect, request=request)) == set()
+    assert pairs(run(echoed, dialect=dialect, request=json.dumps(request))) == set()
+    assert pairs(run({**doc(dialect), "x_extra": -(10**400)}, dialect=dialect, request=request)) == set()
+    other = {**request, "seed": 10**400}  # the same digits, the other sign: not what the server echoes
+    assert pairs(run(echoed, dialect=dialect, request=other)) == {("CC108", "$.x_extra")}
+    both = body(dialect).decode().replace('"total_tokens": 50', f'"total_tokens": {HUGE}', 1)
+    both = both[:-1] + f', "x_extra": -{HUGE}}}'
+    assert ("CC108", "$.usage.total_tokens") in pairs(run(both, dialect=dialect, request=request))
+    assert ("CC108", "$.x_extra") not in pairs(run(both, dialect=dialect, request=request))
+
+    from chatcontract import StreamChecker
+
+    chunk = (
+        '{"id": "c", "object": "chat.completion.chunk", "created": 1702256327, "model": "' + request["model"] + '", '
+        f'"x_extra": -{HUGE}, "choices": [{{"index": 0, "delta": {{"role": "assistant", "content": "Hi"}}, '
+        '"finish_reason": "stop"}]}'
+    )
+    sse = f"data: {chunk}\n\ndata: [DONE]\n\n".encode()
+    for req, expected in ((None, {("CC108", "$.x_extra")}), (request, set())):
+        checker = StreamChecker(dialect=dialect, request=req, ignore=["CC3", "CC2", "CC4"])
+        checker.feed(sse)
+        assert {(v.code, v.path) for v in checker.close().violations} == expected
+
+
 @pytest.mark.parametrize("literal", ["1e400", "-1e400", "1E+400", "123.456e789"])
 def test_overflowing_number_literals(literal: str) -> None:
     assert pairs(run(splice("mistral", literal))) == {("CC005", "$.x_extra")}

@@ -214,7 +214,9 @@ declare(
     "integer-out-of-range",
     """
     What it checks:
-        Integers fit in 64 bits.
+        Integers fit in 64 bits. An integer the request itself held is the client's own when the server echoes it
+        back (a validation error's ``input``, a seed repeated in an extension field): given the request, that one
+        is not reported.
 
     Why is this bad?
         JSON allows any number of digits, but Go, Java, Rust and JavaScript clients cannot represent them;
