@@ -24,10 +24,10 @@ from .inputs import (
     MISSING,
     Received,
     coerce,
-    number_findings,
     parse_json,
     parse_plain_but_duplicates,
     parse_request,
+    parsed_findings,
     without_echoes,
 )
 from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
@@ -53,8 +53,9 @@ def _check_json_document(
     if doc is MISSING and received.body is not None:
         doc, findings = parse_json(received.body)
         collector.extend(without_echoes(findings, ctx.request))
-    elif doc is not MISSING:  # parsed by the caller: the parser's number and depth checks still apply
-        collector.extend(without_echoes(number_findings(doc, depth=True), ctx.request))
+    elif doc is not MISSING:  # parsed by the caller: the parser's number, depth and surrogate checks still apply
+        doc, findings = parsed_findings(doc)
+        collector.extend(without_echoes(findings, ctx.request))
     if doc is MISSING:
         return doc
     if kind == "error":

@@ -24,7 +24,9 @@ from . import _accel
 from ._exceptions import UsageError
 from .violations import Hit, hit
 
-__all__ = ["MISSING", "Received", "coerce", "json_type", "parse_json", "parse_request", "without_echoes"]
+__all__ = [
+    "MISSING", "Received", "coerce", "json_type", "parse_json", "parse_request", "parsed_findings", "without_echoes",
+]
 
 
 class _Missing:
@@ -132,9 +134,15 @@ _Link = tuple[Any, Any]  # (key, parent link): a location as a linked list, buil
 
 
 def _loc(link: _Link | None) -> tuple[str | int, ...]:
+    """The location ``link`` stands for.
+
+    A key holding a lone surrogate is named as the rules' document has it (the surrogate replaced by U+FFFD), so
+    that every location can be written as UTF-8.
+    """
     out: list[str | int] = []
     while link is not None:
-        out.append(link[0])
+        seg = link[0]
+        out.append(_LONE_SURROGATE.sub("\ufffd", seg) if type(seg) is str and _LONE_SURROGATE.search(seg) else seg)
         link = link[1]
     return tuple(reversed(out))
 
@@ -156,12 +164,19 @@ def _walk(doc: Any, max_depth: int = 10_000) -> Iterator[tuple[_Link | None, Any
 MAX_DEPTH = 200
 
 
-def number_findings(doc: Any, *, depth: bool = False) -> list[Finding]:
-    """CC108 / CC005 for numbers that do not survive as 64-bit integers or doubles; with ``depth``, CC006 too."""
+def number_findings(doc: Any, *, depth: bool = False, strings: bool = False) -> list[Finding]:
+    """CC108 / CC005 for numbers that do not survive as 64-bit integers or doubles.
+
+    With ``depth``, CC006 too; with ``strings``, CC009 for strings and keys holding a lone surrogate.
+    """
     out: list[Finding] = []
     for link, node, level in _walk(doc, MAX_DEPTH if depth else 10_000):
         if isinstance(node, bool):
             continue
+        if strings and isinstance(node, (str, dict)):
+            out.extend(_lone_surrogates(link, node))
+            if isinstance(node, str):
+                continue
         if isinstance(node, int) and not INT64_MIN <= node <= INT64_MAX:
             digits = int(node.bit_length() * 0.30103) + 1
             out.append(("CC108", hit(_loc(link), f"Integer with about {digits} digits does not fit in 64 bits.", node)))
@@ -173,19 +188,96 @@ def number_findings(doc: Any, *, depth: bool = False) -> list[Finding]:
     return out
 
 
+def parsed_findings(doc: Any) -> tuple[Any, list[Finding]]:
+    r"""The parser's findings that still apply to a document the caller parsed, and the document the rules see.
+
+    A dict from ``response.json()`` or an SDK's ``model_dump()`` may hold what the parser reports in bytes: numbers
+    beyond 64 bits or not finite, nesting past :data:`MAX_DEPTH`, and lone surrogates in strings and keys
+    (Python's ``json`` keeps a ``\udXXX`` escape as one). With a lone surrogate, the document returned is a copy
+    with each replaced by U+FFFD, as the parser replaces them: the caller's own object is never changed.
+    """
+    findings = number_findings(doc, depth=True, strings=True)
+    if any(code == "CC009" for code, _ in findings):
+        doc = _copy_without_surrogates(doc)
+    return doc, findings
+
+
+def _copy_without_surrogates(doc: Any) -> Any:
+    """A copy of ``doc`` with every lone surrogate replaced by U+FFFD (iterative).
+
+    Below :data:`MAX_DEPTH` (past which the document is CC006 anyway) containers are shared, not copied.
+    """
+
+    def fix(value: Any) -> Any:
+        return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+    def fresh(value: Any) -> Any:
+        return {} if isinstance(value, dict) else [] if isinstance(value, list) else fix(value)
+
+    root = fresh(doc)
+    stack: list[tuple[Any, Any, int]] = [(doc, root, 0)] if isinstance(doc, (dict, list)) else []
+    while stack:
+        src, dst, level = stack.pop()
+        if level >= MAX_DEPTH:
+            if isinstance(src, dict):
+                dst.update(src)
+            else:
+                dst.extend(src)
+            continue
+        for key, value in src.items() if isinstance(src, dict) else enumerate(src):
+            new = fresh(value)
+            if isinstance(src, dict):
+                dst[fix(key)] = new
+            else:
+                dst.append(new)
+            if new is not value and isinstance(value, (dict, list)):
+                stack.append((value, new, level + 1))
+    return root
+
+
 def without_echoes(findings: list[Finding], request: Mapping[str, Any] | None) -> list[Finding]:
-    """``findings`` less CC108 for an integer the request itself carried.
+    """``findings`` less those about a value the request itself carried (CC108, CC009).
 
     A server that echoes the client's own value back (a validation error's ``input``, a ``seed`` repeated in an
-    extension field) is not the one that wrote a number too long for 64 bits: the finding would blame it for the
-    client's data. An integer the request did not hold is reported wherever it sits.
+    extension field) did not write it: an integer too long for 64 bits, a string or key holding a lone surrogate,
+    is the client's data, and the finding would blame the server for it. A value the request did not hold is
+    reported wherever it sits.
     """
-    if request is None or not any(code == "CC108" for code, _ in findings):
+    if request is None or not any(code in _ECHOABLE for code, _ in findings):
         return findings
-    sent = {n for _, n, _ in _walk(request) if type(n) is int and not INT64_MIN <= n <= INT64_MAX}
+    sent = _echoable(request)
     if not sent:
         return findings
-    return [(code, h) for code, h in findings if code != "CC108" or h.actual not in sent]
+    return [(code, h) for code, h in findings if code not in _ECHOABLE or (code, h.actual) not in sent]
+
+
+#: The parser's findings about one value, which the value's presence in the request explains.
+_ECHOABLE = frozenset({"CC108", "CC009"})
+
+
+class _ParsedRequest(dict):  # type: ignore[type-arg]
+    """A request parsed from text whose strings held lone surrogates, replaced by U+FFFD in it as in a response.
+
+    ``lone`` keeps them as the parser's CC009 findings wrote them, for :func:`without_echoes`.
+    """
+
+    __slots__ = ("lone",)
+
+    def __init__(self, doc: dict[str, Any], lone: frozenset[str]) -> None:
+        super().__init__(doc)
+        self.lone = lone
+
+
+def _echoable(request: Mapping[str, Any]) -> set[tuple[str, Any]]:
+    """``(code, received value)`` of each finding that an echo of one of ``request``'s values would produce."""
+    out: set[tuple[str, Any]] = {("CC009", text) for text in getattr(request, "lone", ())}
+    for _, node, _ in _walk(request):
+        if type(node) is int:
+            if not INT64_MIN <= node <= INT64_MAX:
+                out.add(("CC108", node))
+        elif isinstance(node, (str, dict)):
+            out.update(("CC009", h.actual) for _, h in _lone_surrogates(None, node))
+    return out
 
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -468,8 +560,11 @@ def parse_request(request: Any) -> Mapping[str, Any] | None:
     if isinstance(request, Mapping):
         return request
     if isinstance(request, (bytes, bytearray, memoryview, str)):
-        doc, _ = parse_json(bytes(request) if not isinstance(request, str) else request)
-        return doc if isinstance(doc, dict) else None
+        doc, findings = parse_json(bytes(request) if not isinstance(request, str) else request)
+        if not isinstance(doc, dict):
+            return None
+        lone = frozenset(h.actual for code, h in findings if code == "CC009")
+        return _ParsedRequest(doc, lone) if lone else doc
     raise UsageError(
         f"request= takes the request body as a dict, JSON str or bytes; received {type(request).__name__}."
     )

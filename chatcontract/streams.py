@@ -18,7 +18,7 @@ import jiter
 from pydantic import ValidationError
 
 from . import _accel
-from .inputs import Finding, parse_json, parse_request, suspect_numbers, without_echoes
+from .inputs import Finding, parse_json, parse_request, parsed_findings, suspect_numbers, without_echoes
 from .outcome import Collector, Report
 from .rules import Hit, RuleContext, Target
 from .rules._fast import fast_validator
@@ -305,7 +305,10 @@ class StreamChecker:
         index = self._state.events
         self._state.events += 1
         if isinstance(chunk, Mapping):
-            self._chunk(dict(chunk), index)
+            doc, findings = parsed_findings(dict(chunk))  # what the parser would say of it as an SSE event
+            for code, h in without_echoes(findings, self._ctx.request):
+                self._collector.add(code, h, event=index)
+            self._chunk(doc, index)
         else:
             self._collector.add("CC301", Hit((), "Chunk is not a JSON object.", chunk), event=index)
 

@@ -7,6 +7,7 @@ that cannot be shown is as bad as an exception.
 from __future__ import annotations
 
 import copy
+import functools
 import gc
 import json
 import time
@@ -516,6 +517,71 @@ def test_an_integer_the_request_sent_is_the_clients_own(dialect: str) -> None:
         assert {(v.code, v.path) for v in checker.close().violations} == expected
 
 
+@pytest.mark.parametrize("as_text", [False, True], ids=["dict", "text"])
+def test_a_lone_surrogate_the_request_sent_is_the_clients_own(as_text: bool) -> None:
+    """A string or key with a lone surrogate that the request held, echoed in a 422, is no CC009; another one is.
+
+    A request given as text is parsed with its lone surrogates replaced, as a response is: its own CC009 findings
+    keep what they were, so the echo is still recognised, and a different surrogate still is not.
+    """
+    raw = '{"model": "m", "messages": [{"role": "user", "content": "x"}, {"caf\\ud83d": "d\\udc00t"}]}'
+    request: Any = raw if as_text else json.loads(raw)
+    echo = '{"detail": [{"type": "t", "loc": ["body", "messages", 1], "msg": "m", "input": %s}]}'
+    same = echo % '{"caf\\ud83d": "d\\udc00t"}'
+    other = echo % '{"caf\\ud83e": "d\\udc01t"}'
+    assert pairs(run(same, status=422)) == {("CC009", "$.detail[0].input"), ("CC009", '$.detail[0].input["caf\ufffd"]')}
+    assert pairs(run(same, status=422, request=request)) == set()
+    assert pairs(run(other, status=422, request=request)) == {
+        ("CC009", "$.detail[0].input"),
+        ("CC009", '$.detail[0].input["caf\ufffd"]'),
+    }
+
+
+_PARSED_CASES = {
+    "lone surrogate in a value": {"id": "\ud800"},
+    "lone surrogate in a key and its value": {"x\udc00": {"a": "b\udc01", "n": 10**30}},
+    "lone surrogate in a list of keys": {"x_extra": [{"k\ud83d": 1}, "\udfff"]},
+    "integer beyond 64 bits": {"x_extra": [-(10**400)]},
+    "nested past the limit": {"x_extra": functools.reduce(lambda inner, _: [inner], range(250), ["\ud800"])},
+}
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("case", list(_PARSED_CASES), ids=list(_PARSED_CASES))
+def test_a_parsed_document_is_judged_as_its_bytes(dialect: str, case: str) -> None:
+    """A dict (``response.json()`` keeps lone surrogates) gets the report of its JSON text, and is not changed.
+
+    Its lone surrogates are reported (CC009, not a pydantic "unable to parse raw data" at the root), the report
+    can be written as UTF-8, and a stream chunk fed parsed gets what the same chunk gets as an SSE event.
+    """
+    parsed = {**doc(dialect), **_PARSED_CASES[case]}
+    before = copy.deepcopy(parsed)
+    as_text = json.dumps(parsed)  # (ensure_ascii: each lone surrogate written as its escape)
+    report = run(parsed, dialect=dialect)
+    assert pairs(report) == pairs(run(as_text, dialect=dialect)) and not report.ok
+    assert parsed == before
+    str(report).encode("utf-8")
+    json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")
+
+    from chatcontract import StreamChecker
+
+    chunk = {
+        "id": "c", "object": "chat.completion.chunk", "created": 1702256327, "model": "m",
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}],
+        **_PARSED_CASES[case],
+    }
+    fed, sse = StreamChecker(dialect=dialect), StreamChecker(dialect=dialect)
+    fed.feed_chunk(chunk)
+    sse.feed(f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode())
+    parsed_report, sse_report = fed.close(), sse.close()
+    parser = {"CC005", "CC006", "CC009", "CC108"}  # (a chunk too deep to parse is no chunk at all in SSE)
+    assert {(v.code, v.path, v.event) for v in parsed_report.violations if v.code in parser} == {
+        (v.code, v.path, v.event) for v in sse_report.violations if v.code in parser
+    }
+    assert parser & {v.code for v in parsed_report.violations}
+    str(parsed_report).encode("utf-8")
+
+
 @pytest.mark.parametrize("literal", ["1e400", "-1e400", "1E+400", "123.456e789"])
 def test_overflowing_number_literals(literal: str) -> None:
     assert pairs(run(splice("mistral", literal))) == {("CC005", "$.x_extra")}
@@ -884,6 +950,21 @@ def test_the_stream_checker_fed_a_whole_body_at_once_stays_bounded() -> None:
     report = checker.close()
     assert _capped(report, "CC301")[1] == 50_000 - MAX_PER_RULE
     assert len(report.violations) < 3 * MAX_PER_RULE
+
+
+def test_check_command_prints_lone_surrogates_in_keys_and_values(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key and its value both holding a lone surrogate: the report (text and JSON) is still UTF-8."""
+    from chatcontract.cli import main
+
+    path = tmp_path / "lone.json"
+    path.write_bytes(b'{"detail": [{"input": {"caf\\ud83d": "d\\udc00t"}}]}')
+    for fmt in ("text", "json"):
+        assert main(["check", str(path), "--status", "422", "--format", fmt]) == 1
+        out = capsys.readouterr().out
+        out.encode("utf-8")
+        assert out.count("lone-surrogate") == 2, out
 
 
 def test_check_command_prints_a_bounded_report(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -185,6 +185,9 @@ declare(
     What it checks:
         No string (value or key) holds a ``\\uXXXX`` escape of a lone UTF-16 surrogate: a high surrogate
         (``\\ud800``-``\\udbff``) not followed by a low one, or a low surrogate (``\\udc00``-``\\udfff``) on its own.
+        A parsed document (a dict) is checked as its JSON text would be. A string the request itself held is the
+        client's own when the server echoes it back (a validation error's ``input``): given the request, that one is
+        not reported.
 
     Why is this bad?
         A lone surrogate is not a Unicode character. The bytes are valid JSON and valid UTF-8, but the decoded
