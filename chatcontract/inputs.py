@@ -293,7 +293,7 @@ def _lone_surrogates(link: _Link | None, node: Any) -> list[Finding]:
     if isinstance(node, str):
         texts = [("String", node)] if _LONE_SURROGATE.search(node) else []
     elif isinstance(node, dict):
-        texts = [("Key", key) for key in node if _LONE_SURROGATE.search(key)]
+        texts = [("Key", key) for key in node if isinstance(key, str) and _LONE_SURROGATE.search(key)]
     else:
         return []
     out: list[Finding] = []

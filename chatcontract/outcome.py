@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from . import _accel
 from .inputs import Finding
 from .rules import RULES, Hit, Rule, RuleContext
-from .violations import Loc, Severity, Violation, make_violation, render_violations, shorten
+from .violations import Loc, Severity, Violation, make_violation, render_violations, shorten, writable
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -162,7 +162,9 @@ class Collector:
                 r.name,
                 r.severity,
                 loc,
-                message if len(message) <= 500 else message[:500] + "...",
+                (message if message.isascii() else writable(message))
+                if len(message) <= 500
+                else writable(message[:500]) + "...",
                 actual if type(actual) in _SHORT else shorten(actual),  # (shorten() keeps these as they are)
                 expected if type(expected) in _SHORT else shorten(expected),
                 ev,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -82,6 +83,20 @@ def format_pointer(loc: Iterable[str | int]) -> str:
 _SCALARS = frozenset({type(None), bool, float})
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def writable(text: str) -> str:
+    r"""``text``, with each lone surrogate written as its escape (``\ud800``), so that it can be encoded as UTF-8.
+
+    A report quotes values (a request's model in a message, a string the rules read): whatever they held, printing
+    or saving the report must not fail.
+    """
+    if text.isascii() or not _LONE_SURROGATE.search(text):
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def shorten(value: Any, limit: int = _MAX_ACTUAL) -> Any:
     """Return ``value`` unchanged when its JSON form is short, else a truncated string form of it.
 
@@ -91,6 +106,8 @@ def shorten(value: Any, limit: int = _MAX_ACTUAL) -> Any:
     """
     kind = type(value)
     if kind is str:
+        if not value.isascii():
+            value = writable(value)
         if len(value) <= limit:
             return value
         return value[:limit] + f"...({len(value)} characters)"
@@ -104,6 +121,7 @@ def shorten(value: Any, limit: int = _MAX_ACTUAL) -> Any:
     if isinstance(value, (bool, float)):
         return value
     if isinstance(value, str):  # a str subclass (an enum member)
+        value = writable(str(value)) if not value.isascii() else value
         return value if len(value) <= limit else value[:limit] + f"...({len(value)} characters)"
     try:
         text = _to_json(value, fallback=repr, inf_nan_mode="constants").decode("utf-8", "replace")

@@ -582,6 +582,16 @@ def test_a_parsed_document_is_judged_as_its_bytes(dialect: str, case: str) -> No
     str(parsed_report).encode("utf-8")
 
 
+def test_a_report_quoting_a_lone_surrogate_can_be_written() -> None:
+    """A message or value quoting the request (a dict keeps lone surrogates) writes each as its escape."""
+    request = {"model": "m\ud800", "messages": [{"role": "user", "content": "x"}]}
+    report = run(body("mistral"), request=request)
+    [v] = report.violations
+    assert (v.code, v.expected) == ("CC411", "m\\ud800") and "'m\\ud800'" in v.message
+    str(report).encode("utf-8")
+    json.dumps(report.to_dict(), ensure_ascii=False).encode("utf-8")
+
+
 @pytest.mark.parametrize("literal", ["1e400", "-1e400", "1E+400", "123.456e789"])
 def test_overflowing_number_literals(literal: str) -> None:
     assert pairs(run(splice("mistral", literal))) == {("CC005", "$.x_extra")}
