@@ -1496,8 +1496,8 @@ enum { Q401, Q402, Q403, Q407, Q411, Q_COUNT };
 static int
 request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
 {
-    long long n = 1, limit = -1, used = -1, v;
-    int r, has_limit = 0, has_used = 0;
+    long long n = 1, low = -1, high = -1, used = -1, v;
+    int r, has_limit = 0, has_used = 0, negative = 0;
     PyObject *value = PyDict_GetItemWithError(req, k[R_N]);
     if (value == NULL && PyErr_Occurred())
         return -1;
@@ -1505,21 +1505,27 @@ request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
         return UNSURE;
     if (r == 1 && v >= 1)
         n = v;
-    value = PyDict_GetItemWithError(req, k[R_MAX_COMPLETION]);
-    if (value == NULL && PyErr_Occurred())
-        return -1;
-    if ((r = small_int(value, &v)) == 0) {
-        value = PyDict_GetItemWithError(req, k[R_MAX]);
+    /* both limits when both are set (which binds is not defined): the smaller for CC403, the larger for CC402 */
+    for (int key = R_MAX_COMPLETION; key <= R_MAX; key++) {
+        value = PyDict_GetItemWithError(req, k[key]);
         if (value == NULL && PyErr_Occurred())
             return -1;
-        r = small_int(value, &v);
+        if ((r = small_int(value, &v)) == UNSURE)
+            return UNSURE;
+        if (r != 1)
+            continue;
+        if (v < 0)
+            negative = 1;
+        else if (!has_limit) {
+            low = high = v;
+            has_limit = 1;
+        } else if (v < low)
+            low = v;
+        else if (v > high)
+            high = v;
     }
-    if (r == UNSURE)
-        return UNSURE;
-    if (r == 1 && v >= 0) {
-        limit = v;
-        has_limit = 1;
-    }
+    if (negative)
+        has_limit = 0;
     int is_object = PyDict_Check(doc);
     if (is_object && !PyDict_CheckExact(doc))
         return UNSURE;
@@ -1544,7 +1550,7 @@ request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
     }
     if (has_limit && has_used) {
         long long cap;
-        if (__builtin_mul_overflow(limit, n, &cap))
+        if (__builtin_mul_overflow(high, n, &cap))
             return UNSURE;
         if (used > cap)
             *bad |= BIT(Q402);
@@ -1555,7 +1561,7 @@ request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
         Py_ssize_t count = PyList_GET_SIZE(items);
         if (count > 0 && count != n)
             *bad |= BIT(Q401);
-        int short_ = count != 1 || (has_used && has_limit && used < limit);
+        int short_ = count != 1 || (has_used && has_limit && used < low);
         for (Py_ssize_t i = 0; i < count; i++) {
             PyObject *choice = PyList_GET_ITEM(items, i);
             if (!PyDict_Check(choice))

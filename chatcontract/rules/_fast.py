@@ -353,18 +353,22 @@ def request_culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
 
 def request_culprits_py(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) -> frozenset[str]:
     """:func:`request_culprits` in Python, for any request and document."""
-    # (request._n and request._max_tokens, inlined: this runs on every exchange with a request)
+    # (request._n and request._limits, inlined: this runs on every exchange with a request)
     get = req.get
     n = get("n")
     if type(n) is not int or n < 1:
         n = 1
-    limit = get("max_completion_tokens")
-    if type(limit) is not int:
-        limit = get("max_tokens")
-        if type(limit) is not int:
-            limit = None
-    if limit is not None and limit < 0:
-        limit = None
+    low = high = get("max_completion_tokens")
+    if type(low) is not int:
+        low = high = get("max_tokens")
+        if type(low) is not int:
+            low = high = None
+    else:
+        other = get("max_tokens")
+        if type(other) is int:
+            low, high = (other, low) if other < low else (low, other)
+    if low is not None and low < 0:
+        low = high = None
     bad: set[str] | None = None
     is_object = isinstance(doc, dict)
     used = None
@@ -374,17 +378,17 @@ def request_culprits_py(doc: Any, req: Mapping[str, Any], covered: frozenset[str
             used = usage.get("completion_tokens")
             if type(used) is not int:  # (as_int: a bool is not a count)
                 used = None
-    if limit is not None and used is not None and used > limit * n:  # CC402, exactly
+    if high is not None and used is not None and used > high * n:  # CC402, exactly
         bad = {"CC402"}
     items = doc.get("choices") if is_object else None
     if isinstance(items, list):
         if items and len(items) != n:  # CC401, exactly
             bad = _add(bad, "CC401")
         # CC403: exactly, for one choice (several: the rule counts the choices that are objects)
-        short = len(items) != 1 or (used is not None and limit is not None and used < limit)
+        short = len(items) != 1 or (used is not None and low is not None and used < low)
         for c in items:
             if isinstance(c, dict):
-                if short and limit is not None and c.get("finish_reason") == "length":
+                if short and low is not None and c.get("finish_reason") == "length":
                     bad = _add(bad, "CC403")
                 msg = c.get("message")
                 if isinstance(msg, dict) and msg.get("tool_calls"):  # CC407 reads the tool calls only

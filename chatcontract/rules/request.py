@@ -17,11 +17,17 @@ def _req(ctx: RuleContext) -> Mapping[str, Any]:
     return ctx.request
 
 
-def _max_tokens(req: Mapping[str, Any]) -> int | None:
-    for key in ("max_completion_tokens", "max_tokens"):
-        if (n := as_int(req.get(key))) is not None:
-            return n if n >= 0 else None  # a negative limit is an invalid request, not a budget to compare with
-    return None
+def _limits(req: Mapping[str, Any]) -> tuple[int, int] | None:
+    """The request's token limits as (smallest, largest): ``max_tokens`` and OpenAI's ``max_completion_tokens``.
+
+    With both set, which one binds is not defined (OpenAI refuses the pair; llama-cpp-python honours
+    ``max_tokens`` only): CC402 holds the answer to the larger, CC403 to the smaller. None without a limit, or
+    with a negative one (an invalid request, not a budget to compare with).
+    """
+    found = [n for n in (as_int(req.get("max_completion_tokens")), as_int(req.get("max_tokens"))) if n is not None]
+    if not found or min(found) < 0:
+        return None
+    return min(found), max(found)
 
 
 def _n(req: Mapping[str, Any]) -> int:
@@ -97,7 +103,7 @@ def completion_tokens_exceed(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
         ``usage.completion_tokens`` is at most the request's ``max_tokens`` (``max_completion_tokens`` for OpenAI)
-        times ``n``.
+        times ``n``. With both set, which one binds is not defined (OpenAI refuses the pair): the larger.
 
     Why is this bad?
         ``max_tokens`` is a cost ceiling. A provider that ignores it (LiteLLM's mocks report a constant 20) or
@@ -119,12 +125,12 @@ def completion_tokens_exceed(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         ```
     """
     req = _req(ctx)
-    limit = _max_tokens(req)
+    limits = _limits(req)
     usage = doc.get("usage") if isinstance(doc, dict) else None
-    if limit is None or not isinstance(usage, dict):
+    if limits is None or not isinstance(usage, dict):
         return
     used = as_int(usage.get("completion_tokens"))
-    cap = limit * _n(req)
+    cap = limits[1] * _n(req)
     if used is not None and used > cap:
         yield hit(
             ("usage", "completion_tokens"),
@@ -145,8 +151,9 @@ def length_finish_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
         ``finish_reason: "length"`` agrees with ``max_tokens``: with one choice, the completion used all
-        ``max_tokens`` tokens. A warning: OpenAI also says ``length`` when the context window is full
-        (Mistral says ``model_length`` for that).
+        ``max_tokens`` tokens (``max_completion_tokens``; with both set, the smaller, as either may bind). A
+        warning: OpenAI also says ``length`` when the context window is full (Mistral says ``model_length`` for
+        that).
 
     Why is this bad?
         Clients retry or continue on ``length``; a wrong reason makes them continue a finished answer.
@@ -167,11 +174,12 @@ def length_finish_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         ```
     """
     req = _req(ctx)
-    limit = _max_tokens(req)
+    limits = _limits(req)
     items = choices(doc)
     usage = doc.get("usage") if isinstance(doc, dict) else None
-    if limit is None or len(items) != 1 or not isinstance(usage, dict):
+    if limits is None or len(items) != 1 or not isinstance(usage, dict):
         return
+    limit = limits[0]
     used = as_int(usage.get("completion_tokens"))
     pos, choice = items[0]
     if choice.get("finish_reason") == "length" and used is not None and used < limit:
