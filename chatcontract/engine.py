@@ -35,6 +35,7 @@ from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, culprits_py, request_culprits, suspects
 from .rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
 from .rules._registry import make_context
+from .rules.errors import is_error_envelope
 from .rules.schema import mapped_hits, object_hits, schema_hits
 from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
@@ -64,6 +65,8 @@ def _check_json_document(
         for code, h in error_body_hits(doc, ctx):
             collector.add(code, h)
         collector.run(settings.rules.get(Target.ERROR, ()), doc, ctx)
+    elif is_error_envelope(doc):  # an error in a 2xx: CC503, not every field of a completion it lacks
+        collector.run([r for r in settings.rules.get(Target.RESPONSE, ()) if r.code == "CC503"], doc, ctx)
     else:
         if not isinstance(doc, dict):
             collector.add("CC008", Hit((), f"Expected a JSON object at the top level; received {_type(doc)}.", doc))
@@ -364,6 +367,8 @@ def _located_check(
     objects: list[Any] = []
     errors: list[Any] = []
     if not contract_ok:
+        if is_error_envelope(doc):
+            return None  # an error in a 2xx: the full path reports it as such
         if body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc):
             return None
         try:

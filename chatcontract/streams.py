@@ -335,7 +335,8 @@ class StreamChecker:
             code = _ANOMALY_CODES.get(anomaly.kind, "CC318")
             loc: tuple[str | int, ...] = ()
             self._collector.add(code, Hit(loc, anomaly.message, anomaly.kind), event=anomaly.event)
-        self._state.finish(self._collector, self._settings, self._ctx, expect_done=self._mode != "parsed")
+        cut = any(a.kind == "unterminated-event" for a in self._parser.anomalies)
+        self._state.finish(self._collector, self._settings, self._ctx, expect_done=self._mode != "parsed", cut=cut)
         items = self._collector.items
         items.sort(key=lambda v: float("inf") if v.event is None else v.event)
         items.extend(self._collector.summaries("stream"))  # rules past the cap: one summary each, at the end
@@ -390,6 +391,7 @@ class StreamChecker:
             self._collector.add(
                 "CC304", Hit((), "Data after the [DONE] sentinel.", event.data[:200]), event=event.index
             )
+            return  # clients stop reading at [DONE]: what follows is CC304's, not judged as chunks of the stream
         data = event.data
         proven = False
         try:  # the fast path: a well-formed chunk with nothing the number checks need to look at
@@ -694,7 +696,16 @@ class _StreamState:
                     args = current["function"]["arguments"]
                     current["function"]["arguments"] = (args if isinstance(args, str) else "") + fn["arguments"]
 
-    def finish(self, collector: Any, settings: Any, ctx: RuleContext, *, expect_done: bool = True) -> None:
+    def finish(
+        self, collector: Any, settings: Any, ctx: RuleContext, *, expect_done: bool = True, cut: bool = False
+    ) -> None:
+        """The whole-stream checks and the assembled response's.
+
+        None for a stream ``cut`` in the middle of an event: CC302 says so, and its missing end ([DONE], a
+        finish_reason, usage) is that one cause.
+        """
+        if cut:
+            return
         asm = self.assembly
         if self.chunks == 0:
             if not self.errored:

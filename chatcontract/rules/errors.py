@@ -176,7 +176,9 @@ def error_body_hits(doc: Any, ctx: RuleContext) -> Iterator[tuple[str, Hit]]:
 def error_in_success(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
-        A 2xx response does not carry an error object (``{"error": ...}`` or ``"object": "error"``).
+        A 2xx response does not carry an error object (``{"error": ...}`` or ``"object": "error"``). A body that is
+        only an error (no ``choices``) gets this one finding: the fields of a completion that it lacks are not listed
+        as well.
 
     Why is this bad?
         Clients only look for errors on 4xx/5xx; an error inside a 200 is parsed as a completion and fails later
@@ -201,6 +203,19 @@ def error_in_success(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         yield hit(("error",), "A successful response carries an error object.", doc["error"])
     elif doc.get("object") in ("error", "Error"):
         yield hit(("object",), "A successful response has object 'error'.", doc["object"])
+
+
+def is_error_envelope(doc: Any) -> bool:
+    """Whether a 2xx body is an error and nothing else: CC503's error marker, and no ``choices``.
+
+    The engine reports such a body by CC503 alone: checked as a completion, it would also list every field a
+    completion has and an error lacks (one cause, one finding).
+    """
+    return (
+        isinstance(doc, dict)
+        and "choices" not in doc
+        and (bool(doc.get("error")) or doc.get("object") in ("error", "Error"))
+    )
 
 
 def _error_fields(doc: Any) -> dict[str, Any] | None:

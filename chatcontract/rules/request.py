@@ -151,9 +151,9 @@ def length_finish_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
     What it checks:
         ``finish_reason: "length"`` agrees with ``max_tokens``: with one choice, the completion used all
-        ``max_tokens`` tokens (``max_completion_tokens``; with both set, the smaller, as either may bind). A
-        warning: OpenAI also says ``length`` when the context window is full (Mistral says ``model_length`` for
-        that).
+        ``max_tokens`` tokens. With both ``max_tokens`` and ``max_completion_tokens`` set, the smaller one (either
+        may bind). A warning: OpenAI also says ``length`` when the context window is full (Mistral says
+        ``model_length`` for that).
 
     Why is this bad?
         Clients retry or continue on ``length``; a wrong reason makes them continue a finished answer.

@@ -54,7 +54,8 @@ declare(
     "stream-truncated",
     """
     What it checks:
-        The stream does not end in the middle of an event (data with no terminating blank line).
+        The stream does not end in the middle of an event (data with no terminating blank line). The end of a
+        stream cut so is not judged: its missing ``[DONE]``, ``finish_reason`` and usage are this one finding.
 
     Why is this bad?
         Per the SSE specification an unterminated event is discarded: the client silently loses the last chunk,
@@ -102,7 +103,8 @@ declare(
     "data-after-done",
     f"""
     What it checks:
-        Nothing follows the ``[DONE]`` sentinel (no chunk, no second sentinel).
+        Nothing follows the ``[DONE]`` sentinel (no chunk, no second sentinel). What follows is not judged as
+        chunks of the stream (a replayed final chunk is not also a second finish).
 
     Why is this bad?
         Clients stop reading at ``[DONE]``; whatever comes after is lost, or parsed by a client that kept reading.

@@ -159,7 +159,7 @@ CANNED: dict[str, tuple[str, str, dict[str, Any], set[tuple[str, int | None, str
         "openai",
         _openai_cut(),
         OPENAI_REQUEST,
-        {("CC302", 3, "$"), ("CC303", None, "$"), ("CC313", None, "$")},
+        {("CC302", 3, "$")},  # (cut: its end, [DONE] and the requested usage are not judged)
     ),
     "mistral-ok": ("mistral", _mistral_ok(), MISTRAL_REQUEST, set()),
     "mistral-faulty": (

@@ -82,9 +82,10 @@ def test_cc301_chunk_not_json(dialect: str, bad: str) -> None:
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_cc302_stream_truncated(dialect: str) -> None:
     good = ok_text(dialect)
-    # The [DONE] event without its terminating blank line: discarded, so [DONE] never arrived.
+    # The [DONE] event without its terminating blank line: discarded, so [DONE] never arrived; that is the cut's
+    # consequence, not a second finding (no CC303)
     bad = good[: -len("\n\n")]
-    assert triples(run(dialect, bad)) == {("CC302", len(events_ok(dialect)), "$"), ("CC303", None, "$")}
+    assert triples(run(dialect, bad)) == {("CC302", len(events_ok(dialect)), "$")}
     assert run(dialect, good).violations == ()
 
 
@@ -107,6 +108,10 @@ def test_cc304_data_after_done(dialect: str) -> None:
     assert triples(run(dialect, bad)) == {("CC304", n + 1, "$")}
     # Comments after [DONE] are not data.
     assert run(dialect, ok_text(dialect) + ": bye\n\n").violations == ()
+    # A chunk after [DONE] (a server replaying its final chunk): clients stopped reading, so it is CC304 alone,
+    # not also judged as a second finish (CC310) or a changed id (CC306)
+    replayed = {**final(dialect), "id": "other"}
+    assert triples(run(dialect, ok_text(dialect) + sse(replayed, done=False))) == {("CC304", n + 1, "$")}
 
 
 # -- CC305 empty-stream ------------------------------------------------------------------------------------------
