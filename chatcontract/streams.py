@@ -40,6 +40,8 @@ _NOT_FOR_ASSEMBLED = frozenset({"CC212", "CC213", "CC214", "CC503"})
 _ON_TOOL_CALLS = frozenset(
     {"CC205", "CC206", "CC207", "CC208", "CC215", "CC216", "CC404", "CC405", "CC406", "CC407", "CC408", "CC409"}
 )
+# Rules that read the number of choices: not run on an assembly without the choices that never finished.
+_ON_ALL_CHOICES = frozenset({"CC204", "CC401", "CC403"})
 _ANOMALY_CODES = {
     "unterminated-event": "CC302",
     "invalid-utf8": "CC002",
@@ -732,6 +734,11 @@ class _StreamState:
         skip = _NOT_FOR_ASSEMBLED
         if any(c.unassemblable for c in asm.choices.values()):
             skip = skip | _ON_TOOL_CALLS
+        if any(c.finish_reason is None for c in asm.choices.values()):
+            # A choice that never finished (CC309) is not an answer to judge: its content, tool calls and reasoning
+            # may have been still to come. The rules judge the finished ones; the choice count is not theirs.
+            response["choices"] = [c for c in response["choices"] if c["finish_reason"] is not None]
+            skip = skip | _ON_ALL_CHOICES
         rules = tuple(r for r in settings.rules.get(Target.RESPONSE, ()) if r.code not in skip)
         if not self.errored:
             collector.run(rules, response, ctx)

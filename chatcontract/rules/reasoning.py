@@ -478,7 +478,8 @@ def requested_reasoning_missing(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         A request that asks for reasoning gets some. Asking: ``reasoning_effort`` other than ``"none"``,
         Mistral's ``prompt_mode: "reasoning"``, OpenRouter's ``reasoning``, DeepSeek's ``thinking``,
         ``chat_template_kwargs.enable_thinking``. Getting: reasoning text or thinking chunks in a message, or
-        ``reasoning_tokens`` above zero in ``usage``.
+        ``reasoning_tokens`` above zero in ``usage``. Reasoning left in ``<think>`` markup in the content came too:
+        that is CC218's finding (or CC219's), not also this one.
 
     Why is this bad?
         A response with no trace of reasoning usually means the parameter was dropped on the way (a proxy that
@@ -516,6 +517,9 @@ def requested_reasoning_missing(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     for pos, choice in choices(doc):
         message = message_of(choice)
         if message is not None and not has_reasoning(message) and choice.get("finish_reason") is not None:
+            content = message.get("content")
+            if isinstance(content, str) and think_markup(content) is not None:
+                continue  # the reasoning came, in think markup in the content: CC218's (or CC219's) finding
             yield hit(
                 ("choices", pos, "message"),
                 f"The request asked for reasoning ({asked}) but the message carries none and usage counts none.",

@@ -249,7 +249,9 @@ declare(
     f"""
     What it checks:
         Every choice receives exactly one non-null ``finish_reason`` before the stream ends. An empty string is not
-        a finish reason (it is reported as CC103 on each chunk).
+        a finish reason (it is reported as CC103 on each chunk). A choice that never finishes is not judged as an
+        answer (its tool call, its JSON or its reasoning may have been still to come): the rules on the assembled
+        response read the finished choices.
 
     Why is this bad?
         Clients wait for the finish reason to know why generation stopped; Ollama sent ``""`` on every chunk and

@@ -207,6 +207,34 @@ def test_cc309_second_choice_never_finishes(dialect: str) -> None:
     assert run(dialect, sse(*events), request=request).violations == ()
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_cc309_an_unfinished_choice_is_not_judged_as_an_answer(dialect: str) -> None:
+    # A choice cut before its tool call and its closing brace: CC309 alone, not also "tool_choice not honoured"
+    # (CC409) or "content is not JSON" (CC404), which judge a finished answer. The finished choice still is.
+    request = {
+        **(request_for(dialect) or REQUEST_PLAIN),
+        "n": 2,
+        "tool_choice": "required",
+        "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+        "response_format": {"type": "json_object"},
+    }
+    u: dict[str, Any] = {"usage": dict(USAGE)} if dialect == "mistral" else {}
+    events = [
+        chunk(
+            [
+                choice(dialect, {"role": "assistant", "content": '{"a": '}),
+                choice(dialect, {"role": "assistant"}, index=1),
+            ]
+        ),
+        chunk([choice(dialect, {"content": "1}"}, "stop")], **u),
+        *tail(dialect),
+    ]
+    assert triples(run(dialect, sse(*events), request=request)) == {
+        ("CC309", None, "$.choices[1]"),
+        ("CC409", None, "$.choices[0].message"),  # the finished choice made no call
+    }
+
+
 # -- CC310 multiple-finish-reasons ---------------------------------------------------------------------------------
 
 
