@@ -10,7 +10,7 @@ from chatcontract.provider import FAULTS, create_app, parse_faults
 from chatcontract.provider.app import FAULT_HEADER
 from chatcontract.rules import RULES
 
-from .helpers import call, exercise
+from .helpers import WEATHER, call, exercise
 
 #: The stream rules being written (chatcontract/rules/streams.py); codes a fault may name before they land.
 STREAM_RULES = {f"CC3{n:02d}" for n in range(1, 21)}
@@ -36,6 +36,28 @@ def test_fault_is_caught_by_its_rules(name, dialect):
         assert not missing, f"{name} ({dialect}) should be caught by {sorted(missing)}; got:\n{report}"
     else:
         assert report.violations == (), f"{name} is legal in {dialect} but:\n{report}"
+
+
+@pytest.mark.parametrize(
+    ("dialect", "extra"),
+    [
+        ("mistral", {"prompt_mode": "reasoning"}),  # content is a list of chunks (thinking, text)
+        ("openai", {"stop": ["."], "logprobs": True, "n": 2}),  # the run-on text honours the stop sequence
+        ("openai", {"tools": [WEATHER], "tool_choice": "required"}),  # an answer that owes a tool call is left alone
+        ("mistral", {"tools": [WEATHER], "tool_choice": "auto"}),
+        ("mistral", {"response_format": {"type": "json_object"}}),  # a JSON answer is left alone
+    ],
+)
+def test_max_tokens_ignored_is_that_deviation_only(dialect, extra):
+    """The fault never crashes the provider, and adds no deviation of its own (found fuzzing it: a 500 on a
+    reasoning answer, CC410 from its padding, CC414 from a padded tool-call message)."""
+    req = {**exercise(("max_tokens",), dialect), **extra}
+    resp = call(create_app(dialect=dialect, faults=["max-tokens-ignored"], seed=7), [req])[0]
+    assert resp.status_code == 200, resp.text
+    codes = set(check(resp, dialect=dialect, request=req).codes())
+    applied = resp.headers.get(FAULT_HEADER) == "max-tokens-ignored"
+    assert codes == ({"CC402"} if applied else set()), (extra, applied, codes)
+    assert applied == (extra.get("tool_choice") != "required" and "response_format" not in extra)
 
 
 @pytest.mark.parametrize("dialect", ["mistral", "openai"])

@@ -39,6 +39,17 @@ def _calls(out: Outgoing) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
             yield choice, msg
 
 
+def _text(content: Any) -> str:
+    """The text of a message's content: a string, or every ``text`` of a list of chunks (Mistral's thinking too)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(_text(c) for c in content)
+    if isinstance(content, dict):
+        return " ".join(_text(v) for k, v in content.items() if k in ("text", "thinking"))
+    return ""
+
+
 def _recount(out: Outgoing) -> None:
     """Set usage to what the choices now hold (after a fault changed them)."""
     usage = _usage(out)
@@ -47,7 +58,7 @@ def _recount(out: Outgoing) -> None:
     done = 0
     for choice in _choices(out):
         msg = choice.get("message") or {}
-        done += gen.count_tokens(msg.get("content") or "")
+        done += gen.count_tokens(_text(msg.get("content")))
         for call in msg.get("tool_calls") or ():
             fn = call.get("function") or {}
             args = fn.get("arguments", "")
@@ -169,15 +180,32 @@ def n_ignored(out: Outgoing, ctx: FaultContext) -> bool:
     needs=("max_tokens",),
 )
 def max_tokens_ignored(out: Outgoing, ctx: FaultContext) -> bool:
+    # This one deviation only: a text answer runs on (not a tool call's message, nor an answer that owed a tool
+    # call or JSON, which the padding would turn into another deviation), and the extra text honours the request's
+    # stop sequences.
     req = ctx.request or {}
     limit = req.get("max_completion_tokens") or req.get("max_tokens")
+    rf = req.get("response_format")
+    choice = req.get("tool_choice")
+    if (isinstance(rf, dict) and rf.get("type") != "text") or choice in ("required", "any") or isinstance(choice, dict):
+        return False
     choices = _choices(out)
-    if not isinstance(limit, int) or not choices or not isinstance(choices[0].get("message"), dict):
+    if not isinstance(limit, int) or not choices:
+        return False
+    msg = choices[0].get("message")
+    if not isinstance(msg, dict) or msg.get("tool_calls"):
         return False
     n = req["n"] if isinstance(req.get("n"), int) else 1
-    msg = choices[0]["message"]
     extra = gen.text(ctx.rng, limit * n + 5)
-    msg["content"] = " ".join(filter(None, [msg.get("content"), extra]))
+    stops = req.get("stop")
+    for stop in [stops] if isinstance(stops, str) else stops if isinstance(stops, list) else []:
+        if isinstance(stop, str) and stop:
+            extra = extra.replace(stop, " ")
+    content = msg.get("content")
+    if isinstance(content, list):  # Mistral's chunks (thinking, text): one more text chunk
+        content.append({"type": "text", "text": extra})
+    else:
+        msg["content"] = " ".join(filter(None, [content if isinstance(content, str) else None, extra]))
     if choices[0].get("finish_reason") == "length":
         choices[0]["finish_reason"] = "stop"
     _recount(out)
