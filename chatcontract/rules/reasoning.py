@@ -93,6 +93,24 @@ def think_markup(text: str) -> str | None:
     return "leaked" if closes else None
 
 
+def answer_text(text: str) -> str:
+    """``text`` less the reasoning it leaked in think markup (CC218).
+
+    What follows the block, or nothing while the block is still open: a suffix of ``text``, so that an offset in
+    it is one in ``text`` once shifted by the length difference.
+    """
+    markup = think_markup(text)
+    if markup is None:
+        return text
+    if markup == "unclosed":
+        return ""
+    close = text.index(THINK_CLOSE)
+    opened = text.find(THINK_OPEN)
+    if 0 <= opened < close and text[:opened].strip():
+        return text  # a block after some answer text: not a prefix to leave out
+    return text[close + len(THINK_CLOSE) :].lstrip()
+
+
 def wrong_type_hits(message: Mapping[str, Any], loc: tuple[str | int, ...], ctx: RuleContext) -> Iterator[Hit]:
     """CC220's findings in one message or delta at ``loc`` (shared by the response rule and the stream checker)."""
     if ctx.dialect == "mistral":

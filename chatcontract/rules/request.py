@@ -10,6 +10,7 @@ from typing import Any
 from ..violations import Severity
 from ._registry import Hit, RuleContext, hit, rule
 from ._util import NotJSON, as_int, choices, iter_tool_calls, loads_object, message_of, text_of, tool_calls
+from .reasoning import answer_text
 
 
 def _req(ctx: RuleContext) -> Mapping[str, Any]:
@@ -507,6 +508,7 @@ def tool_choice_not_honoured(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         calls = list(iter_tool_calls(msg))
         if not calls:
             text = text_of(msg)
+            text = answer_text(text) if text else text  # reasoning leaked in think markup is not an answer
             truncated = choice.get("finish_reason") == "length"
             if (truncated and not text) or _stopped_by_request(req, choice, text):
                 continue
@@ -566,12 +568,13 @@ def stop_sequence_in_content(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         text = text_of(message_of(choice))
         if not text:
             continue
+        answer = answer_text(text)  # (reasoning leaked in think markup before it is CC218's)
         for s in stops:
-            at = text.find(s)
+            at = answer.find(s)
             if at >= 0:
                 yield hit(
                     ("choices", pos, "message", "content"),
-                    f"Content contains the stop sequence {s!r} at offset {at}.",
+                    f"Content contains the stop sequence {s!r} at offset {at + len(text) - len(answer)}.",
                     text,
                 )
                 break
