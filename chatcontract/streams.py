@@ -415,6 +415,7 @@ class StreamChecker:
         if not isinstance(doc, dict):
             if not findings:
                 self._collector.add("CC301", Hit((), "Chunk is not a JSON object.", doc), event=event.index)
+            st.lost = True
             return
         self._chunk(doc, event.index, proven)
 
@@ -459,6 +460,7 @@ class _StreamState:
         "last_chunk_event",
         "first_values",
         "malformed_usage",
+        "lost",
     )
 
     def __init__(self, dialect: str, request: Mapping[str, Any] | None) -> None:
@@ -474,6 +476,8 @@ class _StreamState:
         #: A usage that is there but not an object (its schema finding says so): no "usage is missing" on top.
         self.malformed_usage = False
         self.errored = False
+        #: A data event that is no chunk (CC301): what it carried (a role, a fragment, the finish, usage) is lost.
+        self.lost = False
         self.chunks = 0
         self.last_chunk_event: int | None = None
         opts = request.get("stream_options") if request is not None else None
@@ -548,7 +552,7 @@ class _StreamState:
         role = get("role")
         if state is None:
             state = choices[idx] = _Choice(first_event=event)
-            if role is None and has_delta:
+            if role is None and has_delta and not self.lost:  # (after a lost chunk: the role may have been in it)
                 out.append(
                     ("CC308", Hit(("choices", pos, "delta"), f"First delta of choice {idx} has no role.", delta))
                 )
@@ -721,6 +725,10 @@ class _StreamState:
             return
         if self.done_event is None and not self.errored and expect_done:
             collector.add("CC303", Hit((), "The stream ends without the [DONE] sentinel.", None))
+        if self.lost:
+            # A chunk was lost (CC301): a finish reason, usage, a tool call's fragment may have been in it, so the
+            # choices' ends and the assembled answer are not judged (one cause, one finding).
+            return
         for position, (idx, c) in enumerate(sorted(asm.choices.items())):
             if c.finish_reason is None and not self.errored:
                 collector.add(

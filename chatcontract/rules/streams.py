@@ -22,7 +22,9 @@ declare(
     f"""
     What it checks:
         Every SSE data event except the ``[DONE]`` sentinel is a JSON object. Each chunk is also checked against
-        the dialect's chunk contract; those findings are schema violations (CC1xx) with the event index.
+        the dialect's chunk contract; those findings are schema violations (CC1xx) with the event index. What a
+        lost chunk may have carried is not reported again: no missing role on the next delta, and the choices'
+        ends, usage and the assembled answer are not judged.
 
     Why is this bad?
         SDKs ``json.loads`` each event; one bad event ends the whole stream with a parse error.

@@ -76,6 +76,18 @@ def test_cc301_chunk_not_json(dialect: str, bad: str) -> None:
     assert triples(run(dialect, text)) == {("CC301", 1, "$")}
 
 
+@pytest.mark.parametrize("lost", ["first", "final"])
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_cc301_what_a_lost_chunk_carried_is_not_reported_again(dialect: str, lost: str) -> None:
+    # The chunk with the role (then: no CC308 on the next delta) or with the finish reason and usage (then: no
+    # CC309, no usage finding, no judgement of the assembled answer): CC301 alone, one cause, one finding.
+    events: list[Any] = [first(dialect), final(dialect)]
+    at = 0 if lost == "first" else 1
+    events[at] = "{not json"
+    text = sse(*events, *tail(dialect))
+    assert triples(run(dialect, text)) == {("CC301", at, "$")}
+
+
 # -- CC302 stream-truncated -------------------------------------------------------------------------------------
 
 
