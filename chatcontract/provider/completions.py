@@ -33,6 +33,7 @@ __all__ = [
     "plan",
     "render_response",
     "render_stream",
+    "text_of",
 ]
 
 #: The model that always reasons (any model reasons when the request asks for it).
@@ -111,7 +112,8 @@ class Completion:
         return sum(c.reasoning_tokens for c in self.choices)
 
 
-def _text_of(content: Any) -> str:
+def text_of(content: Any) -> str:
+    """The text of a message's content: a string, or its text chunks joined."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -124,7 +126,7 @@ def prompt_tokens(request: Mapping[str, Any]) -> int:
     total = 1
     for m in request.get("messages") or ():
         if isinstance(m, Mapping):
-            total += 1 + gen.count_tokens(_text_of(m.get("content")))
+            total += 1 + gen.count_tokens(text_of(m.get("content")))
             total += sum(gen.count_tokens(json.dumps(c)) for c in m.get("tool_calls") or ())
     for key in ("tools", "response_format"):
         if request.get(key):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .. import generate as gen
+from ..completions import text_of
 from ..errors import error_body, foreign_body
 from ._registry import FaultContext, Outgoing, fault
 
@@ -39,17 +40,6 @@ def _calls(out: Outgoing) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
             yield choice, msg
 
 
-def _text(content: Any) -> str:
-    """The text of a message's content: a string, or every ``text`` of a list of chunks (Mistral's thinking too)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(_text(c) for c in content)
-    if isinstance(content, dict):
-        return " ".join(_text(v) for k, v in content.items() if k in ("text", "thinking"))
-    return ""
-
-
 def _recount(out: Outgoing) -> None:
     """Set usage to what the choices now hold (after a fault changed them)."""
     usage = _usage(out)
@@ -58,7 +48,7 @@ def _recount(out: Outgoing) -> None:
     done = 0
     for choice in _choices(out):
         msg = choice.get("message") or {}
-        done += gen.count_tokens(_text(msg.get("content")))
+        done += gen.count_tokens(text_of(msg.get("content")))
         for call in msg.get("tool_calls") or ():
             fn = call.get("function") or {}
             args = fn.get("arguments", "")
