@@ -20,14 +20,16 @@ duplicates: Callable[[bytes], list[tuple[tuple[str | int, ...], str]] | None] | 
 culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] | None
+nulls: Callable[[Any, dict[str, Any]], list[tuple[tuple[str | int, ...], dict[str, Any], Any]]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = request_culprits = None
+    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = request_culprits = nulls = None
 else:
     try:
         from ._speedups import (
             culprits,
             duplicates,
             maker,
+            nulls,
             numbers,
             order_key,
             plain,
@@ -36,12 +38,12 @@ else:
             suspects,
         )
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = request_culprits = None
+        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = request_culprits = nulls = None
 
 ACTIVE: bool = plain is not None
 
 #: The accelerator's functions that are read at each call (``maker`` builds at import): a test sets them all to
 #: None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
-    "plain", "numbers", "scan_fields", "order_key", "duplicates", "culprits", "suspects", "request_culprits",
+    "plain", "numbers", "scan_fields", "order_key", "duplicates", "culprits", "suspects", "request_culprits", "nulls",
 )

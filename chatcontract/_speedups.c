@@ -666,6 +666,122 @@ fail:
     return NULL;
 }
 
+/* nulls(trie, doc) -> [(loc, object, field)]: rules._located._nulls_under in C (see there).
+ *
+ * trie: ((key, field) pairs of the fields that refuse null, (key, trie) pairs of model fields, (key, trie) pairs of
+ * list-of-models fields). Each null found under a refusing key gives (its location, the dict holding it, the field),
+ * in the order the walk meets them. Raises ValueError past NULLS_DEPTH path segments (the caller then locates).
+ */
+#define NULLS_DEPTH 64
+
+static int
+nulls_found(PyObject *out, PyObject **path, Py_ssize_t depth, PyObject *key, PyObject *node, PyObject *field)
+{
+    PyObject *loc = PyTuple_New(depth + 1);
+    if (loc == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < depth; i++) {
+        Py_INCREF(path[i]);
+        PyTuple_SET_ITEM(loc, i, path[i]);
+    }
+    Py_INCREF(key);
+    PyTuple_SET_ITEM(loc, depth, key);
+    PyObject *entry = PyTuple_Pack(3, loc, node, field);
+    Py_DECREF(loc);
+    if (entry == NULL)
+        return -1;
+    int rc = PyList_Append(out, entry);
+    Py_DECREF(entry);
+    return rc;
+}
+
+static int
+nulls_walk(PyObject *trie, PyObject *node, PyObject **path, Py_ssize_t depth, PyObject *out)
+{
+    if (!PyTuple_Check(trie) || PyTuple_GET_SIZE(trie) != 3 || !PyTuple_Check(PyTuple_GET_ITEM(trie, 0)) ||
+        !PyTuple_Check(PyTuple_GET_ITEM(trie, 1)) || !PyTuple_Check(PyTuple_GET_ITEM(trie, 2))) {
+        PyErr_SetString(PyExc_TypeError, "nulls: a malformed trie");
+        return -1;
+    }
+    if (depth + 2 > NULLS_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "nulls: too deep");
+        return -1;
+    }
+    for (int part = 0; part < 3; part++) {
+        PyObject *pairs = PyTuple_GET_ITEM(trie, part);
+        for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(pairs); j++) {
+            PyObject *pair = PyTuple_GET_ITEM(pairs, j);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyUnicode_CheckExact(PyTuple_GET_ITEM(pair, 0))) {
+                PyErr_SetString(PyExc_TypeError, "nulls: a malformed pair");
+                return -1;
+            }
+            PyObject *key = PyTuple_GET_ITEM(pair, 0), *sub = PyTuple_GET_ITEM(pair, 1);
+            PyObject *value = PyDict_GetItemWithError(node, key);
+            if (value == NULL) {
+                if (PyErr_Occurred())
+                    return -1;
+                continue;
+            }
+            if (part == 0) {
+                if (value == Py_None && nulls_found(out, path, depth, key, node, sub) < 0)
+                    return -1;
+            } else if (part == 1) {
+                if (PyDict_CheckExact(value)) {
+                    path[depth] = key;
+                    Py_INCREF(value);
+                    int rc = nulls_walk(sub, value, path, depth + 1, out);
+                    Py_DECREF(value);
+                    if (rc < 0)
+                        return -1;
+                }
+            } else if (PyList_CheckExact(value)) {
+                Py_INCREF(value);
+                for (Py_ssize_t i = 0; i < PyList_GET_SIZE(value); i++) {
+                    PyObject *item = PyList_GET_ITEM(value, i);
+                    if (!PyDict_CheckExact(item))
+                        continue;
+                    PyObject *index = PyLong_FromSsize_t(i);
+                    if (index == NULL) {
+                        Py_DECREF(value);
+                        return -1;
+                    }
+                    path[depth] = key;
+                    path[depth + 1] = index;
+                    Py_INCREF(item);
+                    int rc = nulls_walk(sub, item, path, depth + 2, out);
+                    Py_DECREF(item);
+                    Py_DECREF(index);
+                    if (rc < 0) {
+                        Py_DECREF(value);
+                        return -1;
+                    }
+                }
+                Py_DECREF(value);
+            }
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+nulls(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyDict_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "nulls(trie, doc) takes a trie and a dict");
+        return NULL;
+    }
+    PyObject *path[NULLS_DEPTH];
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    if (nulls_walk(args[0], args[1], path, 0, out) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
 /* maker(cls, names) -> a callable that builds an instance of cls from len(names) positional values, one per slot
  * in names' order, without calling cls.__init__ (what violations.make_violation and outcome.make_report do in
  * Python: object.__new__(cls), then each slot's descriptor __set__). For frozen slotted dataclasses, whose
@@ -1684,6 +1800,9 @@ static PyMethodDef methods[] = {
     {"request_culprits", (PyCFunction)(void (*)(void))request_culprits, METH_FASTCALL,
      "request_culprits(doc, req, table, /)\n--\n\n"
      "The request rules every request meets that may have a hit (a frozenset), or None when unsure."},
+    {"nulls", (PyCFunction)(void (*)(void))nulls, METH_FASTCALL,
+     "nulls(trie, doc, /)\n--\n\n"
+     "[(loc, object, field)]: each null where the trie's models want an optional field omitted."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

@@ -33,7 +33,7 @@ from .inputs import (
 from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, culprits_py, request_culprits, suspects
-from .rules._located import TooMany, float_paths, locate_errors, prefixes_of, scan_numbers
+from .rules._located import TooMany, float_paths, locate_errors, null_errors, optional_nulls, prefixes_of, scan_numbers
 from .rules._registry import make_context
 from .rules.errors import is_error_envelope
 from .rules.schema import mapped_hits, object_hits, schema_hits
@@ -366,18 +366,21 @@ def _located_check(
     adapter = settings.contracts.response
     objects: list[Any] = []
     errors: list[Any] = []
+    nulls: list[tuple[Loc, dict[str, Any], Any]] | None = None
     if not contract_ok:
         if "choices" not in doc and is_error_envelope(doc):  # (its first test, inlined: the route is measured)
             return None  # an error in a 2xx: the full path reports it as such
         if body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc):
             return None
-        try:
-            located = locate_errors(adapter, doc, plain=plain, floats=floats, at_most=_LOCATE_AT_MOST)
-        except TooMany:
-            return None
-        if located is None:
-            return None
-        objects, errors = located
+        nulls = _nulls_alone(adapter, doc, locator.valid_plain) if plain and not floats else None
+        if nulls is None:
+            try:
+                located = locate_errors(adapter, doc, plain=plain, floats=floats, at_most=_LOCATE_AT_MOST)
+            except TooMany:
+                return None
+            if located is None:
+                return None
+            objects, errors = located
     req = None if request is None else parse_request(request)  # raises UsageError like the full path would
     collector = Collector(settings)
     if findings:
@@ -388,12 +391,66 @@ def _located_check(
     if errors:
         for code, h in mapped_hits(adapter, doc, errors, full=collector.full):
             collector.add(code, h)
+    if nulls:
+        _add_null_hits(collector, adapter, doc, nulls)
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
             suspect = culprits(doc, plan.covered, plan.table)
         except Exception:  # a shape the contract should have ruled out: the coarse answer below
             suspect = None
     return _run_route(collector, doc, settings, plan, status, req, suspects(doc) if suspect is None else suspect)
+
+
+def _nulls_alone(
+    adapter: Any, doc: dict[str, Any], valid: Any
+) -> list[tuple[Loc, dict[str, Any], Any]] | None:
+    """The nulls of ``doc`` where the contract wants an optional field omitted, when they are all that the
+    contract refuses; else None (the locator's turn).
+
+    The contract's fields validate independently and an optional field may be absent, so the contract refuses
+    ``doc`` for these nulls alone exactly when it accepts ``doc`` without them: the fast schema is asked with
+    their keys taken out, and every object is put back as it was (same keys, same order) before anything else
+    reads it.
+    """
+    found = optional_nulls(adapter, doc)
+    if not found:
+        return None
+    if len(found) == 1:  # (the usual case)
+        saved = [(found[0][1], list(found[0][1].items()))]
+    else:
+        saved = list({id(node): (node, list(node.items())) for _, node, _ in found}.values())
+    try:
+        for loc, node, _ in found:
+            del node[loc[-1]]
+        ok = valid(doc)
+    except Exception:  # the locator decides
+        ok = False
+    finally:
+        for node, items in saved:
+            node.clear()
+            node.update(items)
+    return found if ok else None
+
+
+#: The hits of a null as the value of a field (a place of :func:`~chatcontract.rules._located.optional_nulls`):
+#: pydantic's errors for it, mapped as the full path maps them (:func:`~chatcontract.rules.schema.mapped_hits`).
+#: They depend on the field alone (the place's model is known from its path, and the field may be absent); each
+#: is kept with its location taken out.
+_NULL_HITS: dict[Any, list[tuple[str, Hit]]] = {}
+_tuple_new = tuple.__new__
+
+
+def _add_null_hits(
+    collector: Collector, adapter: Any, doc: dict[str, Any], nulls: list[tuple[Loc, dict[str, Any], Any]]
+) -> None:
+    for loc, _, f in nulls:
+        hits = _NULL_HITS.get(f)
+        if hits is None:
+            if len(_NULL_HITS) >= 1024:
+                _NULL_HITS.clear()
+            hits = _NULL_HITS[f] = list(mapped_hits(adapter, doc, null_errors(f, loc)))
+        for code, h in hits:
+            collector.add(code, _tuple_new(Hit, (loc, h[1], h[2], h[3], h[4])))
 
 
 def _asked(doc: Any, req: Mapping[str, Any], plan: _FastPlan) -> frozenset[str]:

@@ -483,6 +483,101 @@ def test_fast_schema_accepts_only_what_the_contract_accepts(dialect: str, data: 
         assert not _has_float(doc)
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Nulls for optional fields (CC109, the commonest warning of real providers): the violation route finds them without
+# descending (engine._nulls_alone), and must still answer what the full path answers, beside any other finding
+
+
+#: Fields a provider may send as null, by where they sit: optional ones that refuse null (CC109), required ones
+#: (CC107), nullable ones (nothing), and fields of the other dialect (unknown: CC104, or nothing).
+NULLABLE_PLACES: dict[str, tuple[str, ...]] = {
+    "root": ("system_fingerprint", "service_tier", "usage", "id", "model", "created", "object", "choices", "x_extra"),
+    "usage": ("prompt_tokens_details", "completion_tokens_details", "total_tokens"),
+    "choice": ("logprobs", "message", "messages", "finish_reason", "index"),
+    "message": ("tool_calls", "function_call", "annotations", "audio", "refusal", "role", "prefix", "content"),
+    "details": ("reasoning_tokens", "cached_tokens", "audio_tokens"),
+}
+
+
+def _null_targets(doc: dict[str, Any]) -> list[tuple[dict[str, Any], str]]:
+    out = [(doc, key) for key in NULLABLE_PLACES["root"]]
+    usage = doc.get("usage")
+    if isinstance(usage, dict):
+        out += [(usage, key) for key in NULLABLE_PLACES["usage"]]
+        for name in ("prompt_tokens_details", "completion_tokens_details"):
+            if isinstance(usage.get(name), dict):
+                out += [(usage[name], key) for key in NULLABLE_PLACES["details"]]
+    for choice in doc.get("choices") or ():
+        if isinstance(choice, dict):
+            out += [(choice, key) for key in NULLABLE_PLACES["choice"]]
+            if isinstance(choice.get("message"), dict):
+                out += [(choice["message"], key) for key in NULLABLE_PLACES["message"]]
+    return out
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_nulls_for_fields_agree(dialect: str, data: st.DataObject) -> None:
+    doc = data.draw(gen.responses(dialect), label="response")
+    targets = _null_targets(doc)
+    chosen = data.draw(st.lists(st.sampled_from(range(len(targets))), min_size=1, max_size=4, unique=True))
+    for i in chosen:
+        node, key = targets[i]
+        node[key] = None
+    if data.draw(st.booleans(), label="and a second finding"):
+        mutation = data.draw(st.sampled_from(gen.mutation_candidates(doc, dialect)), label="mutation")
+        doc = gen.with_value(data.draw, mutation, doc, dialect).apply(doc)
+    request = data.draw(st.sampled_from(REQUESTS[:4]), label="request")
+    same(json.dumps(doc).encode(), dialect=dialect, request=request)
+
+
+@pytest.mark.parametrize(
+    ("dialect", "edits", "codes"),
+    [
+        ("openai", [(("choices", 0, "message", "tool_calls"), None)], ["CC109"]),
+        ("openai", [(("system_fingerprint",), None), (("choices", 0, "message", "function_call"), None)], ["CC109", "CC109"]),
+        ("openai", [(("usage", "prompt_tokens_details"), {"cached_tokens": None})], ["CC109"]),
+        ("mistral", [(("choices", 0, "message", "prefix"), None)], ["CC109"]),
+        ("mistral", [(("choices", 0, "message"), None)], ["CC213"]),  # a choice without a message: CC213 alone
+    ],
+)
+def test_nulls_alone_are_reported_without_descending(
+    dialect: str, edits: list[Any], codes: list[str], monkeypatch: pytest.MonkeyPatch, route: str
+) -> None:
+    doc = _seed(dialect)
+    for path, value in edits:
+        doc = _set(doc, path, value)
+    body = json.dumps(doc).encode()
+    report = same(body, dialect=dialect)
+    assert report.codes() == codes
+    if route == "accelerated" or route == "numbers":
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the locator was asked")
+
+        monkeypatch.setattr(engine, "locate_errors", refuse)
+        assert fast_only(body, locate=True, dialect=dialect) == report
+
+
+def test_the_objects_holding_nulls_are_given_back_as_they_were() -> None:
+    settings_ = _settings({"dialect": "openai"})
+    doc = _set(_seed("openai"), ("choices", 0, "message", "tool_calls"), None)
+    doc["system_fingerprint"] = None
+    doc["choices"][0]["message"]["function_call"] = None
+    before = json.dumps(doc)
+    adapter = settings_.contracts.response
+    check(json.dumps(doc), dialect="openai")  # (prepares the plan's validator)
+    found = engine._nulls_alone(adapter, doc, settings_.fast.locator.valid_plain)
+    assert found is not None and [loc for loc, _, _ in found] == [
+        ("system_fingerprint",), ("choices", 0, "message", "tool_calls"), ("choices", 0, "message", "function_call")
+    ]
+    assert json.dumps(doc) == before  # same keys, same order, same values
+    doc["choices"][0]["finish_reason"] = 3  # something else wrong too: the locator's turn, and still as it was
+    before = json.dumps(doc)
+    assert engine._nulls_alone(adapter, doc, settings_.fast.locator.valid_plain) is None
+    assert json.dumps(doc) == before
+
+
 RULE_FIXTURES = sorted(Path(__file__).parent.glob("rules/CC*/*.json"))
 
 

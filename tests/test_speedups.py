@@ -849,3 +849,51 @@ def test_the_coarse_pass_answers_for_broken_documents() -> None:
         assert _accel.suspects is not None
         found = _accel.suspects(doc, _fast._ALL_TABLE, 1e12)
         assert found is not None and found == _fast.suspects_py(doc)
+
+
+# --- nulls: where a document holds null for an optional field the contract wants omitted ------------------------
+
+_nulls = _accel.nulls
+_NULL_KEYS = ("system_fingerprint", "usage", "prompt_tokens_details", "cached_tokens", "choices", "message",
+              "tool_calls", "function_call", "logprobs", "prefix", "x")
+
+
+@pytest.mark.skipif(_nulls is None, reason="never: the first test fails when it is not built")
+@pytest.mark.parametrize("dialect", ["mistral", "openai"])
+@settings(max_examples=400, deadline=None)
+@given(doc=st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(0, 3)),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_NULL_KEYS), inner, max_size=5)),
+    max_leaves=30,
+).filter(lambda d: isinstance(d, dict)))
+@example(doc={"choices": [{"message": {"tool_calls": None}}, 1, {"message": {"function_call": None}}]})
+def test_the_walk_of_nulls_is_the_python_walk(dialect: str, doc: Any) -> None:
+    from chatcontract.contracts import contracts_for
+    from chatcontract.rules import _located
+
+    adapter = contracts_for(dialect).response
+    _located.optional_nulls(adapter, {})  # builds the contract's trie
+    trie = _located._NULL_TRIES[id(adapter)][1]
+    assert trie is not None and _nulls is not None
+    expected: list[Any] = []
+    _located._nulls_under(trie, doc, (), expected)
+    got = _nulls(trie, doc)
+    assert [(loc, id(node), f) for loc, node, f in got] == [(loc, id(node), f) for loc, node, f in expected]
+
+
+@pytest.mark.skipif(_nulls is None, reason="never: the first test fails when it is not built")
+def test_the_walk_of_nulls_refuses_a_malformed_trie() -> None:
+    assert _nulls is not None
+    for trie in [(), ((), ()), (("x",), (), ()), (((1, None),), (), ()), ((), (("a", "not a trie"),), ())]:
+        with pytest.raises(TypeError):
+            _nulls(trie, {"a": {}, "x": None, 1: None})
+    with pytest.raises(TypeError):
+        _nulls(((), (), ()), [])
+    deep: Any = ((), (), ())
+    for _ in range(70):
+        deep = ((), (("a", deep),), ())
+    doc: Any = {}
+    for _ in range(70):
+        doc = {"a": doc}
+    with pytest.raises(ValueError, match="too deep"):
+        _nulls(deep, doc)

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .. import _accel
 
-__all__ = ["TooMany", "float_paths", "locate_errors", "prefixes_of", "scan_numbers"]
+__all__ = ["TooMany", "float_paths", "locate_errors", "null_errors", "optional_nulls", "prefixes_of", "scan_numbers"]
 
 Path = tuple[str | int, ...]
 Validate = Callable[[Any], Any]
@@ -298,6 +298,88 @@ def locate_errors(
                 err["loc"] = (*loc, *err["loc"])
                 errors.append(err)
     return objects, errors
+
+
+#: Where a document may hold ``null`` for an optional field that the contract does not make nullable (CC109, the
+#: commonest finding of real providers: LiteLLM's ``"tool_calls": null``, OpenAI's ``"system_fingerprint": null``):
+#: per model, ``((key, field) of each field that refuses null but may be absent, (key, node) of each model field,
+#: (key, node) of each list-of-models field)``. Only the descent :func:`_visit` makes (models, lists of models: no
+#: union) is followed, so the model at each node is known from the path alone. ``_speedups.nulls`` reads it.
+_NullNode = tuple[tuple[tuple[str, _Field], ...], tuple[tuple[str, "_NullNode"], ...], tuple[tuple[str, "_NullNode"], ...]]
+_NULL_TRIES: dict[int, tuple[TypeAdapter[Any], "_NullNode | None"]] = {}
+
+
+def _null_node(model: _Model, above: frozenset[type[BaseModel]]) -> _NullNode | None:
+    if model.cls in above or len(above) > 8:  # a recursive contract: its deeper levels go to the locator
+        return None
+    above = above | {model.cls}
+    refusing = tuple((f.key, f) for f in model.fields if not f.required and _refuses_null(f))
+    below: list[tuple[str, _NullNode]] = []
+    items: list[tuple[str, _NullNode]] = []
+    for f in model.fields:
+        inner = f.model if f.model is not None else f.item_model
+        node = None if inner is None else _null_node(_model(inner), above)
+        if node is not None:
+            (below if f.model is not None else items).append((f.key, node))
+    return (refusing, tuple(below), tuple(items)) if refusing or below or items else None
+
+
+def _refuses_null(f: _Field) -> bool:
+    try:
+        f.validator()(None)
+    except ValidationError:
+        return True
+    except Exception:  # a validator that cannot even say: never treated as a null place
+        return False
+    return False
+
+
+def optional_nulls(adapter: TypeAdapter[Any], doc: dict[str, Any]) -> list[tuple[Path, dict[str, Any], _Field]]:
+    """Each ``null`` of ``doc`` where the contract wants an optional field omitted: (its path, the object that holds
+    it, the field); along the models and lists of models from the root only (see ``_NullNode``).
+    """
+    entry = _NULL_TRIES.get(id(adapter))
+    if entry is None or entry[0] is not adapter:
+        root = _root(adapter)
+        entry = _NULL_TRIES[id(adapter)] = (adapter, None if root is None else _null_node(root, frozenset()))
+    trie = entry[1]
+    if trie is None:
+        return []
+    walk = _accel.nulls
+    if walk is not None:
+        return walk(trie, doc)
+    found: list[tuple[Path, dict[str, Any], _Field]] = []
+    _nulls_under(trie, doc, (), found)
+    return found
+
+
+def _nulls_under(trie: _NullNode, node: dict[str, Any], loc: Path, found: list[tuple[Path, dict[str, Any], _Field]]) -> None:
+    refusing, below, items = trie
+    for key, f in refusing:
+        if key in node and node[key] is None:
+            found.append(((*loc, key), node, f))
+    for key, sub in below:
+        value = node.get(key)
+        if type(value) is dict:
+            _nulls_under(sub, value, (*loc, key), found)
+    for key, sub in items:
+        value = node.get(key)
+        if type(value) is list:
+            for i, item in enumerate(value):
+                if type(item) is dict:
+                    _nulls_under(sub, item, (*loc, key, i), found)
+
+
+def null_errors(f: _Field, loc: Path) -> list[dict[str, Any]]:
+    """pydantic's errors of ``null`` as the value of field ``f`` at ``loc``, as :func:`locate_errors` spells them."""
+    try:
+        f.validator()(None)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        for err in errors:
+            err["loc"] = (*loc, *err["loc"])
+        return errors  # type: ignore[return-value]
+    return []
 
 
 def _visit(
