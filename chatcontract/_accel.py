@@ -22,7 +22,8 @@ suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] | None
 nulls: Callable[[Any, dict[str, Any]], list[tuple[tuple[str | int, ...], dict[str, Any], Any]]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = request_culprits = nulls = None
+    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
+    request_culprits = nulls = None
 else:
     try:
         from ._speedups import (
@@ -38,7 +39,8 @@ else:
             suspects,
         )
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = request_culprits = nulls = None
+        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
+    request_culprits = nulls = None
 
 ACTIVE: bool = plain is not None
 

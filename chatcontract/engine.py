@@ -308,7 +308,8 @@ def _located_check(
     full path parses it (:func:`~chatcontract.inputs.parse_json`), and a strict parse holding floats is parsed
     again without ``lossless-float`` (the rules see what the full path's rules see). The contract: the
     contract's fast schema (jsonschema-rs) accepts the document (unless the fast path already asked it) and there
-    is nothing to report, or
+    is nothing to report; or the document is refused only for nulls where an optional field should be omitted
+    (:func:`_nulls_alone`: found by a walk of the contract's model paths, their hits kept per field); or
     :func:`~chatcontract.rules._located.locate_errors` descends to the failing values and pydantic validates only
     those; the errors are mapped as the full path maps them. Of the covered built-in rules only those
     :func:`~chatcontract.rules._fast.culprits` names run (on a document the contract refused, the coarser
@@ -404,8 +405,9 @@ def _located_check(
 def _nulls_alone(
     adapter: Any, doc: dict[str, Any], valid: Any
 ) -> list[tuple[Loc, dict[str, Any], Any]] | None:
-    """The nulls of ``doc`` where the contract wants an optional field omitted, when they are all that the
-    contract refuses; else None (the locator's turn).
+    """The nulls where the contract wants an optional field omitted, when they are all it refuses; else None.
+
+    None leaves the document to the locator.
 
     The contract's fields validate independently and an optional field may be absent, so the contract refuses
     ``doc`` for these nulls alone exactly when it accepts ``doc`` without them: the fast schema is asked with
@@ -420,8 +422,8 @@ def _nulls_alone(
     else:
         saved = list({id(node): (node, list(node.items())) for _, node, _ in found}.values())
     try:
-        for loc, node, _ in found:
-            del node[loc[-1]]
+        for _, node, f in found:
+            del node[f.key]
         ok = valid(doc)
     except Exception:  # the locator decides
         ok = False

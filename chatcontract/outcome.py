@@ -147,15 +147,20 @@ class Collector:
             ev = event
         key = (code, loc, ev)
         seen = self._seen
-        if key in seen:
-            return
-        if code in _SUPERSEDED_BY and self._explained(code, loc, ev):
-            return  # a more specific rule already explains this place
-        seen.add(key)
+        if code in _SUPERSEDED_BY:
+            if key in seen or self._explained(code, loc, ev):
+                return  # a duplicate, or a more specific rule already explains this place
+            seen.add(key)
+        else:
+            size = len(seen)
+            seen.add(key)  # (one hash of the key, not two: most findings are new)
+            if len(seen) == size:
+                return
         self._listed[code] = listed + 1
         if code in _SUPERSEDES:
             self._drop_explained(code, loc, ev)
         r = RULES[code]
+        kind = type(actual)
         self.items.append(
             make_violation(
                 code,
@@ -165,7 +170,8 @@ class Collector:
                 (message if message.isascii() else writable(message))
                 if len(message) <= 500
                 else writable(message[:500]) + "...",
-                actual if type(actual) in _SHORT else shorten(actual),  # (shorten() keeps these as they are)
+                # (what shorten() keeps as it is, without the call)
+                actual if kind in _SHORT or (kind is int and actual.bit_length() <= 64) else shorten(actual),
                 expected if type(expected) in _SHORT else shorten(expected),
                 ev,
             )

@@ -536,7 +536,11 @@ def test_nulls_for_fields_agree(dialect: str, data: st.DataObject) -> None:
     ("dialect", "edits", "codes"),
     [
         ("openai", [(("choices", 0, "message", "tool_calls"), None)], ["CC109"]),
-        ("openai", [(("system_fingerprint",), None), (("choices", 0, "message", "function_call"), None)], ["CC109", "CC109"]),
+        (
+            "openai",
+            [(("system_fingerprint",), None), (("choices", 0, "message", "function_call"), None)],
+            ["CC109", "CC109"],
+        ),
         ("openai", [(("usage", "prompt_tokens_details"), {"cached_tokens": None})], ["CC109"]),
         ("mistral", [(("choices", 0, "message", "prefix"), None)], ["CC109"]),
         ("mistral", [(("choices", 0, "message"), None)], ["CC213"]),  # a choice without a message: CC213 alone

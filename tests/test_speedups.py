@@ -863,7 +863,9 @@ _NULL_KEYS = ("system_fingerprint", "usage", "prompt_tokens_details", "cached_to
 @settings(max_examples=400, deadline=None)
 @given(doc=st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(0, 3)),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_NULL_KEYS), inner, max_size=5)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_NULL_KEYS), inner, max_size=5)
+    ),
     max_leaves=30,
 ).filter(lambda d: isinstance(d, dict)))
 @example(doc={"choices": [{"message": {"tool_calls": None}}, 1, {"message": {"function_call": None}}]})

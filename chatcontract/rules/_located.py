@@ -306,7 +306,7 @@ def locate_errors(
 #: (key, node) of each list-of-models field)``. Only the descent :func:`_visit` makes (models, lists of models: no
 #: union) is followed, so the model at each node is known from the path alone. ``_speedups.nulls`` reads it.
 _NullNode = tuple[tuple[tuple[str, _Field], ...], tuple[tuple[str, "_NullNode"], ...], tuple[tuple[str, "_NullNode"], ...]]
-_NULL_TRIES: dict[int, tuple[TypeAdapter[Any], "_NullNode | None"]] = {}
+_NULL_TRIES: dict[int, tuple[TypeAdapter[Any], _NullNode | None]] = {}
 
 
 def _null_node(model: _Model, above: frozenset[type[BaseModel]]) -> _NullNode | None:
@@ -371,7 +371,7 @@ def _nulls_under(trie: _NullNode, node: dict[str, Any], loc: Path, found: list[t
 
 
 def null_errors(f: _Field, loc: Path) -> list[dict[str, Any]]:
-    """pydantic's errors of ``null`` as the value of field ``f`` at ``loc``, as :func:`locate_errors` spells them."""
+    """The pydantic errors of ``null`` as the value of field ``f`` at ``loc``, as :func:`locate_errors` spells them."""
     try:
         f.validator()(None)
     except ValidationError as exc:
