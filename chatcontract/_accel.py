@@ -20,19 +20,19 @@ duplicates: Callable[[bytes], list[tuple[tuple[str | int, ...], str]] | None] | 
 culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] | None
-nulls: Callable[[Any, dict[str, Any]], list[tuple[tuple[str | int, ...], dict[str, Any], Any]]] | None
+places: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
     plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
-    request_culprits = nulls = None
+    request_culprits = places = None
 else:
     try:
         from ._speedups import (
             culprits,
             duplicates,
             maker,
-            nulls,
             numbers,
             order_key,
+            places,
             plain,
             request_culprits,
             scan_fields,
@@ -40,12 +40,12 @@ else:
         )
     except ImportError:  # not compiled (no C compiler at install time)
         plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
-    request_culprits = nulls = None
+        request_culprits = places = None
 
 ACTIVE: bool = plain is not None
 
 #: The accelerator's functions that are read at each call (``maker`` builds at import): a test sets them all to
 #: None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
-    "plain", "numbers", "scan_fields", "order_key", "duplicates", "culprits", "suspects", "request_culprits", "nulls",
+    "plain", "numbers", "scan_fields", "order_key", "duplicates", "culprits", "suspects", "request_culprits", "places",
 )

@@ -666,27 +666,39 @@ fail:
     return NULL;
 }
 
-/* nulls(trie, doc) -> [(loc, object, field)]: rules._located._nulls_under in C (see there).
+/* places(trie, doc) -> (nulls, owns): rules._located._places_under in C (see there).
  *
  * trie: ((key, field) pairs of the fields that refuse null, (key, trie) pairs of model fields, (key, trie) pairs of
- * list-of-models fields). Each null found under a refusing key gives (its location, the dict holding it, the field),
- * in the order the walk meets them. Raises ValueError past NULLS_DEPTH path segments (the caller then locates).
+ * list-of-models fields, own: (required keys: tuple, closed: bool, keys: frozenset, model)). nulls: (location, the
+ * dict holding it, the field) of each null under a refusing key; owns: (location, the dict, own) of each dict with a
+ * required key missing or, closed, a key not in keys; in the order the walk meets them. Raises ValueError past
+ * PLACES_DEPTH path segments (the caller then locates).
  */
-#define NULLS_DEPTH 64
+#define PLACES_DEPTH 64
 
-static int
-nulls_found(PyObject *out, PyObject **path, Py_ssize_t depth, PyObject *key, PyObject *node, PyObject *field)
+static PyObject *
+places_loc(PyObject **path, Py_ssize_t depth, PyObject *key)
 {
-    PyObject *loc = PyTuple_New(depth + 1);
+    PyObject *loc = PyTuple_New(depth + (key != NULL));
     if (loc == NULL)
-        return -1;
+        return NULL;
     for (Py_ssize_t i = 0; i < depth; i++) {
         Py_INCREF(path[i]);
         PyTuple_SET_ITEM(loc, i, path[i]);
     }
-    Py_INCREF(key);
-    PyTuple_SET_ITEM(loc, depth, key);
-    PyObject *entry = PyTuple_Pack(3, loc, node, field);
+    if (key != NULL) {
+        Py_INCREF(key);
+        PyTuple_SET_ITEM(loc, depth, key);
+    }
+    return loc;
+}
+
+static int
+places_add(PyObject *out, PyObject *loc, PyObject *node, PyObject *what)
+{
+    if (loc == NULL)
+        return -1;
+    PyObject *entry = PyTuple_Pack(3, loc, node, what);
     Py_DECREF(loc);
     if (entry == NULL)
         return -1;
@@ -696,23 +708,54 @@ nulls_found(PyObject *out, PyObject **path, Py_ssize_t depth, PyObject *key, PyO
 }
 
 static int
-nulls_walk(PyObject *trie, PyObject *node, PyObject **path, Py_ssize_t depth, PyObject *out)
+places_own(PyObject *own, PyObject *node)
 {
-    if (!PyTuple_Check(trie) || PyTuple_GET_SIZE(trie) != 3 || !PyTuple_Check(PyTuple_GET_ITEM(trie, 0)) ||
+    /* 1 when node has a required key missing or (closed) an unknown key, 0 when not, -1 on error */
+    if (!PyTuple_Check(own) || PyTuple_GET_SIZE(own) != 4 || !PyTuple_Check(PyTuple_GET_ITEM(own, 0)) ||
+        !PyAnySet_Check(PyTuple_GET_ITEM(own, 2))) {
+        PyErr_SetString(PyExc_TypeError, "places: a malformed own entry");
+        return -1;
+    }
+    PyObject *required = PyTuple_GET_ITEM(own, 0), *keys = PyTuple_GET_ITEM(own, 2);
+    for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(required); j++) {
+        int present = PyDict_Contains(node, PyTuple_GET_ITEM(required, j));
+        if (present <= 0)
+            return present < 0 ? -1 : 1;
+    }
+    if (PyTuple_GET_ITEM(own, 1) == Py_True) {
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(node, &pos, &key, &value)) {
+            int known = PySet_Contains(keys, key);
+            if (known <= 0)
+                return known < 0 ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+static int
+places_walk(PyObject *trie, PyObject *node, PyObject **path, Py_ssize_t depth, PyObject *nulls, PyObject *owns)
+{
+    if (!PyTuple_Check(trie) || PyTuple_GET_SIZE(trie) != 4 || !PyTuple_Check(PyTuple_GET_ITEM(trie, 0)) ||
         !PyTuple_Check(PyTuple_GET_ITEM(trie, 1)) || !PyTuple_Check(PyTuple_GET_ITEM(trie, 2))) {
-        PyErr_SetString(PyExc_TypeError, "nulls: a malformed trie");
+        PyErr_SetString(PyExc_TypeError, "places: a malformed trie");
         return -1;
     }
-    if (depth + 2 > NULLS_DEPTH) {
-        PyErr_SetString(PyExc_ValueError, "nulls: too deep");
+    if (depth + 2 > PLACES_DEPTH) {
+        PyErr_SetString(PyExc_ValueError, "places: too deep");
         return -1;
     }
+    PyObject *own = PyTuple_GET_ITEM(trie, 3);
+    int bad = places_own(own, node);
+    if (bad < 0 || (bad && places_add(owns, places_loc(path, depth, NULL), node, own) < 0))
+        return -1;
     for (int part = 0; part < 3; part++) {
         PyObject *pairs = PyTuple_GET_ITEM(trie, part);
         for (Py_ssize_t j = 0; j < PyTuple_GET_SIZE(pairs); j++) {
             PyObject *pair = PyTuple_GET_ITEM(pairs, j);
             if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2 || !PyUnicode_CheckExact(PyTuple_GET_ITEM(pair, 0))) {
-                PyErr_SetString(PyExc_TypeError, "nulls: a malformed pair");
+                PyErr_SetString(PyExc_TypeError, "places: a malformed pair");
                 return -1;
             }
             PyObject *key = PyTuple_GET_ITEM(pair, 0), *sub = PyTuple_GET_ITEM(pair, 1);
@@ -723,13 +766,13 @@ nulls_walk(PyObject *trie, PyObject *node, PyObject **path, Py_ssize_t depth, Py
                 continue;
             }
             if (part == 0) {
-                if (value == Py_None && nulls_found(out, path, depth, key, node, sub) < 0)
+                if (value == Py_None && places_add(nulls, places_loc(path, depth, key), node, sub) < 0)
                     return -1;
             } else if (part == 1) {
                 if (PyDict_CheckExact(value)) {
                     path[depth] = key;
                     Py_INCREF(value);
-                    int rc = nulls_walk(sub, value, path, depth + 1, out);
+                    int rc = places_walk(sub, value, path, depth + 1, nulls, owns);
                     Py_DECREF(value);
                     if (rc < 0)
                         return -1;
@@ -748,7 +791,7 @@ nulls_walk(PyObject *trie, PyObject *node, PyObject **path, Py_ssize_t depth, Py
                     path[depth] = key;
                     path[depth + 1] = index;
                     Py_INCREF(item);
-                    int rc = nulls_walk(sub, item, path, depth + 2, out);
+                    int rc = places_walk(sub, item, path, depth + 2, nulls, owns);
                     Py_DECREF(item);
                     Py_DECREF(index);
                     if (rc < 0) {
@@ -764,22 +807,21 @@ nulls_walk(PyObject *trie, PyObject *node, PyObject **path, Py_ssize_t depth, Py
 }
 
 static PyObject *
-nulls(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+places(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
     if (nargs != 2 || !PyDict_CheckExact(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "nulls(trie, doc) takes a trie and a dict");
+        PyErr_SetString(PyExc_TypeError, "places(trie, doc) takes a trie and a dict");
         return NULL;
     }
-    PyObject *path[NULLS_DEPTH];
-    PyObject *out = PyList_New(0);
-    if (out == NULL)
-        return NULL;
-    if (nulls_walk(args[0], args[1], path, 0, out) < 0) {
-        Py_DECREF(out);
+    PyObject *path[PLACES_DEPTH];
+    PyObject *nulls = PyList_New(0), *owns = PyList_New(0);
+    if (nulls == NULL || owns == NULL || places_walk(args[0], args[1], path, 0, nulls, owns) < 0) {
+        Py_XDECREF(nulls);
+        Py_XDECREF(owns);
         return NULL;
     }
-    return out;
+    return Py_BuildValue("(NN)", nulls, owns);
 }
 
 /* maker(cls, names) -> a callable that builds an instance of cls from len(names) positional values, one per slot
@@ -1800,9 +1842,9 @@ static PyMethodDef methods[] = {
     {"request_culprits", (PyCFunction)(void (*)(void))request_culprits, METH_FASTCALL,
      "request_culprits(doc, req, table, /)\n--\n\n"
      "The request rules every request meets that may have a hit (a frozenset), or None when unsure."},
-    {"nulls", (PyCFunction)(void (*)(void))nulls, METH_FASTCALL,
-     "nulls(trie, doc, /)\n--\n\n"
-     "[(loc, object, field)]: each null where the trie's models want an optional field omitted."},
+    {"places", (PyCFunction)(void (*)(void))places, METH_FASTCALL,
+     "places(trie, doc, /)\n--\n\n"
+     "(nulls, owns): each null where the trie's models want an optional field omitted, each object with own errors."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

@@ -33,7 +33,7 @@ from .inputs import (
 from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, culprits_py, request_culprits, suspects
-from .rules._located import TooMany, float_paths, locate_errors, null_errors, optional_nulls, prefixes_of, scan_numbers
+from .rules._located import TooMany, float_paths, locate_errors, null_errors, placed_errors, prefixes_of, scan_numbers
 from .rules._registry import make_context
 from .rules.errors import is_error_envelope
 from .rules.schema import mapped_hits, object_hits, schema_hits
@@ -308,8 +308,9 @@ def _located_check(
     full path parses it (:func:`~chatcontract.inputs.parse_json`), and a strict parse holding floats is parsed
     again without ``lossless-float`` (the rules see what the full path's rules see). The contract: the
     contract's fast schema (jsonschema-rs) accepts the document (unless the fast path already asked it) and there
-    is nothing to report; or the document is refused only for nulls where an optional field should be omitted
-    (:func:`_nulls_alone`: found by a walk of the contract's model paths, their hits kept per field); or
+    is nothing to report; or the document is refused only for nulls where an optional field should be omitted and
+    models' own errors (a required key missing, an unknown key), which a walk of the contract's models finds
+    (:func:`~chatcontract.rules._located.placed_errors`; a null's hits are kept per field); or
     :func:`~chatcontract.rules._located.locate_errors` descends to the failing values and pydantic validates only
     those; the errors are mapped as the full path maps them. Of the covered built-in rules only those
     :func:`~chatcontract.rules._fast.culprits` names run (on a document the contract refused, the coarser
@@ -373,8 +374,10 @@ def _located_check(
             return None  # an error in a 2xx: the full path reports it as such
         if body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc):
             return None
-        nulls = _nulls_alone(adapter, doc, locator.valid_plain) if plain and not floats else None
-        if nulls is None:
+        placed = placed_errors(adapter, doc, locator.valid_plain) if plain and not floats else None
+        if placed is not None and len(placed[0]) + len(placed[1]) <= _LOCATE_AT_MOST:
+            nulls, objects = placed
+        else:
             try:
                 located = locate_errors(adapter, doc, plain=plain, floats=floats, at_most=_LOCATE_AT_MOST)
             except TooMany:
@@ -402,39 +405,7 @@ def _located_check(
     return _run_route(collector, doc, settings, plan, status, req, suspects(doc) if suspect is None else suspect)
 
 
-def _nulls_alone(
-    adapter: Any, doc: dict[str, Any], valid: Any
-) -> list[tuple[Loc, dict[str, Any], Any]] | None:
-    """The nulls where the contract wants an optional field omitted, when they are all it refuses; else None.
-
-    None leaves the document to the locator.
-
-    The contract's fields validate independently and an optional field may be absent, so the contract refuses
-    ``doc`` for these nulls alone exactly when it accepts ``doc`` without them: the fast schema is asked with
-    their keys taken out, and every object is put back as it was (same keys, same order) before anything else
-    reads it.
-    """
-    found = optional_nulls(adapter, doc)
-    if not found:
-        return None
-    if len(found) == 1:  # (the usual case)
-        saved = [(found[0][1], list(found[0][1].items()))]
-    else:
-        saved = list({id(node): (node, list(node.items())) for _, node, _ in found}.values())
-    try:
-        for _, node, f in found:
-            del node[f.key]
-        ok = valid(doc)
-    except Exception:  # the locator decides
-        ok = False
-    finally:
-        for node, items in saved:
-            node.clear()
-            node.update(items)
-    return found if ok else None
-
-
-#: The hits of a null as the value of a field (a place of :func:`~chatcontract.rules._located.optional_nulls`):
+#: The hits of a null as the value of a field (a place of :func:`~chatcontract.rules._located.places`):
 #: pydantic's errors for it, mapped as the full path maps them (:func:`~chatcontract.rules.schema.mapped_hits`).
 #: They depend on the field alone (the place's model is known from its path, and the field may be absent); each
 #: is kept with its location taken out.

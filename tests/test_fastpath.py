@@ -544,18 +544,29 @@ def test_nulls_for_fields_agree(dialect: str, data: st.DataObject) -> None:
         ("openai", [(("usage", "prompt_tokens_details"), {"cached_tokens": None})], ["CC109"]),
         ("mistral", [(("choices", 0, "message", "prefix"), None)], ["CC109"]),
         ("mistral", [(("choices", 0, "message"), None)], ["CC213"]),  # a choice without a message: CC213 alone
+        ("openai", [(("choices", 0, "message", "refusal"), "DROP")], ["CC101"]),  # llama.cpp's
+        ("openai", [(("choices", 0, "message", "refusal"), "DROP"), (("choices", 0, "logprobs"), "DROP")],
+         ["CC101"] * 2),
+        ("openai", [(("choices", 0, "message", "x_extra"), 1), (("usage", "prompt_tokens_details"), None)], ["CC109"]),
+        ("mistral", [(("choices", 0, "message", "x_extra"), 1), (("usage", "total_tokens"), "DROP")],
+         ["CC101", "CC104"]),
     ],
 )
-def test_nulls_alone_are_reported_without_descending(
+def test_nulls_and_own_errors_are_reported_without_descending(
     dialect: str, edits: list[Any], codes: list[str], monkeypatch: pytest.MonkeyPatch, route: str
 ) -> None:
     doc = _seed(dialect)
     for path, value in edits:
         doc = _set(doc, path, value)
+        if value == "DROP":
+            node = doc
+            for seg in path[:-1]:
+                node = node[seg]
+            del node[path[-1]]
     body = json.dumps(doc).encode()
     report = same(body, dialect=dialect)
     assert report.codes() == codes
-    if route == "accelerated" or route == "numbers":
+    if _accel.numbers is not None:  # (a plain document: the accelerator's proof or its walk of the numbers)
         def refuse(*args: Any, **kwargs: Any) -> Any:
             raise AssertionError("the locator was asked")
 
@@ -564,22 +575,83 @@ def test_nulls_alone_are_reported_without_descending(
 
 
 def test_the_objects_holding_nulls_are_given_back_as_they_were() -> None:
+    from chatcontract.rules._located import placed_errors
+
     settings_ = _settings({"dialect": "openai"})
     doc = _set(_seed("openai"), ("choices", 0, "message", "tool_calls"), None)
     doc["system_fingerprint"] = None
     doc["choices"][0]["message"]["function_call"] = None
+    del doc["choices"][0]["message"]["refusal"]
+    check(json.dumps(doc), dialect="openai")  # (prepares the plan's validator)
     before = json.dumps(doc)
     adapter = settings_.contracts.response
-    check(json.dumps(doc), dialect="openai")  # (prepares the plan's validator)
-    found = engine._nulls_alone(adapter, doc, settings_.fast.locator.valid_plain)
-    assert found is not None and [loc for loc, _, _ in found] == [
+    found = placed_errors(adapter, doc, settings_.fast.locator.valid_plain)
+    assert found is not None
+    assert [loc for loc, _, _ in found[0]] == [
         ("system_fingerprint",), ("choices", 0, "message", "tool_calls"), ("choices", 0, "message", "function_call")
     ]
+    assert [(e["type"], e["loc"]) for e in found[1]] == [("missing", ("choices", 0, "message", "refusal"))]
     assert json.dumps(doc) == before  # same keys, same order, same values
     doc["choices"][0]["finish_reason"] = 3  # something else wrong too: the locator's turn, and still as it was
     before = json.dumps(doc)
-    assert engine._nulls_alone(adapter, doc, settings_.fast.locator.valid_plain) is None
+    assert placed_errors(adapter, doc, settings_.fast.locator.valid_plain) is None
     assert json.dumps(doc) == before
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_only_models_used_where_the_walk_goes_are_freed(dialect: str) -> None:
+    # A model's own keys are freed in the walk's schema only when each use of it is a place the walk visits; the
+    # walk then finds every own error the freed schema lets through
+    from chatcontract.rules import _located
+    from chatcontract.rules.json_schema import fast_schema, relax_for_plain
+
+    adapter = contracts_for(dialect).response
+    plan = _located._plan(adapter)
+    schema, freed = _located.own_relaxed_schema(relax_for_plain(fast_schema(adapter)), plan.trie)
+    assert plan.trie is not None and plan.trie[3][3] in freed  # the root
+    names = {m.cls.__name__ for m in freed}
+    assert ("ChatCompletionResponseMessage" if dialect == "openai" else "AssistantMessage") in names
+    assert "required" not in schema and all("required" not in schema["$defs"][n] for n in names if n in schema["$defs"])
+    # a made-up schema where the message model is also used outside the walk: it keeps its constraints
+    made = {
+        "type": "object",
+        "properties": {"m": {"$ref": "#/$defs/M"}, "u": {"anyOf": [{"$ref": "#/$defs/M"}, {"type": "string"}]}},
+        "required": ["m"],
+        "$defs": {"M": {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]}},
+    }
+
+    class M(_located.BaseModel):
+        a: str
+
+    class Root(_located.BaseModel):
+        m: M
+        u: M | str | None = None
+
+    trie = _located._place_node(_located._model(Root), frozenset())
+    relaxed, freed_made = _located.own_relaxed_schema(made, trie)
+    assert {m.cls for m in freed_made} == {Root}
+    assert relaxed["$defs"]["M"]["required"] == ["a"] and "required" not in relaxed
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_missing_and_unknown_keys_agree(dialect: str, data: st.DataObject) -> None:
+    # Own errors (a required key missing, an unknown key in a closed model) at the walk's places, with nulls or not,
+    # beside another finding or not: the walk's answer is the full path's
+    doc = data.draw(gen.responses(dialect), label="response")
+    targets = _null_targets(doc)
+    for i in data.draw(st.lists(st.sampled_from(range(len(targets))), max_size=4, unique=True), label="dropped"):
+        node, key = targets[i]
+        node.pop(key, None)
+    for i in data.draw(st.lists(st.sampled_from(range(len(targets))), max_size=2, unique=True), label="unknown"):
+        targets[i][0]["x_" + targets[i][1]] = data.draw(st.sampled_from([None, 1, "a", [], {}]), label="value")
+    for i in data.draw(st.lists(st.sampled_from(range(len(targets))), max_size=2, unique=True), label="nulled"):
+        targets[i][0][targets[i][1]] = None
+    if data.draw(st.booleans(), label="and a second finding"):
+        mutation = data.draw(st.sampled_from(gen.mutation_candidates(doc, dialect)), label="mutation")
+        doc = gen.with_value(data.draw, mutation, doc, dialect).apply(doc)
+    same(json.dumps(doc).encode(), dialect=dialect, request=data.draw(st.sampled_from(REQUESTS[:4]), label="request"))
 
 
 RULE_FIXTURES = sorted(Path(__file__).parent.glob("rules/CC*/*.json"))

@@ -851,51 +851,52 @@ def test_the_coarse_pass_answers_for_broken_documents() -> None:
         assert found is not None and found == _fast.suspects_py(doc)
 
 
-# --- nulls: where a document holds null for an optional field the contract wants omitted ------------------------
+# --- places: nulls for optional fields and models' own errors, along the contract's models ------------------------
 
-_nulls = _accel.nulls
-_NULL_KEYS = ("system_fingerprint", "usage", "prompt_tokens_details", "cached_tokens", "choices", "message",
-              "tool_calls", "function_call", "logprobs", "prefix", "x")
+_places = _accel.places
+_PLACE_KEYS = ("system_fingerprint", "usage", "prompt_tokens_details", "cached_tokens", "choices", "message",
+               "tool_calls", "function_call", "logprobs", "prefix", "refusal", "role", "content", "index", "x")
 
 
-@pytest.mark.skipif(_nulls is None, reason="never: the first test fails when it is not built")
+@pytest.mark.skipif(_places is None, reason="never: the first test fails when it is not built")
 @pytest.mark.parametrize("dialect", ["mistral", "openai"])
 @settings(max_examples=400, deadline=None)
 @given(doc=st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(0, 3)),
     lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_NULL_KEYS), inner, max_size=5)
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(_PLACE_KEYS), inner, max_size=6)
     ),
     max_leaves=30,
 ).filter(lambda d: isinstance(d, dict)))
-@example(doc={"choices": [{"message": {"tool_calls": None}}, 1, {"message": {"function_call": None}}]})
-def test_the_walk_of_nulls_is_the_python_walk(dialect: str, doc: Any) -> None:
+@example(doc={"choices": [{"message": {"tool_calls": None}}, 1, {"message": {"function_call": None, "x": 1}}]})
+def test_the_walk_of_places_is_the_python_walk(dialect: str, doc: Any) -> None:
     from chatcontract.contracts import contracts_for
     from chatcontract.rules import _located
 
-    adapter = contracts_for(dialect).response
-    _located.optional_nulls(adapter, {})  # builds the contract's trie
-    trie = _located._NULL_TRIES[id(adapter)][1]
-    assert trie is not None and _nulls is not None
-    expected: list[Any] = []
-    _located._nulls_under(trie, doc, (), expected)
-    got = _nulls(trie, doc)
-    assert [(loc, id(node), f) for loc, node, f in got] == [(loc, id(node), f) for loc, node, f in expected]
+    trie = _located._plan(contracts_for(dialect).response).trie
+    assert trie is not None and _places is not None
+    expected: Any = ([], [])
+    _located._places_under(trie, doc, (), expected)
+    nulls, owns = _places(trie, doc)
+    assert [(loc, id(node), f) for loc, node, f in nulls] == [(loc, id(node), f) for loc, node, f in expected[0]]
+    assert [(loc, id(node), own) for loc, node, own in owns] == [(loc, id(n), own) for loc, n, own in expected[1]]
 
 
-@pytest.mark.skipif(_nulls is None, reason="never: the first test fails when it is not built")
-def test_the_walk_of_nulls_refuses_a_malformed_trie() -> None:
-    assert _nulls is not None
-    for trie in [(), ((), ()), (("x",), (), ()), (((1, None),), (), ()), ((), (("a", "not a trie"),), ())]:
+@pytest.mark.skipif(_places is None, reason="never: the first test fails when it is not built")
+def test_the_walk_of_places_refuses_a_malformed_trie() -> None:
+    assert _places is not None
+    own = ((), False, frozenset(), None)
+    for trie in [(), ((), (), ()), (("x",), (), (), own), (((1, None),), (), (), own),
+                 ((), (("a", "not a trie"),), (), own), ((), (), (), None), ((), (), (), ((), False, set()))]:
         with pytest.raises(TypeError):
-            _nulls(trie, {"a": {}, "x": None, 1: None})
+            _places(trie, {"a": {}, "x": None, 1: None})
     with pytest.raises(TypeError):
-        _nulls(((), (), ()), [])
-    deep: Any = ((), (), ())
+        _places(((), (), (), own), [])
+    deep: Any = ((), (), (), own)
     for _ in range(70):
-        deep = ((), (("a", deep),), ())
+        deep = ((), (("a", deep),), (), own)
     doc: Any = {}
     for _ in range(70):
         doc = {"a": doc}
     with pytest.raises(ValueError, match="too deep"):
-        _nulls(deep, doc)
+        _places(deep, doc)

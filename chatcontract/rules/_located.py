@@ -29,7 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .. import _accel
 
-__all__ = ["TooMany", "float_paths", "locate_errors", "null_errors", "optional_nulls", "prefixes_of", "scan_numbers"]
+__all__ = [
+    "TooMany", "float_paths", "locate_errors", "null_errors", "placed_errors", "places", "prefixes_of", "scan_numbers",
+]
 
 Path = tuple[str | int, ...]
 Validate = Callable[[Any], Any]
@@ -300,28 +302,71 @@ def locate_errors(
     return objects, errors
 
 
-#: Where a document may hold ``null`` for an optional field that the contract does not make nullable (CC109, the
-#: commonest finding of real providers: LiteLLM's ``"tool_calls": null``, OpenAI's ``"system_fingerprint": null``):
-#: per model, ``((key, field) of each field that refuses null but may be absent, (key, node) of each model field,
-#: (key, node) of each list-of-models field)``. Only the descent :func:`_visit` makes (models, lists of models: no
-#: union) is followed, so the model at each node is known from the path alone. ``_speedups.nulls`` reads it.
-_NullNode = tuple[tuple[tuple[str, _Field], ...], tuple[tuple[str, "_NullNode"], ...], tuple[tuple[str, "_NullNode"], ...]]
-_NULL_TRIES: dict[int, tuple[TypeAdapter[Any], _NullNode | None]] = {}
+#: The places of a document that the violation route can judge without descending, along the models and lists of
+#: models from the root (the descent :func:`_visit` makes: no union, so the model at each place is known from the
+#: path alone). Per model: ``((key, field) of each field that refuses null but may be absent, (key, node) of each
+#: model field, (key, node) of each list-of-models field, (required keys, closed, keys, the model))``. A null for an
+#: optional field (CC109, the commonest finding of real providers: LiteLLM's ``"tool_calls": null``, OpenAI's
+#: ``"system_fingerprint": null``) and a model's own errors (a required field missing, llama.cpp's
+#: ``message.refusal``; an unknown key in a closed model) are found there. ``_speedups.places`` reads it.
+_Own = tuple[tuple[str, ...], bool, frozenset[str], "_Model"]
+_PlaceNode = tuple[
+    tuple[tuple[str, _Field], ...], tuple[tuple[str, "_PlaceNode"], ...], tuple[tuple[str, "_PlaceNode"], ...], _Own
+]
+_Places = tuple[list[tuple[Path, dict[str, Any], _Field]], list[tuple[Path, dict[str, Any], _Own]]]
 
 
-def _null_node(model: _Model, above: frozenset[type[BaseModel]]) -> _NullNode | None:
+class _Plan:
+    """An adapter's place trie, and ``is_valid`` of its relaxed fast schema where the walked models' own keys are
+    free (:func:`own_relaxed_schema`) with the models it frees; built on first use.
+    """
+
+    __slots__ = ("adapter", "trie", "_relaxed", "freed")
+
+    def __init__(self, adapter: TypeAdapter[Any]) -> None:
+        self.adapter = adapter
+        root = _root(adapter)
+        self.trie = None if root is None else _place_node(root, frozenset())
+        self._relaxed: Callable[[Any], bool] | None = None
+        self.freed: frozenset[_Model] = frozenset()
+
+    def relaxed(self) -> Callable[[Any], bool]:
+        if self._relaxed is None:
+            try:
+                import jsonschema_rs
+
+                from .json_schema import fast_schema, relax_for_plain
+
+                schema, freed = own_relaxed_schema(relax_for_plain(fast_schema(self.adapter)), self.trie)
+                self._relaxed, self.freed = jsonschema_rs.Draft202012Validator(schema).is_valid, freed
+            except Exception:  # no schema, no jsonschema-rs: the locator answers instead
+                self._relaxed = _refuse
+        return self._relaxed
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(adapter: TypeAdapter[Any]) -> _Plan:
+    found = _PLANS.get(id(adapter))
+    if found is None or found.adapter is not adapter:
+        found = _PLANS[id(adapter)] = _Plan(adapter)
+    return found
+
+
+def _place_node(model: _Model, above: frozenset[type[BaseModel]]) -> _PlaceNode | None:
     if model.cls in above or len(above) > 8:  # a recursive contract: its deeper levels go to the locator
         return None
     above = above | {model.cls}
     refusing = tuple((f.key, f) for f in model.fields if not f.required and _refuses_null(f))
-    below: list[tuple[str, _NullNode]] = []
-    items: list[tuple[str, _NullNode]] = []
+    below: list[tuple[str, _PlaceNode]] = []
+    items: list[tuple[str, _PlaceNode]] = []
     for f in model.fields:
         inner = f.model if f.model is not None else f.item_model
-        node = None if inner is None else _null_node(_model(inner), above)
+        node = None if inner is None else _place_node(_model(inner), above)
         if node is not None:
             (below if f.model is not None else items).append((f.key, node))
-    return (refusing, tuple(below), tuple(items)) if refusing or below or items else None
+    return refusing, tuple(below), tuple(items), (model.required_keys, model.forbid, model.keys, model)
 
 
 def _refuses_null(f: _Field) -> bool:
@@ -334,40 +379,167 @@ def _refuses_null(f: _Field) -> bool:
     return False
 
 
-def optional_nulls(adapter: TypeAdapter[Any], doc: dict[str, Any]) -> list[tuple[Path, dict[str, Any], _Field]]:
-    """Each ``null`` of ``doc`` where the contract wants an optional field omitted: (its path, the object that holds
-    it, the field); along the models and lists of models from the root only (see ``_NullNode``).
+def own_relaxed_schema(schema: dict[str, Any], trie: _PlaceNode | None) -> tuple[dict[str, Any], frozenset[_Model]]:
+    """A copy of a relaxed fast schema (``schema``) without the own-key constraints (``required``, and
+    ``additionalProperties`` of a closed model) of the models the place walk visits, and those models.
+
+    A model's definition is freed only when every use of it in the schema is a place the walk visits (the root, a
+    field ``M``, ``M | None`` or ``list[M]`` of a freed model), so that a document it accepts has, under the strict
+    contract, no error but the own errors of the places the walk visits (the walk finds every one: it spells them
+    as :func:`_object_errors` does) and the nulls it lists. A model also used elsewhere (in a union, under a
+    field the walk does not follow) keeps its constraints: a document breaking them there is refused and located.
     """
-    entry = _NULL_TRIES.get(id(adapter))
-    if entry is None or entry[0] is not adapter:
-        root = _root(adapter)
-        entry = _NULL_TRIES[id(adapter)] = (adapter, None if root is None else _null_node(root, frozenset()))
-    trie = entry[1]
+    import copy
+
+    out = copy.deepcopy(schema)
+    defs = out.get("$defs", {})
+    if trie is None or not isinstance(defs, dict):
+        return out, frozenset()
+    uses: dict[str, int] = {}
+    _count_refs(out, uses)
+    via: dict[str, int] = {}
+    models: dict[str, set[_Model]] = {}
+    edges: set[tuple[str, str]] = set()
+
+    def visit(node: _PlaceNode, target: dict[str, Any], here: str) -> None:
+        props = target.get("properties")
+        if not isinstance(props, dict):
+            return
+        for children, listed in ((node[1], False), (node[2], True)):
+            for key, sub in children:
+                prop = props.get(key)
+                name = _ref_name(prop.get("items") if listed and isinstance(prop, dict) else prop)
+                if name is None or not isinstance(defs.get(name), dict) or (here, key) in edges:
+                    continue
+                edges.add((here, key))  # (each use of a definition counted once, however many paths reach it)
+                first = name not in via
+                via[name] = via.get(name, 0) + 1
+                models.setdefault(name, set()).add(sub[3][3])
+                if first:
+                    visit(sub, defs[name], name)
+
+    visit(trie, out, "#")
+    freed: set[_Model] = set()
+    if uses.get("#", 0) == 0:  # the root, unless something refers back to it
+        _free(out)
+        freed.add(trie[3][3])
+    for name, count in via.items():
+        if uses.get(name) == count and len(models[name]) == 1:
+            _free(defs[name])
+            freed |= models[name]
+    return out, frozenset(freed)
+
+
+def _free(target: dict[str, Any]) -> None:
+    target.pop("required", None)
+    target.pop("additionalProperties", None)
+
+
+def _ref_name(prop: Any) -> str | None:
+    """The ``$defs`` name that a field's schema refers to as ``M`` or ``M | None``; else None."""
+    if not isinstance(prop, dict):
+        return None
+    ref = prop.get("$ref")
+    if isinstance(ref, str):
+        return ref[len("#/$defs/") :] if ref.startswith("#/$defs/") else None
+    options = prop.get("anyOf")
+    if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+        return _ref_name(options[0] if options[1] == {"type": "null"} else options[1])
+    return None
+
+
+def _count_refs(node: Any, uses: dict[str, int]) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _count_refs(item, uses)
+    elif isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            name = ref[len("#/$defs/") :] if ref.startswith("#/$defs/") else ref
+            uses[name] = uses.get(name, 0) + 1
+        for value in node.values():
+            _count_refs(value, uses)
+
+
+def places(adapter: TypeAdapter[Any], doc: dict[str, Any]) -> _Places:
+    """Along the models and lists of models from the root (see ``_PlaceNode``): each ``null`` of ``doc`` where the
+    contract wants an optional field omitted (its path, the object that holds it, the field) and each object with
+    own errors (a required key missing, or an unknown key in a closed model: its path, the object, its model's
+    entry). Raises ValueError for a document nested past the C walk's depth.
+    """
+    trie = _plan(adapter).trie
     if trie is None:
-        return []
-    walk = _accel.nulls
+        return [], []
+    walk = _accel.places
     if walk is not None:
         return walk(trie, doc)
-    found: list[tuple[Path, dict[str, Any], _Field]] = []
-    _nulls_under(trie, doc, (), found)
+    found: _Places = ([], [])
+    _places_under(trie, doc, (), found)
     return found
 
 
-def _nulls_under(trie: _NullNode, node: dict[str, Any], loc: Path, found: list[tuple[Path, dict[str, Any], _Field]]) -> None:
-    refusing, below, items = trie
+def _places_under(trie: _PlaceNode, node: dict[str, Any], loc: Path, found: _Places) -> None:
+    refusing, below, items, own = trie
     for key, f in refusing:
         if key in node and node[key] is None:
-            found.append(((*loc, key), node, f))
+            found[0].append(((*loc, key), node, f))
+    required, closed, keys, _ = own
+    if any(key not in node for key in required) or (closed and any(key not in keys for key in node)):
+        found[1].append((loc, node, own))
     for key, sub in below:
         value = node.get(key)
         if type(value) is dict:
-            _nulls_under(sub, value, (*loc, key), found)
+            _places_under(sub, value, (*loc, key), found)
     for key, sub in items:
         value = node.get(key)
         if type(value) is list:
             for i, item in enumerate(value):
                 if type(item) is dict:
-                    _nulls_under(sub, item, (*loc, key, i), found)
+                    _places_under(sub, item, (*loc, key, i), found)
+
+
+def placed_errors(
+    adapter: TypeAdapter[Any], doc: dict[str, Any], valid: Callable[[Any], bool]
+) -> tuple[list[tuple[Path, dict[str, Any], _Field]], list[dict[str, Any]]] | None:
+    """The contract's errors of a plain document that :func:`places` finds them all for, else None.
+
+    Returns ``(the nulls for optional fields, the models' own errors as pydantic spells them)``. The contract's
+    fields validate independently and an optional field may be absent, so the contract refuses ``doc`` for
+    those nulls alone exactly when it accepts ``doc`` without them; and with the walked models' own keys freed
+    (:func:`own_relaxed_schema`), for their own errors alone exactly when that schema accepts it. ``valid`` is the
+    relaxed fast schema's ``is_valid``: it, or the freed schema when there are own errors, is asked once with the
+    nulls' keys taken out, and every object is put back as it was (same keys, same order) before anything else
+    reads it.
+    """
+    nulls, owns = places(adapter, doc)
+    if not nulls and not owns:
+        return None
+    if owns:
+        plan = _plan(adapter)
+        valid = plan.relaxed()
+        freed = plan.freed
+        if any(own[3] not in freed for _, _, own in owns):
+            return None
+    if not nulls:
+        ok = valid(doc)
+    else:
+        if len(nulls) == 1:  # (the usual case)
+            saved = [(nulls[0][1], list(nulls[0][1].items()))]
+        else:
+            saved = list({id(node): (node, list(node.items())) for _, node, _ in nulls}.values())
+        try:
+            for _, node, f in nulls:
+                del node[f.key]
+            ok = valid(doc)
+        except Exception:  # the locator decides
+            ok = False
+        finally:
+            for node, items in saved:
+                node.clear()
+                node.update(items)
+    if not ok:
+        return None
+    return nulls, [err for loc, node, own in owns for err in _object_errors(loc, own[3], node)]
 
 
 def null_errors(f: _Field, loc: Path) -> list[dict[str, Any]]:
