@@ -36,7 +36,11 @@ def test_the_accelerator_is_built_where_a_compiler_is() -> None:
         assert not _accel.ACTIVE  # and the pure-Python route is what runs (tests/test_fastpath.py runs both)
         return
     assert _accel.ACTIVE, "chatcontract._speedups is not built: re-run `python3 -m pip install -e .`"
-    assert _accel.plain is not None
+    # every function the engine reads is there, each bound to the built module's own (none left None by accident)
+    from chatcontract import _speedups
+
+    for name in ("maker", *_accel.CALLED):
+        assert getattr(_accel, name) is getattr(_speedups, name), name
 
 
 plain = _accel.plain
