@@ -616,6 +616,33 @@ def test_only_models_used_where_the_walk_goes_are_freed(dialect: str) -> None:
     assert relaxed["$defs"]["M"]["required"] == ["a"] and "required" not in relaxed
 
 
+def test_a_model_under_a_model_also_used_off_the_walk_keeps_its_constraints() -> None:
+    # P is walked under `p` and also sits in a union under `u`, where the walk never goes: M, P's field, must keep
+    # its required key, or a missing `a` under `u` would pass unseen beside the walked one under `p`
+    from pydantic import TypeAdapter
+
+    from chatcontract.rules import _located
+    from chatcontract.rules.json_schema import fast_schema, relax_for_plain
+
+    class M(_located.BaseModel):
+        a: str
+
+    class P(_located.BaseModel):
+        m: M
+
+    class Root(_located.BaseModel):
+        p: P
+        u: P | str | None = None
+
+    adapter = TypeAdapter(Root)
+    plan = _located._plan(adapter)
+    _, freed = _located.own_relaxed_schema(relax_for_plain(fast_schema(adapter)), plan.trie)
+    assert {m.cls for m in freed} == {Root}
+    doc = {"p": {"m": {}}, "u": {"m": {}}}
+    assert _located.places(adapter, doc)[1]  # the walk sees p.m's missing key, not u.m's
+    assert _located.placed_errors(adapter, doc, plan.relaxed()) is None  # so the locator answers, with both
+
+
 @pytest.mark.parametrize("dialect", DIALECTS)
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())

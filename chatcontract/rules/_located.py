@@ -397,9 +397,8 @@ def own_relaxed_schema(schema: dict[str, Any], trie: _PlaceNode | None) -> tuple
         return out, frozenset()
     uses: dict[str, int] = {}
     _count_refs(out, uses)
-    via: dict[str, int] = {}
+    links: dict[tuple[str, str], str] = {}  # (definition, key) -> the definition its field refers to, as walked
     models: dict[str, set[_Model]] = {}
-    edges: set[tuple[str, str]] = set()
 
     def visit(node: _PlaceNode, target: dict[str, Any], here: str) -> None:
         props = target.get("properties")
@@ -409,22 +408,34 @@ def own_relaxed_schema(schema: dict[str, Any], trie: _PlaceNode | None) -> tuple
             for key, sub in children:
                 prop = props.get(key)
                 name = _ref_name(prop.get("items") if listed and isinstance(prop, dict) else prop)
-                if name is None or not isinstance(defs.get(name), dict) or (here, key) in edges:
+                if name is None or not isinstance(defs.get(name), dict) or (here, key) in links:
                     continue
-                edges.add((here, key))  # (each use of a definition counted once, however many paths reach it)
-                first = name not in via
-                via[name] = via.get(name, 0) + 1
+                links[(here, key)] = name  # (each use of a definition counted once, however many paths reach it)
+                first = name not in models
                 models.setdefault(name, set()).add(sub[3][3])
                 if first:
                     visit(sub, defs[name], name)
 
     visit(trie, out, "#")
+    # Walked only: the root (unless something refers back to it), then each definition every use of which is a
+    # field of a definition walked only (a use under a definition also used elsewhere may sit where the walk never
+    # goes), until nothing changes.
+    walked = {"#"} if uses.get("#", 0) == 0 else set()
+    changed = True
+    while changed:
+        changed = False
+        for name in models:
+            if name not in walked and len(models[name]) == 1:
+                inward = sum(1 for (parent, _), child in links.items() if child == name and parent in walked)
+                if inward == uses.get(name):
+                    walked.add(name)
+                    changed = True
     freed: set[_Model] = set()
-    if uses.get("#", 0) == 0:  # the root, unless something refers back to it
-        _free(out)
-        freed.add(trie[3][3])
-    for name, count in via.items():
-        if uses.get(name) == count and len(models[name]) == 1:
+    for name in walked:
+        if name == "#":
+            _free(out)
+            freed.add(trie[3][3])
+        else:
             _free(defs[name])
             freed |= models[name]
     return out, frozenset(freed)
