@@ -614,6 +614,12 @@ def test_only_models_used_where_the_walk_goes_are_freed(dialect: str) -> None:
     relaxed, freed_made = _located.own_relaxed_schema(made, trie)
     assert {m.cls for m in freed_made} == {Root}
     assert relaxed["$defs"]["M"]["required"] == ["a"] and "required" not in relaxed
+    # freed, a closed model takes unknown keys (each is its own error, which the walk lists); an open model's schema
+    # of its extra values still holds (pydantic validates those)
+    for extra, kept in [(False, None), ({"type": "integer"}, {"type": "integer"}), (True, True)]:
+        schema = {"type": "object", "properties": {}, "required": ["m"], "additionalProperties": extra}
+        freed_schema, _ = _located.own_relaxed_schema(schema, trie)
+        assert "required" not in freed_schema and freed_schema.get("additionalProperties") == kept
 
 
 def test_a_model_under_a_model_also_used_off_the_walk_keeps_its_constraints() -> None:

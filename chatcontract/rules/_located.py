@@ -443,7 +443,8 @@ def own_relaxed_schema(schema: dict[str, Any], trie: _PlaceNode | None) -> tuple
 
 def _free(target: dict[str, Any]) -> None:
     target.pop("required", None)
-    target.pop("additionalProperties", None)
+    if target.get("additionalProperties") is False:  # closed; an open model's schema of extra values still holds
+        del target["additionalProperties"]
 
 
 def _ref_name(prop: Any) -> str | None:
