@@ -33,10 +33,10 @@ from .inputs import (
 from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, culprits_py, request_culprits, suspects
-from .rules._located import TooMany, float_paths, locate_errors, null_errors, placed_errors, prefixes_of, scan_numbers
+from .rules._located import TooMany, float_paths, locate_errors, placed_errors, prefixes_of, scan_numbers
 from .rules._registry import make_context
 from .rules.errors import is_error_envelope
-from .rules.schema import mapped_hits, object_hits, schema_hits
+from .rules.schema import mapped_hits, null_hits, object_hits, schema_hits
 from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
 from .violations import Loc
@@ -396,34 +396,14 @@ def _located_check(
         for code, h in mapped_hits(adapter, doc, errors, full=collector.full):
             collector.add(code, h)
     if nulls:
-        _add_null_hits(collector, adapter, doc, nulls)
+        for code, h in null_hits(adapter, doc, nulls):
+            collector.add(code, h)
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
             suspect = culprits(doc, plan.covered, plan.table)
         except Exception:  # a shape the contract should have ruled out: the coarse answer below
             suspect = None
     return _run_route(collector, doc, settings, plan, status, req, suspects(doc) if suspect is None else suspect)
-
-
-#: The hits of a null as the value of a field (a place of :func:`~chatcontract.rules._located.places`):
-#: pydantic's errors for it, mapped as the full path maps them (:func:`~chatcontract.rules.schema.mapped_hits`).
-#: They depend on the field alone (the place's model is known from its path, and the field may be absent); each
-#: is kept with its location taken out.
-_NULL_HITS: dict[Any, list[tuple[str, Hit]]] = {}
-_tuple_new = tuple.__new__
-
-
-def _add_null_hits(
-    collector: Collector, adapter: Any, doc: dict[str, Any], nulls: list[tuple[Loc, dict[str, Any], Any]]
-) -> None:
-    for loc, _, f in nulls:
-        hits = _NULL_HITS.get(f)
-        if hits is None:
-            if len(_NULL_HITS) >= 1024:
-                _NULL_HITS.clear()
-            hits = _NULL_HITS[f] = list(mapped_hits(adapter, doc, null_errors(f, loc)))
-        for code, h in hits:
-            collector.add(code, _tuple_new(Hit, (loc, h[1], h[2], h[3], h[4])))
 
 
 def _asked(doc: Any, req: Mapping[str, Any], plan: _FastPlan) -> frozenset[str]:

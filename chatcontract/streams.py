@@ -22,8 +22,9 @@ from .inputs import Finding, parse_json, parse_request, parsed_findings, suspect
 from .outcome import Collector, Report
 from .rules import Hit, RuleContext, Target
 from .rules._fast import fast_validator
+from .rules._located import placed_errors
 from .rules.reasoning import delta_reasoning, is_thinking_chunk
-from .rules.schema import schema_hits
+from .rules.schema import placed_hits, schema_hits
 from .settings import resolve_settings
 from .sse import SSEEvent, SSEParser
 
@@ -428,7 +429,16 @@ class StreamChecker:
                 return
         try:
             if not (plain and self._valid_plain(doc)):  # type: ignore[misc]
-                self._validate(doc)  # the fast path: most chunks conform
+                # A chunk refused only for nulls where a field should be omitted and missing or unknown keys (LiteLLM
+                # leaves finish_reason out of every chunk, llama-cpp-python sends "tool_calls": null in each delta)
+                # is judged by the place walk, as check() judges a response; anything else by pydantic.
+                placed = placed_errors(settings.contracts.chunk, doc, self._valid_plain) if plain else None  # type: ignore[arg-type]
+                if placed is None or len(placed[0]) + len(placed[1]) > _PLACED_AT_MOST:
+                    self._validate(doc)  # the fast path: most chunks conform
+                else:
+                    hits = placed_hits(settings.contracts.chunk, doc, *placed, full=collector.full)
+                    for code, h in hits:
+                        collector.add(code, h, event=index)
         except ValidationError:
             for code, h in schema_hits(settings.contracts.chunk, doc, what="chunk", full=collector.full):
                 collector.add(code, h, event=index)
@@ -440,6 +450,10 @@ class StreamChecker:
             collector.add(code, h, event=index)
         if self._stream_rules:  # custom stream rules, if any were registered
             collector.run(self._stream_rules, doc, self._ctx, event=index)
+
+
+#: A chunk with more findings than this is validated by pydantic (the collector's caps, its batches).
+_PLACED_AT_MOST = 200
 
 
 class _StreamState:

@@ -186,7 +186,8 @@ def _item_accepts(f: _Field, plain: bool) -> Callable[[Any], bool] | None:
 
 class _Model:
     __slots__ = (
-        "cls", "fields", "by_key", "forbid", "required", "required_keys", "keys", "_accepts", "_checks", "_tables",
+        "cls", "fields", "by_key", "forbid", "required", "required_keys", "keys", "index", "_accepts", "_checks",
+        "_tables",
     )
 
     def __init__(self, cls: type[BaseModel]) -> None:
@@ -197,6 +198,7 @@ class _Model:
         self.required = frozenset(f.key for f in self.fields if f.required)
         self.required_keys = tuple(f.key for f in self.fields if f.required)  # (in the fields' order)
         self.keys = frozenset(self.by_key)
+        self.index = {f.key: n for n, f in enumerate(self.fields)}  # (pydantic validates the fields in this order)
         self._accepts: tuple[Callable[[Any], bool], Callable[[Any], bool], frozenset[type] | None] | None = None
         self._checks: tuple[dict[str, _Check], dict[str, _Check]] | None = None
         self._tables: tuple[_Table, _Table] | None = None
@@ -552,6 +554,37 @@ def placed_errors(
     if not ok:
         return None
     return nulls, [err for loc, node, own in owns for err in _object_errors(loc, own[3], node)]
+
+
+def pydantic_order(adapter: TypeAdapter[Any], doc: dict[str, Any], loc: Path) -> tuple[int, ...]:
+    """Where pydantic puts an error at ``loc`` (a place of :func:`places`) among the document's errors.
+
+    A model validates its fields in their order, depth first, then lists its unknown keys (a closed model) in the
+    document's order: per step, the field's position in its model, or the number of fields plus the key's position
+    in the object, and a list item's index.
+    """
+    node = _plan(adapter).trie
+    here: Any = doc
+    key: list[int] = []
+    i = 0
+    while i < len(loc) and node is not None and type(here) is dict:
+        seg = loc[i]
+        model = node[3][3]
+        at = model.index.get(seg)  # type: ignore[arg-type]
+        key.append(len(model.fields) + list(here).index(seg) if at is None and seg in here else -1 if at is None else at)
+        if i + 1 == len(loc):
+            break
+        step = next((sub for k, sub in node[1] if k == seg), None)
+        if step is not None:
+            node, here, i = step, here.get(seg), i + 1
+            continue
+        step = next((sub for k, sub in node[2] if k == seg), None)
+        index = loc[i + 1]
+        if step is None or type(index) is not int:
+            break
+        key.append(index)
+        node, here, i = step, here[seg][index], i + 2
+    return tuple(key)
 
 
 def null_errors(f: _Field, loc: Path) -> list[dict[str, Any]]:

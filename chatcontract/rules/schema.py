@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..inputs import json_type
 from ..violations import Loc, Severity, format_path, shorten
+from ._located import null_errors, pydantic_order
 from ._registry import Hit, declare, hit
 
 __all__ = ["mapped_hits", "object_hits", "schema_hits"]
@@ -609,6 +610,44 @@ def _missing(loc: Loc) -> Hit:
 
 def _unknown(loc: Loc, value: Any) -> Hit:
     return _tuple_new(Hit, (loc, f"Field {_name(loc)} is not in the contract.", shorten(value), None, None))
+
+
+#: The hits of a null as the value of a field (a place of :func:`~chatcontract.rules._located.places`):
+#: pydantic's errors for it, mapped as :func:`mapped_hits` maps them. They depend on the field alone (the place's
+#: model is known from its path, and the field may be absent); each is kept with its location taken out.
+_NULL_HITS: dict[Any, list[tuple[str, Hit]]] = {}
+
+
+def null_hits(adapter: TypeAdapter[Any], doc: Any, nulls: list[tuple[Loc, Any, Any]]) -> Iterator[tuple[str, Hit]]:
+    """``(code, hit)`` per null of :func:`~chatcontract.rules._located.placed_errors`, as :func:`mapped_hits` gives
+    them for pydantic's errors of the document.
+    """
+    for loc, _, f in nulls:
+        hits = _NULL_HITS.get(f)
+        if hits is None:
+            if len(_NULL_HITS) >= 1024:
+                _NULL_HITS.clear()
+            hits = _NULL_HITS[f] = list(mapped_hits(adapter, doc, null_errors(f, loc)))
+        for code, h in hits:
+            yield code, _tuple_new(Hit, (loc, h[1], h[2], h[3], h[4]))
+
+
+def placed_hits(
+    adapter: TypeAdapter[Any],
+    doc: Any,
+    nulls: list[tuple[Loc, Any, Any]],
+    objects: list[dict[str, Any]],
+    *,
+    full: Callable[[str], bool] | None = None,
+) -> list[tuple[str, Hit]]:
+    """The hits of :func:`~chatcontract.rules._located.placed_errors`' answer in the order :func:`schema_hits`
+    gives them (pydantic's order of the errors: the fields in their model's order, depth first, unknown keys last),
+    for a caller that keeps findings as they come (a stream's chunk).
+    """
+    found = [(pydantic_order(adapter, doc, h[0]), code, h) for code, h in object_hits(objects, full=full)]
+    found += [(pydantic_order(adapter, doc, h[0]), code, h) for code, h in null_hits(adapter, doc, nulls)]
+    found.sort(key=lambda entry: entry[0])
+    return [(code, h) for _, code, h in found]
 
 
 def object_hits(
