@@ -374,8 +374,10 @@ def _located_check(
             return None  # an error in a 2xx: the full path reports it as such
         if body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc):
             return None
-        placed = placed_errors(adapter, doc, locator.valid_plain) if plain and not floats else None
-        if placed is not None and len(placed[0]) + len(placed[1]) <= _LOCATE_AT_MOST:
+        placed = None
+        if plain and not floats:
+            placed = placed_errors(adapter, doc, locator.valid_plain, at_most=_LOCATE_AT_MOST)
+        if placed is not None:
             nulls, objects = placed
         else:
             try:

@@ -433,7 +433,7 @@ class StreamChecker:
                 # leaves finish_reason out of every chunk, llama-cpp-python sends "tool_calls": null in each delta)
                 # is judged by the place walk, as check() judges a response; anything else by pydantic.
                 placed = placed_errors(settings.contracts.chunk, doc, self._valid_plain) if plain else None  # type: ignore[arg-type]
-                if placed is None or len(placed[0]) + len(placed[1]) > _PLACED_AT_MOST:
+                if placed is None:
                     self._validate(doc)  # the fast path: most chunks conform
                 else:
                     hits = placed_hits(settings.contracts.chunk, doc, *placed, full=collector.full)
@@ -450,10 +450,6 @@ class StreamChecker:
             collector.add(code, h, event=index)
         if self._stream_rules:  # custom stream rules, if any were registered
             collector.run(self._stream_rules, doc, self._ctx, event=index)
-
-
-#: A chunk with more findings than this is validated by pydantic (the collector's caps, its batches).
-_PLACED_AT_MOST = 200
 
 
 class _StreamState:

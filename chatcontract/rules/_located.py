@@ -319,20 +319,19 @@ _Places = tuple[list[tuple[Path, dict[str, Any], _Field]], list[tuple[Path, dict
 
 
 class _Plan:
-    """An adapter's place trie, and ``is_valid`` of its relaxed fast schema where the walked models' own keys are
-    free (:func:`own_relaxed_schema`) with the models it frees; built on first use.
+    """An adapter's place trie, and (built on first use) ``is_valid`` of its relaxed fast schema where the walked
+    models' own keys are free (:func:`own_relaxed_schema`), with the models it frees.
     """
 
-    __slots__ = ("adapter", "trie", "_relaxed", "freed")
+    __slots__ = ("adapter", "trie", "_relaxed")
 
     def __init__(self, adapter: TypeAdapter[Any]) -> None:
         self.adapter = adapter
         root = _root(adapter)
         self.trie = None if root is None else _place_node(root, frozenset())
-        self._relaxed: Callable[[Any], bool] | None = None
-        self.freed: frozenset[_Model] = frozenset()
+        self._relaxed: tuple[Callable[[Any], bool], frozenset[_Model]] | None = None
 
-    def relaxed(self) -> Callable[[Any], bool]:
+    def relaxed(self) -> tuple[Callable[[Any], bool], frozenset[_Model]]:
         if self._relaxed is None:
             try:
                 import jsonschema_rs
@@ -340,9 +339,9 @@ class _Plan:
                 from .json_schema import fast_schema, relax_for_plain
 
                 schema, freed = own_relaxed_schema(relax_for_plain(fast_schema(self.adapter)), self.trie)
-                self._relaxed, self.freed = jsonschema_rs.Draft202012Validator(schema).is_valid, freed
+                self._relaxed = jsonschema_rs.Draft202012Validator(schema).is_valid, freed
             except Exception:  # no schema, no jsonschema-rs: the locator answers instead
-                self._relaxed = _refuse
+                self._relaxed = _refuse, frozenset()
         return self._relaxed
 
 
@@ -373,12 +372,9 @@ def _place_node(model: _Model, above: frozenset[type[BaseModel]]) -> _PlaceNode 
 
 def _refuses_null(f: _Field) -> bool:
     try:
-        f.validator()(None)
-    except ValidationError:
-        return True
+        return bool(null_errors(f, ()))
     except Exception:  # a validator that cannot even say: never treated as a null place
         return False
-    return False
 
 
 def own_relaxed_schema(schema: dict[str, Any], trie: _PlaceNode | None) -> tuple[dict[str, Any], frozenset[_Model]]:
@@ -513,9 +509,10 @@ def _places_under(trie: _PlaceNode, node: dict[str, Any], loc: Path, found: _Pla
 
 
 def placed_errors(
-    adapter: TypeAdapter[Any], doc: dict[str, Any], valid: Callable[[Any], bool]
+    adapter: TypeAdapter[Any], doc: dict[str, Any], valid: Callable[[Any], bool], *, at_most: int = 200
 ) -> tuple[list[tuple[Path, dict[str, Any], _Field]], list[dict[str, Any]]] | None:
-    """The contract's errors of a plain document that :func:`places` finds them all for, else None.
+    """The contract's errors of a plain document that :func:`places` finds them all for, else None (also past
+    ``at_most`` places: the caller validates such a document whole, in batches, with the collector's caps).
 
     Returns ``(the nulls for optional fields, the models' own errors as pydantic spells them)``. The contract's
     fields validate independently and an optional field may be absent, so the contract refuses ``doc`` for
@@ -529,9 +526,7 @@ def placed_errors(
     if not nulls and not owns:
         return None
     if owns:
-        plan = _plan(adapter)
-        valid = plan.relaxed()
-        freed = plan.freed
+        valid, freed = _plan(adapter).relaxed()
         if any(own[3] not in freed for _, _, own in owns):
             return None
     if not nulls:
@@ -553,7 +548,8 @@ def placed_errors(
                 node.update(items)
     if not ok:
         return None
-    return nulls, [err for loc, node, own in owns for err in _object_errors(loc, own[3], node)]
+    objects = [err for loc, node, own in owns for err in _object_errors(loc, own[3], node)]
+    return None if len(nulls) + len(objects) > at_most else (nulls, objects)
 
 
 def pydantic_order(adapter: TypeAdapter[Any], doc: dict[str, Any], loc: Path) -> tuple[int, ...]:
@@ -571,7 +567,9 @@ def pydantic_order(adapter: TypeAdapter[Any], doc: dict[str, Any], loc: Path) ->
         seg = loc[i]
         model = node[3][3]
         at = model.index.get(seg)  # type: ignore[arg-type]
-        key.append(len(model.fields) + list(here).index(seg) if at is None and seg in here else -1 if at is None else at)
+        if at is None:  # an unknown key: after the fields, in the object's order
+            at = len(model.fields) + (list(here).index(seg) if seg in here else 0)
+        key.append(at)
         if i + 1 == len(loc):
             break
         step = next((sub for k, sub in node[1] if k == seg), None)
