@@ -15,6 +15,7 @@ plain: Callable[[bytes], bool] | None
 maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 numbers: Callable[[Any], tuple[frozenset[tuple[str | int, ...]], bool] | None] | None
 order_key: Callable[[Any, tuple[str | int, ...]], list[int] | None] | None
+doc_order: Callable[[list[Any], Any, tuple[str, str, str]], bool] | None
 scan_fields: Callable[[Any, dict[str, Any], tuple[str | int, ...], frozenset[Any]], tuple[bool, list[Any]]] | None
 duplicates: Callable[[bytes], list[tuple[tuple[str | int, ...], str]] | None] | None
 culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
@@ -23,11 +24,12 @@ request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] |
 places: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
     plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
-    request_culprits = places = None
+    request_culprits = places = doc_order = None
 else:
     try:
         from ._speedups import (
             culprits,
+            doc_order,
             duplicates,
             maker,
             numbers,
@@ -40,12 +42,13 @@ else:
         )
     except ImportError:  # not compiled (no C compiler at install time)
         plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
-        request_culprits = places = None
+        request_culprits = places = doc_order = None
 
 ACTIVE: bool = plain is not None
 
 #: The accelerator's functions that are read at each call (``maker`` builds at import): a test sets them all to
 #: None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
-    "plain", "numbers", "scan_fields", "order_key", "duplicates", "culprits", "suspects", "request_culprits", "places",
+    "plain", "numbers", "scan_fields", "order_key", "doc_order", "duplicates", "culprits", "suspects",
+    "request_culprits", "places",
 )

@@ -402,28 +402,29 @@ numbers(PyObject *module, PyObject *doc)
     return Py_BuildValue("(NO)", places, w.odd ? Py_True : Py_False);
 }
 
-/* order_key(doc, loc) -> list | None: the sort key of a finding at loc in doc (outcome.order_key's walk).
- * For each step: in an object, the key's position among the object's keys (its size when the key is not
- * there, and the walk goes on at nothing); in an array, an integer step itself; else 0.
- *
- * It answers only where no Python code can run during the walk (a document the caller passed in may hold
- * anything): exact dicts whose keys are all exact strings, exact lists, steps that are exact strings or ints
- * (bools included). Anything else on the way gives None, and the caller walks in Python. */
-static PyObject *
-order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+/* Whether two exact str objects hold the same text (a str's kind is the narrowest that holds it, so equal texts
+ * have equal kinds). */
+static inline int
+same_text(PyObject *a, PyObject *b)
 {
-    (void)module;
-    if (nargs != 2 || !PyTuple_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "order_key(doc, loc) takes a document and a tuple");
-        return NULL;
-    }
+    if (a == b)
+        return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    return n == PyUnicode_GET_LENGTH(b) && PyUnicode_KIND(a) == PyUnicode_KIND(b) &&
+           memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * PyUnicode_KIND(a)) == 0;
+}
+
+/* The sort key of loc in doc (see order_key below): a new list, Py_None (a new reference) when unsure, NULL on
+ * error. */
+static PyObject *
+walk_order(PyObject *doc, PyObject *loc)
+{
 #ifdef Py_GIL_DISABLED
     /* A caller's document may be shared with another thread, and the walk holds borrowed references: in a
      * free-threaded build the Python walk (whose references are its own) decides. */
     Py_RETURN_NONE;
 #endif
-    PyObject *node = args[0]; /* borrowed; NULL once the walk has left the document */
-    PyObject *loc = args[1];
+    PyObject *node = doc; /* borrowed; NULL once the walk has left the document */
     Py_ssize_t n = PyTuple_GET_SIZE(loc);
     PyObject *key = PyList_New(n);
     if (key == NULL)
@@ -437,18 +438,18 @@ order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         if (node != NULL && PyDict_Check(node)) {
             if (!PyDict_CheckExact(node))
                 goto unsure;
-            Py_ssize_t pos = 0, at = 0, found = -1;
+            Py_ssize_t pos = 0, at = 0;
             PyObject *k, *v, *next = NULL;
             while (PyDict_Next(node, &pos, &k, &v)) {
                 if (!PyUnicode_CheckExact(k))
                     goto unsure;
-                if (found < 0 && text && (k == seg || PyUnicode_Compare(k, seg) == 0)) {
-                    found = at;
-                    next = v;
+                if (text && same_text(k, seg)) {
+                    next = v; /* (the keys after it do not move it) */
+                    break;
                 }
                 at++;
             }
-            item = PyLong_FromSsize_t(found < 0 ? at : found); /* (at: the object's size) */
+            item = PyLong_FromSsize_t(at); /* (the object's size when the key is not there) */
             node = next;
         } else if (node != NULL && PyList_Check(node) && !text) {
             if (!PyList_CheckExact(node))
@@ -473,6 +474,95 @@ order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 unsure:
     Py_DECREF(key);
     Py_RETURN_NONE;
+}
+
+/* order_key(doc, loc) -> list | None: the sort key of a finding at loc in doc (outcome.order_key's walk).
+ * For each step: in an object, the key's position among the object's keys (its size when the key is not
+ * there, and the walk goes on at nothing); in an array, an integer step itself; else 0.
+ *
+ * It answers only where no Python code can run during the walk (a document the caller passed in may hold
+ * anything): exact dicts whose keys up to the step's are exact strings, exact lists, steps that are exact
+ * strings or ints (bools included). Anything else on the way gives None, and the caller walks in Python. */
+static PyObject *
+order_key(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 2 || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "order_key(doc, loc) takes a document and a tuple");
+        return NULL;
+    }
+    return walk_order(args[0], args[1]);
+}
+
+/* doc_order(violations, doc, names) -> bool: outcome.sort_in_doc_order's sort, done here. names: the attribute
+ * names of a finding's event, location and code. Each finding's key is (its event, -1 for None; order_key of its
+ * location; its code), then its position, so that equal keys keep their order and findings are never compared.
+ * False, the list untouched, when a location is not an exact tuple or a walk is unsure: the caller sorts. */
+static PyObject *
+doc_order(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 3 || !PyList_CheckExact(args[0]) || !PyTuple_CheckExact(args[2]) || PyTuple_GET_SIZE(args[2]) != 3) {
+        PyErr_SetString(PyExc_TypeError, "doc_order(violations, doc, names) takes a list, a document and 3 names");
+        return NULL;
+    }
+    PyObject *list = args[0], *doc = args[1], *names = args[2];
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    PyObject *keyed = PyList_New(n);
+    if (keyed == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyList_GET_SIZE(list) != n) { /* (a finding's attribute changed the list: leave it to the caller) */
+            Py_DECREF(keyed);
+            Py_RETURN_FALSE;
+        }
+        PyObject *v = PyList_GET_ITEM(list, i); /* (borrowed: the tuple below holds it once made) */
+        Py_INCREF(v);
+        PyObject *event = PyObject_GetAttr(v, PyTuple_GET_ITEM(names, 0));
+        PyObject *loc = event == NULL ? NULL : PyObject_GetAttr(v, PyTuple_GET_ITEM(names, 1));
+        PyObject *code = loc == NULL ? NULL : PyObject_GetAttr(v, PyTuple_GET_ITEM(names, 2));
+        PyObject *walk = code == NULL ? NULL : PyTuple_CheckExact(loc) ? walk_order(doc, loc) : Py_NewRef(Py_None);
+        PyObject *item = NULL;
+        if (walk != NULL && walk != Py_None) {
+            PyObject *place = PyLong_FromSsize_t(i);
+            PyObject *first = event == Py_None ? PyLong_FromLong(-1) : Py_NewRef(event);
+            if (place != NULL && first != NULL)
+                item = PyTuple_Pack(5, first, walk, code, place, v);
+            Py_XDECREF(place);
+            Py_XDECREF(first);
+        }
+        int unsure = walk == Py_None;
+        Py_DECREF(v);
+        Py_XDECREF(event);
+        Py_XDECREF(loc);
+        Py_XDECREF(code);
+        Py_XDECREF(walk);
+        if (item == NULL) {
+            Py_DECREF(keyed);
+            if (unsure)
+                Py_RETURN_FALSE;
+            return NULL;
+        }
+        PyList_SET_ITEM(keyed, i, item);
+    }
+    if (PyList_Sort(keyed) < 0) {
+        Py_DECREF(keyed);
+        return NULL;
+    }
+    if (PyList_GET_SIZE(list) != n) { /* (a finding's attribute changed the list: leave it to the caller) */
+        Py_DECREF(keyed);
+        Py_RETURN_FALSE;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyTuple_GET_ITEM(PyList_GET_ITEM(keyed, i), 4);
+        Py_INCREF(v);
+        if (PyList_SetItem(list, i, v) < 0) {
+            Py_DECREF(keyed);
+            return NULL;
+        }
+    }
+    Py_DECREF(keyed);
+    Py_RETURN_TRUE;
 }
 
 /* scan_fields(table, node, loc, floats) -> (own, failing): rules._located._scan in C (see there).
@@ -1830,6 +1920,9 @@ static PyMethodDef methods[] = {
     {"order_key", (PyCFunction)(void (*)(void))order_key, METH_FASTCALL,
      "order_key(doc, loc, /)\n--\n\n"
      "The document-order sort key of a location: each step's position in its object or array; None when unsure."},
+    {"doc_order", (PyCFunction)(void (*)(void))doc_order, METH_FASTCALL,
+     "doc_order(violations, doc, names, /)\n--\n\n"
+     "Sort the findings in place in document order (event, location, code); False, untouched, when unsure."},
     {"scan_fields", (PyCFunction)(void (*)(void))scan_fields, METH_FASTCALL,
      "scan_fields(table, node, loc, floats, /)\n--\n\n"
      "(own errors?, [(key, value, failing items or None)]): the fields of node its model's checks do not accept."},

@@ -12,7 +12,7 @@ The pytest plugin, the fuzzer and the CLI all call this module; none of them re-
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import jiter
@@ -30,7 +30,7 @@ from .inputs import (
     parsed_findings,
     without_echoes,
 )
-from .outcome import Collector, Report, empty_report, make_report, sort_in_doc_order
+from .outcome import Collector, Report, empty_report, failure, make_report, sort_in_doc_order, violation_of
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, culprits_py, request_culprits, suspects
 from .rules._located import TooMany, float_paths, locate_errors, placed_errors, prefixes_of, scan_numbers
@@ -241,7 +241,7 @@ def _fast_check(
             return None
         if bad:  # the contract holds (and, float-free, the document is what the full path parses): the rules only
             req = None if request is None else parse_request(request)  # raises UsageError like the full path would
-            return _run_route(Collector(settings), doc, settings, plan, status, req, bad)
+            return _run_route(None, doc, settings, plan, status, req, bad)
         return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=contract_ok)
     req = None
     if request is None:
@@ -257,10 +257,8 @@ def _fast_check(
                 if not locate:
                     return None
                 # The violation route would run these same rules (no covered rule is a suspect) and find nothing
-                # before this one: the collector takes over from this hit instead.
-                collector = Collector(settings)
-                collector.run(rules[i:], doc, ctx, started=(first, hits))
-                return _finish(collector, doc, settings, status)
+                # before this one: it takes over from this hit instead.
+                return _rules_report(rules[i:], doc, settings, ctx, status, started=(first, hits))
     if status is None:
         return plan.empty
     return empty_report(settings.dialect, "response", status)
@@ -417,7 +415,7 @@ def _asked(doc: Any, req: Mapping[str, Any], plan: _FastPlan) -> frozenset[str]:
 
 
 def _run_route(
-    collector: Collector,
+    collector: Collector | None,
     doc: dict[str, Any],
     settings: Settings,
     plan: _FastPlan,
@@ -425,7 +423,10 @@ def _run_route(
     req: Mapping[str, Any] | None,
     suspect: frozenset[str],
 ) -> Report:
-    """Run the violation route's rules (every rule but the covered ones not in ``suspect``) and build the report."""
+    """Run the violation route's rules (every rule but the covered ones not in ``suspect``) and build the report.
+
+    ``collector``: the findings so far (the parser's, the contract's), or None when there are none.
+    """
     if req is None and status is None and plan.context is not None:
         ctx = plan.context
     else:
@@ -436,8 +437,65 @@ def _run_route(
     rules = plan.routes.get(key)
     if rules is None:
         rules = plan.routes[key] = _route_rules(settings, plan, *key)
+    if collector is None:
+        return _rules_report(rules, doc, settings, ctx, status)
     collector.run(rules, doc, ctx)
     return _finish(collector, doc, settings, status)
+
+
+def _rules_report(
+    rules: tuple[Rule, ...],
+    doc: dict[str, Any],
+    settings: Settings,
+    ctx: RuleContext,
+    status: int | None,
+    *,
+    started: tuple[Hit, Iterator[Hit]] | None = None,
+) -> Report:
+    """What ``Collector(settings).run(rules, doc, ctx, started=started)`` and :func:`_finish` give.
+
+    Most bodies on the violation route have one finding (a provider's one habit): it becomes the report's one
+    violation directly. A collector, whose bookkeeping (duplicates, superseded codes, the cap per rule) only
+    matters from a second finding on, takes over at the second.
+    """
+    held: tuple[str, Hit] | None = None
+    collector: Collector | None = None
+    request = ctx.request
+    for r in rules:
+        code = r.code
+        try:
+            if started is not None:  # (the first rule, begun by the caller)
+                held, hits, started = (code, started[0]), started[1], None
+            elif request is None and r.requires_request:  # (Collector.run's guards)
+                continue
+            elif request is not None and r.request_keys and r.request_keys.isdisjoint(request):
+                continue
+            else:
+                hits = r.check(doc, ctx)  # type: ignore[misc]
+            for h in hits:
+                if collector is None:
+                    if held is None:
+                        held = (code, h)
+                        continue
+                    collector = Collector(settings)
+                    collector.add(*held)
+                collector.add(code, h)
+        except Exception as exc:  # (as Collector.run: a rule bug must not lose the other findings)
+            if collector is None:
+                if held is None:
+                    held = failure(r, exc)
+                    continue
+                collector = Collector(settings)
+                collector.add(*held)
+            collector.add(*failure(r, exc))
+    if collector is not None:
+        return _finish(collector, doc, settings, status)
+    if held is not None:
+        code, h = held
+        if code in settings.enabled:
+            v = violation_of(code, h[0], h[1], h[2], h[3], h[4])
+            return make_report((v,), settings.dialect, "response", status, None)
+    return empty_report(settings.dialect, "response", status)
 
 
 def _finish(collector: Collector, doc: Any, settings: Settings, status: int | None) -> Report:

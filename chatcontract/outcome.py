@@ -159,23 +159,7 @@ class Collector:
         self._listed[code] = listed + 1
         if code in _SUPERSEDES:
             self._drop_explained(code, loc, ev)
-        r = RULES[code]
-        kind = type(actual)
-        self.items.append(
-            make_violation(
-                code,
-                r.name,
-                r.severity,
-                loc,
-                (message if message.isascii() else writable(message))
-                if len(message) <= 500
-                else writable(message[:500]) + "...",
-                # (what shorten() keeps as it is, without the call)
-                actual if kind in _SHORT or (kind is int and actual.bit_length() <= 64) else shorten(actual),
-                expected if type(expected) in _SHORT else shorten(expected),
-                ev,
-            )
-        )
+        self.items.append(violation_of(code, loc, message, actual, expected, ev))
 
     def _explained(self, code: str, loc: Loc, ev: int | None) -> bool:
         for by, name in _SUPERSEDED_BY[code]:
@@ -262,15 +246,34 @@ class Collector:
                     hits, started = started[1], None
                 for h in hits:
                     self.add(r.code, h, event=event)
-            except AssertionError as exc:
-                message = str(exc) or f"Custom rule {r.name} failed."
-                self.add(r.code, Hit((), message), event=event)
             except Exception as exc:  # a rule bug must not lose the other findings
-                self.add(
-                    "CC900",
-                    Hit((), f"Rule {r.code} ({r.name}) crashed on this input: {type(exc).__name__}: {exc}"),
-                    event=event,
-                )
+                self.add(*failure(r, exc), event=event)
+
+
+def failure(r: Rule, exc: Exception) -> tuple[str, Hit]:
+    """The finding for rule ``r`` raising ``exc``: its own, for a custom rule's failed ``assert``; else CC900."""
+    if isinstance(exc, AssertionError):
+        return r.code, Hit((), str(exc) or f"Custom rule {r.name} failed.")
+    return "CC900", Hit((), f"Rule {r.code} ({r.name}) crashed on this input: {type(exc).__name__}: {exc}")
+
+
+def violation_of(code: str, loc: Loc, message: str, actual: Any, expected: Any, event: int | None) -> Violation:
+    """The violation for a finding of rule ``code``: a long message cut, long values shortened."""
+    r = RULES[code]
+    kind = type(actual)
+    return make_violation(
+        code,
+        r.name,
+        r.severity,
+        loc,
+        (message if message.isascii() else writable(message))
+        if len(message) <= 500
+        else writable(message[:500]) + "...",
+        # (what shorten() keeps as it is, without the call)
+        actual if kind in _SHORT or (kind is int and actual.bit_length() <= 64) else shorten(actual),
+        expected if type(expected) in _SHORT else shorten(expected),
+        event,
+    )
 
 
 #: The types of a value that :func:`~chatcontract.violations.shorten` returns unchanged whatever the value (an int's
@@ -282,22 +285,19 @@ def sort_in_doc_order(violations: list[Violation], doc: Any) -> None:
     """Sort ``violations`` in place as ``doc`` reads.
 
     By stream event (none first), by the position of each step of the location (a key its object lacks comes
-    after the keys it has), then by code. The C accelerator walks each location (``_speedups.order_key``).
+    after the keys it has), then by code. The C accelerator sorts in one call (``_speedups.doc_order``), unless
+    the document holds anything but plain dicts, lists and string keys on the way.
     """
     if len(violations) < 2:
         return
-    walk = _accel.order_key
+    fused = _accel.doc_order
+    if fused is not None and fused(violations, doc, _ORDER_FIELDS):
+        return
     keys: dict[int, dict[Any, int]] = {}
-    if walk is None:
-        violations.sort(key=lambda v: (-1 if v.event is None else v.event, order_key(doc, v.loc, keys), v.code))
-    else:  # (the C walk is unsure of a document holding anything but plain dicts, lists and string keys)
-        violations.sort(
-            key=lambda v: (
-                -1 if v.event is None else v.event,
-                walk(doc, v.loc) or order_key(doc, v.loc, keys),
-                v.code,
-            )
-        )
+    violations.sort(key=lambda v: (-1 if v.event is None else v.event, order_key(doc, v.loc, keys), v.code))
+
+
+_ORDER_FIELDS = ("event", "loc", "code")
 
 
 def order_key(doc: Any, loc: Loc, keys: dict[int, dict[Any, int]]) -> list[Any]:

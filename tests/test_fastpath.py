@@ -461,6 +461,58 @@ def test_custom_rules_run_on_the_fast_path() -> None:
         cc_settings._resolve.cache_clear()
 
 
+USAGE_OFF = MISTRAL_SEED.replace(b'"total_tokens":78', b'"total_tokens":80', 1)  # CC201, a warning
+
+
+@pytest.mark.parametrize(
+    "behaviour", ["one", "two", "crash after one", "crash", "assert", "assert after one", "one then a second rule"]
+)
+@pytest.mark.parametrize("body", ["conforming", "usage off"])
+@pytest.mark.parametrize("ignore", [None, ["CC900"], ["CC991"]])
+def test_the_route_takes_over_from_one_finding_as_the_collector_would(
+    behaviour: str, body: str, ignore: list[str] | None
+) -> None:
+    # The violation route builds a lone finding's report without a collector and hands over at a second one: a
+    # second hit of the rule, a crash or a failed assert after a hit, another rule's hit, a covered rule's finding
+    # (CC201) before them, a code the configuration ignores
+    from chatcontract.rules import RULES, Hit, _registry, rule
+
+    @rule("CC991", "fastpath-lane-rule")
+    def flaky(doc: Any, ctx: Any) -> Any:
+        """What it checks:\n    Test rule."""
+        if behaviour != "crash" and behaviour != "assert":
+            yield Hit(("model",), "first")
+        if behaviour == "two":
+            yield Hit(("id",), "second")
+        if behaviour.startswith("crash"):
+            raise KeyError("boom")
+        assert not behaviour.startswith("assert"), "the custom rule's own words"
+
+    @rule("CC992", "fastpath-lane-second-rule")
+    def second(doc: Any, ctx: Any) -> Any:
+        """What it checks:\n    Test rule."""
+        if behaviour == "one then a second rule":
+            yield Hit(("object",), "another")
+
+    def forget() -> None:
+        cc_settings._settings_cache.clear()
+        cc_settings._default_settings.clear()
+        cc_settings._resolve.cache_clear()
+
+    try:
+        forget()
+        codes = same(MISTRAL_SEED if body == "conforming" else USAGE_OFF, ignore=ignore).codes()
+        assert ("CC201" in codes) == (body == "usage off")
+        assert ("CC991" in codes) == (behaviour != "crash" and ignore != ["CC991"])
+        assert ("CC900" in codes) == (behaviour.startswith("crash") and ignore is None)  # (an ignored rule never runs)
+        assert ("CC992" in codes) == (behaviour == "one then a second rule")
+    finally:
+        for code, name in [("CC991", "fastpath-lane-rule"), ("CC992", "fastpath-lane-second-rule")]:
+            del RULES[code]
+            _registry._NAMES.pop(name, None)
+        forget()
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The fast schema is stricter than the contract: whatever it accepts, pydantic's strict validation accepts
 

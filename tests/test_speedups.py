@@ -435,8 +435,8 @@ order_key = _accel.order_key
 
 
 @st.composite
-def _doc_and_loc(draw: st.DrawFn) -> tuple[Any, tuple[Any, ...]]:
-    doc = draw(parsed)
+def _doc_and_loc(draw: st.DrawFn, docs: st.SearchStrategy[Any] = parsed) -> tuple[Any, tuple[Any, ...]]:
+    doc = draw(docs)
     loc: list[Any] = []
     node = doc
     for _ in range(draw(st.integers(0, 5))):
@@ -504,6 +504,88 @@ def test_a_document_the_caller_built_is_walked_in_python_where_it_is_not_plain()
     for payload in payloads:
         assert check(payload, dialect="openai") == _pure(check, payload, dialect="openai")
         assert len(check(payload, dialect="openai").violations) > 1
+
+
+doc_order = _accel.doc_order
+_CODES = ("CC101", "CC102", "CC201", "CC216")
+
+
+@st.composite
+def _findings(draw: st.DrawFn) -> tuple[Any, list[Any]]:
+    from chatcontract.violations import Severity, Violation
+
+    doc = draw(parsed)
+    found = []
+    for _ in range(draw(st.integers(0, 8))):
+        _, loc = draw(_doc_and_loc_in(doc))
+        event = draw(st.one_of(st.none(), st.integers(0, 3)))
+        code = draw(st.sampled_from(_CODES))
+        found.append(Violation(code=code, name="n", severity=Severity.ERROR, loc=loc, message="m", event=event))
+    if found and draw(st.booleans()):  # the same place twice: equal keys keep their order
+        found.append(found[0])
+    return doc, found
+
+
+def _doc_and_loc_in(doc: Any) -> st.SearchStrategy[tuple[Any, tuple[Any, ...]]]:
+    return _doc_and_loc(st.just(doc))
+
+
+@pytest.mark.skipif(doc_order is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=800, deadline=None)
+@given(case=_findings())
+def test_the_document_order_sort_is_the_python_sort(case: tuple[Any, list[Any]]) -> None:
+    from chatcontract import outcome
+
+    doc, found = case
+    keys: dict[int, dict[Any, int]] = {}
+    expected = sorted(
+        found, key=lambda v: (-1 if v.event is None else v.event, outcome.order_key(doc, v.loc, keys), v.code)
+    )
+    got = list(found)
+    assert doc_order is not None
+    if doc_order(got, doc, ("event", "loc", "code")):
+        assert [id(v) for v in got] == [id(v) for v in expected]
+    else:  # a free-threaded build leaves every walk to Python (the document may be shared)
+        assert sysconfig.get_config_var("Py_GIL_DISABLED")
+        assert got == found
+
+
+class _Shrinking:
+    """A finding whose event empties the list being sorted (attribute access runs Python code)."""
+
+    def __init__(self, into: list[Any]) -> None:
+        self.into = into
+        self.loc = ("a",)
+        self.code = "CC101"
+
+    @property
+    def event(self) -> None:
+        self.into.clear()
+        return None
+
+
+@pytest.mark.skipif(doc_order is None, reason="never: the first test fails when it is not built")
+def test_the_document_order_sort_leaves_what_it_is_unsure_of_to_python() -> None:
+    from chatcontract.violations import Severity, Violation
+
+    assert doc_order is not None
+
+    def at(loc: tuple[Any, ...]) -> Violation:
+        return Violation(code="CC101", name="n", severity=Severity.ERROR, loc=loc, message="m")
+
+    unsure = [({1: "x", "a": 2}, [("a",), ("b",)]), ({"a": 1}, [("a",), (_Sly("a"),)]), ({"a": 1}, [["a"], ("a",)])]
+    for doc, locs in unsure:
+        found = [at(loc) for loc in locs]  # type: ignore[arg-type]
+        before = list(found)
+        assert doc_order(found, doc, ("event", "loc", "code")) is False
+        assert found == before
+    shrinking: list[Any] = []
+    shrinking.extend([_Shrinking(shrinking), _Shrinking(shrinking)])
+    assert doc_order(shrinking, {"a": 1}, ("event", "loc", "code")) is False
+    with pytest.raises(TypeError):
+        doc_order((), {}, ("event", "loc", "code"))
+    with pytest.raises(AttributeError):
+        doc_order([object(), object()], {}, ("event", "loc", "code"))
 
 
 # --- scan_fields: which of an object's fields the contract does not accept ----------------------------------------
