@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-plain: Callable[[bytes], bool] | None
+plain: Callable[[bytes], bool | None] | None
 maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 numbers: Callable[[Any], tuple[frozenset[tuple[str | int, ...]], bool] | None] | None
 order_key: Callable[[Any, tuple[str | int, ...]], list[int] | None] | None

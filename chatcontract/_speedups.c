@@ -7,14 +7,15 @@
  * builds instances of a frozen slotted dataclass without its __init__, for the engine's findings and reports.
  * plain() is described here:
  *
- * plain(body) -> bool answers one question in a single pass over the bytes, without building any object:
+ * plain(body) -> bool | None answers one question in a single pass over the bytes, without building any object:
  * "if this is valid JSON, is it free of duplicate keys, of number tokens with a fraction or an exponent, of
  * NaN/Infinity, and of integers longer than 18 digits?" True lets the engine parse with jiter's default (fast)
  * mode, whose result is then exactly what the strict parse (duplicate keys caught, floats kept lossless) would
  * give, and validate it without the checks for floats and 64-bit range. False only means "take the strict
  * parse"; it is answered whenever the scan is unsure: a key written with an escape (its decoded form is not its
  * bytes), more than MAX_KEYS keys in one object, nesting deeper than MAX_DEPTH, any byte that cannot start a JSON
- * value, a bare word that is not true/false/null.
+ * value, a bare word that is not true/false/null. None is a False that says why: the scan met a repeated key
+ * before any other reason to be unsure (the engine then asks duplicates() instead of the strict parse).
  *
  * Validity is not this function's job: on invalid JSON its answer is meaningless, and the caller's parser, which
  * runs next, rejects the body anyway. On valid JSON the tokenization below is the grammar's (RFC 8259), so a
@@ -112,9 +113,10 @@ location(const frame *stack, int depth, const key_span *keys)
     return loc;
 }
 
-/* 1: plain (see the top of this file); 0: unsure. With `found` (a list), a duplicate key is not a reason to be
- * unsure: each repeated key is appended as (the location of its object, the key) and the scan goes on, so 1 then
- * means "plain but for these duplicates". -1: an exception (only with `found`). */
+/* 1: plain (see the top of this file); 0: unsure; 2: unsure, a repeated key met first (only without `found`).
+ * With `found` (a list), a duplicate key is not a reason to be unsure: each repeated key is appended as (the
+ * location of its object, the key) and the scan goes on, so 1 then means "plain but for these duplicates". -1: an
+ * exception (only with `found`). */
 static int
 scan(const unsigned char *s, Py_ssize_t n, PyObject *found)
 {
@@ -172,8 +174,10 @@ scan(const unsigned char *s, Py_ssize_t n, PyObject *found)
                 for (int m = base; m < nkeys && !repeated; m++)
                     repeated = keys[m].len == klen && memcmp(keys[m].start, k, (size_t)klen) == 0;
                 if (repeated) {
-                    if (found == NULL || PyList_GET_SIZE(found) == MAX_FOUND)
-                        return 0; /* a duplicate key (or more than the caller wants listed) */
+                    if (found == NULL)
+                        return 2; /* a duplicate key */
+                    if (PyList_GET_SIZE(found) == MAX_FOUND)
+                        return 0; /* more than the caller wants listed */
                     PyObject *loc = location(stack, depth, keys);
                     PyObject *name = loc == NULL ? NULL : PyUnicode_DecodeUTF8((const char *)k, klen, NULL);
                     PyObject *entry = name == NULL ? NULL : PyTuple_Pack(2, loc, name);
@@ -240,8 +244,11 @@ plain(PyObject *module, PyObject *arg)
     }
     const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
     Py_ssize_t n = PyBytes_GET_SIZE(arg);
-    if (scan(s, n, NULL))
+    int rc = scan(s, n, NULL);
+    if (rc == 1)
         Py_RETURN_TRUE;
+    if (rc == 2)
+        Py_RETURN_NONE;
     Py_RETURN_FALSE;
 }
 
@@ -1908,8 +1915,9 @@ request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"plain", plain, METH_O,
-     "plain(body: bytes) -> bool\n--\n\n"
-     "True when body, if it is valid JSON, has no duplicate key, float, NaN/Infinity or integer over 18 digits."},
+     "plain(body: bytes) -> bool | None\n--\n\n"
+     "True when body, if it is valid JSON, has no duplicate key, float, NaN/Infinity or integer over 18 digits;\n"
+     "None (not plain) when the scan met a repeated key first."},
     {"duplicates", duplicates, METH_O,
      "duplicates(body: bytes) -> list | None\n--\n\n"
      "plain()'s scan, listing each duplicate key (the location of its object, the key) instead of refusing it."},

@@ -12,7 +12,7 @@ The pytest plugin, the fuzzer and the CLI all call this module; none of them re-
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import jiter
@@ -205,6 +205,8 @@ def _fast_check(
     # fast schema proves the document float-free and its integers 64-bit.
     plain = _accel.plain
     is_plain = plain is not None and plain(body)
+    if is_plain is None:  # a repeated key, which the strict parse refuses: CC004's route, without that parse
+        return _located_check(body, None, settings, status, request, False) if locate else None
     try:
         if is_plain:
             doc = from_json(body)  # (no NaN/Infinity to refuse)
@@ -258,7 +260,7 @@ def _fast_check(
                     return None
                 # The violation route would run these same rules (no covered rule is a suspect) and find nothing
                 # before this one: it takes over from this hit instead.
-                return _rules_report(rules[i:], doc, settings, ctx, status, started=(first, hits))
+                return _rules_report(rules[i:], doc, settings, ctx, status, found=[(r.code, first)], rest=hits)
     if status is None:
         return plan.empty
     return empty_report(settings.dialect, "response", status)
@@ -386,24 +388,42 @@ def _located_check(
                 return None
             objects, errors = located
     req = None if request is None else parse_request(request)  # raises UsageError like the full path would
-    collector = Collector(settings)
-    if findings:
-        collector.extend(without_echoes(findings, req))
-    if objects:
-        for code, h in object_hits(objects, full=collector.full):
-            collector.add(code, h)
-    if errors:
-        for code, h in mapped_hits(adapter, doc, errors, full=collector.full):
-            collector.add(code, h)
-    if nulls:
-        for code, h in null_hits(adapter, doc, nulls):
-            collector.add(code, h)
+    collector: Collector | None = None
+    found: list[tuple[str, Hit]] | None = None
+    if len(findings) + len(objects) + len(errors) + (len(nulls) if nulls else 0) > 1:
+        collector = Collector(settings)
+        collector.extend(_place_hits(adapter, doc, req, findings, objects, errors, nulls, full=collector.full))
+    else:  # one failing place or none, the usual: the route needs no collector for a lone finding
+        found = list(_place_hits(adapter, doc, req, findings, objects, errors, nulls, full=None))
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
             suspect = culprits(doc, plan.covered, plan.table)
         except Exception:  # a shape the contract should have ruled out: the coarse answer below
             suspect = None
-    return _run_route(collector, doc, settings, plan, status, req, suspects(doc) if suspect is None else suspect)
+    suspect = suspects(doc) if suspect is None else suspect
+    return _run_route(collector, doc, settings, plan, status, req, suspect, found=found)
+
+
+def _place_hits(
+    adapter: Any,
+    doc: dict[str, Any],
+    req: Mapping[str, Any] | None,
+    findings: list[Any],
+    objects: list[Any],
+    errors: list[Any],
+    nulls: list[tuple[Loc, dict[str, Any], Any]] | None,
+    *,
+    full: Callable[[str], bool] | None,
+) -> Iterator[tuple[str, Hit]]:
+    """The parser's and the contract's findings at the failing places, in the full path's order."""
+    if findings:
+        yield from without_echoes(findings, req)
+    if objects:
+        yield from object_hits(objects, full=full)
+    if errors:
+        yield from mapped_hits(adapter, doc, errors, full=full)
+    if nulls:
+        yield from null_hits(adapter, doc, nulls)
 
 
 def _asked(doc: Any, req: Mapping[str, Any], plan: _FastPlan) -> frozenset[str]:
@@ -422,10 +442,12 @@ def _run_route(
     status: int | None,
     req: Mapping[str, Any] | None,
     suspect: frozenset[str],
+    *,
+    found: list[tuple[str, Hit]] | None = None,
 ) -> Report:
     """Run the violation route's rules (every rule but the covered ones not in ``suspect``) and build the report.
 
-    ``collector``: the findings so far (the parser's, the contract's), or None when there are none.
+    The findings so far (the parser's, the contract's): in ``collector``, or else in ``found`` (few, or none).
     """
     if req is None and status is None and plan.context is not None:
         ctx = plan.context
@@ -438,7 +460,7 @@ def _run_route(
     if rules is None:
         rules = plan.routes[key] = _route_rules(settings, plan, *key)
     if collector is None:
-        return _rules_report(rules, doc, settings, ctx, status)
+        return _rules_report(rules, doc, settings, ctx, status, found=found)
     collector.run(rules, doc, ctx)
     return _finish(collector, doc, settings, status)
 
@@ -450,9 +472,12 @@ def _rules_report(
     ctx: RuleContext,
     status: int | None,
     *,
-    started: tuple[Hit, Iterator[Hit]] | None = None,
+    found: list[tuple[str, Hit]] | None = None,
+    rest: Iterator[Hit] | None = None,
 ) -> Report:
-    """What ``Collector(settings).run(rules, doc, ctx, started=started)`` and :func:`_finish` give.
+    """What a collector given ``found``, then running ``rules`` on ``doc``, and :func:`_finish` give.
+
+    ``rest``: the first rule was begun by the caller, whose hits so far are in ``found``; these are the others.
 
     Most bodies on the violation route have one finding (a provider's one habit): it becomes the report's one
     violation directly. A collector, whose bookkeeping (duplicates, superseded codes, the cap per rule) only
@@ -460,12 +485,19 @@ def _rules_report(
     """
     held: tuple[str, Hit] | None = None
     collector: Collector | None = None
+    if found:
+        if len(found) == 1:
+            held = found[0]
+        else:
+            collector = Collector(settings)
+            collector.extend(found)
     request = ctx.request
+    hits: Iterator[Hit]
     for r in rules:
         code = r.code
         try:
-            if started is not None:  # (the first rule, begun by the caller)
-                held, hits, started = (code, started[0]), started[1], None
+            if rest is not None:  # (the first rule, begun by the caller)
+                hits, rest = rest, None
             elif request is None and r.requires_request:  # (Collector.run's guards)
                 continue
             elif request is not None and r.request_keys and r.request_keys.isdisjoint(request):

@@ -8,7 +8,7 @@ into a :class:`Report`; nothing here knows how a document is checked.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -224,12 +224,11 @@ class Collector:
         ctx: RuleContext,
         *,
         event: int | None = None,
-        started: tuple[Hit, Iterator[Hit]] | None = None,
     ) -> None:
         """Run ``rules`` on ``doc`` and add their hits.
 
-        ``started``: the first rule was already begun by the caller (the engine's fast path), which hands over its
-        first hit and the rest of its hits.
+        The engine's violation route runs its rules in a loop of its own, which takes a collector only from a second
+        finding on (``engine._rules_report``).
         """
         request = ctx.request
         for r in rules:
@@ -239,11 +238,7 @@ class Collector:
             elif r.request_keys and r.request_keys.isdisjoint(request):
                 continue  # the rule has nothing to say about a request without these keys
             try:
-                if started is None:
-                    hits = r.check(doc, ctx)  # type: ignore[misc]
-                else:
-                    self.add(r.code, started[0], event=event)
-                    hits, started = started[1], None
+                hits = r.check(doc, ctx)  # type: ignore[misc]
                 for h in hits:
                     self.add(r.code, h, event=event)
             except Exception as exc:  # a rule bug must not lose the other findings

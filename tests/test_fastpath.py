@@ -21,6 +21,8 @@ from chatcontract import _accel, check, engine
 from chatcontract import settings as cc_settings
 from chatcontract.contracts import DIALECTS, contracts_for
 from chatcontract.engine import Report
+from chatcontract.outcome import Collector
+from chatcontract.rules import Hit
 from chatcontract.rules._fast import fast_validator
 
 from . import strategies as gen
@@ -511,6 +513,43 @@ def test_the_route_takes_over_from_one_finding_as_the_collector_would(
             del RULES[code]
             _registry._NAMES.pop(name, None)
         forget()
+
+
+_MISSING_FINISH = ("CC101", Hit(("choices", 0, "finish_reason"), "missing"))
+_NULL_MESSAGE = ("CC109", Hit(("choices", 0, "message"), "null"))
+_NO_MESSAGE = ("CC213", Hit(("choices", 0), "no message"))
+
+
+@pytest.mark.parametrize(
+    ("found", "codes"),
+    [
+        ([], []),
+        ([_MISSING_FINISH], ["CC101"]),
+        ([_MISSING_FINISH, ("CC101", Hit(("choices", 0, "index"), "missing"))], ["CC101", "CC101"]),
+        # one cause, one finding: the collector drops the CC109 that CC213 explains, whichever comes first
+        ([_NULL_MESSAGE, _NO_MESSAGE], ["CC213"]),
+        ([_NO_MESSAGE, _NULL_MESSAGE], ["CC213"]),
+        ([_MISSING_FINISH, _MISSING_FINISH], ["CC101"]),  # the same finding twice
+    ],
+)
+@pytest.mark.parametrize("body", ["conforming", "usage off"])
+def test_the_route_given_findings_reports_what_a_collector_given_them_does(
+    found: list[tuple[str, Hit]], codes: list[str], body: str
+) -> None:
+    # The violation route gets the contract's findings at its failing places as a list when there are few (no
+    # collector is made for one); its report is the one a collector given them reports, rules' findings after them
+    settings_ = cc_settings._settings_for("mistral", None, None, None)
+    plan = settings_.fast
+    if plan.valid is None:
+        plan.prepare(settings_)
+    doc = jiter.from_json(MISTRAL_SEED if body == "conforming" else USAGE_OFF)
+    suspect = frozenset() if body == "conforming" else frozenset({"CC201"})
+    collector = Collector(settings_)
+    collector.extend(found)
+    expected = engine._run_route(collector, doc, settings_, plan, None, None, suspect)
+    got = engine._run_route(None, doc, settings_, plan, None, None, suspect, found=list(found))
+    assert got == expected
+    assert sorted(got.codes()) == sorted([*codes, *(["CC201"] if body == "usage off" else [])])
 
 
 # ---------------------------------------------------------------------------------------------------------------
