@@ -1062,6 +1062,88 @@ maker(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return (PyObject *)m;
 }
 
+/* hit_maker(cls) -> a callable hit(loc, message, actual=None, expected=None, event=None) that builds an instance
+ * of cls, a subclass of tuple with exactly those five fields and no other storage (violations.Hit), as
+ * violations.hit does in Python: loc becomes a tuple when it is not one. A Maker object whose call is this one. */
+static const char *const hit_fields[] = {"loc", "message", "actual", "expected", "event"};
+
+static PyObject *
+hit_call(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    maker_object *m = (maker_object *)self;
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    PyObject *values[5] = {NULL, NULL, NULL, NULL, NULL};
+    if (nargs > 5) {
+        PyErr_Format(PyExc_TypeError, "hit() takes at most 5 arguments (%zd given)", nargs);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nargs; i++)
+        values[i] = args[i];
+    Py_ssize_t nkw = kwnames == NULL ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t j = 0; j < nkw; j++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, j);
+        int k = 0;
+        while (k < 5 && PyUnicode_CompareWithASCIIString(name, hit_fields[k]) != 0)
+            k++;
+        if (k == 5) {
+            PyErr_Format(PyExc_TypeError, "hit() got an unexpected keyword argument %R", name);
+            return NULL;
+        }
+        if (values[k] != NULL) {
+            PyErr_Format(PyExc_TypeError, "hit() got multiple values for argument '%s'", hit_fields[k]);
+            return NULL;
+        }
+        values[k] = args[nargs + j];
+    }
+    for (int k = 0; k < 2; k++) {
+        if (values[k] == NULL) {
+            PyErr_Format(PyExc_TypeError, "hit() missing required argument '%s'", hit_fields[k]);
+            return NULL;
+        }
+    }
+    PyObject *loc = PyTuple_CheckExact(values[0]) ? Py_NewRef(values[0]) : PySequence_Tuple(values[0]);
+    if (loc == NULL)
+        return NULL;
+    PyObject *made = m->cls->tp_alloc(m->cls, 5);
+    if (made == NULL) {
+        Py_DECREF(loc);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(made, 0, loc);
+    for (int k = 1; k < 5; k++)
+        PyTuple_SET_ITEM(made, k, Py_NewRef(values[k] == NULL ? Py_None : values[k]));
+    return made;
+}
+
+static PyObject *
+hit_maker(PyObject *module, PyObject *cls_arg)
+{
+    if (!PyType_Check(cls_arg) || !PyType_IsSubtype((PyTypeObject *)cls_arg, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "hit_maker(cls) takes a subclass of tuple");
+        return NULL;
+    }
+    PyTypeObject *cls = (PyTypeObject *)cls_arg;
+    if (cls->tp_basicsize != PyTuple_Type.tp_basicsize || cls->tp_itemsize != PyTuple_Type.tp_itemsize ||
+        cls->tp_dictoffset != 0 || cls->tp_alloc == NULL) {
+        PyErr_Format(PyExc_TypeError, "%.100s holds more than a tuple's items", cls->tp_name);
+        return NULL;
+    }
+    PyTypeObject *maker_type = *(PyTypeObject **)PyModule_GetState(module);
+    if (maker_type == NULL) {
+        PyErr_SetString(PyExc_SystemError, "chatcontract._speedups is not initialised");
+        return NULL;
+    }
+    maker_object *m = PyObject_GC_New(maker_object, maker_type);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(cls);
+    m->cls = cls;
+    m->n = 5;
+    m->vectorcall = hit_call;
+    PyObject_GC_Track((PyObject *)m);
+    return (PyObject *)m;
+}
+
 static int
 module_exec(PyObject *module)
 {
@@ -1946,6 +2028,9 @@ static PyMethodDef methods[] = {
     {"places", (PyCFunction)(void (*)(void))places, METH_FASTCALL,
      "places(trie, doc, /)\n--\n\n"
      "(nulls, owns): each null where the trie's models want an optional field omitted, each object with own errors."},
+    {"hit_maker", hit_maker, METH_O,
+     "hit_maker(cls, /)\n--\n\n"
+     "A callable hit(loc, message, actual=None, expected=None, event=None) building cls, a five-field tuple."},
     {"maker", (PyCFunction)(void (*)(void))maker, METH_FASTCALL,
      "maker(cls, names, /)\n--\n\n"
      "A callable building cls from one positional value per slot in names, without calling cls.__init__."},

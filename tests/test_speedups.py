@@ -39,7 +39,7 @@ def test_the_accelerator_is_built_where_a_compiler_is() -> None:
     # every function the engine reads is there, each bound to the built module's own (none left None by accident)
     from chatcontract import _speedups
 
-    for name in ("maker", *_accel.CALLED):
+    for name in ("maker", "hit_maker", *_accel.CALLED):
         assert getattr(_accel, name) is getattr(_speedups, name), name
 
 
@@ -445,6 +445,64 @@ def test_a_document_nested_too_deep_for_the_walk_is_checked_all_the_same(monkeyp
     assert expected.codes() == ["CC102"]
     monkeypatch.setattr(_accel, "numbers", lambda doc: None)
     assert check(body, dialect="mistral") == expected
+
+
+# --- hit_maker: a rule's finding in one C call ---------------------------------------------------------------------
+
+_values = st.one_of(st.none(), st.integers(), st.text(max_size=3), st.lists(st.integers(), max_size=2))
+
+
+@needs_maker
+@settings(max_examples=500, deadline=None)
+@given(
+    loc=st.one_of(st.tuples(st.text(max_size=2), st.integers()), st.lists(st.text(max_size=2), max_size=3)),
+    rest=st.lists(_values, max_size=3),
+    keywords=st.dictionaries(st.sampled_from(["actual", "expected", "event"]), _values, max_size=3),
+)
+def test_a_hit_is_the_python_hit(loc: Any, rest: list[Any], keywords: dict[str, Any]) -> None:
+    from chatcontract import violations
+    from chatcontract.violations import Hit
+
+    assert violations.hit is not violations._hit  # the C maker where it is built
+    args = (loc, "message", *rest)
+    taken = {"actual", "expected", "event"}.intersection(["actual", "expected", "event"][: len(rest)])
+    if taken & set(keywords):
+        for fn in (violations.hit, violations._hit):
+            with pytest.raises(TypeError, match="multiple values"):
+                fn(*args, **keywords)
+        return
+    made, expected = violations.hit(*args, **keywords), violations._hit(*args, **keywords)
+    assert type(made) is Hit and made == expected
+    assert made.loc == tuple(loc) and type(made.loc) is tuple
+
+
+@needs_maker
+def test_a_hit_maker_refuses_what_it_cannot_build() -> None:
+    from chatcontract import violations
+
+    assert _accel.hit_maker is not None
+
+    class Wide(tuple):  # type: ignore[type-arg]  (instances have a __dict__)
+        pass
+
+    for cls in [Wide, dict, 1]:
+        with pytest.raises(TypeError):
+            _accel.hit_maker(cls)  # type: ignore[arg-type]
+    for call, words in [
+        (lambda: violations.hit(), "missing required argument 'loc'"),
+        (lambda: violations.hit(("a",)), "missing required argument 'message'"),
+        (lambda: violations.hit(("a",), "m", 1, 2, 3, 4), "at most 5"),
+        (lambda: violations.hit(("a",), "m", nothing=1), "unexpected keyword"),
+        (lambda: violations.hit(7, "m"), "not iterable"),
+    ]:
+        with pytest.raises(TypeError, match=words):
+            call()
+    text = "".join(["a", "b"] * 50)  # its own references: the hit holds one and lets it go
+    before = sys.getrefcount(text)
+    made = violations.hit(("a",), text, text)
+    assert sys.getrefcount(text) == before + 2
+    del made
+    assert sys.getrefcount(text) == before
 
 
 # --- order_key: a finding's place in document order ---------------------------------------------------------------
