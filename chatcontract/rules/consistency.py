@@ -18,6 +18,16 @@ def _usage(doc: Any) -> dict[str, Any] | None:
     return usage if isinstance(usage, dict) else None
 
 
+def _counts(doc: Any) -> tuple[int | None, int | None, int | None] | None:
+    """``usage``'s prompt, completion and total token counts, each None unless a JSON integer; None without usage."""
+    usage = doc.get("usage") if isinstance(doc, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    p, c, t = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")
+    # (as_int's test, inlined: these rules run on every body that breaks the sum)
+    return p if type(p) is int else None, c if type(c) is int else None, t if type(t) is int else None  # noqa: E721
+
+
 @rule("CC201", "usage-total-mismatch", severity=Severity.WARNING)
 def usage_total_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     """
@@ -46,10 +56,10 @@ def usage_total_mismatch(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     References:
         - Mistral OpenAPI document, UsageInfo; OpenAI OpenAPI, CompletionUsage
     """
-    usage = _usage(doc)
-    if usage is None:
+    counts = _counts(doc)
+    if counts is None:
         return
-    p, c, t = as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")), as_int(usage.get("total_tokens"))
+    p, c, t = counts
     if p is None or c is None or t is None or t == p + c or t < max(p, c):
         return  # a total below one of its parts is CC203's (an error), not this warning
     yield hit(
@@ -115,10 +125,10 @@ def usage_total_below_parts(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
         {"id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1700000000, "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hi"}, "finish_reason": "stop"}], "usage": {"prompt_tokens": 1066, "completion_tokens": 103, "total_tokens": 1169}}
         ```
     """
-    usage = _usage(doc)
-    if usage is None:
+    counts = _counts(doc)
+    if counts is None:
         return
-    p, c, t = as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")), as_int(usage.get("total_tokens"))
+    p, c, t = counts
     if t is None:
         return
     part = max((x for x in (p, c) if x is not None), default=None)
@@ -310,6 +320,7 @@ def duplicate_tool_call_id(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
 
 
 _YEAR = 365 * 24 * 3600
+_CREATED = ("created",)
 
 
 def created_hits(value: Any, loc: tuple[str | int, ...]) -> Iterator[Hit]:
@@ -350,8 +361,8 @@ def implausible_created(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     References:
         - etkecc/baibot#25
     """
-    if isinstance(doc, dict):
-        yield from created_hits(doc.get("created"), ("created",))
+    # (the shared generator itself, not one more around it)
+    return created_hits(doc.get("created"), _CREATED) if isinstance(doc, dict) else iter(())
 
 
 @rule("CC210", "empty-id")
