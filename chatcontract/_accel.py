@@ -14,6 +14,7 @@ from typing import Any
 plain: Callable[[bytes], bool | None] | None
 maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 hit_maker: Callable[[type], Callable[..., Any]] | None
+violation: Callable[..., Any] | None
 numbers: Callable[[Any], tuple[frozenset[tuple[str | int, ...]], bool] | None] | None
 order_key: Callable[[Any, tuple[str | int, ...]], list[int] | None] | None
 doc_order: Callable[[list[Any], Any, tuple[str, str, str]], bool] | None
@@ -25,7 +26,7 @@ request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] |
 places: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
     plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
-    request_culprits = places = doc_order = hit_maker = None
+    request_culprits = places = doc_order = hit_maker = violation = None
 else:
     try:
         from ._speedups import (
@@ -41,15 +42,16 @@ else:
             request_culprits,
             scan_fields,
             suspects,
+            violation,
         )
     except ImportError:  # not compiled (no C compiler at install time)
         plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
-        request_culprits = places = doc_order = hit_maker = None
+        request_culprits = places = doc_order = hit_maker = violation = None
 
 ACTIVE: bool = plain is not None
 
-#: The accelerator's functions that are read at each call (``maker`` and ``hit_maker`` build at import): a test sets
-#: them all to None to take the pure-Python route in-process.
+#: The accelerator's functions that are read at each call (``maker``, ``hit_maker`` and ``violation`` are bound at
+#: import): a test sets them all to None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
     "plain", "numbers", "scan_fields", "order_key", "doc_order", "duplicates", "culprits", "suspects",
     "request_culprits", "places",

@@ -1144,6 +1144,62 @@ hit_maker(PyObject *module, PyObject *cls_arg)
     return (PyObject *)m;
 }
 
+/* violation(make, rules, fallback, names, code, loc, message, actual, expected, event) -> Violation:
+ * outcome.violation_of's usual case in one call (the engine binds the first four with functools.partial).
+ * make: violations.make_violation; rules: the registry (code -> Rule); names: ("name", "severity"), the Rule
+ * attributes read. When the message is not an ASCII str of at most 500 characters, or actual or expected is not
+ * a value shorten() returns as it is whatever it holds (None, a bool, a float, an int within 64 bits signed, an
+ * ASCII str of at most 200 characters), or the code is not a registered str: fallback(code, loc, message, actual,
+ * expected, event), the Python function, answers. */
+#define MESSAGE_MAX 500
+#define VALUE_MAX 200
+
+static int
+kept_as_is(PyObject *value)
+{
+    if (value == Py_None || PyBool_Check(value) || PyFloat_CheckExact(value))
+        return 1;
+    if (PyLong_CheckExact(value)) {
+        int overflow = 0;
+        (void)PyLong_AsLongLongAndOverflow(value, &overflow);
+        return overflow == 0; /* (an int that does not fit is not an error: the Python function decides) */
+    }
+    return PyUnicode_CheckExact(value) && PyUnicode_IS_ASCII(value) && PyUnicode_GET_LENGTH(value) <= VALUE_MAX;
+}
+
+static PyObject *
+violation(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 10 || !PyDict_CheckExact(args[1]) || !PyTuple_CheckExact(args[3]) || PyTuple_GET_SIZE(args[3]) != 2) {
+        PyErr_SetString(PyExc_TypeError, "violation() takes make, rules (a dict), fallback, 2 names and 6 values");
+        return NULL;
+    }
+    PyObject *make = args[0], *rules = args[1], *fallback = args[2], *names = args[3];
+    PyObject *code = args[4], *message = args[6];
+    PyObject *rule = NULL;
+    if (PyUnicode_CheckExact(code) && PyUnicode_CheckExact(message) && PyUnicode_IS_ASCII(message) &&
+        PyUnicode_GET_LENGTH(message) <= MESSAGE_MAX && kept_as_is(args[7]) && kept_as_is(args[8])) {
+        rule = PyDict_GetItemWithError(rules, code); /* borrowed */
+        if (rule == NULL && PyErr_Occurred())
+            return NULL;
+    }
+    if (rule == NULL)
+        return PyObject_Vectorcall(fallback, args + 4, 6, NULL);
+    Py_INCREF(rule);
+    PyObject *name = PyObject_GetAttr(rule, PyTuple_GET_ITEM(names, 0));
+    PyObject *severity = name == NULL ? NULL : PyObject_GetAttr(rule, PyTuple_GET_ITEM(names, 1));
+    Py_DECREF(rule);
+    PyObject *made = NULL;
+    if (severity != NULL) {
+        PyObject *values[8] = {code, name, severity, args[5], message, args[7], args[8], args[9]};
+        made = PyObject_Vectorcall(make, values, 8, NULL);
+    }
+    Py_XDECREF(name);
+    Py_XDECREF(severity);
+    return made;
+}
+
 static int
 module_exec(PyObject *module)
 {
@@ -2028,6 +2084,9 @@ static PyMethodDef methods[] = {
     {"places", (PyCFunction)(void (*)(void))places, METH_FASTCALL,
      "places(trie, doc, /)\n--\n\n"
      "(nulls, owns): each null where the trie's models want an optional field omitted, each object with own errors."},
+    {"violation", (PyCFunction)(void (*)(void))violation, METH_FASTCALL,
+     "violation(make, rules, fallback, names, code, loc, message, actual, expected, event, /)\n--\n\n"
+     "outcome.violation_of's usual case in one call; fallback(code, loc, message, actual, expected, event) else."},
     {"hit_maker", hit_maker, METH_O,
      "hit_maker(cls, /)\n--\n\n"
      "A callable hit(loc, message, actual=None, expected=None, event=None) building cls, a five-field tuple."},

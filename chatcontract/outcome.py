@@ -252,8 +252,7 @@ def failure(r: Rule, exc: Exception) -> tuple[str, Hit]:
     return "CC900", Hit((), f"Rule {r.code} ({r.name}) crashed on this input: {type(exc).__name__}: {exc}")
 
 
-def violation_of(code: str, loc: Loc, message: str, actual: Any, expected: Any, event: int | None) -> Violation:
-    """The violation for a finding of rule ``code``: a long message cut, long values shortened."""
+def _violation_of(code: str, loc: Loc, message: str, actual: Any, expected: Any, event: int | None) -> Violation:
     r = RULES[code]
     kind = type(actual)
     return make_violation(
@@ -269,6 +268,18 @@ def violation_of(code: str, loc: Loc, message: str, actual: Any, expected: Any, 
         expected if type(expected) in _SHORT else shorten(expected),
         event,
     )
+
+
+violation_of: Callable[[str, Loc, str, Any, Any, int | None], Violation] = (
+    _violation_of
+    if _accel.violation is None
+    else functools.partial(_accel.violation, make_violation, RULES, _violation_of, ("name", "severity"))
+)
+"""The violation for a finding of rule ``code``: a long message cut, long values shortened.
+
+With the C accelerator, its usual case (a short ASCII message, values shown as they are) is one C call
+(``_speedups.violation``), and the Python function answers the others.
+"""
 
 
 #: The types of a value that :func:`~chatcontract.violations.shorten` returns unchanged whatever the value (an int's

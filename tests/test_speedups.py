@@ -8,6 +8,7 @@ NaN/Infinity, no integer over 18 digits. The oracle below answers the same quest
 from __future__ import annotations
 
 import copy
+import enum
 import json
 import os
 import shutil
@@ -25,6 +26,7 @@ from hypothesis import strategies as st
 
 from chatcontract import _accel, check
 from chatcontract.rules._fast import COVERED
+from chatcontract.violations import Severity
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPILER = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
@@ -39,8 +41,12 @@ def test_the_accelerator_is_built_where_a_compiler_is() -> None:
     # every function the engine reads is there, each bound to the built module's own (none left None by accident)
     from chatcontract import _speedups
 
-    for name in ("maker", "hit_maker", *_accel.CALLED):
+    for name in ("maker", "hit_maker", "violation", *_accel.CALLED):
         assert getattr(_accel, name) is getattr(_speedups, name), name
+
+
+class _Tall(enum.IntEnum):
+    HIGH = 3
 
 
 plain = _accel.plain
@@ -503,6 +509,51 @@ def test_a_hit_maker_refuses_what_it_cannot_build() -> None:
     assert sys.getrefcount(text) == before + 2
     del made
     assert sys.getrefcount(text) == before
+
+
+# --- violation: a finding's violation in one C call ---------------------------------------------------------------
+
+_shown = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.floats(allow_nan=True),
+    st.integers(),
+    st.sampled_from([2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64 - 1, 2**64, 10**30]),
+    st.text(max_size=3),
+    st.text(alphabet="ab\u00e9\ud800", min_size=195, max_size=205),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+    st.sampled_from([Severity.ERROR, _Tall.HIGH]),  # a str subclass, an int subclass
+)
+
+
+@needs_maker
+@settings(max_examples=800, deadline=None)
+@given(
+    code=st.sampled_from(["CC101", "CC201", "CC900", "CC999", 7]),
+    message=st.one_of(
+        st.text(max_size=5), st.text(alphabet="ab\u00e9\ud800", min_size=495, max_size=505), st.just(b"bytes")
+    ),
+    actual=_shown,
+    expected=_shown,
+    event=st.one_of(st.none(), st.integers(0, 3)),
+)
+def test_a_violation_is_the_python_violation(code: Any, message: Any, actual: Any, expected: Any, event: Any) -> None:
+    from chatcontract import outcome
+
+    assert outcome.violation_of is not outcome._violation_of  # the C call where it is built
+    args = (code, ("choices", 0), message, actual, expected, event)
+    try:
+        want = outcome._violation_of(*args)
+    except (KeyError, AttributeError) as exc:  # an unknown code, a message that is not a str
+        with pytest.raises(type(exc)):
+            outcome.violation_of(*args)
+        return
+    got = outcome.violation_of(*args)
+    assert got == want
+    for field in ("message", "actual", "expected"):  # (actual and expected are left out of ==)
+        mine, theirs = getattr(got, field), getattr(want, field)
+        assert type(mine) is type(theirs) and (mine == theirs or mine != mine), field  # (NaN is not itself)
 
 
 # --- order_key: a finding's place in document order ---------------------------------------------------------------
