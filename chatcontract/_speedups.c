@@ -1010,6 +1010,28 @@ static PyType_Spec maker_spec = {
     .slots = maker_slots,
 };
 
+/* A Maker object for cls whose call is `call`, with n slot offsets (NULL: none read, as for hit_call). */
+static PyObject *
+new_maker(PyObject *module, PyTypeObject *cls, Py_ssize_t n, const Py_ssize_t *offsets, vectorcallfunc call)
+{
+    PyTypeObject *maker_type = *(PyTypeObject **)PyModule_GetState(module);
+    if (maker_type == NULL) {
+        PyErr_SetString(PyExc_SystemError, "chatcontract._speedups is not initialised");
+        return NULL;
+    }
+    maker_object *m = PyObject_GC_New(maker_object, maker_type);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(cls);
+    m->cls = cls;
+    m->n = n;
+    if (offsets != NULL)
+        memcpy(m->offsets, offsets, sizeof(Py_ssize_t) * (size_t)n);
+    m->vectorcall = call;
+    PyObject_GC_Track((PyObject *)m);
+    return (PyObject *)m;
+}
+
 static PyObject *
 maker(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -1045,21 +1067,7 @@ maker(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         offsets[i] = member->offset;
     }
-    PyTypeObject *maker_type = *(PyTypeObject **)PyModule_GetState(module);
-    if (maker_type == NULL) {
-        PyErr_SetString(PyExc_SystemError, "chatcontract._speedups is not initialised");
-        return NULL;
-    }
-    maker_object *m = PyObject_GC_New(maker_object, maker_type);
-    if (m == NULL)
-        return NULL;
-    Py_INCREF(cls);
-    m->cls = cls;
-    m->n = n;
-    memcpy(m->offsets, offsets, sizeof(Py_ssize_t) * (size_t)n);
-    m->vectorcall = maker_call;
-    PyObject_GC_Track((PyObject *)m);
-    return (PyObject *)m;
+    return new_maker(module, cls, n, offsets, maker_call);
 }
 
 /* hit_maker(cls) -> a callable hit(loc, message, actual=None, expected=None, event=None) that builds an instance
@@ -1128,20 +1136,7 @@ hit_maker(PyObject *module, PyObject *cls_arg)
         PyErr_Format(PyExc_TypeError, "%.100s holds more than a tuple's items", cls->tp_name);
         return NULL;
     }
-    PyTypeObject *maker_type = *(PyTypeObject **)PyModule_GetState(module);
-    if (maker_type == NULL) {
-        PyErr_SetString(PyExc_SystemError, "chatcontract._speedups is not initialised");
-        return NULL;
-    }
-    maker_object *m = PyObject_GC_New(maker_object, maker_type);
-    if (m == NULL)
-        return NULL;
-    Py_INCREF(cls);
-    m->cls = cls;
-    m->n = 5;
-    m->vectorcall = hit_call;
-    PyObject_GC_Track((PyObject *)m);
-    return (PyObject *)m;
+    return new_maker(module, cls, 5, NULL, hit_call);
 }
 
 /* violation(make, rules, fallback, names, code, loc, message, actual, expected, event) -> Violation:
