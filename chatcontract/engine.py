@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from itertools import islice
 from typing import Any
 
 import jiter
@@ -388,13 +389,21 @@ def _located_check(
                 return None
             objects, errors = located
     req = None if request is None else parse_request(request)  # raises UsageError like the full path would
+    # The findings at the failing places. One, the usual, needs no collector; from a second on, a collector takes
+    # them, and tells the producers when a rule has its fill (they then skip the message: a hostile body's
+    # thousand unknown keys in one object).
     collector: Collector | None = None
-    found: list[tuple[str, Hit]] | None = None
-    if len(findings) + len(objects) + len(errors) + (len(nulls) if nulls else 0) > 1:
+
+    def full(code: str) -> bool:
+        return collector is not None and collector.full(code)
+
+    hits = _place_hits(adapter, doc, req, findings, objects, errors, nulls, full=full)
+    found: list[tuple[str, Hit]] | None = list(islice(hits, 2))
+    if found is not None and len(found) > 1:
         collector = Collector(settings)
-        collector.extend(_place_hits(adapter, doc, req, findings, objects, errors, nulls, full=collector.full))
-    else:  # one failing place or none, the usual: the route needs no collector for a lone finding
-        found = list(_place_hits(adapter, doc, req, findings, objects, errors, nulls, full=None))
+        collector.extend(found)
+        collector.extend(hits)
+        found = None
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
             suspect = culprits(doc, plan.covered, plan.table)

@@ -17,9 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from chatcontract import ContractViolation, assert_conforms, check
+from chatcontract import ContractViolation, assert_conforms, check, engine
 from chatcontract.engine import Report
 from chatcontract.outcome import MAX_PER_RULE
+from chatcontract.settings import resolve_settings
 
 DIALECTS = ("mistral", "openai")
 N_DEEP = 100_000
@@ -897,6 +898,26 @@ def test_many_wrong_choices_are_listed_up_to_the_cap_in_document_order(dialect: 
     assert more == n - MAX_PER_RULE
     assert report.violations[-1].code == "CC102" and report.violations[-1].path == "$"  # the summary comes last
     assert len(json.dumps(report.to_dict())) < 100_000
+    assert elapsed < 10
+
+
+@pytest.mark.parametrize("n", [150, 20_000])
+def test_one_object_with_many_unknown_keys_is_listed_up_to_the_cap(n: int) -> None:
+    """One failing place, many findings: the violation route (up to its 200 places) hands them to a collector from
+    the second on; past that, the full path."""
+    d = doc("mistral")
+    d["choices"][0]["message"].update({f"k{i}": i for i in range(n)})
+    payload = json.dumps(d).encode()
+    started = time.perf_counter()
+    report = run(payload, select=None)
+    elapsed = time.perf_counter() - started
+    listed, more = _capped(report, "CC104")
+    assert [v.path for v in listed] == [f"$.choices[0].message.k{i}" for i in range(MAX_PER_RULE)]
+    assert more == n - MAX_PER_RULE and report.total == n
+    settings = resolve_settings(dialect="mistral")
+    assert report == engine._full_check(payload, settings, status=None, stream=None, request=None)
+    located = engine._fast_check(payload, settings, None, None, locate=True)
+    assert located == (report if n < 200 else None)
     assert elapsed < 10
 
 
