@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import islice
 from typing import Any
 
 import jiter
@@ -389,21 +388,16 @@ def _located_check(
                 return None
             objects, errors = located
     req = None if request is None else parse_request(request)  # raises UsageError like the full path would
-    # The findings at the failing places. One, the usual, needs no collector; from a second on, a collector takes
-    # them, and tells the producers when a rule has its fill (they then skip the message: a hostile body's
-    # thousand unknown keys in one object).
+    # The findings at the failing places. Several places go to a collector, which tells the producers when a rule
+    # has its fill (they then skip the message); one place, the usual, gives its findings as a list (at most
+    # _LOCATE_AT_MOST: past that the route gave up above), and the route needs no collector for a lone finding.
     collector: Collector | None = None
-
-    def full(code: str) -> bool:
-        return collector is not None and collector.full(code)
-
-    hits = _place_hits(adapter, doc, req, findings, objects, errors, nulls, full=full)
-    found: list[tuple[str, Hit]] | None = list(islice(hits, 2))
-    if found is not None and len(found) > 1:
+    found: list[tuple[str, Hit]] | None = None
+    if len(findings) + len(objects) + len(errors) + (len(nulls) if nulls else 0) > 1:
         collector = Collector(settings)
-        collector.extend(found)
-        collector.extend(hits)
-        found = None
+        collector.extend(_place_hits(adapter, doc, req, findings, objects, errors, nulls, full=collector.full))
+    elif findings or objects or errors or nulls:
+        found = list(_place_hits(adapter, doc, req, findings, objects, errors, nulls, full=None))
     if suspect is None and contract_ok:  # the fused pass names the covered rules that may have a hit
         try:
             suspect = culprits(doc, plan.covered, plan.table)
