@@ -296,9 +296,14 @@ class FuzzRun:
                 )
             )
         elif status != 429 or response.content:
-            report = check_answer(self.options,
-                response.content, status, content_type, is_stream, request_body if request_valid else None
-            )
+            # An answer to an invalid request is not held to what that request asked (the request-aware rules, a
+            # stream's usage). An error answer never is, so it gets the request whatever its validity: the
+            # request only tells which values were the client's own, and a validation error that echoes the
+            # client's invalid input (FastAPI's "input") is not the provider's 22-digit integer (CC108).
+            # (An invalid body may be a JSON list or text: only an object is a request to read values from.)
+            error = status >= 400 and not is_stream and isinstance(request_body, dict)
+            judged_with = request_body if request_valid or error else None
+            report = check_answer(self.options, response.content, status, content_type, is_stream, judged_with)
         with self.lock:
             self.statuses[str(status)] = self.statuses.get(str(status), 0) + 1
             if request_valid:

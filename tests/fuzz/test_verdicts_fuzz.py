@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from chatcontract.fuzz import session
+from chatcontract.fuzz.judge import check_answer
 from chatcontract.fuzz.options import FuzzOptions
 from chatcontract.fuzz.probes import PROBES, probe_requests
 from chatcontract.fuzz.runner import run_fuzz
@@ -204,3 +205,60 @@ def test_probes_count_in_the_request_budget(lenient: _Server) -> None:
     results = run_fuzz(_options(lenient.base_url, phases=("probes", "examples"), max_requests=3))
     assert results.requests == 3 and results.stop_reason == "max_requests"
     assert len(lenient.methods) == 3  # the examples phase never started
+
+
+# ------------------------------------------------------------- an invalid request's value echoed in an error
+
+
+class _EchoHandler(BaseHTTPRequestHandler):
+    """Answers every POST as FastAPI does an invalid body: 422, each refused value echoed as "input"."""
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:
+        sent = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+        detail = [
+            {"type": "model_type", "loc": ["body", key], "msg": "Input should be valid", "input": value}
+            for key, value in (sent.items() if isinstance(sent, dict) else [("body", sent)])
+            if key not in ("model", "messages")
+        ]
+        raw = json.dumps({"detail": detail}).encode()
+        self.send_response(422)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+
+@pytest.mark.parametrize(
+    ("body", "valid"),
+    [
+        ({"response_format": -594908920904862269440}, False),  # the client's own 22 digits, echoed
+        ({"max_tokens": 2**70, "n": "two"}, False),
+        ({"max_tokens": 2**70}, True),  # a valid request: its values were always known
+    ],
+)
+def test_an_error_echoing_an_invalid_request_is_not_blamed_for_its_values(body: dict[str, Any], valid: bool) -> None:
+    import requests
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/v1"
+        sent = {"model": MODEL, "messages": [{"role": "user", "content": "Hi"}], **body}
+        response = requests.post(url + "/chat/completions", data=json.dumps(sent), timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert response.status_code == 422
+    run = session.FuzzRun(_options(url), None)
+    case = type("Case", (), {"method": "POST", "meta": None, "body": sent, "headers": {}})()
+    assert (run.request_problem(sent) is None) is valid
+    errors = run.observe(case, response)
+    assert "CC108" not in {code for code, _, _ in errors} and "CC108" not in run.findings
+    # ... while a value the request did not hold is still the provider's: the same answer to another request
+    other = {**sent, "response_format": None, "max_tokens": 5}
+    report = check_answer(run.options, response.content, 422, "application/json", False, other)
+    assert "CC108" in report.codes()
