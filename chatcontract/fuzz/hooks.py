@@ -32,12 +32,17 @@ def _run_of(schema: Any) -> FuzzRun | None:
 
 _registered = False
 _register_lock = threading.Lock()
+_WATCHED = "_chatcontract_watched"  # set on each schemathesis object a patch here was applied to
 
 
 def register() -> None:
     global _registered
     with _register_lock:
         if _registered:
+            # (schemathesis' registries live on; its transport module may have been imported afresh since, as
+            # pytester's in-process runs drop the modules a run imported: each patch checks its own object)
+            _watch_transport()
+            _watch_sessions()
             return
         try:
             import schemathesis
@@ -167,6 +172,8 @@ def _watch_transport() -> None:
     """Route schemathesis' requests of a run through :func:`deliver` (deadlines, 429s, lost exchanges)."""
     from schemathesis.transport.requests import REQUESTS_TRANSPORT
 
+    if getattr(REQUESTS_TRANSPORT, _WATCHED, False):
+        return
     send = REQUESTS_TRANSPORT.send
 
     def watched_send(case: Any, *args: Any, **kwargs: Any) -> Any:
@@ -176,6 +183,7 @@ def _watch_transport() -> None:
         return deliver(run, case, lambda: send(case, *args, **kwargs), kwargs.get("session"))
 
     REQUESTS_TRANSPORT.send = watched_send  # type: ignore[method-assign]
+    setattr(REQUESTS_TRANSPORT, _WATCHED, True)
 
 
 def _watch_sessions() -> None:
@@ -189,6 +197,8 @@ def _watch_sessions() -> None:
 
     from .deadlines import keep, watch_session
 
+    if getattr(context, _WATCHED, False):
+        return
     make_session = context.make_session
 
     def watched_make_session(*args: Any, **kwargs: Any) -> Any:
@@ -198,6 +208,7 @@ def _watch_sessions() -> None:
         return session
 
     context.make_session = watched_make_session
+    setattr(context, _WATCHED, True)
 
 
 def attach(schema: Any, run: FuzzRun) -> None:
