@@ -41,7 +41,7 @@ def test_the_accelerator_is_built_where_a_compiler_is() -> None:
     # every function the engine reads is there, each bound to the built module's own (none left None by accident)
     from chatcontract import _speedups
 
-    for name in ("maker", "hit_maker", "violation", *_accel.CALLED):
+    for name in ("maker", "hit_maker", "violation", "order_key", *_accel.CALLED):
         assert getattr(_accel, name) is getattr(_speedups, name), name
 
 

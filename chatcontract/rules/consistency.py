@@ -20,12 +20,10 @@ def _usage(doc: Any) -> dict[str, Any] | None:
 
 def _counts(doc: Any) -> tuple[int | None, int | None, int | None] | None:
     """``usage``'s prompt, completion and total token counts, each None unless a JSON integer; None without usage."""
-    usage = doc.get("usage") if isinstance(doc, dict) else None
-    if not isinstance(usage, dict):
+    usage = _usage(doc)
+    if usage is None:
         return None
-    p, c, t = usage.get("prompt_tokens"), usage.get("completion_tokens"), usage.get("total_tokens")
-    # (as_int's test, inlined: these rules run on every body that breaks the sum)
-    return p if type(p) is int else None, c if type(c) is int else None, t if type(t) is int else None  # noqa: E721
+    return as_int(usage.get("prompt_tokens")), as_int(usage.get("completion_tokens")), as_int(usage.get("total_tokens"))
 
 
 @rule("CC201", "usage-total-mismatch", severity=Severity.WARNING)
@@ -320,7 +318,6 @@ def duplicate_tool_call_id(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
 
 
 _YEAR = 365 * 24 * 3600
-_CREATED = ("created",)
 
 
 def created_hits(value: Any, loc: tuple[str | int, ...]) -> Iterator[Hit]:
@@ -361,8 +358,8 @@ def implausible_created(doc: Any, ctx: RuleContext) -> Iterator[Hit]:
     References:
         - etkecc/baibot#25
     """
-    # (the shared generator itself, not one more around it)
-    return created_hits(doc.get("created"), _CREATED) if isinstance(doc, dict) else iter(())
+    if isinstance(doc, dict):
+        yield from created_hits(doc.get("created"), ("created",))
 
 
 @rule("CC210", "empty-id")
