@@ -21,11 +21,12 @@ doc_order: Callable[[list[Any], Any, tuple[str, str, str]], bool] | None
 scan_fields: Callable[[Any, dict[str, Any], tuple[str | int, ...], frozenset[Any]], tuple[bool, list[Any]]] | None
 duplicates: Callable[[bytes], list[tuple[tuple[str | int, ...], str]] | None] | None
 culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
+finding: Callable[[Any, tuple[Any, ...], float, str], tuple[Any, str, Any, Any] | None] | None
 suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] | None
 places: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
+    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = finding = suspects = None
     request_culprits = places = doc_order = hit_maker = violation = None
 else:
     try:
@@ -33,6 +34,7 @@ else:
             culprits,
             doc_order,
             duplicates,
+            finding,
             hit_maker,
             maker,
             numbers,
@@ -45,7 +47,7 @@ else:
             violation,
         )
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = suspects = None
+        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = finding = suspects = None
         request_culprits = places = doc_order = hit_maker = violation = None
 
 ACTIVE: bool = plain is not None
@@ -54,5 +56,6 @@ ACTIVE: bool = plain is not None
 #: import; ``order_key``, the document-order walk alone, is read by the tests only, which hold it to the Python
 #: walk): a test sets them all to None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
-    "plain", "numbers", "scan_fields", "doc_order", "duplicates", "culprits", "suspects", "request_culprits", "places",
+    "plain", "numbers", "scan_fields", "doc_order", "duplicates", "culprits", "finding", "suspects", "request_culprits",
+    "places",
 )

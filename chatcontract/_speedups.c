@@ -1681,6 +1681,174 @@ culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return code_set(PyTuple_GET_ITEM(args[1], 1), C_COUNT, bad, nothing);
 }
 
+/* ---- finding(doc, table, now, code) ----------------------------------------------------------------------------
+ *
+ * The one hit of a covered rule named by culprits, for the rules that have at most one and build it from a few
+ * numbers or a string: CC201 and CC203 (usage's counts), CC209 (created), CC210 and CC211 (a blank id or model).
+ * Same table and now as culprits'. Returns the hit's (loc, message, actual, expected), built as the rule function
+ * builds it (rules/consistency.py: its message text is restated here, and tests/test_speedups.py holds the two
+ * equal), or None when it has no answer: no hit, a code it does not build, or a value of a type the rule reads in
+ * a way this does not restate (a str or int subclass, an int past 64 bits). The engine then runs the rule.
+ */
+
+/* format (ASCII, at most ~180 characters) with each "%lld" replaced by the next of values, as a str: what
+ * PyUnicode_FromFormat builds, at a fifth of its cost (it parses the format and grows a writer). */
+static PyObject *
+ascii_message(const char *format, long long x, long long y)
+{
+    char out[256];
+    size_t n = 0;
+    int used = 0;
+    const char *f = format;
+    for (;;) {
+        const char *at = strstr(f, "%lld");
+        size_t len = at == NULL ? strlen(f) : (size_t)(at - f);
+        if (n + len + 24 > sizeof(out)) {
+            PyErr_SetString(PyExc_SystemError, "ascii_message: the message is too long");
+            return NULL;
+        }
+        memcpy(out + n, f, len);
+        n += len;
+        if (at == NULL)
+            break;
+        long long v = used++ == 0 ? x : y;
+        unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+        char digits[24];
+        int d = 0;
+        do {
+            digits[d++] = (char)('0' + (int)(u % 10));
+            u /= 10;
+        } while (u != 0);
+        if (v < 0)
+            out[n++] = '-';
+        while (d > 0)
+            out[n++] = digits[--d];
+        f = at + 4;
+    }
+    PyObject *text = PyUnicode_New((Py_ssize_t)n, 127);
+    if (text != NULL)
+        memcpy(PyUnicode_1BYTE_DATA(text), out, n);
+    return text;
+}
+
+/* A hit's four fields; steals message and expected (either may be NULL after a failed call: then NULL). */
+static PyObject *
+hit_fields4(PyObject *loc, PyObject *message, PyObject *actual, PyObject *expected)
+{
+    PyObject *out = NULL;
+    if (loc != NULL && message != NULL && expected != NULL)
+        out = PyTuple_Pack(4, loc, message, actual, expected);
+    Py_XDECREF(loc);
+    Py_XDECREF(message);
+    Py_XDECREF(expected);
+    return out;
+}
+
+static PyObject *
+usage_finding(PyObject **k, PyObject *doc, int below)
+{
+    PyObject *usage = PyDict_GetItemWithError(doc, k[K_USAGE]);
+    if (usage == NULL || !PyDict_CheckExact(usage))
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    PyObject *pv = PyDict_GetItemWithError(usage, k[K_PROMPT]);
+    PyObject *cv = pv == NULL && PyErr_Occurred() ? NULL : PyDict_GetItemWithError(usage, k[K_COMPLETION]);
+    PyObject *tv = cv == NULL && PyErr_Occurred() ? NULL : PyDict_GetItemWithError(usage, k[K_TOTAL]);
+    if (tv == NULL)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    long long p = 0, c = 0, t = 0, sum = 0;
+    int rp = small_int(pv, &p), rc = small_int(cv, &c), rt = small_int(tv, &t);
+    if (rp == UNSURE || rc == UNSURE || rt != 1)
+        Py_RETURN_NONE;
+    PyObject *loc = PyTuple_Pack(2, k[K_USAGE], k[K_TOTAL]);
+    if (loc == NULL)
+        return NULL;
+    if (!below) { /* CC201: the sum differs, and the total is not below a part (CC203's) */
+        if (rp != 1 || rc != 1 || __builtin_add_overflow(p, c, &sum) || t == sum || t < p || t < c) {
+            Py_DECREF(loc);
+            Py_RETURN_NONE;
+        }
+        return hit_fields4(loc,
+                           ascii_message("total_tokens is %lld but prompt_tokens + completion_tokens is %lld.", t, sum),
+                           tv, PyLong_FromLongLong(sum));
+    }
+    /* CC203: the total below the larger of the parts that are integers */
+    long long part = rp == 1 && rc == 1 ? (p > c ? p : c) : rp == 1 ? p : c;
+    if ((rp != 1 && rc != 1) || t >= part) {
+        Py_DECREF(loc);
+        Py_RETURN_NONE;
+    }
+    return hit_fields4(loc, ascii_message("total_tokens is %lld, smaller than one of its parts (%lld).", t, part),
+                       tv, Py_NewRef(Py_None));
+}
+
+static PyObject *
+created_finding(PyObject **k, PyObject *doc, double now, long year)
+{
+    PyObject *value = PyDict_GetItemWithError(doc, k[K_CREATED]);
+    long long v = 0;
+    if (value == NULL || small_int(value, &v) != 1)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    const char *format;
+    if (v < 0)
+        format = "created is %lld; a Unix time cannot be negative.";
+    else if (v > 1000000000000LL)
+        format = "created is %lld, which looks like milliseconds; expected seconds.";
+    else if (v > (long long)now + year) /* (int(time.time()): now is within +-1e15, checked) */
+        format = "created is %lld, more than a year in the future.";
+    else if (v < 1000000000LL)
+        format = "created is %lld, before 2001; expected the Unix time of the response.";
+    else
+        Py_RETURN_NONE;
+    return hit_fields4(PyTuple_Pack(1, k[K_CREATED]), ascii_message(format, v, 0), value, Py_NewRef(Py_None));
+}
+
+static PyObject *
+blank_finding(PyObject **k, PyObject *doc, int key, const char *message)
+{
+    PyObject *value = PyDict_GetItemWithError(doc, k[key]);
+    if (value == NULL || blank(value) != 1)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    return hit_fields4(PyTuple_Pack(1, k[key]), ascii_message(message, 0, 0), value, Py_NewRef(Py_None));
+}
+
+static PyObject *
+finding(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 || !PyUnicode_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "finding(doc, table, now, code) takes a document, a table, a float and a str");
+        return NULL;
+    }
+    PyObject *k[K_COUNT], *arguments_ok, *nothing;
+    unsigned covered;
+    long year;
+    int unsure = read_table(args, 3, "finding", k, &covered, &arguments_ok, &nothing, &year);
+    if (unsure != 0)
+        return unsure < 0 ? NULL : Py_NewRef(Py_None);
+    PyObject *codes = PyTuple_GET_ITEM(args[1], 1);
+    int which = 0;
+    while (which < C_COUNT) {
+        PyObject *code = PyTuple_GET_ITEM(codes, which);
+        if (code == args[3] || (code != Py_None && PyUnicode_Compare(code, args[3]) == 0))
+            break;
+        which++;
+    }
+    PyObject *doc = args[0];
+    switch (which) {
+    case C201:
+    case C203:
+        return usage_finding(k, doc, which == C203);
+    case C209:
+        return created_finding(k, doc, PyFloat_AS_DOUBLE(args[2]), year);
+    case C210:
+        return blank_finding(k, doc, K_ID, "id is empty.");
+    case C211:
+        return blank_finding(k, doc, K_MODEL, "model is empty.");
+    default:
+        Py_RETURN_NONE;
+    }
+}
+
 /* ---- suspects(doc, table, now) -------------------------------------------------------------------------------
  *
  * rules._fast.suspects in C: the coarse pass for any document (the contract may refuse it), same table as
@@ -2070,6 +2238,9 @@ static PyMethodDef methods[] = {
     {"culprits", (PyCFunction)(void (*)(void))culprits, METH_FASTCALL,
      "culprits(doc, table, now, /)\n--\n\n"
      "The covered rules that may have a hit on a contract-valid document (a frozenset), or None when unsure."},
+    {"finding", (PyCFunction)(void (*)(void))finding, METH_FASTCALL,
+     "finding(doc, table, now, code, /)\n--\n\n"
+     "The one hit (loc, message, actual, expected) of a covered rule culprits named, or None (the rule decides)."},
     {"suspects", (PyCFunction)(void (*)(void))suspects, METH_FASTCALL,
      "suspects(doc, table, now, /)\n--\n\n"
      "The covered rules that may have a hit on any document, coarsely (a frozenset), or None when unsure."},

@@ -204,6 +204,11 @@ EDITS: list[tuple[tuple[Any, ...], Any]] = [
     (("created",), 1736423701225),  # milliseconds (CC209)
     (("created",), 4102444800),  # 2100 (CC209, more than a year ahead)
     (("created",), 999_999_999),
+    (("created",), -1),  # CC209, each of its messages
+    (("created",), 0),
+    (("created",), 1_000_000_000_000),  # not milliseconds yet: more than a year ahead
+    (("created",), 1_000_000_000_001),
+    (("created",), 2**63 - 1),
     (("created",), 2**63),  # beyond 64 bits (CC108)
     (("created",), -(2**63) - 1),
     (("x_extra",), 2**64),  # beyond 64 bits in an extra field
@@ -225,6 +230,11 @@ EDITS: list[tuple[tuple[Any, ...], Any]] = [
     (("model",), ""),
     (("usage", "total_tokens"), 79),  # CC201
     (("usage", "total_tokens"), 10),  # CC203
+    (("usage", "total_tokens"), 62),  # equal to its larger part: CC201, not CC203
+    (("usage", "total_tokens"), 61),
+    (("usage", "total_tokens"), 2**63 - 1),
+    (("usage", "total_tokens"), -(2**63)),
+    (("usage", "prompt_tokens"), 2**62),
     (("usage", "prompt_tokens"), -16),  # CC202
     (("usage", "prompt_tokens"), 16.0),
     (("usage", "prompt_tokens"), True),
@@ -461,6 +471,39 @@ def test_custom_rules_run_on_the_fast_path() -> None:
         cc_settings._settings_cache.clear()
         cc_settings._default_settings.clear()
         cc_settings._resolve.cache_clear()
+
+
+LONE: list[tuple[tuple[Any, ...], Any, str]] = [
+    (("usage", "total_tokens"), 79, "CC201"),
+    (("usage", "total_tokens"), 10, "CC203"),
+    (("created",), 1736423701225, "CC209"),
+    (("created",), -1, "CC209"),
+    (("created",), 4102444800, "CC209"),
+    (("created",), 999_999_999, "CC209"),
+    (("id",), " \t", "CC210"),
+    (("model",), "", "CC211"),
+]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(("path", "value", "code"), LONE)
+def test_a_lone_covered_finding_is_built_in_one_call(
+    route: str, monkeypatch: pytest.MonkeyPatch, dialect: str, path: tuple[Any, ...], value: Any, code: str
+) -> None:
+    # One covered rule named and no other rule to run: the accelerator builds that rule's hit (_speedups.finding),
+    # and the report is the full path's, on every route
+    answers: list[Any] = []
+    built = _accel.finding
+    if built is not None:
+        monkeypatch.setattr(_accel, "finding", lambda *args: answers.append(built(*args)) or answers[-1])
+    body = json.dumps(_set(_seed(dialect), path, value)).encode()
+    assert same(body, dialect=dialect).codes() == [code]
+    assert same(body, dialect=dialect, status=200).status == 200
+    assert (bool(answers) and None not in answers) == (route != "pure")
+    answers.clear()
+    # with a request, the request rules run too: the route runs the rules as before (and agrees)
+    same(body, dialect=dialect, request={"model": "m", "messages": [{"role": "user", "content": "Hi"}]})
+    assert answers == []
 
 
 USAGE_OFF = MISTRAL_SEED.replace(b'"total_tokens":78', b'"total_tokens":80', 1)  # CC201, a warning

@@ -1001,6 +1001,120 @@ def test_the_fused_pass_refuses_a_malformed_table() -> None:
             _accel.culprits({}, table, now)
 
 
+# finding(doc, table, now, code): the one hit of a covered rule that culprits named, built in C
+
+#: The codes finding() builds the hit of (for the other codes it answers None: the engine runs the rule).
+_BUILT = {
+    "CC201": (("usage", "prompt_tokens"), ("usage", "completion_tokens"), ("usage", "total_tokens")),
+    "CC203": (("usage", "prompt_tokens"), ("usage", "completion_tokens"), ("usage", "total_tokens")),
+    "CC209": (("created",),),
+    "CC210": (("id",),),
+    "CC211": (("model",),),
+}
+_READ = (("usage", "prompt_tokens"), ("usage", "completion_tokens"), ("usage", "total_tokens"), ("created",),
+         ("id",), ("model",), ("usage",))
+
+
+def _plain_for(doc: Any, code: str) -> bool:
+    """Whether every value ``code``'s rule reads is one finding() must answer for: exact dicts on the way, and an
+    exact str or an int within 64 bits (a sum of two counts too) where one is read; else it may say None."""
+    if type(doc) is not dict:
+        return False
+    ints = []
+    for path in _BUILT[code]:
+        node: Any = doc
+        for seg in path:
+            if isinstance(node, dict) and type(node) is not dict:
+                return False
+            node = node.get(seg) if isinstance(node, dict) else None
+        if isinstance(node, int) and not isinstance(node, bool):
+            if type(node) is not int:
+                return False
+            ints.append(node)
+        if isinstance(node, str) and type(node) is not str:
+            return False
+    sums = [sum(ints)] if code == "CC201" and len(ints) == 3 else []
+    return all(-(2**63) <= n < 2**63 for n in [*ints, *(s - ints[-1] for s in sums)])
+
+
+@pytest.mark.skipif(_accel.finding is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=2000, deadline=None)
+@given(
+    doc=_culprit_docs(),
+    code=st.sampled_from([*sorted(COVERED), "CC999", "CC101"]),
+    covered=st.sampled_from(["all", "code only", "without code"]),
+    now=st.sampled_from([0, 1_700_000_000, 999_000_000_000]),
+    edits=st.lists(
+        st.tuples(
+            st.sampled_from(_READ),
+            st.one_of(
+                _ODD_VALUES, st.just(...), st.integers(-3, 200), st.integers(-(2**64), 2**64),
+                st.integers(10**8, 2 * 10**12), st.text(st.sampled_from(" \t\u3000\x1cab"), max_size=3),
+            ),
+        ),
+        max_size=4,
+    ),
+)
+@example(doc={"usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 4}}, code="CC201", covered="all",
+         now=0, edits=[])
+@example(doc={"usage": {"prompt_tokens": 2**62, "completion_tokens": 2**62, "total_tokens": 2**63 - 1}},
+         code="CC201", covered="all", now=0, edits=[])
+@example(doc={"usage": {"prompt_tokens": None, "completion_tokens": 5, "total_tokens": -(2**63)}}, code="CC203",
+         covered="all", now=0, edits=[])
+@example(doc={"created": 1_000_000_000_000}, code="CC209", covered="all", now=1_700_000_000, edits=[])
+@example(doc={"created": 1_000_000_000_000}, code="CC209", covered="all", now=999_000_000_000, edits=[])
+@example(doc={"created": -(2**63)}, code="CC209", covered="all", now=0, edits=[])
+@example(doc={"id": "\x1c\u3000"}, code="CC210", covered="all", now=0, edits=[])
+@example(doc={"model": _Text("")}, code="CC211", covered="all", now=0, edits=[])
+def test_a_built_finding_is_the_rule_functions_one_hit(
+    doc: Any, code: str, covered: str, now: int, edits: list[tuple[tuple[str, ...], Any]]
+) -> None:
+    # Where finding() answers, it is the rule's one hit, field for field (the message to the character); where
+    # it says None, either the rule has no hit or a value it reads is one it may be unsure of.
+    from unittest import mock
+
+    from chatcontract.rules import RuleContext, _fast
+    from chatcontract.violations import Hit
+
+    for path, value in edits:
+        _set(doc, path, value)
+    known = set(COVERED) if covered == "all" else {code} if covered == "code only" else set(COVERED) - {code}
+    table = _fast.culprits_table(frozenset(known & set(COVERED)))
+    assert table is not None and _accel.finding is not None
+    found = _accel.finding(doc, table, now + 0.5, code)
+    if code not in COVERED or code not in known or code not in _BUILT:
+        assert found is None
+        return
+    ctx = RuleContext(dialect="mistral", contracts=None, request=None, status=None)  # type: ignore[arg-type]
+    with mock.patch("time.time", lambda: now + 0.5):
+        hits = list(COVERED[code](doc, ctx))
+    if found is not None:
+        assert type(found) is tuple and len(found) == 4 and type(found[1]) is str
+        assert hits == [Hit(*found, None)]
+        assert [type(x) for x in found] == [type(x) for x in hits[0][:4]]
+    else:
+        assert not hits or not _plain_for(doc, code), hits
+
+
+@pytest.mark.skipif(_accel.finding is None, reason="never: the first test fails when it is not built")
+def test_finding_refuses_what_it_cannot_read() -> None:
+    from chatcontract.rules import _fast
+
+    table = _fast.culprits_table(frozenset(COVERED))
+    assert _accel.finding is not None
+    with pytest.raises(TypeError):
+        _accel.finding({}, table, 0.0)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        _accel.finding({}, table, 0.0, 201)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        _accel.finding({}, (), 0.0, "CC201")
+    with pytest.raises(ValueError):
+        _accel.finding({}, table, float("nan"), "CC201")
+    assert _accel.finding([], table, 0.0, "CC201") is None  # not a dict: unsure
+    assert _accel.finding({"created": 5}, table, 0.0, "CC209") == (("created",), (
+        "created is 5, before 2001; expected the Unix time of the response."), 5, None)
+
+
 _KEYS = st.sampled_from(["id", "object", "created", "model", "choices", "usage", "error", "x"])
 _ANY_VALUE = st.one_of(_ODD_VALUES, parsed)
 
