@@ -24,10 +24,11 @@ culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 finding: Callable[[Any, tuple[Any, ...], float, str], tuple[Any, str, Any, Any] | None] | None
 suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] | None
+request_finding: Callable[[Any, Any, tuple[Any, ...], str], tuple[Any, str, Any, Any] | None] | None
 places: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
     plain = maker = numbers = order_key = scan_fields = duplicates = culprits = finding = suspects = None
-    request_culprits = places = doc_order = hit_maker = violation = None
+    request_culprits = request_finding = places = doc_order = hit_maker = violation = None
 else:
     try:
         from ._speedups import (
@@ -42,13 +43,14 @@ else:
             places,
             plain,
             request_culprits,
+            request_finding,
             scan_fields,
             suspects,
             violation,
         )
     except ImportError:  # not compiled (no C compiler at install time)
         plain = maker = numbers = order_key = scan_fields = duplicates = culprits = finding = suspects = None
-        request_culprits = places = doc_order = hit_maker = violation = None
+        request_culprits = request_finding = places = doc_order = hit_maker = violation = None
 
 ACTIVE: bool = plain is not None
 
@@ -57,5 +59,5 @@ ACTIVE: bool = plain is not None
 #: walk): a test sets them all to None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
     "plain", "numbers", "scan_fields", "doc_order", "duplicates", "culprits", "finding", "suspects", "request_culprits",
-    "places",
+    "request_finding", "places",
 )

@@ -2170,36 +2170,49 @@ request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
     return 0;
 }
 
+/* The parts of request_culprits' table, checked, in k (enum R) and *codes: 0, or -1 with an exception set. */
+static int
+read_request_table(PyObject *table, const char *name, PyObject **k, PyObject **codes)
+{
+    if (!PyTuple_Check(table) || PyTuple_GET_SIZE(table) != 3) {
+        PyErr_Format(PyExc_TypeError, "%s: a malformed table", name);
+        return -1;
+    }
+    PyObject *keys = PyTuple_GET_ITEM(table, 0), *nothing = PyTuple_GET_ITEM(table, 2);
+    *codes = PyTuple_GET_ITEM(table, 1);
+    if (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != R_COUNT || !PyTuple_Check(*codes) ||
+        PyTuple_GET_SIZE(*codes) != Q_COUNT || !PyFrozenSet_Check(nothing)) {
+        PyErr_Format(PyExc_TypeError, "%s: a malformed table", name);
+        return -1;
+    }
+    for (int i = 0; i < R_COUNT; i++) {
+        k[i] = PyTuple_GET_ITEM(keys, i);
+        if (!PyUnicode_CheckExact(k[i])) {
+            PyErr_Format(PyExc_TypeError, "%s: the table's keys are strings", name);
+            return -1;
+        }
+    }
+    for (int i = 0; i < Q_COUNT; i++) {
+        PyObject *code = PyTuple_GET_ITEM(*codes, i);
+        if (code != Py_None && !PyUnicode_CheckExact(code)) {
+            PyErr_Format(PyExc_TypeError, "%s: the table's codes are strings or None", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static PyObject *
 request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 3 || !PyTuple_Check(args[2]) || PyTuple_GET_SIZE(args[2]) != 3) {
+    if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "request_culprits(doc, req, table) takes a document, a request, a table");
         return NULL;
     }
-    PyObject *keys = PyTuple_GET_ITEM(args[2], 0), *codes = PyTuple_GET_ITEM(args[2], 1);
-    PyObject *nothing = PyTuple_GET_ITEM(args[2], 2);
-    if (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != R_COUNT || !PyTuple_Check(codes) ||
-        PyTuple_GET_SIZE(codes) != Q_COUNT || !PyFrozenSet_Check(nothing)) {
-        PyErr_SetString(PyExc_TypeError, "request_culprits: a malformed table");
+    PyObject *k[R_COUNT], *codes;
+    if (read_request_table(args[2], "request_culprits", k, &codes) < 0)
         return NULL;
-    }
-    PyObject *k[R_COUNT];
-    for (int i = 0; i < R_COUNT; i++) {
-        k[i] = PyTuple_GET_ITEM(keys, i);
-        if (!PyUnicode_CheckExact(k[i])) {
-            PyErr_SetString(PyExc_TypeError, "request_culprits: the table's keys are strings");
-            return NULL;
-        }
-    }
-    for (int i = 0; i < Q_COUNT; i++) {
-        PyObject *code = PyTuple_GET_ITEM(codes, i);
-        if (code != Py_None && !PyUnicode_CheckExact(code)) {
-            PyErr_SetString(PyExc_TypeError, "request_culprits: the table's codes are strings or None");
-            return NULL;
-        }
-    }
 #ifdef Py_GIL_DISABLED
     Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
 #endif
@@ -2211,7 +2224,59 @@ request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (rc == UNSURE)
         Py_RETURN_NONE;
-    return code_set(codes, Q_COUNT, bad, nothing);
+    return code_set(codes, Q_COUNT, bad, PyTuple_GET_ITEM(args[2], 2));
+}
+
+/* ---- request_finding(doc, req, table, code) ---------------------------------------------------------------------
+ *
+ * finding()'s twin for the request rules request_culprits covers: the one hit of CC401 (the number of choices
+ * against the request's n), built as rules/request.py builds it, or None (no hit, another code, a shape it is
+ * unsure of). Same table as request_culprits'. */
+static PyObject *
+request_finding(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    if (nargs != 4 || !PyUnicode_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "request_finding(doc, req, table, code) takes a document, a request, a table and a str");
+        return NULL;
+    }
+    PyObject *k[R_COUNT], *codes;
+    if (read_request_table(args[2], "request_finding", k, &codes) < 0)
+        return NULL;
+#ifdef Py_GIL_DISABLED
+    Py_RETURN_NONE;
+#endif
+    PyObject *doc = args[0], *req = args[1], *code = PyTuple_GET_ITEM(codes, Q401);
+    if (!PyDict_CheckExact(doc) || !PyDict_CheckExact(req) || code == Py_None ||
+        (code != args[3] && PyUnicode_Compare(code, args[3]) != 0))
+        Py_RETURN_NONE;
+    /* CC401 */
+    PyObject *items = PyDict_GetItemWithError(doc, k[R_CHOICES]);
+    if (items == NULL || !PyList_CheckExact(items) || PyList_GET_SIZE(items) == 0)
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    PyObject *value = PyDict_GetItemWithError(req, k[R_N]);
+    long long n = 1, v = 0;
+    int r = small_int(value, &v);
+    if (r == UNSURE || (value == NULL && PyErr_Occurred()))
+        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
+    if (r == 1 && v >= 1)
+        n = v;
+    long long received = (long long)PyList_GET_SIZE(items);
+    if (received == n)
+        Py_RETURN_NONE;
+    PyObject *loc = PyTuple_Pack(1, k[R_CHOICES]);
+    if (loc == NULL)
+        return NULL;
+    PyObject *actual = PyLong_FromLongLong(received);
+    if (actual == NULL) {
+        Py_DECREF(loc);
+        return NULL;
+    }
+    PyObject *out = hit_fields4(loc, ascii_message("Request asked for n=%lld choices; received %lld.", n, received),
+                                actual, PyLong_FromLongLong(n));
+    Py_DECREF(actual);
+    return out;
 }
 
 static PyMethodDef methods[] = {
@@ -2247,6 +2312,9 @@ static PyMethodDef methods[] = {
     {"request_culprits", (PyCFunction)(void (*)(void))request_culprits, METH_FASTCALL,
      "request_culprits(doc, req, table, /)\n--\n\n"
      "The request rules every request meets that may have a hit (a frozenset), or None when unsure."},
+    {"request_finding", (PyCFunction)(void (*)(void))request_finding, METH_FASTCALL,
+     "request_finding(doc, req, table, code, /)\n--\n\n"
+     "The one hit (loc, message, actual, expected) of a request rule request_culprits named, or None."},
     {"places", (PyCFunction)(void (*)(void))places, METH_FASTCALL,
      "places(trie, doc, /)\n--\n\n"
      "(nulls, owns): each null where the trie's models want an optional field omitted, each object with own errors."},

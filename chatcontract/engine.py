@@ -261,7 +261,22 @@ def _fast_check(
         rules = plan.rest
     else:
         req = parse_request(request)  # raises UsageError like the full path would
-        rules = plan.rest if req is None else plan.asked(_asked(doc, req, plan), req)
+        if req is None:
+            rules = plan.rest
+        else:
+            asked = _accel.request_culprits  # (rules._fast.request_culprits, inlined as culprits is)
+            rtable = plan.request_table
+            named = None if asked is None or rtable is None else asked(doc, req, rtable)
+            rules = plan.asked(_asked(doc, req, plan) if named is None else named, req)
+            if locate and len(rules) == 1 and named and rtable is not None:
+                # One request rule named and nothing else to run: when the accelerator builds its one hit (CC401,
+                # the number of choices), the report is that hit's violation.
+                build = _accel.request_finding
+                code = rules[0].code
+                h = None if build is None else build(doc, req, rtable, code)
+                if h is not None:
+                    v = violation_of(code, h[0], h[1], h[2], h[3], None)
+                    return make_report((v,), settings.dialect, "response", status, None)
     if rules:
         ctx = make_context(settings.dialect, settings.contracts, req, status, None)
         for i, r in enumerate(rules):

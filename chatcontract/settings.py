@@ -41,14 +41,15 @@ class _FastPlan:
     ``with_request``: ``rest`` plus the request-aware rules (CC4xx), when there is a request; of these,
     ``request_covered`` are :func:`~chatcontract.rules._fast.request_culprits`' (run only when it names them), and
     ``request_routes`` memoises ``with_request`` without the others, by the set it named and the request's keys
-    among ``keyed`` (every rule's ``request_keys``). ``valid`` and
+    among ``keyed`` (the ``request_keys`` of the rules it does not cover); ``unkeyed_routes`` by the set alone,
+    for a request without any of those keys. ``valid`` and
     ``valid_plain``: the fast validator's (``locator``), set by :meth:`prepare` on first use. ``empty``: the
     conforming report. ``routes``: the violation route's rules, memoised.
     """
 
     __slots__ = (
-        "covered", "rest", "with_request", "request_covered", "request_routes", "keyed", "valid", "valid_plain",
-        "empty", "routes", "locator", "context", "table", "request_table",
+        "covered", "rest", "with_request", "request_covered", "request_routes", "unkeyed_routes", "keyed", "valid",
+        "valid_plain", "empty", "routes", "locator", "context", "table", "request_table",
     )
 
     def __init__(
@@ -63,7 +64,11 @@ class _FastPlan:
         self.with_request = with_request
         self.request_covered = request_covered
         self.request_routes: dict[tuple[frozenset[str], frozenset[str]], tuple[Rule, ...]] = {}
-        self.keyed = frozenset(key for r in with_request for key in r.request_keys or ())
+        # (the covered request rules run when the fused pass names them, whatever keys the request holds)
+        self.keyed = frozenset(
+            key for r in with_request if r.code not in request_covered for key in r.request_keys or ()
+        )
+        self.unkeyed_routes: dict[frozenset[str], tuple[Rule, ...]] = {}
         self.valid: Callable[[Any], bool] | None = None
         self.valid_plain: Callable[[Any], bool] = _refuse
         self.empty: Report | None = None
@@ -80,20 +85,34 @@ class _FastPlan:
     def asked(self, named: frozenset[str], request: Mapping[str, Any]) -> tuple[Rule, ...]:
         """``with_request`` without the :attr:`request_covered` rules not in ``named``, memoised.
 
-        Nor the rules with ``request_keys`` that ``request`` has none of (as ``Collector.run`` skips them).
+        Nor the other rules with ``request_keys`` that ``request`` has none of (as ``Collector.run`` skips them).
+        Most requests hold none of those keys: their memo is by ``named`` alone.
         """
-        key = (named, self.keyed.intersection(request))
+        keyed = self.keyed
+        if keyed.isdisjoint(request):
+            found = self.unkeyed_routes.get(named)
+            if found is None:
+                if len(self.unkeyed_routes) >= 256:
+                    self.unkeyed_routes.clear()
+                found = self.unkeyed_routes[named] = self._asked(named, frozenset())
+            return found
+        key = (named, keyed.intersection(request))
         found = self.request_routes.get(key)
         if found is None:
             if len(self.request_routes) >= 256:
                 self.request_routes.clear()
-            skip = self.request_covered - named
-            found = self.request_routes[key] = tuple(
-                r
-                for r in self.with_request
-                if r.code not in skip and not (r.request_keys and r.request_keys.isdisjoint(key[1]))
-            )
+            found = self.request_routes[key] = self._asked(*key)
         return found
+
+    def _asked(self, named: frozenset[str], keys: frozenset[str]) -> tuple[Rule, ...]:
+        skip = self.request_covered - named
+        covered = self.request_covered
+        return tuple(
+            r
+            for r in self.with_request
+            if r.code not in skip
+            and (r.code in covered or not (r.request_keys and r.request_keys.isdisjoint(keys)))
+        )
 
     def prepare(self, settings: Settings) -> Callable[[Any], bool] | None:
         validator = fast_validator(settings.contracts.response)

@@ -7,6 +7,7 @@ non-JSON content, stop-like text) and on requests that hold everything but the d
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -164,3 +165,104 @@ def test_the_request_pass_in_c_is_the_python_pass(dialect: str, data: st.DataObj
     if found is not None:
         assert found == expected
     assert request_culprits(doc, request, covered) == expected
+
+
+class _Count(int):
+    """An int subclass as ``n``: the C builder is unsure of it, the rule reads it as an int."""
+
+
+@pytest.mark.skipif(_accel.request_finding is None, reason="the C accelerator is not built (tests/test_speedups.py)")
+@pytest.mark.parametrize("dialect", DIALECTS)
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_a_built_request_finding_is_the_rule_functions_one_hit(dialect: str, data: st.DataObject) -> None:
+    # _speedups.request_finding builds CC401's one hit as the rule does (the message to the character), or says
+    # None: the rule then has no hit, or reads a value the builder may be unsure of (not an exact dict, list or
+    # int within 64 bits)
+    from chatcontract.violations import Hit
+
+    doc = data.draw(st.one_of(documents(dialect), gen.responses(dialect)), label="document")
+    if isinstance(doc, dict) and isinstance(doc.get("choices"), list) and data.draw(st.booleans(), label="more"):
+        doc["choices"] = doc["choices"] * data.draw(st.integers(0, 3), label="times")
+    values = {
+        **_ASKED_VALUES,
+        "n": st.one_of(st.integers(-1, 4), st.integers(-(2**64), 2**64), st.sampled_from([True, 2.0, "2", None])),
+    }
+    request = data.draw(st.fixed_dictionaries({}, optional=values), label="request")
+    if "n" in request and data.draw(st.booleans(), label="subclass") and type(request["n"]) is int:
+        request["n"] = _Count(request["n"])
+    covered = frozenset(data.draw(st.sets(st.sampled_from(sorted(REQUEST_COVERED))), label="covered"))
+    code = data.draw(st.sampled_from([*sorted(REQUEST_COVERED), "CC999"]), label="code")
+    table = request_culprits_table(covered)
+    assert table is not None and _accel.request_finding is not None
+    found = _accel.request_finding(doc, request, table, code)
+    if code != "CC401" or code not in covered:
+        assert found is None
+        return
+    ctx = RuleContext(dialect=dialect, contracts=contracts_for(dialect), request=request, status=None)
+    hits = list(REQUEST_COVERED[code](doc, ctx))
+    if found is not None:
+        assert hits == [Hit(*found, None)]
+        assert [type(x) for x in found] == [type(x) for x in hits[0][:4]]
+    else:
+        n = request.get("n")
+        sure = type(doc) is dict and type(doc.get("choices")) is list
+        sure = sure and (type(n) is not int or -(2**63) <= n < 2**63) and not isinstance(n, _Count)
+        assert not hits or not sure, hits
+
+
+@pytest.mark.skipif(_accel.request_finding is None, reason="the C accelerator is not built (tests/test_speedups.py)")
+def test_the_request_finding_refuses_what_it_cannot_read() -> None:
+    table = request_culprits_table(frozenset(REQUEST_COVERED))
+    assert table is not None and _accel.request_finding is not None
+    body = {"choices": [{"index": 0}]}
+    assert _accel.request_finding(body, {"n": 3}, table, "CC401") == (
+        ("choices",), "Request asked for n=3 choices; received 1.", 1, 3
+    )
+    assert _accel.request_finding(body, {"n": 1}, table, "CC401") is None  # no hit
+    assert _accel.request_finding(body, {"n": 3}, table, "CC402") is None  # a code it does not build
+    for bad in [(), (*table[:2],), (table[0][:-1], *table[1:]), (table[0], table[1][:-1], table[2])]:
+        with pytest.raises(TypeError):
+            _accel.request_finding(body, {"n": 3}, bad, "CC401")
+    with pytest.raises(TypeError):
+        _accel.request_finding(body, {"n": 3}, table)  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        _accel.request_finding(body, {"n": 3}, table, 401)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("n", [None, 1, 2, 3, 0, -1, True])
+@pytest.mark.parametrize("keyed", [False, True])
+def test_a_request_answered_with_too_few_choices_is_reported_as_the_full_path_does(
+    monkeypatch: pytest.MonkeyPatch, n: Any, keyed: bool
+) -> None:
+    # The request's lone finding (CC401) built in one call: the report is the full path's; with a key a
+    # non-covered rule reads (stop), that rule runs too and the route agrees as well
+    from chatcontract import engine
+    from chatcontract import settings as cc_settings
+
+    body = {
+        "id": "cmpl-1", "object": "chat.completion", "model": "m", "created": 1_757_000_000,
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+        "choices": [
+            {"index": i, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"}
+            for i in range(2)
+        ],
+    }
+    request: dict[str, Any] = {"model": "m", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 9}
+    if n is not None:
+        request["n"] = n
+    if keyed:
+        request["stop"] = ["\n"]
+    built: list[Any] = []
+    real = _accel.request_finding
+    if real is not None:
+        monkeypatch.setattr(_accel, "request_finding", lambda *args: built.append(real(*args)) or built[-1])
+    raw = json.dumps(body).encode()
+    for status in (None, 200):
+        settings_ = cc_settings._settings_for("mistral", None, None, None)
+        expected = engine._full_check(raw, settings_, status=status, stream=None, request=request)
+        got = check(raw, dialect="mistral", request=request, status=status)
+        assert got == expected and str(got) == str(expected)
+        assert got.codes() == ([] if n == 2 else ["CC401"])
+    if real is not None and n != 2:
+        assert (bool(built) and None not in built) if not keyed else built == []  # (with stop, two rules run)
