@@ -1226,10 +1226,12 @@ module_clear(PyObject *module)
 /* ---- culprits(doc, table, now) ----------------------------------------------------------------------------
  *
  * rules._fast.culprits in C, for the shapes a response usually has: the covered rules that may have a hit on a
- * document the contract accepted. table = (keys, codes, arguments_ok, nothing): the key and value strings below
- * (in the order of enum K), the code strings (in the order of enum C, None where the rule is not covered), the
- * Python test of a tool call's arguments (CC207), the shared empty frozenset and a year in seconds. now: the Unix
- * time (created's upper bound is min(10**12, now + a year); the whole seconds of now, so never looser). Returns a frozenset of covered codes, or None whenever the document leaves the
+ * document the contract accepted. table = (keys, codes, arguments_ok, nothing, year, ones): the key and value
+ * strings below (in the order of enum K), the code strings (in the order of enum C, None where the rule is not
+ * covered), the Python test of a tool call's arguments (CC207), the shared empty frozenset, a year in seconds and
+ * each code's own one-code frozenset (see code_set). now: the Unix time (created's upper bound is min(10**12, now +
+ * a year); the whole seconds of now, so never looser). Returns a frozenset of covered codes, or None whenever the
+ * document leaves the
  * everyday shapes (a content list, a reasoning field, a value of an unexpected type, a number past 64 bits):
  * the Python function then answers. Every test restates the Python one (tests/test_speedups.py holds them equal).
  */
@@ -1568,7 +1570,7 @@ static int
 read_table(PyObject *const *args, Py_ssize_t nargs, const char *name, PyObject **k, unsigned *covered,
            PyObject **arguments_ok, PyObject **nothing, long *year)
 {
-    if (nargs != 3 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != 5 || !PyFloat_CheckExact(args[2])) {
+    if (nargs != 3 || !PyTuple_Check(args[1]) || PyTuple_GET_SIZE(args[1]) != 6 || !PyFloat_CheckExact(args[2])) {
         PyErr_Format(PyExc_TypeError, "%s(doc, table, now) takes a document, a table and a float", name);
         return -1;
     }
@@ -1577,7 +1579,8 @@ read_table(PyObject *const *args, Py_ssize_t nargs, const char *name, PyObject *
     *nothing = PyTuple_GET_ITEM(args[1], 3);
     if (!PyTuple_Check(keys) || PyTuple_GET_SIZE(keys) != K_COUNT || !PyTuple_Check(codes) ||
         PyTuple_GET_SIZE(codes) != C_COUNT || !PyCallable_Check(*arguments_ok) || !PyFrozenSet_Check(*nothing) ||
-        !PyLong_CheckExact(PyTuple_GET_ITEM(args[1], 4))) {
+        !PyLong_CheckExact(PyTuple_GET_ITEM(args[1], 4)) || !PyTuple_Check(PyTuple_GET_ITEM(args[1], 5)) ||
+        PyTuple_GET_SIZE(PyTuple_GET_ITEM(args[1], 5)) != C_COUNT) {
         PyErr_Format(PyExc_TypeError, "%s: a malformed table", name);
         return -1;
     }
@@ -1614,25 +1617,41 @@ read_table(PyObject *const *args, Py_ssize_t nargs, const char *name, PyObject *
 #endif
 }
 
-/* The frozenset of the codes in bad (those of the tuple codes that are not None), or the shared empty one. */
+/* The frozenset of the codes in bad (those of the tuple codes that are not None), or the shared empty one; for one
+ * code, the table's own frozenset of it (ones: a tuple parallel to codes, each frozenset({code}) or None), which
+ * costs no allocation and whose hash is kept (the engine looks its answer up in memos). */
 static PyObject *
-code_set(PyObject *codes, int count, unsigned bad, PyObject *nothing)
+code_set(PyObject *codes, PyObject *ones, int count, unsigned bad, PyObject *nothing)
 {
-    PyObject *found = NULL;
+    int first = -1, n = 0;
     for (int i = 0; i < count; i++) {
+        if ((bad & BIT(i)) && PyTuple_GET_ITEM(codes, i) != Py_None) {
+            if (first < 0)
+                first = i;
+            n++;
+        }
+    }
+    if (n == 0)
+        return Py_NewRef(nothing);
+    if (n == 1) {
+        PyObject *one = PyTuple_GET_ITEM(ones, first);
+        if (PyFrozenSet_CheckExact(one) && PySet_GET_SIZE(one) == 1 &&
+            PySet_Contains(one, PyTuple_GET_ITEM(codes, first)) == 1)
+            return Py_NewRef(one);
+        if (PyErr_Occurred())
+            return NULL;
+    }
+    PyObject *found = PyFrozenSet_New(NULL);
+    if (found == NULL)
+        return NULL;
+    for (int i = first; i < count; i++) {
         PyObject *code = PyTuple_GET_ITEM(codes, i);
         if (!(bad & BIT(i)) || code == Py_None)
             continue;
-        if (found == NULL && (found = PyFrozenSet_New(NULL)) == NULL)
-            return NULL;
         if (PySet_Add(found, code) < 0) {
             Py_DECREF(found);
             return NULL;
         }
-    }
-    if (found == NULL) {
-        Py_INCREF(nothing);
-        return nothing;
     }
     return found;
 }
@@ -1678,7 +1697,7 @@ culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (rc == UNSURE)
         Py_RETURN_NONE;
-    return code_set(PyTuple_GET_ITEM(args[1], 1), C_COUNT, bad, nothing);
+    return code_set(PyTuple_GET_ITEM(args[1], 1), PyTuple_GET_ITEM(args[1], 5), C_COUNT, bad, nothing);
 }
 
 /* ---- finding(doc, table, now, code) ----------------------------------------------------------------------------
@@ -2035,14 +2054,14 @@ suspects(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (rc == UNSURE)
         Py_RETURN_NONE;
-    return code_set(PyTuple_GET_ITEM(args[1], 1), C_COUNT, out, nothing);
+    return code_set(PyTuple_GET_ITEM(args[1], 1), PyTuple_GET_ITEM(args[1], 5), C_COUNT, out, nothing);
 }
 
 /* ---- request_culprits(doc, req, table) --------------------------------------------------------------------------
  *
  * rules._fast.request_culprits in C: the request rules every request meets (CC401, CC402, CC403, CC407, CC411)
- * that may have a hit. table = (keys, codes, nothing): the key and value strings of enum R, the five codes (None
- * where not covered), the shared empty frozenset. None when unsure (a request that is not a dict, a subclass of
+ * that may have a hit. table = (keys, codes, nothing, ones): the key and value strings of enum R, the five codes
+ * (None where not covered), the shared empty frozenset, each code's one-code frozenset. None when unsure (a request that is not a dict, a subclass of
  * str, an int past 64 bits, a value whose truth is not plain). */
 
 enum R { R_N, R_MAX_COMPLETION, R_MAX, R_MODEL, R_CHOICES, R_USAGE, R_COMPLETION, R_FINISH, R_LENGTH, R_MESSAGE,
@@ -2174,7 +2193,8 @@ request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
 static int
 read_request_table(PyObject *table, const char *name, PyObject **k, PyObject **codes)
 {
-    if (!PyTuple_Check(table) || PyTuple_GET_SIZE(table) != 3) {
+    if (!PyTuple_Check(table) || PyTuple_GET_SIZE(table) != 4 || !PyTuple_Check(PyTuple_GET_ITEM(table, 3)) ||
+        PyTuple_GET_SIZE(PyTuple_GET_ITEM(table, 3)) != Q_COUNT) {
         PyErr_Format(PyExc_TypeError, "%s: a malformed table", name);
         return -1;
     }
@@ -2224,7 +2244,7 @@ request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     if (rc == UNSURE)
         Py_RETURN_NONE;
-    return code_set(codes, Q_COUNT, bad, PyTuple_GET_ITEM(args[2], 2));
+    return code_set(codes, PyTuple_GET_ITEM(args[2], 3), Q_COUNT, bad, PyTuple_GET_ITEM(args[2], 2));
 }
 
 /* ---- request_finding(doc, req, table, code) ---------------------------------------------------------------------

@@ -983,6 +983,24 @@ def test_a_covered_rule_the_c_walks_do_not_know_is_left_to_python(monkeypatch: p
     assert _fast.culprits({"choices": []}, covered) == {"CC299"} and calls == [covered]
 
 
+def test_a_lone_code_is_answered_with_the_tables_own_set() -> None:
+    # One code named: the table's frozenset of it (no new set); a table whose sets do not hold their code still
+    # gets the right answer, built anew
+    from chatcontract.rules import _fast
+
+    table = _fast.culprits_table(frozenset(COVERED))
+    assert table is not None and _accel.culprits is not None
+    doc = json.loads((ROOT / "benchmarks" / "data" / "mistral_chat_completion.json").read_bytes())
+    doc["usage"]["total_tokens"] += 1
+    found = _accel.culprits(doc, table, 1.75e9)
+    assert found == {"CC201"} and found is table[5][0]
+    wrong = (*table[:5], tuple(None if one is None else frozenset({"CC999"}) for one in table[5]))
+    assert _accel.culprits(doc, wrong, 1.75e9) == {"CC201"}
+    assert _accel.culprits(doc, (*table[:5], (None,) * len(table[5])), 1.75e9) == {"CC201"}
+    doc["id"] = ""
+    assert _accel.culprits(doc, table, 1.75e9) == {"CC201", "CC210"}  # two codes: a set of its own
+
+
 def test_the_fused_pass_refuses_a_malformed_table() -> None:
     from chatcontract.rules import _fast
 

@@ -177,7 +177,12 @@ def culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
     if not covered <= _C_CODE_SET:
         return None
     codes = tuple(code if code in covered else None for code in _C_CODES)
-    return tuple(sys.intern(k) for k in _C_KEYS), codes, _arguments_ok, _NOTHING, _YEAR
+    return tuple(sys.intern(k) for k in _C_KEYS), codes, _arguments_ok, _NOTHING, _YEAR, _ones(codes)
+
+
+def _ones(codes: tuple[str | None, ...]) -> tuple[frozenset[str] | None, ...]:
+    """Each code's frozenset of itself: the C walks' answer when they name one rule (no new set, its hash kept)."""
+    return tuple(None if code is None else frozenset((code,)) for code in codes)
 
 
 def culprits_py(doc: dict[str, Any], covered: frozenset[str]) -> frozenset[str]:
@@ -348,7 +353,8 @@ def request_culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
     """What ``_speedups.request_culprits`` reads for ``covered``; None when it holds a code the C walk does not know."""
     if not covered <= frozenset(_R_CODES):
         return None
-    return _R_KEYS, tuple(code if code in covered else None for code in _R_CODES), _NOTHING
+    codes = tuple(code if code in covered else None for code in _R_CODES)
+    return _R_KEYS, codes, _NOTHING, _ones(codes)
 
 
 def request_culprits_py(doc: Any, req: Mapping[str, Any], covered: frozenset[str]) -> frozenset[str]:
