@@ -16,6 +16,10 @@
  * bytes), more than MAX_KEYS keys in one object, nesting deeper than MAX_DEPTH, any byte that cannot start a JSON
  * value, a bare word that is not true/false/null. None is a False that says why: the scan met a repeated key
  * before any other reason to be unsure (the engine then asks duplicates() instead of the strict parse).
+ * plain(body, True) also answers 2, "plain but for floats": number tokens with a fraction or an exponent are read
+ * to their end instead of refused. jiter's default parse then gives what the strict parse gives (no duplicate key
+ * to catch, no NaN/Infinity literal to refuse; a float is a float in both), and the engine finds the floats'
+ * places in the document (numbers()) as after the strict parse.
  *
  * Validity is not this function's job: on invalid JSON its answer is meaningless, and the caller's parser, which
  * runs next, rejects the body anyway. On valid JSON the tokenization below is the grammar's (RFC 8259), so a
@@ -116,9 +120,11 @@ location(const frame *stack, int depth, const key_span *keys)
 /* 1: plain (see the top of this file); 0: unsure; 2: unsure, a repeated key met first (only without `found`).
  * With `found` (a list), a duplicate key is not a reason to be unsure: each repeated key is appended as (the
  * location of its object, the key) and the scan goes on, so 1 then means "plain but for these duplicates". -1: an
- * exception (only with `found`). */
+ * exception (only with `found`). With `floats` (not NULL), a number token with a fraction or an exponent is not a
+ * reason to be unsure either: it is read to its end and *floats is set, so 1 then means "plain but for these
+ * floats" when *floats is 1. */
 static int
-scan(const unsigned char *s, Py_ssize_t n, PyObject *found)
+scan(const unsigned char *s, Py_ssize_t n, PyObject *found, int *floats)
 {
     frame stack[MAX_DEPTH];
     key_span keys[MAX_OPEN_KEYS];
@@ -201,19 +207,30 @@ scan(const unsigned char *s, Py_ssize_t n, PyObject *found)
         case '-': case '0': case '1': case '2': case '3': case '4':
         case '5': case '6': case '7': case '8': case '9': {
             Py_ssize_t digits = (c != '-');
+            int fraction = 0;
             i++;
             while (i < n) {
                 unsigned char d = s[i];
                 if (d >= '0' && d <= '9') {
                     digits++;
                     i++;
+                } else if ((d == '.' || d == 'e' || d == 'E') && floats != NULL) {
+                    /* a float: its fraction and exponent, to the token's end (the parser rejects a malformed one) */
+                    fraction = 1;
+                    i++;
+                    while (i < n && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == 'e' || s[i] == 'E' ||
+                                     s[i] == '+' || s[i] == '-'))
+                        i++;
+                    break;
                 } else if (d == '.' || d == 'e' || d == 'E' || d == 'I' || d == 'N') {
                     return 0; /* a fraction, an exponent, or -Infinity / NaN spelled after a sign */
                 } else {
                     break;
                 }
             }
-            if (digits > MAX_INT_DIGITS)
+            if (fraction)
+                *floats = 1;
+            else if (digits > MAX_INT_DIGITS)
                 return 0; /* may not fit in 64 bits */
             break;
         }
@@ -235,16 +252,27 @@ scan(const unsigned char *s, Py_ssize_t n, PyObject *found)
 }
 
 static PyObject *
-plain(PyObject *module, PyObject *arg)
+plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "plain(body, floats=False) takes bytes and a flag");
+        return NULL;
+    }
+    PyObject *arg = args[0];
     if (!PyBytes_Check(arg)) {
         PyErr_Format(PyExc_TypeError, "plain() takes bytes, not %.100s", Py_TYPE(arg)->tp_name);
         return NULL;
     }
+    int with_floats = nargs == 2 ? PyObject_IsTrue(args[1]) : 0;
+    if (with_floats < 0)
+        return NULL;
     const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
     Py_ssize_t n = PyBytes_GET_SIZE(arg);
-    int rc = scan(s, n, NULL);
+    int floats = 0;
+    int rc = scan(s, n, NULL, with_floats ? &floats : NULL);
+    if (rc == 1 && floats)
+        return PyLong_FromLong(2);
     if (rc == 1)
         Py_RETURN_TRUE;
     if (rc == 2)
@@ -269,7 +297,7 @@ duplicates(PyObject *module, PyObject *arg)
     PyObject *found = PyList_New(0);
     if (found == NULL)
         return NULL;
-    int rc = scan((const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg), found);
+    int rc = scan((const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg), found, NULL);
     if (rc == 1)
         return found;
     Py_DECREF(found);
@@ -2300,10 +2328,11 @@ request_finding(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 }
 
 static PyMethodDef methods[] = {
-    {"plain", plain, METH_O,
-     "plain(body: bytes) -> bool | None\n--\n\n"
+    {"plain", (PyCFunction)(void (*)(void))plain, METH_FASTCALL,
+     "plain(body, floats=False, /)\n--\n\n"
      "True when body, if it is valid JSON, has no duplicate key, float, NaN/Infinity or integer over 18 digits;\n"
-     "None (not plain) when the scan met a repeated key first."},
+     "None (not plain) when the scan met a repeated key first. With floats true: 2 when it is plain but for\n"
+     "number tokens with a fraction or an exponent (jiter's default parse then gives the strict parse's document)."},
     {"duplicates", duplicates, METH_O,
      "duplicates(body: bytes) -> list | None\n--\n\n"
      "plain()'s scan, listing each duplicate key (the location of its object, the key) instead of refusing it."},

@@ -198,21 +198,23 @@ def _fast_check(
             return None
     # With the C accelerator, a body proven free of duplicate keys, floats, NaN and integers over 18 digits (most
     # responses) is parsed in jiter's default mode, which then gives what the strict mode would, and checked by
-    # the schema without the float and 64-bit checks (rules.json_schema.relax_for_plain). When the proof fails,
-    # the strict parse, and the accelerator's walk of its numbers: none beyond 64 bits and no float, and the
+    # the schema without the float and 64-bit checks (rules.json_schema.relax_for_plain). A body plain but for
+    # floats is parsed the same way (the strict parse would give the same document). When the proof fails, the
+    # strict parse; then the accelerator's walk of its numbers: none beyond 64 bits and no float, and the
     # document is as plain; else the violation route takes it with its floats' places (a float may sit where the
     # contract wants an integer). Without the accelerator, the strict parse keeps floats as LosslessFloat and the
     # fast schema proves the document float-free and its integers 64-bit.
     plain = _accel.plain
-    is_plain = plain is not None and plain(body)
+    is_plain = plain is not None and plain(body, True)
     if is_plain is None:  # a repeated key, which the strict parse refuses: CC004's route, without that parse
         return _located_check(body, None, settings, status, request, False) if locate else None
     try:
-        if is_plain:
+        if is_plain is True:
             doc = from_json(body)  # (no NaN/Infinity to refuse)
             valid = plan.valid_plain
         elif _accel.numbers is not None:
-            doc = from_json(body, allow_inf_nan=False, catch_duplicate_keys=True)
+            # plain but for floats (2): the default parse gives the strict parse's document, at half its cost
+            doc = from_json(body) if is_plain == 2 else from_json(body, allow_inf_nan=False, catch_duplicate_keys=True)
             numbers = _accel.numbers(doc) if type(doc) is dict else None
             if numbers is None or numbers[0] or numbers[1]:
                 if not locate or type(doc) is not dict:

@@ -69,8 +69,9 @@ class _Odd(Exception):
     pass
 
 
-def oracle(body: bytes) -> bool | None:
-    """None: not valid JSON. Else whether the body is plain (no duplicate key, float, NaN/Infinity, big integer)."""
+def oracle(body: bytes, floats: bool = False) -> bool | None:
+    """None: not valid JSON. Else whether the body is plain (no duplicate key, float, NaN/Infinity, big integer);
+    with ``floats``, whether it is plain but for floats (a float is no reason then, a NaN/Infinity literal is)."""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [k for k, _ in items]
@@ -91,7 +92,9 @@ def oracle(body: bytes) -> bool | None:
     except UnicodeDecodeError:
         return None
     try:
-        json.loads(text, object_pairs_hook=pairs, parse_int=integer, parse_float=odd, parse_constant=odd)
+        json.loads(
+            text, object_pairs_hook=pairs, parse_int=integer, parse_float=float if floats else odd, parse_constant=odd
+        )
     except _Odd:
         # valid JSON (jiter agrees) that is not plain; invalid JSON (jiter refuses) has no answer
         try:
@@ -241,6 +244,57 @@ def test_a_plain_answer_is_never_wrong(doc: Any, ensure_ascii: bool, spaced: boo
     if truth is True and b"\\" not in body:
         # ... and the proof is found where it should be: no escape in a key, within the fixed limits
         assert plain(body), body
+
+
+FLOAT_CASES = [
+    (b'{"a":1.0}', 2),
+    (b'{"a":[1e2,-0.5,1E+2,2.5e-3]}', 2),
+    (b'{"a":1e999}', 2),  # inf in both parses: the numbers walk reports it
+    (b'{"a":1.5,"a":2}', None),  # a float, then the repeated key: the repeated key is the answer now
+    (b'{"a":1.5,"b":NaN}', False),
+    (b'{"a":-Infinity}', False),
+    (b'{"a":1.5,"b":1000000000000000000}', False),  # a big integer is still unsure
+    (b'{"a":12345678901234567890.5}', 2),  # a long float is a float
+    (b'{"a":1,"b":"1.5"}', True),  # in a string: not a number
+    (b'{"a":1}', True),
+]
+
+
+@needs_plain
+@pytest.mark.parametrize(("body", "expected"), FLOAT_CASES, ids=range(len(FLOAT_CASES)))
+def test_plain_but_for_floats_hand_picked(body: bytes, expected: Any) -> None:
+    assert plain is not None
+    answer = plain(body, True)
+    assert answer == expected and type(answer) is type(expected)
+    assert plain(body, False) == plain(body)  # the flag's default, spelt out
+
+
+@needs_plain
+@settings(max_examples=1500, deadline=None)
+@given(doc=documents, ensure_ascii=st.booleans(), spaced=st.booleans())
+@example(doc=[("a", 1.5), ("a", 2)], ensure_ascii=False, spaced=False)
+@example(doc=[("a", [1.5, float("inf")])], ensure_ascii=False, spaced=True)
+def test_plain_but_for_floats_is_never_wrong(doc: Any, ensure_ascii: bool, spaced: bool) -> None:
+    # 2 ("plain but for floats") only where the default parse gives the strict parse's document; True and None as
+    # without the flag
+    assert plain is not None
+    body = dump(doc, ensure_ascii, spaced).encode("utf-8", "surrogatepass")
+    truth = oracle(body, floats=True)
+    answer = plain(body, True)
+    if answer == 2:
+        assert truth is not False, body
+        if truth:
+            default = jiter.from_json(body)
+            strict = jiter.from_json(body, allow_inf_nan=False, catch_duplicate_keys=True)
+            assert json.dumps(default) == json.dumps(strict)  # (the same floats, inf included)
+    if answer is True:
+        assert plain(body) is True and oracle(body) is not False
+    if answer is None:
+        assert _repeats(body), body
+    if plain(body) is True:
+        assert answer is True
+    if truth is True and b"\\" not in body:
+        assert answer is True or answer == 2, body
 
 
 @needs_plain
