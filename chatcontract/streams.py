@@ -402,9 +402,12 @@ class StreamChecker:
                 raise ValueError
             raw = data.encode()
             plain = self._plain
-            if plain is not None and plain(raw):  # no duplicate key, NaN, float or long integer: the default parse
+            shape = plain is not None and plain(raw, True)
+            if shape is True:  # no duplicate key, NaN, float or long integer: the default parse
                 doc = jiter.from_json(raw)
                 proven = True
+            elif shape == 2:  # plain but for floats (logprobs): the default parse gives the strict parse's document
+                doc = jiter.from_json(raw)
             else:
                 doc = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True)
             findings: list[Finding] = []

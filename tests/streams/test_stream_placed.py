@@ -103,3 +103,42 @@ def test_real_streams_take_the_walk_and_keep_their_report(path: str, monkeypatch
     got = _check(body, "openai", request, walk=True, monkeypatch=monkeypatch)
     assert got == expected and got.violations
     assert walked and all(walked)  # every refused chunk was judged by the walk
+
+
+_FLOATS = [
+    ("chunk", "created", 1757876416.566),  # a float where the contract wants an integer (CC102)
+    ("chunk", "x_score", 0.5),  # an extra field holding a float
+    ("choice", "logprobs", {"content": [{"token": "Hi", "logprob": -0.25, "bytes": [72, 105], "top_logprobs": []}]}),
+    ("choice", "x_big", 1e999),  # inf: beyond the number checks' range
+]
+
+
+@pytest.mark.skipif(_accel.plain is None, reason="the plain proof needs the C accelerator")
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("edits", [[0], [1], [2], [3], [0, 2], [1, 2]])
+def test_a_chunk_plain_but_for_floats_gets_the_strict_parses_report(
+    dialect: str, edits: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A chunk with floats is parsed in jiter's default mode when the proof says floats are its only oddity
+    # (plain(raw, True) == 2): the report is the one of the strict parse, taken without the proof
+    events = copy.deepcopy(events_ok(dialect))
+    for event in events[1:3]:
+        for i in edits:
+            level, key, value = _FLOATS[i]
+            for node in [event] if level == "chunk" else event.get("choices") or []:
+                node[key] = value
+    body = sse(*events).replace("Infinity", "1e999")
+    request = request_for(dialect)
+    answers: list[Any] = []
+    real = _accel.plain
+    with monkeypatch.context() as m:
+        m.setattr(_accel, "plain", lambda raw, *flag: answers.append(real(raw, *flag)) or answers[-1])
+        got = _check(body, dialect, request, walk=True, monkeypatch=monkeypatch)
+    with monkeypatch.context() as m:
+        m.setattr(_accel, "plain", None)
+        expected = _check(body, dialect, request, walk=True, monkeypatch=monkeypatch)
+    assert got == expected, f"floats proof:\n{got}\nstrict parse:\n{expected}"
+    if 3 in edits:  # a number past the checks' range: the stream's number checks take the piece, no proof asked
+        assert 2 not in answers
+    else:
+        assert answers.count(2) == 2  # the two edited chunks took the default parse
