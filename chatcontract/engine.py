@@ -245,17 +245,22 @@ def _fast_check(
         if not locate:
             return None
         if bad:  # the contract holds (and, float-free, the document is what the full path parses): the rules only
-            if request is None and not plan.rest and len(bad) == 1 and now:
-                # One covered rule named, and no other rule to run: the route would run that rule alone. When it is
-                # one the accelerator builds the hit of (its one hit: a count, created, a blank id), the report is
-                # that hit's violation.
+            req = None if request is None else parse_request(request)  # raises UsageError like the full path would
+            if (
+                len(bad) == 1
+                and now
+                and not plan.rest
+                and (req is None or not plan.asked(_asked(doc, req, plan), req))
+            ):
+                # One covered rule named, and no other rule to run (no request rule either): the route would run that
+                # rule alone. When it is one the accelerator builds the hit of (its one hit: a count, created, a
+                # blank id), the report is that hit's violation.
                 find = _accel.finding
                 (code,) = bad
                 h = None if find is None or table is None else find(doc, table, now, code)
                 if h is not None:
                     v = violation_of(code, h[0], h[1], h[2], h[3], None)
                     return make_report((v,), settings.dialect, "response", status, None)
-            req = None if request is None else parse_request(request)  # raises UsageError like the full path would
             return _run_route(None, doc, settings, plan, status, req, bad)
         return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=contract_ok)
     req = None

@@ -497,12 +497,16 @@ def test_a_lone_covered_finding_is_built_in_one_call(
     if built is not None:
         monkeypatch.setattr(_accel, "finding", lambda *args: answers.append(built(*args)) or answers[-1])
     body = json.dumps(_set(_seed(dialect), path, value)).encode()
+    asked = {"model": _seed(dialect)["model"], "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 500}
     assert same(body, dialect=dialect).codes() == [code]
     assert same(body, dialect=dialect, status=200).status == 200
+    assert same(body, dialect=dialect, request=asked, status=200).codes() == [code]  # no request rule to run
     assert (bool(answers) and None not in answers) == (route != "pure")
     answers.clear()
-    # with a request, the request rules run too: the route runs the rules as before (and agrees)
-    same(body, dialect=dialect, request={"model": "m", "messages": [{"role": "user", "content": "Hi"}]})
+    # with a request rule to run too (CC411: another model; CC401: n; a key a keyed rule reads), the route runs
+    # the rules as before (and agrees)
+    for request in ({**asked, "model": "m"}, {**asked, "n": 2}, {**asked, "stop": ["\n"]}):
+        same(body, dialect=dialect, request=request)
     assert answers == []
 
 
