@@ -54,6 +54,10 @@ else:
 
 ACTIVE: bool = plain is not None
 
+#: ``plain(body, True)``'s answer for a body plain but for floats (no duplicate key, NaN/Infinity literal or integer
+#: over 18 digits): jiter's default parse then gives the strict parse's document.
+BUT_FLOATS = 2
+
 #: The accelerator's functions that are read at each call (``maker``, ``hit_maker`` and ``violation`` are bound at
 #: import; ``order_key``, the document-order walk alone, is read by the tests only, which hold it to the Python
 #: walk): a test sets them all to None to take the pure-Python route in-process.

@@ -213,8 +213,11 @@ def _fast_check(
             doc = from_json(body)  # (no NaN/Infinity to refuse)
             valid = plan.valid_plain
         elif _accel.numbers is not None:
-            # plain but for floats (2): the default parse gives the strict parse's document, at half its cost
-            doc = from_json(body) if is_plain == 2 else from_json(body, allow_inf_nan=False, catch_duplicate_keys=True)
+            # plain but for floats: the default parse gives the strict parse's document, at half its cost
+            if is_plain == _accel.BUT_FLOATS:
+                doc = from_json(body)
+            else:
+                doc = from_json(body, allow_inf_nan=False, catch_duplicate_keys=True)
             numbers = _accel.numbers(doc) if type(doc) is dict else None
             if numbers is None or numbers[0] or numbers[1]:
                 if not locate or type(doc) is not dict:
@@ -246,22 +249,25 @@ def _fast_check(
             return None
         if bad:  # the contract holds (and, float-free, the document is what the full path parses): the rules only
             req = None if request is None else parse_request(request)  # raises UsageError like the full path would
+            named = None if req is None else _asked(doc, req, plan)  # (once: the route takes it too)
+            find = _accel.finding
             if (
-                len(bad) == 1
+                find is not None
+                and table is not None
                 and now
+                and len(bad) == 1
                 and not plan.rest
-                and (req is None or not plan.asked(_asked(doc, req, plan), req))
+                and (req is None or named is None or not plan.asked(named, req))
             ):
-                # One covered rule named, and no other rule to run (no request rule either): the route would run that
-                # rule alone. When it is one the accelerator builds the hit of (its one hit: a count, created, a
-                # blank id), the report is that hit's violation.
-                find = _accel.finding
+                # One covered rule named (now: the clock the fused pass read) and no other rule to run (no request
+                # rule either): the route would run that rule alone. When it is one the accelerator builds the hit
+                # of (its one hit: a count, created, a blank id), the report is that hit's violation.
                 (code,) = bad
-                h = None if find is None or table is None else find(doc, table, now, code)
+                h = find(doc, table, now, code)
                 if h is not None:
                     v = violation_of(code, h[0], h[1], h[2], h[3], None)
                     return make_report((v,), settings.dialect, "response", status, None)
-            return _run_route(None, doc, settings, plan, status, req, bad)
+            return _run_route(None, doc, settings, plan, status, req, bad, asked=named)
         return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=contract_ok)
     req = None
     if request is None:
@@ -480,17 +486,19 @@ def _run_route(
     suspect: frozenset[str],
     *,
     found: list[tuple[str, Hit]] | None = None,
+    asked: frozenset[str] | None = None,
 ) -> Report:
     """Run the violation route's rules (every rule but the covered ones not in ``suspect``) and build the report.
 
     The findings so far (the parser's, the contract's): in ``collector``, or else in ``found`` (few, or none).
+    ``asked``: :func:`_asked`'s answer for ``req``, when the caller has it.
     """
     if req is None and status is None and plan.context is not None:
         ctx = plan.context
     else:
         ctx = make_context(settings.dialect, settings.contracts, req, status, None)
     if req is not None and plan.request_covered:
-        suspect = suspect | _asked(doc, req, plan)
+        suspect = suspect | (_asked(doc, req, plan) if asked is None else asked)
     key = (suspect, req is not None)
     rules = plan.routes.get(key)
     if rules is None:

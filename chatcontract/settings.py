@@ -94,17 +94,17 @@ class _FastPlan:
             if found is None:
                 if len(self.unkeyed_routes) >= 256:
                     self.unkeyed_routes.clear()
-                found = self.unkeyed_routes[named] = self._asked(named, frozenset())
+                found = self.unkeyed_routes[named] = self._select(named, frozenset())
             return found
         key = (named, keyed.intersection(request))
         found = self.request_routes.get(key)
         if found is None:
             if len(self.request_routes) >= 256:
                 self.request_routes.clear()
-            found = self.request_routes[key] = self._asked(*key)
+            found = self.request_routes[key] = self._select(*key)
         return found
 
-    def _asked(self, named: frozenset[str], keys: frozenset[str]) -> tuple[Rule, ...]:
+    def _select(self, named: frozenset[str], keys: frozenset[str]) -> tuple[Rule, ...]:
         skip = self.request_covered - named
         covered = self.request_covered
         return tuple(

@@ -406,7 +406,7 @@ class StreamChecker:
             if shape is True:  # no duplicate key, NaN, float or long integer: the default parse
                 doc = jiter.from_json(raw)
                 proven = True
-            elif shape == 2:  # plain but for floats (logprobs): the default parse gives the strict parse's document
+            elif shape == _accel.BUT_FLOATS:  # floats (logprobs) only: the default parse gives the strict one's doc
                 doc = jiter.from_json(raw)
             else:
                 doc = jiter.from_json(raw, allow_inf_nan=False, catch_duplicate_keys=True)
