@@ -207,7 +207,7 @@ def _fast_check(
     plain = _accel.plain
     is_plain = plain is not None and plain(body, True)
     if is_plain is None:  # a repeated key, which the strict parse refuses: CC004's route, without that parse
-        return _located_check(body, None, settings, status, request, False) if locate else None
+        return _repeated_check(body, settings, plan, status, request) if locate else None
     try:
         if is_plain is True:
             doc = from_json(body)  # (no NaN/Infinity to refuse)
@@ -265,8 +265,8 @@ def _fast_check(
                 (code,) = bad
                 h = find(doc, table, now, code)
                 if h is not None:
-                    v = violation_of(code, h[0], h[1], h[2], h[3], None)
-                    return make_report((v,), settings.dialect, "response", status, None)
+                    found = plan.built.get((code, h, status))
+                    return _built_report(plan, code, h, status, settings.dialect) if found is None else found
             return _run_route(None, doc, settings, plan, status, req, bad, asked=named)
         return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=contract_ok)
     req = None
@@ -280,16 +280,20 @@ def _fast_check(
             asked = _accel.request_culprits  # (rules._fast.request_culprits, inlined as culprits is)
             rtable = plan.request_table
             named = None if asked is None or rtable is None else asked(doc, req, rtable)
-            rules = plan.asked(_asked(doc, req, plan) if named is None else named, req)
-            if locate and len(rules) == 1 and named and rtable is not None:
-                # One request rule named and nothing else to run: when the accelerator builds its one hit (CC401,
-                # the number of choices), the report is that hit's violation.
-                build = _accel.request_finding
-                code = rules[0].code
-                h = None if build is None else build(doc, req, rtable, code)
-                if h is not None:
-                    v = violation_of(code, h[0], h[1], h[2], h[3], None)
-                    return make_report((v,), settings.dialect, "response", status, None)
+            if named is None:
+                rules = plan.asked(_asked(doc, req, plan), req)
+            else:  # (plan.asked's usual case, inlined: a request without the keys of a rule the pass does not cover)
+                memo = plan.unkeyed_routes.get(named) if plan.keyed.isdisjoint(req) else None
+                rules = plan.asked(named, req) if memo is None else memo
+                if locate and len(rules) == 1 and named:
+                    # One request rule named and nothing else to run: when the accelerator builds its one hit
+                    # (CC401, the number of choices), the report is that hit's violation.
+                    build = _accel.request_finding
+                    code = rules[0].code
+                    one = None if build is None or rtable is None else build(doc, req, rtable, code)
+                    if one is not None:
+                        found = plan.built.get((code, one, status))
+                        return _built_report(plan, code, one, status, settings.dialect) if found is None else found
     if rules:
         ctx = make_context(settings.dialect, settings.contracts, req, status, None)
         for i, r in enumerate(rules):
@@ -303,6 +307,50 @@ def _fast_check(
     if status is None:
         return plan.empty
     return empty_report(settings.dialect, "response", status)
+
+
+def _repeated_check(
+    body: bytes, settings: Settings, plan: _FastPlan, status: int | None, request: Any
+) -> Report | None:
+    """The violation route of a body whose scan met a repeated key, with a shortcut for its usual case.
+
+    The usual case: one key repeated once (one CC004 finding) in a body otherwise plain and conforming, that no
+    rule finds anything in. Its parse is the C accelerator's (:func:`~chatcontract.inputs.parse_plain_but_duplicates`);
+    the contract's fast schema accepts the document, the fused pass names no covered rule, and no other rule is
+    to run (none of the plan's ``rest``, no request rule): the report is that finding's violation, as the route's
+    would be. Anything else takes the route, with the parse.
+    """
+    parsed = parse_plain_but_duplicates(body)
+    if parsed is not None and len(parsed[1]) == 1 and not plan.rest:
+        doc, findings = parsed
+        code, h = findings[0]
+        fused = _accel.culprits
+        table = plan.table
+        if code in settings.enabled and fused is not None and table is not None and plan.valid_plain(doc):
+            bad = fused(doc, table, _clock())
+            if bad is not None and not bad:
+                req = None if request is None else parse_request(request)  # raises UsageError as the full path
+                if req is None or not plan.asked(_asked(doc, req, plan), req):
+                    v = violation_of(code, h[0], h[1], h[2], h[3], h[4])
+                    return make_report((v,), settings.dialect, "response", status, None)
+    return _located_check(body, None, settings, status, request, False, parsed=parsed)
+
+
+def _built_report(plan: _FastPlan, code: str, hit: tuple[Any, ...], status: int | None, dialect: str) -> Report:
+    """The report of the lone finding of rule ``code`` that the C accelerator built, kept in ``plan.built``.
+
+    ``hit``: its location, message, actual and expected values. A report is immutable and a function of the hit,
+    the status and the dialect alone, so the same hit (a provider's habit repeats) is answered with the same
+    report. The builders give exact ints, strs and None only, whose equality is their identity as values (no
+    ``1 == 1.0 == True``).
+    """
+    v = violation_of(code, hit[0], hit[1], hit[2], hit[3], None)
+    report = make_report((v,), dialect, "response", status, None)
+    built = plan.built
+    if len(built) >= 256:
+        built.clear()
+    built[(code, hit, status)] = report
+    return report
 
 
 #: The violation route locates at most this many failing places; more go to the full path (batches, caps).
@@ -338,6 +386,7 @@ def _located_check(
     contract_ok: bool | None = None,
     suspect: frozenset[str] | None = None,
     numbers: tuple[frozenset[Loc], bool] | None = None,
+    parsed: tuple[dict[str, Any], list[Any]] | None = None,
 ) -> Report | None:
     """The violation route: the full path's report on a JSON object body, at a fraction of its cost; or None.
 
@@ -356,6 +405,9 @@ def _located_check(
     :func:`~chatcontract.rules._fast.suspects`); every other rule runs as usual. None (the full path then)
     for a body that is not a JSON object, a document with a list longer than :data:`_LOCATE_AT_MOST` or more
     failing places than that, or without jsonschema-rs.
+
+    ``parsed``: :func:`~chatcontract.inputs.parse_plain_but_duplicates`' answer for ``body`` (``doc`` None, not
+    ``strict``), when the caller has it.
 
     ``numbers``: ``doc`` is the strict parse with floats as floats (not ``strict``), and the C accelerator's walk
     found the places of its floats (and every place above one) and whether a number is beyond 64 bits or not
@@ -388,7 +440,8 @@ def _located_check(
             doc = from_json(body, allow_inf_nan=False)  # what parse_json's strict parse gives: no duplicate key
             paths, odd = scan_numbers(doc)
         else:
-            parsed = parse_plain_but_duplicates(body)  # the C accelerator's answer for the usual CC004 body
+            if parsed is None:  # (the fast path's parse of a repeated key, when it did parse)
+                parsed = parse_plain_but_duplicates(body)  # the C accelerator's answer for the usual CC004 body
             if parsed is not None:
                 (doc, findings), odd, plain = parsed, False, True
         if odd:

@@ -11,6 +11,7 @@ at ``$`` or at the right path, never exceptions.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -360,8 +361,7 @@ def _lenient_parse(text: str) -> tuple[Any, list[Finding]]:
             if entry is not None and entry[0] is node:
                 loc = _loc(link)
                 for key in dict.fromkeys(entry[1]):
-                    message = f"Key {key!r} appears more than once in one object; parsers disagree on which wins."
-                    findings.append(("CC004", hit((*loc, key), message, node[key])))
+                    findings.append(("CC004", hit((*loc, key), _repeated_message(key), node[key])))
             elif isinstance(node, float) and not math.isfinite(node):
                 message = f"{node!r} is not a JSON number (JSON has no NaN or Infinity)."
                 findings.append(("CC005", hit(_loc(link), message, str(node))))
@@ -384,8 +384,7 @@ def _duplicate_findings(doc: Any, dup_ids: dict[int, tuple[dict[str, Any], list[
                 left -= 1
                 loc = _loc(link)
                 for key in dict.fromkeys(entry[1]):
-                    message = f"Key {key!r} appears more than once in one object; parsers disagree on which wins."
-                    findings.append(("CC004", hit((*loc, key), message, node[key])))
+                    findings.append(("CC004", hit((*loc, key), _repeated_message(key), node[key])))
             stack.extend(
                 ((k, link), v) for k, v in reversed(node.items()) if type(v) is dict or type(v) is list
             )
@@ -417,6 +416,14 @@ def parse_plain_but_duplicates(body: bytes) -> tuple[dict[str, Any], list[Findin
         return None
     if type(doc) is not dict:
         return None
+    if len(found) == 1:  # (the usual case: one key repeated)
+        ((loc, key),) = found
+        node: Any = doc
+        for seg in loc:
+            node = node[seg]
+        if type(node) is not dict or key not in node:  # (cannot be: the scan and the parse read the same bytes)
+            return None
+        return doc, [("CC004", hit((*loc, key), _repeated_message(key), node[key]))]
     where: dict[tuple[tuple[str | int, ...], str], None] = {}
     for loc, key in found:
         inside = (*loc, key)
@@ -425,14 +432,19 @@ def parse_plain_but_duplicates(body: bytes) -> tuple[dict[str, Any], list[Findin
         where[(loc, key)] = None
     findings: list[Finding] = []
     for loc, key in where:
-        node: Any = doc
+        node = doc
         for seg in loc:
             node = node[seg]
-        if type(node) is not dict or key not in node:  # (cannot be: the scan and the parse read the same bytes)
+        if type(node) is not dict or key not in node:
             return None
-        message = f"Key {key!r} appears more than once in one object; parsers disagree on which wins."
-        findings.append(("CC004", hit((*loc, key), message, node[key])))
+        findings.append(("CC004", hit((*loc, key), _repeated_message(key), node[key])))
     return doc, findings
+
+
+@functools.lru_cache(maxsize=256)
+def _repeated_message(key: str) -> str:
+    """CC004's message for ``key`` (kept: a provider repeats the same key in body after body)."""
+    return f"Key {key!r} appears more than once in one object; parsers disagree on which wins."
 
 
 def parse_json(body: bytes | str, *, numbers: bool = True) -> tuple[Any, list[Finding]]:

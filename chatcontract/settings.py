@@ -44,12 +44,13 @@ class _FastPlan:
     among ``keyed`` (the ``request_keys`` of the rules it does not cover); ``unkeyed_routes`` by the set alone,
     for a request without any of those keys. ``valid`` and
     ``valid_plain``: the fast validator's (``locator``), set by :meth:`prepare` on first use. ``empty``: the
-    conforming report. ``routes``: the violation route's rules, memoised.
+    conforming report. ``routes``: the violation route's rules, memoised. ``built``: the reports of the lone
+    findings the C accelerator builds (``engine._built_report``), by (code, hit, status).
     """
 
     __slots__ = (
         "covered", "rest", "with_request", "request_covered", "request_routes", "unkeyed_routes", "keyed", "valid",
-        "valid_plain", "empty", "routes", "locator", "context", "table", "request_table",
+        "valid_plain", "empty", "routes", "locator", "context", "table", "request_table", "built",
     )
 
     def __init__(
@@ -81,6 +82,7 @@ class _FastPlan:
         #: ``request_covered``.
         self.table = culprits_table(covered)
         self.request_table = request_culprits_table(request_covered)
+        self.built: dict[tuple[str, tuple[Any, ...], int | None], Report] = {}
 
     def asked(self, named: frozenset[str], request: Mapping[str, Any]) -> tuple[Rule, ...]:
         """``with_request`` without the :attr:`request_covered` rules not in ``named``, memoised.

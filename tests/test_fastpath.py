@@ -510,6 +510,64 @@ def test_a_lone_covered_finding_is_built_in_one_call(
     assert answers == []
 
 
+def test_built_reports_are_kept_per_hit_and_status_and_their_memo_is_bounded(route: str) -> None:
+    # The report of a built finding is kept by (code, hit, status): an equal hit gets the same (immutable) report,
+    # another hit or status its own; and the memo never holds more than 256 of them
+    settings_ = _settings({"dialect": "mistral"})
+    settings_.fast.built.clear()
+    bodies = [MISTRAL_SEED.replace(b'"total_tokens":78', b'"total_tokens":%d' % (100 + i), 1) for i in range(300)]
+    first = check(bodies[0], dialect="mistral")
+    assert first.codes() == ["CC201"] and "100" in first.violations[0].message
+    assert (check(bodies[0], dialect="mistral") is first) == (route != "pure")
+    assert check(bodies[0], dialect="mistral", status=200) == full(bodies[0], dialect="mistral", status=200)
+    assert check(bodies[1], dialect="mistral") == full(bodies[1], dialect="mistral") != first
+    for body in bodies:
+        assert len(settings_.fast.built) <= 256
+        assert check(body, dialect="mistral").violations[0].actual == json.loads(body)["usage"]["total_tokens"]
+    assert (len(settings_.fast.built) > 0) == (route != "pure")
+
+
+def _repeated(dialect: str, **edits: Any) -> bytes:
+    """The dialect's seed with key ``id`` repeated (``"id": "x"`` before ``model``: CC004 alone), and ``edits``."""
+    doc = _seed(dialect)
+    for key, value in edits.items():
+        doc = _set(doc, tuple(int(seg) if seg.isdigit() else seg for seg in key.split("__")), value)
+    return json.dumps(doc, separators=(",", ":")).encode().replace(b'"model":', b'"id":"x","model":', 1)
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_a_lone_repeated_key_is_answered_without_the_route(
+    route: str, monkeypatch: pytest.MonkeyPatch, dialect: str
+) -> None:
+    # One key repeated once in a body otherwise conforming, with no other rule to run: the report is CC004's
+    # violation, straight from the accelerator's parse (the violation route is not called); and the full path's
+    asked = {"model": "m", "messages": [{"role": "user", "content": "Hi"}]}
+    routed: list[Any] = []
+    located = engine._located_check
+    monkeypatch.setattr(engine, "_located_check", lambda *a, **kw: routed.append(a) or located(*a, **kw))
+    body = _repeated(dialect)
+    for options in ({}, {"status": 200}, {"request": {**asked, "model": _seed(dialect)["model"]}}):
+        report = same(body, dialect=dialect, **options)
+        assert [(v.code, v.loc, v.actual) for v in report.violations] == [("CC004", ("id",), "x")]
+    assert (routed == []) == (route == "accelerated")
+    # Anything more goes the route, and agrees: another finding (a covered rule's, a request rule's), a second
+    # repeat, the code ignored, a key repeated inside a value that a later repeat replaced
+    routed.clear()
+    cases: list[tuple[bytes, dict[str, Any]]] = [
+        (_repeated(dialect, usage__total_tokens=10**6), {}),  # + CC201
+        (_repeated(dialect, created=-5), {}),  # + CC209
+        (body, {"request": asked}),  # + CC411 (another model)
+        (body, {"request": {**asked, "n": 2}}),  # + CC401
+        (body, {"request": {**asked, "stop": ["x"]}}),  # a keyed request rule to run
+        (body.replace(b'"object":', b'"object":"x","object":', 1), {}),  # two repeats
+        (body, {"ignore": ["CC004"]}),
+        (body.replace(b'"id":"x"', b'"id":{"a":1,"a":2}', 1), {}),
+    ]
+    for case, options in cases:
+        same(case, dialect=dialect, **options)
+    assert len(routed) == 2 * len(cases)  # (same() runs check(), then the route alone)
+
+
 USAGE_OFF = MISTRAL_SEED.replace(b'"total_tokens":78', b'"total_tokens":80', 1)  # CC201, a warning
 
 
