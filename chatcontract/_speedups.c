@@ -1728,6 +1728,133 @@ culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return code_set(PyTuple_GET_ITEM(args[1], 1), PyTuple_GET_ITEM(args[1], 5), C_COUNT, bad, nothing);
 }
 
+/* ---- null_places(doc, table) -----------------------------------------------------------------------------------
+ *
+ * The nulls where the contract wants an optional field omitted, at the levels the fused pass reads: the document,
+ * usage, each choice and each choice's message. table = (keys, levels): the strs "usage", "choices", "message",
+ * and per level a dict of the keys whose null the contract refuses (each key -> what to list with it). Returns
+ * [(loc, the object holding the null, levels[level][key])] in that order of levels (each object's nulls in its
+ * keys' order), or None when unsure (a null under a key that is not an exact str, whose hash or equality may be
+ * Python code). What is not an exact dict (usage, a choice, a message) or an exact list (choices) holds no null
+ * place, as in rules._fast.NullPlaces.find. */
+
+/* The nulls of node (an exact dict) under a key of keys, appended to found with loc = (a, b, c)[:n] + (key,):
+ * 0, UNSURE, or -1 with an exception set. No Python code runs (exact str keys, exact dicts). */
+static int
+nulls_in(PyObject *node, PyObject *keys, PyObject *found, Py_ssize_t n, PyObject *a, PyObject *b, PyObject *c)
+{
+    if (PyDict_GET_SIZE(keys) == 0)
+        return 0;
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(node, &pos, &key, &value)) {
+        if (value != Py_None)
+            continue;
+        if (!PyUnicode_CheckExact(key))
+            return UNSURE;
+        PyObject *listed = PyDict_GetItemWithError(keys, key);
+        if (listed == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            continue;
+        }
+        PyObject *steps[4] = {a, b, c, NULL};
+        steps[n] = key;
+        PyObject *loc = PyTuple_New(n + 1);
+        if (loc == NULL)
+            return -1;
+        for (Py_ssize_t i = 0; i <= n; i++)
+            PyTuple_SET_ITEM(loc, i, Py_NewRef(steps[i]));
+        PyObject *entry = PyTuple_Pack(3, loc, node, listed);
+        Py_DECREF(loc);
+        if (entry == NULL || PyList_Append(found, entry) < 0) {
+            Py_XDECREF(entry);
+            return -1;
+        }
+        Py_DECREF(entry);
+    }
+    return 0;
+}
+
+static int
+nulls_walk(PyObject **k, PyObject **levels, PyObject *doc, PyObject *found)
+{
+    int r = nulls_in(doc, levels[0], found, 0, NULL, NULL, NULL);
+    if (r != 0)
+        return r;
+    PyObject *usage = PyDict_GetItemWithError(doc, k[0]);
+    if (usage == NULL && PyErr_Occurred())
+        return -1;
+    if (usage != NULL && PyDict_CheckExact(usage) && (r = nulls_in(usage, levels[3], found, 1, k[0], NULL, NULL)) != 0)
+        return r;
+    if (PyDict_GET_SIZE(levels[1]) == 0 && PyDict_GET_SIZE(levels[2]) == 0)
+        return 0;
+    PyObject *items = PyDict_GetItemWithError(doc, k[1]);
+    if (items == NULL || !PyList_CheckExact(items))
+        return PyErr_Occurred() ? -1 : 0;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *choice = PyList_GET_ITEM(items, i);
+        if (!PyDict_CheckExact(choice))
+            continue;
+        PyObject *msg = PyDict_GetItemWithError(choice, k[2]);
+        if (msg == NULL && PyErr_Occurred())
+            return -1;
+        PyObject *index = PyLong_FromSsize_t(i);
+        if (index == NULL)
+            return -1;
+        r = nulls_in(choice, levels[1], found, 2, k[1], index, NULL);
+        if (r == 0 && msg != NULL && PyDict_CheckExact(msg))
+            r = nulls_in(msg, levels[2], found, 3, k[1], index, k[2]);
+        Py_DECREF(index);
+        if (r != 0)
+            return r;
+    }
+    return 0;
+}
+
+static PyObject *
+null_places(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    PyObject *table = nargs == 2 ? args[1] : NULL;
+    if (table == NULL || !PyTuple_CheckExact(table) || PyTuple_GET_SIZE(table) != 2 ||
+        !PyTuple_CheckExact(PyTuple_GET_ITEM(table, 0)) || PyTuple_GET_SIZE(PyTuple_GET_ITEM(table, 0)) != 3 ||
+        !PyTuple_CheckExact(PyTuple_GET_ITEM(table, 1)) || PyTuple_GET_SIZE(PyTuple_GET_ITEM(table, 1)) != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "null_places(doc, table) takes a document and a table ((3 key strs), (4 dicts))");
+        return NULL;
+    }
+    PyObject *k[3], *levels[4];
+    for (int i = 0; i < 3; i++) {
+        k[i] = PyTuple_GET_ITEM(PyTuple_GET_ITEM(table, 0), i);
+        if (!PyUnicode_CheckExact(k[i])) {
+            PyErr_SetString(PyExc_TypeError, "null_places: the table's keys are strs");
+            return NULL;
+        }
+    }
+    for (int i = 0; i < 4; i++) {
+        levels[i] = PyTuple_GET_ITEM(PyTuple_GET_ITEM(table, 1), i);
+        if (!PyDict_CheckExact(levels[i])) {
+            PyErr_SetString(PyExc_TypeError, "null_places: the table's levels are dicts");
+            return NULL;
+        }
+    }
+#ifdef Py_GIL_DISABLED
+    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
+#endif
+    if (!PyDict_CheckExact(args[0]))
+        Py_RETURN_NONE;
+    PyObject *found = PyList_New(0);
+    if (found == NULL)
+        return NULL;
+    int rc = nulls_walk(k, levels, args[0], found);
+    if (rc != 0) {
+        Py_DECREF(found);
+        return rc < 0 ? NULL : Py_NewRef(Py_None);
+    }
+    return found;
+}
+
 /* ---- finding(doc, table, now, code) ----------------------------------------------------------------------------
  *
  * The one hit of a covered rule named by culprits, for the rules that have at most one and build it from a few
@@ -2355,6 +2482,9 @@ static PyMethodDef methods[] = {
     {"finding", (PyCFunction)(void (*)(void))finding, METH_FASTCALL,
      "finding(doc, table, now, code, /)\n--\n\n"
      "The one hit (loc, message, actual, expected) of a covered rule culprits named, or None (the rule decides)."},
+    {"null_places", (PyCFunction)(void (*)(void))null_places, METH_FASTCALL,
+     "null_places(doc, table, /)\n--\n\n"
+     "The nulls for optional fields at the fused pass's levels: [(loc, object, listed value)], or None when unsure."},
     {"suspects", (PyCFunction)(void (*)(void))suspects, METH_FASTCALL,
      "suspects(doc, table, now, /)\n--\n\n"
      "The covered rules that may have a hit on any document, coarsely (a frozenset), or None when unsure."},

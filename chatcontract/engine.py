@@ -30,7 +30,16 @@ from .inputs import (
     parsed_findings,
     without_echoes,
 )
-from .outcome import Collector, Report, empty_report, failure, make_report, sort_in_doc_order, violation_of
+from .outcome import (
+    MAX_PER_RULE,
+    Collector,
+    Report,
+    empty_report,
+    failure,
+    make_report,
+    sort_in_doc_order,
+    violation_of,
+)
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, culprits_py, request_culprits, suspects
 from .rules._located import TooMany, float_paths, locate_errors, placed_errors, prefixes_of, scan_numbers
@@ -233,6 +242,7 @@ def _fast_check(
         return _located_check(body, None, settings, status, request, False) if locate and doc is None else None
     contract_ok: bool | None = None  # unknown
     bad = None
+    nulls = None
     table = plan.table
     now = 0.0
     try:
@@ -242,8 +252,24 @@ def _fast_check(
             bad = None if fused is None or table is None else fused(doc, table, now := _clock())
             if bad is None:
                 bad = culprits_py(doc, plan.covered)  # raises on a shape the contract should have ruled out
+        elif locate and valid is plan.valid_plain and plan.nulls is not None:
+            # Refused. Nulls where the contract wants optional fields omitted (a warning) are the usual reason: when
+            # there are some and the loose schema, which takes them, accepts the document, they are the contract's
+            # only errors, and the fused pass reads the document as one the contract accepts.
+            where = _accel.null_places  # (NullPlaces.find, inlined: most refused bodies have no such null)
+            nulls = plan.nulls.find(doc) if where is None else where(doc, plan.nulls.table)
+            if nulls is None:
+                nulls = plan.nulls.find(doc)
+            if nulls and plan.nulls.valid(doc):
+                fused = _accel.culprits
+                bad = None if fused is None or table is None else fused(doc, table, now := _clock())
     except Exception:  # the violation route looks closer
         bad = None
+    if nulls and bad is not None:
+        report = _nulls_check(doc, settings, plan, status, request, bad, nulls)
+        if report is not None:
+            return report
+        return _located_check(body, doc, settings, status, request, False, contract_ok=False)
     if bad is None or bad:
         if not locate:
             return None
@@ -307,6 +333,48 @@ def _fast_check(
     if status is None:
         return plan.empty
     return empty_report(settings.dialect, "response", status)
+
+
+def _nulls_check(
+    doc: dict[str, Any],
+    settings: Settings,
+    plan: _FastPlan,
+    status: int | None,
+    request: Any,
+    suspect: frozenset[str],
+    nulls: list[tuple[Loc, dict[str, Any], Any]],
+) -> Report | None:
+    """The violation route of a plain document that the contract refuses for ``nulls`` alone.
+
+    ``nulls``: where optional fields should be omitted (``rules._fast.NullPlaces``); ``suspect``: the covered rules
+    the fused pass named. The nulls' findings are the full path's (CC109, cached per field), and of the covered
+    rules only the suspects run. The usual case, one null and no rule to run, gets its report from ``plan.built``
+    (by the null's place and field, and the status). None (the route then) past ``MAX_PER_RULE`` nulls, where the
+    order of the findings decides which are listed.
+    """
+    if len(nulls) > MAX_PER_RULE:
+        return None
+    req = None if request is None else parse_request(request)  # raises UsageError like the full path would
+    named = None if req is None else _asked(doc, req, plan)
+    key = None
+    quiet = req is None or named is None or not plan.asked(named, req)  # (no request rule to run)
+    if len(nulls) == 1 and not suspect and not plan.rest and quiet:
+        key = (nulls[0][0], nulls[0][2], status)  # (no rule to run: the report is the null's findings')
+        report = plan.built.get(key)
+        if report is not None:
+            return report
+    found = list(null_hits(settings.contracts.response, doc, nulls))
+    collector: Collector | None = None
+    if len(found) > 1:
+        collector = Collector(settings)
+        collector.extend(found)
+    found_ = None if collector is not None else found
+    report = _run_route(collector, doc, settings, plan, status, req, suspect, found=found_, asked=named)
+    if key is not None:
+        if len(plan.built) >= 256:
+            plan.built.clear()
+        plan.built[key] = report
+    return report
 
 
 def _repeated_check(

@@ -19,7 +19,16 @@ from .config import Config, load_config
 from .contracts import DIALECTS, DialectContracts, check_extensions, contracts_for
 from .outcome import Report, empty_report
 from .rules import RULES, Rule, RuleContext, Target, resolve_codes
-from .rules._fast import COVERED, REQUEST_COVERED, FastValidator, culprits_table, fast_validator, request_culprits_table
+from .rules._fast import (
+    COVERED,
+    REQUEST_COVERED,
+    FastValidator,
+    NullPlaces,
+    culprits_table,
+    fast_validator,
+    null_places,
+    request_culprits_table,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +54,14 @@ class _FastPlan:
     for a request without any of those keys. ``valid`` and
     ``valid_plain``: the fast validator's (``locator``), set by :meth:`prepare` on first use. ``empty``: the
     conforming report. ``routes``: the violation route's rules, memoised. ``built``: the reports of the lone
-    findings the C accelerator builds (``engine._built_report``), by (code, hit, status).
+    findings the C accelerator builds (``engine._built_report``), by (code, hit, status), and of a lone null
+    (``engine._nulls_check``), by (location, field, status).
     """
 
     __slots__ = (
         "covered", "rest", "with_request", "request_covered", "request_routes", "unkeyed_routes", "keyed", "valid",
         "valid_plain", "empty", "routes", "locator", "context", "table", "request_table", "built",
+        "nulls",
     )
 
     def __init__(
@@ -82,7 +93,10 @@ class _FastPlan:
         #: ``request_covered``.
         self.table = culprits_table(covered)
         self.request_table = request_culprits_table(request_covered)
-        self.built: dict[tuple[str, tuple[Any, ...], int | None], Report] = {}
+        self.built: dict[tuple[Any, Any, int | None], Report] = {}
+        #: The nulls the contract refuses and its loose plain schema takes (rules._fast.NullPlaces), set by
+        #: :meth:`prepare`.
+        self.nulls: NullPlaces | None = None
 
     def asked(self, named: frozenset[str], request: Mapping[str, Any]) -> tuple[Rule, ...]:
         """``with_request`` without the :attr:`request_covered` rules not in ``named``, memoised.
@@ -125,6 +139,7 @@ class _FastPlan:
         self.context = RuleContext(dialect=settings.dialect, contracts=settings.contracts, request=None, status=None)
         self.valid_plain = validator.valid_plain
         self.valid = validator.valid
+        self.nulls = null_places(settings.contracts.response)
         return self.valid
 
 

@@ -23,8 +23,9 @@ from ._registry import CheckFn
 from .json_schema import fast_schema, relax_for_plain
 
 __all__ = [
-    "COVERED", "REQUEST_COVERED", "FastValidator", "culprits", "culprits_py", "culprits_table", "fast_validator",
-    "request_culprits", "request_culprits_py", "request_culprits_table", "suspects", "suspects_py",
+    "COVERED", "NULL_LEVELS", "REQUEST_COVERED", "FastValidator", "NullPlaces", "culprits", "culprits_py",
+    "culprits_table", "fast_validator", "null_places", "request_culprits", "request_culprits_py",
+    "request_culprits_table", "suspects", "suspects_py",
 ]
 
 COVERED: Mapping[str, CheckFn] = {
@@ -178,6 +179,79 @@ def culprits_table(covered: frozenset[str]) -> tuple[Any, ...] | None:
         return None
     codes = tuple(code if code in covered else None for code in _C_CODES)
     return tuple(sys.intern(k) for k in _C_KEYS), codes, _arguments_ok, _NOTHING, _YEAR, _ones(codes)
+
+
+NULL_LEVELS: tuple[tuple[tuple[str, bool], ...], ...] = (
+    (),
+    (("choices", True),),
+    (("choices", True), ("message", False)),
+    (("usage", False),),
+)
+"""Where :class:`NullPlaces` looks for nulls: in the document, each choice, each choice's message, usage (the
+objects the fused pass reads). Steps for :func:`~chatcontract.rules._located.null_places`."""
+
+
+class NullPlaces:
+    """The contract's loose plain schema (``valid``: jsonschema-rs ``is_valid``), which also takes null for the
+    optional fields of :data:`NULL_LEVELS` that the contract wants omitted, and those fields per level
+    (``fields``: key -> the located route's field, for :func:`~chatcontract.rules.schema.null_hits`).
+
+    A plain document the contract refuses but the loose schema accepts holds such nulls and has no other error of
+    the contract: they are found by :meth:`find`, and its other findings are the rules'.
+    """
+
+    __slots__ = ("fields", "table", "valid")
+
+    def __init__(self, valid: Callable[[Any], bool], fields: tuple[dict[str, Any], ...]) -> None:
+        self.valid = valid
+        self.fields = fields
+        self.table = (tuple(sys.intern(k) for k in ("usage", "choices", "message")), fields)
+
+    def find(self, doc: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dict[str, Any], Any]]:
+        """The nulls at those fields in ``doc``, as (location, the object holding it, the field); in the order of the
+        levels, each object's in its keys' order. The C accelerator's ``null_places`` answers when it can.
+        """
+        fast = _accel.null_places
+        found = None if fast is None else fast(doc, self.table)
+        if found is not None:
+            return found
+        top, per_choice, per_message, in_usage = self.fields
+        out: list[tuple[tuple[str | int, ...], dict[str, Any], Any]]
+        out = [((key,), doc, top[key]) for key, value in doc.items() if value is None and key in top]
+        usage = doc.get("usage")
+        if type(usage) is dict:
+            out += [(("usage", key), usage, in_usage[key]) for key, v in usage.items() if v is None and key in in_usage]
+        items = doc.get("choices")
+        for i, choice in enumerate(items if type(items) is list else ()):
+            if type(choice) is dict:
+                out += [
+                    (("choices", i, key), choice, per_choice[key])
+                    for key, v in choice.items()
+                    if v is None and key in per_choice
+                ]
+                msg = choice.get("message")
+                if type(msg) is dict:
+                    out += [
+                        (("choices", i, "message", key), msg, per_message[key])
+                        for key, v in msg.items()
+                        if v is None and key in per_message
+                    ]
+        return out
+
+
+def null_places(adapter: TypeAdapter[Any]) -> NullPlaces | None:
+    """The contract's :class:`NullPlaces`; None without jsonschema-rs, or when no level has such a field."""
+    try:
+        import jsonschema_rs
+
+        from ._located import null_places as loose_schema
+
+        found = loose_schema(adapter, NULL_LEVELS)
+        if found is None or not any(found[1]):
+            return None
+        return NullPlaces(jsonschema_rs.Draft202012Validator(found[0]).is_valid, found[1])
+    except ImportError:  # pragma: no cover - jsonschema-rs is an optional speed-up
+        return None
 
 
 def _ones(codes: tuple[str | None, ...]) -> tuple[frozenset[str] | None, ...]:

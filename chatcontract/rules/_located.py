@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from .. import _accel
 
 __all__ = [
-    "TooMany", "float_paths", "locate_errors", "null_errors", "placed_errors", "places", "prefixes_of", "scan_numbers",
+    "TooMany", "float_paths", "locate_errors", "null_errors", "null_places", "placed_errors", "places", "prefixes_of",
+    "scan_numbers",
 ]
 
 Path = tuple[str | int, ...]
@@ -437,6 +438,55 @@ def own_relaxed_schema(schema: dict[str, Any], trie: _PlaceNode | None) -> tuple
             _free(defs[name])
             freed |= models[name]
     return out, frozenset(freed)
+
+
+def null_places(
+    adapter: TypeAdapter[Any], levels: tuple[tuple[tuple[str, bool], ...], ...]
+) -> tuple[dict[str, Any], tuple[dict[str, _Field], ...]] | None:
+    """A loose copy of the contract's relaxed fast schema that also takes ``null`` for the optional fields the
+    contract wants omitted (pydantic refuses their null) at ``levels``, and those fields per level.
+
+    A level is a path of steps from the root, each a key and whether its value is a list of objects (``(("choices",
+    True), ("message", False))``: each choice's message). A level's fields take null only when every object of the
+    schema at that level's definitions sits at that path: the root is not referred to and each definition on the
+    way is used once. Then a document the loose schema accepts is one the contract refuses for those nulls alone,
+    or accepts (the contract's fields validate independently and an optional one may be absent, as for
+    :func:`placed_errors`); a level that is not so has no fields (its nulls stay refused). None for a contract
+    without a place walk.
+    """
+    import copy
+
+    from .json_schema import fast_schema, relax_for_plain
+
+    trie = _plan(adapter).trie
+    if trie is None:
+        return None
+    out = copy.deepcopy(relax_for_plain(fast_schema(adapter)))
+    defs = out.get("$defs", {})
+    uses: dict[str, int] = {}
+    _count_refs(out, uses)
+    found: list[dict[str, _Field]] = []
+    for level in levels:
+        node: _PlaceNode | None = trie
+        target: Any = out if uses.get("#", 0) == 0 else None
+        for key, listed in level:
+            if node is None or not isinstance(target, dict) or not isinstance(target.get("properties"), dict):
+                target = None
+                break
+            prop = target["properties"].get(key)
+            name = _ref_name(prop.get("items") if listed and isinstance(prop, dict) else prop)
+            children: tuple[tuple[str, _PlaceNode], ...] = node[2] if listed else node[1]
+            node = next((sub for k, sub in children if k == key), None)
+            target = defs.get(name) if name is not None and uses.get(name) == 1 else None
+        fields: dict[str, _Field] = {}
+        props = target.get("properties") if node is not None and isinstance(target, dict) else None
+        if isinstance(props, dict):
+            for key, f in node[0]:  # type: ignore[index]
+                if isinstance(props.get(key), dict):
+                    props[key] = {"anyOf": [props[key], {"type": "null"}]}
+                    fields[key] = f
+        found.append(fields)
+    return out, tuple(found)
 
 
 def _free(target: dict[str, Any]) -> None:
