@@ -76,7 +76,7 @@ def same(payload: Any, **kw: Any) -> Report:
     expected = full(payload, **kw)
     got = check(payload, **kw)
     assert got == expected, f"fast path:\n{got}\nfull path:\n{expected}"
-    assert got.to_dict() == expected.to_dict()
+    assert json.dumps(got.to_dict()) == json.dumps(expected.to_dict())  # (also 1 vs 1.0 vs true)
     assert str(got) == str(expected)
     shortcut = fast_only(payload, **kw)
     if shortcut is not None:  # the fast path only ever answers "conforms", and only when it does
@@ -84,7 +84,7 @@ def same(payload: Any, **kw: Any) -> Report:
     located = fast_only(payload, locate=True, **kw)
     if located is not None:  # the violation route answers what the full path answers
         assert located == expected, f"violation route:\n{located}\nfull path:\n{expected}"
-        assert located.to_dict() == expected.to_dict()
+        assert json.dumps(located.to_dict()) == json.dumps(expected.to_dict())
     return got
 
 
@@ -550,6 +550,12 @@ def test_a_lone_repeated_key_is_answered_without_the_route(
         report = same(body, dialect=dialect, **options)
         assert [(v.code, v.loc, v.actual) for v in report.violations] == [("CC004", ("id",), "x")]
     assert (routed == []) == (route == "accelerated")
+    # its report is kept per hit, value type and status: true is not 1, and a list is not kept
+    assert (check(body, dialect=dialect) is check(body, dialect=dialect)) == (route == "accelerated")
+    plain = json.dumps(_seed(dialect), separators=(",", ":")).encode()
+    for value in (b"true", b"1", b"null", b'"1"', b"[1]", b'{"a":1}', b"1", b"true"):
+        for status in (None, 200):  # (an extension key, which any JSON value may fill)
+            same(plain.replace(b"{", b'{"x":0,"x":' + value + b",", 1), dialect=dialect, status=status)
     # Anything more goes the route, and agrees: another finding (a covered rule's, a request rule's), a second
     # repeat, the code ignored, a key repeated inside a value that a later repeat replaced
     routed.clear()
