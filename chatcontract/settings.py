@@ -53,9 +53,10 @@ class _FastPlan:
     among ``keyed`` (the ``request_keys`` of the rules it does not cover); ``unkeyed_routes`` by the set alone,
     for a request without any of those keys. ``valid`` and
     ``valid_plain``: the fast validator's (``locator``), set by :meth:`prepare` on first use. ``empty``: the
-    conforming report. ``routes``: the violation route's rules, memoised. ``built``: the reports of the lone
-    findings the C accelerator builds (``engine._built_report``), by (code, hit, status), and of a lone null
-    (``engine._nulls_check``), by (location, field, status).
+    conforming report. ``routes``: the violation route's rules, memoised. ``built``: reports of a lone finding
+    (immutable, and a function of the key): of the C accelerator's built ones (``engine._built_report``) by (code,
+    hit, status), of a null (``engine._nulls_check``) by (location, field, status), of a repeated key
+    (``engine._repeated_check``) by (code, hit, the value's type, status).
     """
 
     __slots__ = (
@@ -93,7 +94,7 @@ class _FastPlan:
         #: ``request_covered``.
         self.table = culprits_table(covered)
         self.request_table = request_culprits_table(request_covered)
-        self.built: dict[tuple[Any, Any, int | None], Report] = {}
+        self.built: dict[tuple[Any, ...], Report] = {}
         #: The nulls the contract refuses and its loose plain schema takes (rules._fast.NullPlaces), set by
         #: :meth:`prepare`.
         self.nulls: NullPlaces | None = None
