@@ -299,7 +299,8 @@ def _fast_check(
     if request is None:
         rules = plan.rest
     else:
-        req = parse_request(request)  # raises UsageError like the full path would
+        # raises UsageError like the full path would (a dict, the usual request, is its own answer: no call)
+        req = request if type(request) is dict else parse_request(request)
         if req is None:
             rules = plan.rest
         else:
