@@ -34,16 +34,24 @@ MISTRAL_SEED = (DATA / "mistral_chat_completion.json").read_bytes()
 OPENAI_SEED = (DATA / "openai_chat_completion.json").read_bytes()
 
 
-@pytest.fixture(autouse=True, params=["accelerated", "numbers", "pure"])
-def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test runs on each route: with the C accelerator (when built); without its plain proof, so every body
-    takes the strict parse and the accelerator's walk of its numbers; and on the pure-Python route."""
-    if request.param != "accelerated":
+ROUTES = ["accelerated", "numbers", "pure"]
+
+
+def take_route(name: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Take route ``name``: with the C accelerator (when built); without its plain proof (``numbers``), so every
+    body takes the strict parse and the accelerator's walk of its numbers; or in pure Python."""
+    if name != "accelerated":
         monkeypatch.setattr(_accel, "plain", None)
-    if request.param == "pure":
-        for name in _accel.CALLED:
-            monkeypatch.setattr(_accel, name, None)
-    return str(request.param)
+    if name == "pure":
+        for called in _accel.CALLED:
+            monkeypatch.setattr(_accel, called, None)
+    return name
+
+
+@pytest.fixture(autouse=True, params=ROUTES)
+def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs on each route (:func:`take_route`)."""
+    return take_route(str(request.param), monkeypatch)
 
 
 def _settings(kw: dict[str, Any]) -> Any:

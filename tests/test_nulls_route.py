@@ -25,21 +25,16 @@ from chatcontract.rules import _located
 from chatcontract.rules._fast import NULL_LEVELS, NullPlaces, null_places
 
 from . import strategies as gen
-from .test_fastpath import _seed, _settings, full, same
+from .test_fastpath import ROUTES, _seed, _settings, full, same, take_route
 
 ASKED = {"messages": [{"role": "user", "content": "Hi"}]}
 NULL_PLACES = _accel.null_places  # (the C walk, whatever route a test takes)
 
 
-@pytest.fixture(params=["accelerated", "numbers", "pure"])
+@pytest.fixture(params=ROUTES)
 def route(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The routes of tests/test_fastpath.py: with the C accelerator, without its plain proof, in pure Python."""
-    if request.param != "accelerated":
-        monkeypatch.setattr(_accel, "plain", None)
-    if request.param == "pure":
-        for name in _accel.CALLED:
-            monkeypatch.setattr(_accel, name, None)
-    return str(request.param)
+    """The routes of tests/test_fastpath.py, for the tests that ask for them."""
+    return take_route(str(request.param), monkeypatch)
 
 
 def _places(dialect: str) -> NullPlaces:
