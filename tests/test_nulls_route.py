@@ -117,6 +117,8 @@ def test_nulls_beside_other_findings_agree(route: str, dialect: str) -> None:
         (_nulled(seed, targets[0]), {"request": {**ASKED, "model": "another"}}),  # + CC411
         (_nulled(seed, targets[0]), {"request": {**ASKED, "model": seed["model"], "n": 3}}),  # + CC401
         (_nulled(seed, targets[0]), {"request": {**ASKED, "model": seed["model"], "stop": ["x"]}}),  # a keyed rule
+        (_nulled(seed, *(t for t in targets if t != ("usage",))), {"request": {**ASKED, "max_tokens": 1}}),  # CC402
+        (_nulled(seed, *targets), {"request": {**ASKED, "tools": [{"type": "function", "function": {"name": "f"}}]}}),
         (_nulled({k: v for k, v in seed.items() if k != "model"}, targets[0]), {}),  # + a missing key: refused
         (_nulled({**seed, "x-extra": None}, targets[0]), {}),  # an unknown key, null
         (_nulled(seed, targets[0]), {"ignore": ["CC109"]}),
