@@ -562,6 +562,10 @@ def _located_check(
             if located is None:
                 return None
             objects, errors = located
+        if len(objects) + len(errors) + (len(nulls) if nulls else 0) > MAX_PER_RULE:
+            # A code may then have more findings than a report lists, and which are listed follows pydantic's order
+            # of its errors, which the walks do not keep: the full path's
+            return None
     req = None if request is None else parse_request(request)  # raises UsageError like the full path would
     # The findings at the failing places. Several places go to a collector, which tells the producers when a rule
     # has its fill (they then skip the message); one place, the usual, gives its findings as a list (at most

@@ -880,6 +880,32 @@ def test_nulls_missing_and_unknown_keys_agree(dialect: str, data: st.DataObject)
     same(json.dumps(doc).encode(), dialect=dialect, request=data.draw(st.sampled_from(REQUESTS[:4]), label="request"))
 
 
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("n", [99, 101, 120])
+@pytest.mark.parametrize("kind", ["wrong type", "missing key", "null"])
+def test_more_findings_of_a_code_than_a_report_lists_agree(dialect: str, n: int, kind: str) -> None:
+    # n choices with the same finding and one more of the same code at the top, which pydantic lists after the
+    # choices: past MAX_PER_RULE (100) of a code, which findings the report lists follows pydantic's order of its
+    # errors, as the full path's (the walks find them in another order)
+    seed = _seed(dialect)
+    choices = [{**copy.deepcopy(seed["choices"][0]), "index": i} for i in range(n)]
+    doc = {**seed, "choices": choices}
+    for choice in choices:
+        if kind == "wrong type":
+            choice["message"]["content"] = 5
+        elif kind == "missing key":
+            del choice["message"]["role"]
+        else:
+            choice["message"]["tool_calls" if dialect == "openai" else "prefix"] = None
+    if kind == "wrong type":
+        doc.update(model=7, id=9)
+    elif kind == "missing key":
+        del doc["model"]
+    else:
+        doc["system_fingerprint" if dialect == "openai" else "usage"] = None
+    same(json.dumps(doc).encode(), dialect=dialect)
+
+
 RULE_FIXTURES = sorted(Path(__file__).parent.glob("rules/CC*/*.json"))
 
 
