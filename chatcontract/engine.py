@@ -350,8 +350,8 @@ def _nulls_check(
     ``nulls``: where optional fields should be omitted (``rules._fast.NullPlaces``); ``suspect``: the covered rules
     the fused pass named. The nulls' findings are the full path's (CC109, cached per field), and of the covered
     rules only the suspects run. The usual case, one null and no rule to run, gets its report from ``plan.built``
-    (by the null's place and field, and the status). None (the route then) past ``MAX_PER_RULE`` nulls, where the
-    order of the findings decides which are listed.
+    (by the null's place and field, and the status). None (the full path then) past ``MAX_PER_RULE`` nulls, where
+    the order of the findings decides which are listed.
     """
     if len(nulls) > MAX_PER_RULE:
         return None
