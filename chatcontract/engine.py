@@ -256,9 +256,9 @@ def _fast_check(
             # Refused. Nulls where the contract wants optional fields omitted (a warning) are the usual reason: when
             # there are some and the loose schema, which takes them, accepts the document, they are the contract's
             # only errors, and the fused pass reads the document as one the contract accepts.
-            where = _accel.null_places  # (NullPlaces.find, inlined: most refused bodies have no such null)
-            nulls = plan.nulls.find(doc) if where is None else where(doc, plan.nulls.table)
-            if nulls is None:
+            where = _accel.null_places  # (NullPlaces.find's C walk, inlined: most refused bodies have no such null)
+            nulls = None if where is None else where(doc, plan.nulls.table)
+            if nulls is None:  # (unsure, or no accelerator)
                 nulls = plan.nulls.find(doc)
             if nulls and plan.nulls.valid(doc):
                 fused = _accel.culprits
@@ -371,11 +371,7 @@ def _nulls_check(
         collector.extend(found)
     found_ = None if collector is not None else found
     report = _run_route(collector, doc, settings, plan, status, req, suspect, found=found_, asked=named)
-    if key is not None:
-        if len(plan.built) >= 256:
-            plan.built.clear()
-        plan.built[key] = report
-    return report
+    return report if key is None else _keep(plan, key, report)
 
 
 def _repeated_check(
@@ -409,9 +405,7 @@ def _repeated_check(
                         v = violation_of(code, h[0], h[1], actual, h[3], h[4])
                         report = make_report((v,), settings.dialect, "response", status, None)
                         if key is not None:
-                            if len(plan.built) >= 256:
-                                plan.built.clear()
-                            plan.built[key] = report
+                            _keep(plan, key, report)
                     return report
     return _located_check(body, None, settings, status, request, False, parsed=parsed)
 
@@ -428,11 +422,15 @@ def _built_report(plan: _FastPlan, code: str, hit: tuple[Any, ...], status: int 
     ``1 == 1.0 == True``).
     """
     v = violation_of(code, hit[0], hit[1], hit[2], hit[3], None)
-    report = make_report((v,), dialect, "response", status, None)
+    return _keep(plan, (code, hit, status), make_report((v,), dialect, "response", status, None))
+
+
+def _keep(plan: _FastPlan, key: tuple[Any, ...], report: Report) -> Report:
+    """``report``, kept in ``plan.built`` under ``key`` (at most 256 reports: the memo starts over when full)."""
     built = plan.built
     if len(built) >= 256:
         built.clear()
-    built[(code, hit, status)] = report
+    built[key] = report
     return report
 
 
@@ -486,8 +484,9 @@ def _located_check(
     those; the errors are mapped as the full path maps them. Of the covered built-in rules only those
     :func:`~chatcontract.rules._fast.culprits` names run (on a document the contract refused, the coarser
     :func:`~chatcontract.rules._fast.suspects`); every other rule runs as usual. None (the full path then)
-    for a body that is not a JSON object, a document with a list longer than :data:`_LOCATE_AT_MOST` or more
-    failing places than that, or without jsonschema-rs.
+    for a body that is not a JSON object, a document with a list longer than :data:`_LOCATE_AT_MOST`, more
+    failing places than ``MAX_PER_RULE`` (past a code's cap, which findings are listed follows pydantic's order), or
+    without jsonschema-rs.
 
     ``parsed``: :func:`~chatcontract.inputs.parse_plain_but_duplicates`' answer for ``body`` (``doc`` None, not
     ``strict``), when the caller has it.
