@@ -485,8 +485,8 @@ def _located_check(
     :func:`~chatcontract.rules._fast.culprits` names run (on a document the contract refused, the coarser
     :func:`~chatcontract.rules._fast.suspects`); every other rule runs as usual. None (the full path then)
     for a body that is not a JSON object, a document with a list longer than :data:`_LOCATE_AT_MOST`, more
-    failing places than ``MAX_PER_RULE`` (past a code's cap, which findings are listed follows pydantic's order), or
-    without jsonschema-rs.
+    failing places than ``MAX_PER_RULE`` in more than one object (past a code's cap, which findings are listed
+    follows pydantic's order), or without jsonschema-rs.
 
     ``parsed``: :func:`~chatcontract.inputs.parse_plain_but_duplicates`' answer for ``body`` (``doc`` None, not
     ``strict``), when the caller has it.
@@ -561,9 +561,11 @@ def _located_check(
             if located is None:
                 return None
             objects, errors = located
-        if len(objects) + len(errors) + (len(nulls) if nulls else 0) > MAX_PER_RULE:
+        if len(objects) + len(errors) + (len(nulls) if nulls else 0) > MAX_PER_RULE and _across_objects(
+            objects, errors, nulls
+        ):
             # A code may then have more findings than a report lists, and which are listed follows pydantic's order
-            # of its errors, which the walks do not keep: the full path's
+            # of its errors, which the walks keep within one object only: the full path's
             return None
     req = None if request is None else parse_request(request)  # raises UsageError like the full path would
     # The findings at the failing places. Several places go to a collector, which tells the producers when a rule
@@ -583,6 +585,15 @@ def _located_check(
             suspect = None
     suspect = suspects(doc) if suspect is None else suspect
     return _run_route(collector, doc, settings, plan, status, req, suspect, found=found)
+
+
+def _across_objects(
+    objects: list[Any], errors: list[Any], nulls: list[tuple[Loc, dict[str, Any], Any]] | None
+) -> bool:
+    """Whether the failing places lie in more than one object (the errors' and the nulls' parents)."""
+    parents = {tuple(err["loc"][:-1]) for err in (*objects, *errors)}
+    parents.update(loc[:-1] for loc, _, _ in nulls or ())
+    return len(parents) > 1
 
 
 def _place_hits(
