@@ -291,8 +291,9 @@ def _fast_check(
                 (code,) = bad
                 h = find(doc, table, now, code)
                 if h is not None:
-                    found = plan.built.get((code, h, status))
-                    return _built_report(plan, code, h, status, settings.dialect) if found is None else found
+                    key = (code, h, status)
+                    found = plan.built.get(key)
+                    return _built_report(plan, key, code, h, status, settings.dialect) if found is None else found
             return _run_route(None, doc, settings, plan, status, req, bad, asked=named)
         return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=contract_ok)
     req = None
@@ -319,8 +320,9 @@ def _fast_check(
                     code = rules[0].code
                     one = None if build is None or rtable is None else build(doc, req, rtable, code)
                     if one is not None:
-                        found = plan.built.get((code, one, status))
-                        return _built_report(plan, code, one, status, settings.dialect) if found is None else found
+                        key = (code, one, status)
+                        found = plan.built.get(key)
+                        return _built_report(plan, key, code, one, status, settings.dialect) if found is None else found
     if rules:
         ctx = make_context(settings.dialect, settings.contracts, req, status, None)
         for i, r in enumerate(rules):
@@ -398,31 +400,28 @@ def _repeated_check(
                 if req is None or not plan.asked(_asked(doc, req, plan), req):
                     # kept per hit (a provider repeats the same key with the same value) when its value hashes:
                     # by its type too, since true == 1 (and a plain body holds no float)
-                    actual = h[2]
-                    key = (code, h, type(actual), status) if type(actual) in _HASHED else None
+                    kind = type(h[2])
+                    key = (code, h, kind, status) if kind in _HASHED else None
                     report = None if key is None else plan.built.get(key)
-                    if report is None:
-                        v = violation_of(code, h[0], h[1], actual, h[3], h[4])
-                        report = make_report((v,), settings.dialect, "response", status, None)
-                        if key is not None:
-                            _keep(plan, key, report)
-                    return report
-    return _located_check(body, None, settings, status, request, False, parsed=parsed)
+                    return _built_report(plan, key, code, h, status, settings.dialect) if report is None else report
+    return _located_check(body, None, settings, status, request, False, parsed=parsed, repeated=True)
 
 
 _HASHED = frozenset({str, int, bool, type(None)})  # (JSON values that hash; a list or an object does not)
 
 
-def _built_report(plan: _FastPlan, code: str, hit: tuple[Any, ...], status: int | None, dialect: str) -> Report:
-    """The report of the lone finding of rule ``code`` that the C accelerator built, kept in ``plan.built``.
+def _built_report(
+    plan: _FastPlan, key: tuple[Any, ...] | None, code: str, hit: tuple[Any, ...], status: int | None, dialect: str
+) -> Report:
+    """The report of a lone finding of rule ``code``, kept in ``plan.built`` under ``key`` (None: not kept).
 
     ``hit``: its location, message, actual and expected values. A report is immutable and a function of the hit,
     the status and the dialect alone, so the same hit (a provider's habit repeats) is answered with the same
-    report. The builders give exact ints, strs and None only, whose equality is their identity as values (no
-    ``1 == 1.0 == True``).
+    report. The C accelerator's builders give exact ints, strs and None only, whose equality is their identity as
+    values (no ``1 == 1.0 == True``); other keys hold the value's type.
     """
-    v = violation_of(code, hit[0], hit[1], hit[2], hit[3], None)
-    return _keep(plan, (code, hit, status), make_report((v,), dialect, "response", status, None))
+    report = make_report((violation_of(code, hit[0], hit[1], hit[2], hit[3], None),), dialect, "response", status, None)
+    return report if key is None else _keep(plan, key, report)
 
 
 def _keep(plan: _FastPlan, key: tuple[Any, ...], report: Report) -> Report:
@@ -468,6 +467,7 @@ def _located_check(
     suspect: frozenset[str] | None = None,
     numbers: tuple[frozenset[Loc], bool] | None = None,
     parsed: tuple[dict[str, Any], list[Any]] | None = None,
+    repeated: bool = False,
 ) -> Report | None:
     """The violation route: the full path's report on a JSON object body, at a fraction of its cost; or None.
 
@@ -488,8 +488,8 @@ def _located_check(
     failing places than ``MAX_PER_RULE`` in more than one object (past a code's cap, which findings are listed
     follows pydantic's order), or without jsonschema-rs.
 
-    ``parsed``: :func:`~chatcontract.inputs.parse_plain_but_duplicates`' answer for ``body`` (``doc`` None, not
-    ``strict``), when the caller has it.
+    ``repeated``: the caller asked :func:`~chatcontract.inputs.parse_plain_but_duplicates` already (``doc`` None,
+    not ``strict``), and ``parsed`` is its answer.
 
     ``numbers``: ``doc`` is the strict parse with floats as floats (not ``strict``), and the C accelerator's walk
     found the places of its floats (and every place above one) and whether a number is beyond 64 bits or not
@@ -522,7 +522,7 @@ def _located_check(
             doc = from_json(body, allow_inf_nan=False)  # what parse_json's strict parse gives: no duplicate key
             paths, odd = scan_numbers(doc)
         else:
-            if parsed is None:  # (the fast path's parse of a repeated key, when it did parse)
+            if not repeated:
                 parsed = parse_plain_but_duplicates(body)  # the C accelerator's answer for the usual CC004 body
             if parsed is not None:
                 (doc, findings), odd, plain = parsed, False, True

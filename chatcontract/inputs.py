@@ -416,26 +416,20 @@ def parse_plain_but_duplicates(body: bytes) -> tuple[dict[str, Any], list[Findin
         return None
     if type(doc) is not dict:
         return None
-    if len(found) == 1:  # (the usual case: one key repeated)
-        ((loc, key),) = found
+    where: Any = found  # (one repeat, the usual case: inside no other)
+    if len(found) > 1:
+        where = {}
+        for loc, key in found:
+            inside = (*loc, key)
+            if any(place[0][: len(inside)] == inside for place in where):
+                where = {place: None for place in where if place[0][: len(inside)] != inside}
+            where[(loc, key)] = None
+    findings: list[Finding] = []
+    for loc, key in where:
         node: Any = doc
         for seg in loc:
             node = node[seg]
         if type(node) is not dict or key not in node:  # (cannot be: the scan and the parse read the same bytes)
-            return None
-        return doc, [("CC004", hit((*loc, key), _repeated_message(key), node[key]))]
-    where: dict[tuple[tuple[str | int, ...], str], None] = {}
-    for loc, key in found:
-        inside = (*loc, key)
-        if any(place[0][: len(inside)] == inside for place in where):
-            where = {place: None for place in where if place[0][: len(inside)] != inside}
-        where[(loc, key)] = None
-    findings: list[Finding] = []
-    for loc, key in where:
-        node = doc
-        for seg in loc:
-            node = node[seg]
-        if type(node) is not dict or key not in node:
             return None
         findings.append(("CC004", hit((*loc, key), _repeated_message(key), node[key])))
     return doc, findings

@@ -2,8 +2,8 @@
 (CC109, the most common warning of real providers: ``"tool_calls": null``, ``"system_fingerprint": null``).
 
 ``engine._fast_check`` finds such nulls at the levels the fused pass reads (``rules._fast.NullPlaces``, the C
-accelerator's ``null_places``), asks the contract's loose schema (``rules._located.null_places``), and reports them
-without the violation route's walk. Every answer here is held to the full path's, on the three routes of
+accelerator's ``null_places``), asks the contract's loose schema (``rules._located.loose_null_schema``), and
+reports them without the violation route's walk. Every answer here is held to the full path's, on the three routes of
 tests/test_fastpath.py.
 """
 
@@ -217,7 +217,7 @@ def test_a_level_whose_model_is_also_used_elsewhere_takes_no_null() -> None:
         choices: list[Choice]
 
     for model, listed in ((Shared, {}), (Alone, {"tool_calls"})):
-        found = _located.null_places(TypeAdapter(model), NULL_LEVELS)
+        found = _located.loose_null_schema(TypeAdapter(model), NULL_LEVELS)
         assert found is not None
         schema, fields = found
         assert set(fields[2]) == set(listed), model

@@ -188,7 +188,7 @@ NULL_LEVELS: tuple[tuple[tuple[str, bool], ...], ...] = (
     (("usage", False),),
 )
 """Where :class:`NullPlaces` looks for nulls: in the document, each choice, each choice's message, usage (the
-objects the fused pass reads). Steps for :func:`~chatcontract.rules._located.null_places`."""
+objects the fused pass reads). Steps for :func:`~chatcontract.rules._located.loose_null_schema`."""
 
 
 class NullPlaces:
@@ -244,9 +244,9 @@ def null_places(adapter: TypeAdapter[Any]) -> NullPlaces | None:
     try:
         import jsonschema_rs
 
-        from ._located import null_places as loose_schema
+        from ._located import loose_null_schema
 
-        found = loose_schema(adapter, NULL_LEVELS)
+        found = loose_null_schema(adapter, NULL_LEVELS)
         if found is None or not any(found[1]):
             return None
         return NullPlaces(jsonschema_rs.Draft202012Validator(found[0]).is_valid, found[1])

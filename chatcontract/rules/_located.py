@@ -30,8 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from .. import _accel
 
 __all__ = [
-    "TooMany", "float_paths", "locate_errors", "null_errors", "null_places", "placed_errors", "places", "prefixes_of",
-    "scan_numbers",
+    "TooMany", "float_paths", "locate_errors", "loose_null_schema", "null_errors", "placed_errors", "places",
+    "prefixes_of", "scan_numbers",
 ]
 
 Path = tuple[str | int, ...]
@@ -440,7 +440,7 @@ def own_relaxed_schema(schema: dict[str, Any], trie: _PlaceNode | None) -> tuple
     return out, frozenset(freed)
 
 
-def null_places(
+def loose_null_schema(
     adapter: TypeAdapter[Any], levels: tuple[tuple[tuple[str, bool], ...], ...]
 ) -> tuple[dict[str, Any], tuple[dict[str, _Field], ...]] | None:
     """A loose copy of the contract's relaxed fast schema that also takes ``null`` for the optional fields the
