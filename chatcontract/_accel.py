@@ -21,14 +21,14 @@ doc_order: Callable[[list[Any], Any, tuple[str, str, str]], bool] | None
 scan_fields: Callable[[Any, dict[str, Any], tuple[str | int, ...], frozenset[Any]], tuple[bool, list[Any]]] | None
 duplicates: Callable[[bytes], list[tuple[tuple[str | int, ...], str]] | None] | None
 culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
-finding: Callable[[Any, tuple[Any, ...], float, str], tuple[Any, str, Any, Any] | None] | None
+findings: Callable[[Any, tuple[Any, ...], float, frozenset[str]], tuple[tuple[Any, ...], ...] | None] | None
 suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] | None
 request_finding: Callable[[Any, Any, tuple[Any, ...], str], tuple[Any, str, Any, Any] | None] | None
 places: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None
 null_places: Callable[[Any, tuple[Any, ...]], list[tuple[tuple[str | int, ...], dict[str, Any], Any]] | None] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = finding = suspects = None
+    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = findings = suspects = None
     request_culprits = request_finding = places = null_places = doc_order = hit_maker = violation = None
 else:
     try:
@@ -36,7 +36,7 @@ else:
             culprits,
             doc_order,
             duplicates,
-            finding,
+            findings,
             hit_maker,
             maker,
             null_places,
@@ -51,7 +51,7 @@ else:
             violation,
         )
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = finding = suspects = None
+        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = findings = suspects = None
         request_culprits = request_finding = places = null_places = doc_order = hit_maker = violation = None
 
 ACTIVE: bool = plain is not None
@@ -64,6 +64,6 @@ BUT_FLOATS = 2
 #: import; ``order_key``, the document-order walk alone, is read by the tests only, which hold it to the Python
 #: walk): a test sets them all to None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
-    "plain", "numbers", "scan_fields", "doc_order", "duplicates", "culprits", "finding", "suspects", "request_culprits",
-    "request_finding", "places", "null_places",
+    "plain", "numbers", "scan_fields", "doc_order", "duplicates", "culprits", "findings", "suspects",
+    "request_culprits", "request_finding", "places", "null_places",
 )

@@ -1855,14 +1855,17 @@ null_places(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return found;
 }
 
-/* ---- finding(doc, table, now, code) ----------------------------------------------------------------------------
+/* ---- findings(doc, table, now, codes) --------------------------------------------------------------------------
  *
- * The one hit of a covered rule named by culprits, for the rules that have at most one and build it from a few
- * numbers or a string: CC201 and CC203 (usage's counts), CC209 (created), CC210 and CC211 (a blank id or model).
- * Same table and now as culprits'. Returns the hit's (loc, message, actual, expected), built as the rule function
- * builds it (rules/consistency.py: its message text is restated here, and tests/test_speedups.py holds the two
- * equal), or None when it has no answer: no hit, a code it does not build, or a value of a type the rule reads in
- * a way this does not restate (a str or int subclass, an int past 64 bits). The engine then runs the rule.
+ * The hits of the covered rules culprits named (codes: its frozenset), when each is one this builds: CC201 and CC203
+ * (usage's counts), CC209 (created), CC210 and CC211 (a blank id or model), which have at most one hit, built from a
+ * few numbers or a string; CC206 (finish_reason 'stop' beside tool calls) and CC216 (a tool-call id not Mistral's),
+ * one hit per choice or per call. Same table and now as culprits'. Returns a tuple of (code, loc, message, actual,
+ * expected), each built as the rule function builds its hit (rules/consistency.py: the message texts are restated
+ * here, and tests/test_speedups.py holds the two equal), in document order (outcome.sort_in_doc_order's); or None
+ * when it has no answer: a code it does not build, more than FOUND_MAX hits, a one-hit rule without its hit, or a
+ * value of a type the rule reads in a way this does not restate (a str, int, list or dict subclass, an int past 64
+ * bits). The engine then runs the rules.
  */
 
 /* format (ASCII, at most ~180 characters) with each "%lld" replaced by the next of values, as a str: what
@@ -1905,13 +1908,15 @@ ascii_message(const char *format, long long x, long long y)
     return text;
 }
 
-/* A hit's four fields; steals message and expected (either may be NULL after a failed call: then NULL). */
+/* A hit's four fields, after its code when code is not NULL; steals loc, message and expected (any may be NULL
+ * after a failed call: then NULL). */
 static PyObject *
-hit_fields4(PyObject *loc, PyObject *message, PyObject *actual, PyObject *expected)
+hit_fields4(PyObject *code, PyObject *loc, PyObject *message, PyObject *actual, PyObject *expected)
 {
     PyObject *out = NULL;
     if (loc != NULL && message != NULL && expected != NULL)
-        out = PyTuple_Pack(4, loc, message, actual, expected);
+        out = code == NULL ? PyTuple_Pack(4, loc, message, actual, expected)
+                           : PyTuple_Pack(5, code, loc, message, actual, expected);
     Py_XDECREF(loc);
     Py_XDECREF(message);
     Py_XDECREF(expected);
@@ -1919,7 +1924,7 @@ hit_fields4(PyObject *loc, PyObject *message, PyObject *actual, PyObject *expect
 }
 
 static PyObject *
-usage_finding(PyObject **k, PyObject *doc, int below)
+usage_finding(PyObject **k, PyObject *doc, int below, PyObject *code)
 {
     PyObject *usage = PyDict_GetItemWithError(doc, k[K_USAGE]);
     if (usage == NULL || !PyDict_CheckExact(usage))
@@ -1941,7 +1946,7 @@ usage_finding(PyObject **k, PyObject *doc, int below)
             Py_DECREF(loc);
             Py_RETURN_NONE;
         }
-        return hit_fields4(loc,
+        return hit_fields4(code, loc,
                            ascii_message("total_tokens is %lld but prompt_tokens + completion_tokens is %lld.", t, sum),
                            tv, PyLong_FromLongLong(sum));
     }
@@ -1951,12 +1956,12 @@ usage_finding(PyObject **k, PyObject *doc, int below)
         Py_DECREF(loc);
         Py_RETURN_NONE;
     }
-    return hit_fields4(loc, ascii_message("total_tokens is %lld, smaller than one of its parts (%lld).", t, part),
+    return hit_fields4(code, loc, ascii_message("total_tokens is %lld, smaller than one of its parts (%lld).", t, part),
                        tv, Py_NewRef(Py_None));
 }
 
 static PyObject *
-created_finding(PyObject **k, PyObject *doc, double now, long year)
+created_finding(PyObject **k, PyObject *doc, double now, long year, PyObject *code)
 {
     PyObject *value = PyDict_GetItemWithError(doc, k[K_CREATED]);
     long long v = 0;
@@ -1973,54 +1978,348 @@ created_finding(PyObject **k, PyObject *doc, double now, long year)
         format = "created is %lld, before 2001; expected the Unix time of the response.";
     else
         Py_RETURN_NONE;
-    return hit_fields4(PyTuple_Pack(1, k[K_CREATED]), ascii_message(format, v, 0), value, Py_NewRef(Py_None));
+    return hit_fields4(code, PyTuple_Pack(1, k[K_CREATED]), ascii_message(format, v, 0), value, Py_NewRef(Py_None));
 }
 
 static PyObject *
-blank_finding(PyObject **k, PyObject *doc, int key, const char *message)
+blank_finding(PyObject **k, PyObject *doc, int key, const char *message, PyObject *code)
 {
     PyObject *value = PyDict_GetItemWithError(doc, k[key]);
     if (value == NULL || blank(value) != 1)
         return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
-    return hit_fields4(PyTuple_Pack(1, k[key]), ascii_message(message, 0, 0), value, Py_NewRef(Py_None));
+    return hit_fields4(code, PyTuple_Pack(1, k[key]), ascii_message(message, 0, 0), value, Py_NewRef(Py_None));
+}
+
+#define FOUND_MAX 100 /* (outcome.MAX_PER_RULE: past it, a report lists some and counts the rest) */
+#define FOUND_DEPTH 6
+
+/* A hit and where it is: each step of its location, a key of an exact dict (in[i], at[i]) or a list index (in[i]
+ * NULL, key[i]); the dicts' positions are read only when there are hits to sort (outcome.order_key's). */
+typedef struct {
+    PyObject *hit; /* (code, loc, message, actual, expected) */
+    int code;      /* enum C: codes sort as their numbers do */
+    int depth;
+    PyObject *in[FOUND_DEPTH]; /* (borrowed: no Python code runs while findings holds them) */
+    PyObject *at[FOUND_DEPTH];
+    Py_ssize_t key[FOUND_DEPTH];
+} found_t;
+
+/* The position of key among dict's keys (an exact dict whose keys up to it are exact strs), or -1 (unsure). */
+static Py_ssize_t
+key_at(PyObject *dict, PyObject *key)
+{
+    Py_ssize_t pos = 0, at = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(dict, &pos, &k, &v)) {
+        if (!PyUnicode_CheckExact(k))
+            return -1;
+        if (same_text(k, key))
+            return at;
+        at++;
+    }
+    return -1;
+}
+
+/* Adds hit (stolen; NULL after a failed build) of code, at the steps in and at (see found_t): 0, UNSURE (too many),
+ * or -1 with an exception set. */
+static int
+found_add(found_t *found, int *n, int code, PyObject *hit, PyObject *const *in, PyObject *const *at,
+          const Py_ssize_t *key, int depth)
+{
+    if (hit == NULL)
+        return -1;
+    if (*n >= FOUND_MAX) {
+        Py_DECREF(hit);
+        return UNSURE;
+    }
+    found_t *f = &found[(*n)++];
+    f->hit = hit;
+    f->code = code;
+    f->depth = depth;
+    memcpy(f->in, in, sizeof(PyObject *) * (size_t)depth);
+    memcpy(f->at, at, sizeof(PyObject *) * (size_t)depth);
+    memcpy(f->key, key, sizeof(Py_ssize_t) * (size_t)depth);
+    return 0;
+}
+
+/* A one-hit rule's hit (the builders' answer: (code, loc, message, actual, expected) or None) at doc[top] or
+ * doc[top][below]: 0, UNSURE (None: no hit, or unsure), or -1 with an exception set. */
+static int
+found_one(found_t *found, int *n, int code, PyObject *doc, PyObject *hit, PyObject *top, PyObject *below)
+{
+    if (hit == NULL)
+        return -1;
+    if (hit == Py_None) {
+        Py_DECREF(hit);
+        return UNSURE;
+    }
+    PyObject *in[2] = {doc, NULL}, *at[2] = {top, below};
+    Py_ssize_t key[2] = {0, 0};
+    if (below != NULL) {
+        in[1] = PyDict_GetItemWithError(doc, top); /* (an exact dict: the builder read it) */
+        if (in[1] == NULL || !PyDict_CheckExact(in[1])) {
+            Py_DECREF(hit);
+            return PyErr_Occurred() ? -1 : UNSURE;
+        }
+    }
+    return found_add(found, n, code, hit, in, at, key, below == NULL ? 1 : 2);
+}
+
+/* CC216's message: "Tool-call id {cid!r} is not 9 ASCII letters or digits." (joined by hand when the repr is
+ * ASCII: PyUnicode_FromFormat parses its format and grows a writer, at several times the cost) */
+static PyObject *
+id_message(PyObject *cid)
+{
+    static const char head[] = "Tool-call id ", tail[] = " is not 9 ASCII letters or digits.";
+    PyObject *shown = PyObject_Repr(cid);
+    if (shown == NULL)
+        return NULL;
+    PyObject *text;
+    if (PyUnicode_IS_ASCII(shown)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(shown), a = (Py_ssize_t)sizeof(head) - 1, b = (Py_ssize_t)sizeof(tail) - 1;
+        text = PyUnicode_New(a + n + b, 127);
+        if (text != NULL) {
+            Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
+            memcpy(out, head, (size_t)a);
+            memcpy(out + a, PyUnicode_1BYTE_DATA(shown), (size_t)n);
+            memcpy(out + a + n, tail, (size_t)b);
+        }
+    } else {
+        text = PyUnicode_FromFormat("%s%U%s", head, shown, tail);
+    }
+    Py_DECREF(shown);
+    return text;
+}
+
+/* CC206 (want206) and CC216 (want216) on every choice, as the rules read them through rules._util.tool_calls: 0,
+ * UNSURE, or -1 with an exception set. */
+static int
+calls_found(PyObject **k, PyObject **codes, PyObject *doc, int want206, int want216, found_t *found, int *n)
+{
+    PyObject *list = PyDict_GetItemWithError(doc, k[K_CHOICES]);
+    if (list == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (!PyList_CheckExact(list))
+        return PyList_Check(list) ? UNSURE : 0;
+    /* the steps to a finish reason (3) and to a call's id (6) */
+    PyObject *in[FOUND_DEPTH] = {doc, NULL, NULL, NULL, NULL, NULL};
+    PyObject *at[FOUND_DEPTH] = {k[K_CHOICES], NULL, k[K_MESSAGE], k[K_TOOL_CALLS], NULL, k[K_ID]};
+    Py_ssize_t key[FOUND_DEPTH] = {0, 0, 0, 0, 0, 0};
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *choice = PyList_GET_ITEM(list, i);
+        if (!PyDict_CheckExact(choice)) {
+            if (PyDict_Check(choice))
+                return UNSURE;
+            continue;
+        }
+        PyObject *msg = PyDict_GetItemWithError(choice, k[K_MESSAGE]);
+        if (msg == NULL && PyErr_Occurred())
+            return -1;
+        if (msg == NULL || !PyDict_Check(msg))
+            continue;
+        if (!PyDict_CheckExact(msg))
+            return UNSURE;
+        PyObject *calls = PyDict_GetItemWithError(msg, k[K_TOOL_CALLS]);
+        if (calls == NULL && PyErr_Occurred())
+            return -1;
+        if (calls == NULL || !PyList_Check(calls)) { /* (a truthy non-list holds no call the rules read) */
+            if (calls != NULL && !plain_value(calls))
+                return UNSURE;
+            continue;
+        }
+        if (!PyList_CheckExact(calls))
+            return UNSURE;
+        key[1] = i;
+        in[2] = choice;
+        in[3] = msg;
+        int has_call = 0, rc;
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(calls); j++) {
+            PyObject *call = PyList_GET_ITEM(calls, j);
+            if (!PyDict_CheckExact(call)) {
+                if (PyDict_Check(call))
+                    return UNSURE;
+                continue;
+            }
+            has_call = 1;
+            if (!want216)
+                continue;
+            PyObject *cid = PyDict_GetItemWithError(call, k[K_ID]);
+            if (cid == NULL && PyErr_Occurred())
+                return -1;
+            if (cid == NULL || !PyUnicode_Check(cid))
+                continue;
+            int is_blank = blank(cid);
+            if (is_blank != 0) {
+                if (is_blank == UNSURE)
+                    return UNSURE;
+                continue;
+            }
+            int good = PyUnicode_GET_LENGTH(cid) == 9 && PyUnicode_IS_ASCII(cid);
+            if (good) {
+                const Py_UCS1 *c = PyUnicode_1BYTE_DATA(cid);
+                for (int m = 0; m < 9 && good; m++)
+                    good = (c[m] >= '0' && c[m] <= '9') || (c[m] >= 'a' && c[m] <= 'z') || (c[m] >= 'A' && c[m] <= 'Z');
+            }
+            if (good)
+                continue;
+            key[4] = j;
+            in[5] = call;
+            PyObject *pos = PyLong_FromSsize_t(i), *tpos = PyLong_FromSsize_t(j);
+            PyObject *loc = pos == NULL || tpos == NULL ? NULL
+                                                        : PyTuple_Pack(6, k[K_CHOICES], pos, k[K_MESSAGE],
+                                                                       k[K_TOOL_CALLS], tpos, k[K_ID]);
+            Py_XDECREF(pos);
+            Py_XDECREF(tpos);
+            PyObject *message = loc == NULL ? NULL : id_message(cid);
+            PyObject *hit = message == NULL ? NULL : PyTuple_Pack(5, codes[C216], loc, message, cid, Py_None);
+            Py_XDECREF(loc);
+            Py_XDECREF(message);
+            if ((rc = found_add(found, n, C216, hit, in, at, key, 6)) != 0)
+                return rc;
+        }
+        if (!want206 || !has_call)
+            continue;
+        PyObject *finish = PyDict_GetItemWithError(choice, k[K_FINISH]);
+        if (finish == NULL) {
+            if (PyErr_Occurred())
+                return -1;
+            continue;
+        }
+        if (!plain_value(finish))
+            return UNSURE; /* (== 'stop' could run Python code) */
+        if (!is_str(finish, k[V_STOP]))
+            continue;
+        PyObject *pos = PyLong_FromSsize_t(i);
+        PyObject *loc = pos == NULL ? NULL : PyTuple_Pack(3, k[K_CHOICES], pos, k[K_FINISH]);
+        Py_XDECREF(pos);
+        PyObject *message = loc == NULL ? NULL
+                                        : ascii_message("finish_reason is 'stop' although the message has tool calls; "
+                                                        "expected 'tool_calls'.",
+                                                        0, 0);
+        PyObject *hit = message == NULL ? NULL : PyTuple_Pack(5, codes[C206], loc, message, k[V_STOP], k[V_TOOL_CALLS]);
+        Py_XDECREF(loc);
+        Py_XDECREF(message);
+        PyObject *to_finish[3] = {doc, NULL, choice}, *named[3] = {k[K_CHOICES], NULL, k[K_FINISH]};
+        if ((rc = found_add(found, n, C206, hit, to_finish, named, key, 3)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Whether a comes before b: outcome.sort_in_doc_order's key (each step's position, a prefix first; then the code). */
+static int
+found_before(const found_t *a, const found_t *b)
+{
+    int depth = a->depth < b->depth ? a->depth : b->depth;
+    for (int i = 0; i < depth; i++) {
+        if (a->key[i] != b->key[i])
+            return a->key[i] < b->key[i];
+    }
+    if (a->depth != b->depth)
+        return a->depth < b->depth;
+    return a->code < b->code;
+}
+
+/* The hits in document order: each one's key placed, then an insertion sort (a few hits, mostly in order already;
+ * stable). 0, or UNSURE when a key is not placed. */
+static int
+found_sort(found_t *found, int n)
+{
+    for (int i = 0; i < n; i++) {
+        found_t *f = &found[i];
+        for (int d = 0; d < f->depth; d++) {
+            if (f->in[d] != NULL && (f->key[d] = key_at(f->in[d], f->at[d])) < 0)
+                return UNSURE;
+        }
+    }
+    for (int i = 1; i < n; i++) {
+        found_t f = found[i];
+        int j = i;
+        while (j > 0 && found_before(&f, &found[j - 1])) {
+            found[j] = found[j - 1];
+            j--;
+        }
+        found[j] = f;
+    }
+    return 0;
 }
 
 static PyObject *
-finding(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+findings(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 4 || !PyUnicode_CheckExact(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "finding(doc, table, now, code) takes a document, a table, a float and a str");
+    if (nargs != 4 || !PyFrozenSet_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "findings(doc, table, now, codes) takes a document, a table, a float and a frozenset");
         return NULL;
     }
     PyObject *k[K_COUNT], *arguments_ok, *nothing;
     unsigned covered;
     long year;
-    int unsure = read_table(args, 3, "finding", k, &covered, &arguments_ok, &nothing, &year);
+    int unsure = read_table(args, 3, "findings", k, &covered, &arguments_ok, &nothing, &year);
     if (unsure != 0)
         return unsure < 0 ? NULL : Py_NewRef(Py_None);
-    PyObject *codes = PyTuple_GET_ITEM(args[1], 1);
-    int which = 0;
-    while (which < C_COUNT) {
-        PyObject *code = PyTuple_GET_ITEM(codes, which);
-        if (code == args[3] || (code != Py_None && PyUnicode_Compare(code, args[3]) == 0))
-            break;
-        which++;
+    PyObject *codes[C_COUNT];
+    PyObject *names = PyTuple_GET_ITEM(args[1], 1), *ones = PyTuple_GET_ITEM(args[1], 5);
+    for (int i = 0; i < C_COUNT; i++)
+        codes[i] = PyTuple_GET_ITEM(names, i);
+    /* want: the codes asked that this builds; any other asked (the sizes differ) and the rules decide. One code
+     * asked is usually the table's own frozenset of it (culprits' answer, see code_set). */
+    static const int built[] = {C201, C203, C206, C209, C210, C211, C216};
+    const size_t n_built = sizeof(built) / sizeof(built[0]);
+    unsigned want = 0;
+    Py_ssize_t asked = 0;
+    for (size_t i = 0; i < n_built && asked == 0; i++) {
+        if (PyTuple_GET_ITEM(ones, built[i]) == args[3]) {
+            want = BIT(built[i]);
+            asked = 1;
+        }
     }
-    PyObject *doc = args[0];
-    switch (which) {
-    case C201:
-    case C203:
-        return usage_finding(k, doc, which == C203);
-    case C209:
-        return created_finding(k, doc, PyFloat_AS_DOUBLE(args[2]), year);
-    case C210:
-        return blank_finding(k, doc, K_ID, "id is empty.");
-    case C211:
-        return blank_finding(k, doc, K_MODEL, "model is empty.");
-    default:
+    if (asked == 0) {
+        for (size_t i = 0; i < n_built; i++) {
+            if (codes[built[i]] == Py_None)
+                continue;
+            int in = PySet_Contains(args[3], codes[built[i]]);
+            if (in < 0)
+                return NULL;
+            if (in) {
+                want |= BIT(built[i]);
+                asked++;
+            }
+        }
+    }
+    if (asked != PySet_GET_SIZE(args[3]))
         Py_RETURN_NONE;
+    PyObject *doc = args[0];
+    found_t found[FOUND_MAX];
+    int n = 0, rc = 0;
+    if (rc == 0 && (want & BIT(C201)))
+        rc = found_one(found, &n, C201, doc, usage_finding(k, doc, 0, codes[C201]), k[K_USAGE], k[K_TOTAL]);
+    if (rc == 0 && (want & BIT(C203)))
+        rc = found_one(found, &n, C203, doc, usage_finding(k, doc, 1, codes[C203]), k[K_USAGE], k[K_TOTAL]);
+    if (rc == 0 && (want & BIT(C209)))
+        rc = found_one(found, &n, C209, doc,
+                       created_finding(k, doc, PyFloat_AS_DOUBLE(args[2]), year, codes[C209]), k[K_CREATED], NULL);
+    if (rc == 0 && (want & BIT(C210)))
+        rc = found_one(found, &n, C210, doc, blank_finding(k, doc, K_ID, "id is empty.", codes[C210]), k[K_ID], NULL);
+    if (rc == 0 && (want & BIT(C211)))
+        rc = found_one(found, &n, C211, doc, blank_finding(k, doc, K_MODEL, "model is empty.", codes[C211]),
+                       k[K_MODEL], NULL);
+    if (rc == 0 && (want & (BIT(C206) | BIT(C216))))
+        rc = calls_found(k, codes, doc, (want & BIT(C206)) != 0, (want & BIT(C216)) != 0, found, &n);
+    if (rc == 0 && n > 1)
+        rc = found_sort(found, n);
+    PyObject *out = rc == 0 ? PyTuple_New(n) : NULL;
+    if (out != NULL) {
+        for (int i = 0; i < n; i++)
+            PyTuple_SET_ITEM(out, i, found[i].hit);
+        return out;
     }
+    for (int i = 0; i < n; i++)
+        Py_DECREF(found[i].hit);
+    if (rc == -1)
+        return NULL;
+    Py_RETURN_NONE;
 }
 
 /* ---- suspects(doc, table, now) -------------------------------------------------------------------------------
@@ -2404,7 +2703,7 @@ request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---- request_finding(doc, req, table, code) ---------------------------------------------------------------------
  *
- * finding()'s twin for the request rules request_culprits covers: the one hit of CC401 (the number of choices
+ * findings()' twin for the request rules request_culprits covers: the one hit of CC401 (the number of choices
  * against the request's n), built as rules/request.py builds it, or None (no hit, another code, a shape it is
  * unsure of). Same table as request_culprits'. */
 static PyObject *
@@ -2448,7 +2747,7 @@ request_finding(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(loc);
         return NULL;
     }
-    PyObject *out = hit_fields4(loc, ascii_message("Request asked for n=%lld choices; received %lld.", n, received),
+    PyObject *out = hit_fields4(NULL, loc, ascii_message("Request asked for n=%lld choices; received %lld.", n, received),
                                 actual, PyLong_FromLongLong(n));
     Py_DECREF(actual);
     return out;
@@ -2479,9 +2778,10 @@ static PyMethodDef methods[] = {
     {"culprits", (PyCFunction)(void (*)(void))culprits, METH_FASTCALL,
      "culprits(doc, table, now, /)\n--\n\n"
      "The covered rules that may have a hit on a contract-valid document (a frozenset), or None when unsure."},
-    {"finding", (PyCFunction)(void (*)(void))finding, METH_FASTCALL,
-     "finding(doc, table, now, code, /)\n--\n\n"
-     "The one hit (loc, message, actual, expected) of a covered rule culprits named, or None (the rule decides)."},
+    {"findings", (PyCFunction)(void (*)(void))findings, METH_FASTCALL,
+     "findings(doc, table, now, codes, /)\n--\n\n"
+     "The hits (code, loc, message, actual, expected) of the covered rules culprits named, in document order, or\n"
+     "None (the rules decide)."},
     {"null_places", (PyCFunction)(void (*)(void))null_places, METH_FASTCALL,
      "null_places(doc, table, /)\n--\n\n"
      "The nulls for optional fields at the fused pass's levels: [(loc, object, listed value)], or None when unsure."},

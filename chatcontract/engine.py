@@ -276,24 +276,25 @@ def _fast_check(
         if bad:  # the contract holds (and, float-free, the document is what the full path parses): the rules only
             req = None if request is None else parse_request(request)  # raises UsageError like the full path would
             named = None if req is None else _asked(doc, req, plan)  # (once: the route takes it too)
-            find = _accel.finding
+            find = _accel.findings
             if (
                 find is not None
                 and table is not None
                 and now
-                and len(bad) == 1
                 and not plan.rest
                 and (req is None or named is None or not plan.asked(named, req))
             ):
-                # One covered rule named (now: the clock the fused pass read) and no other rule to run (no request
-                # rule either): the route would run that rule alone. When it is one the accelerator builds the hit
-                # of (its one hit: a count, created, a blank id), the report is that hit's violation.
-                (code,) = bad
-                h = find(doc, table, now, code)
-                if h is not None:
-                    key = (code, h, status)
-                    found = plan.built.get(key)
-                    return _built_report(plan, key, code, h, status, settings.dialect) if found is None else found
+                # The covered rules named (now: the clock the fused pass read) and no other rule to run (no request
+                # rule either): the route would run those rules alone. When they are rules the accelerator builds
+                # the hits of (a count, created, a blank id or model, a tool call's finish reason or id), the report
+                # is those hits' violations, in document order.
+                made = find(doc, table, now, bad)
+                if made is not None and len(made) <= MAX_PER_RULE:
+                    if not made:
+                        return plan.empty if status is None else empty_report(settings.dialect, "response", status)
+                    kept = (made, status)
+                    found = plan.built.get(kept)
+                    return _built_report(plan, kept, made, status, settings.dialect) if found is None else found
             return _run_route(None, doc, settings, plan, status, req, bad, asked=named)
         return _located_check(body, doc, settings, status, request, not is_plain, contract_ok=contract_ok)
     req = None
@@ -322,7 +323,9 @@ def _fast_check(
                     if one is not None:
                         key = (code, one, status)
                         found = plan.built.get(key)
-                        return _built_report(plan, key, code, one, status, settings.dialect) if found is None else found
+                        if found is not None:
+                            return found
+                        return _built_report(plan, key, ((code, *one),), status, settings.dialect)
     if rules:
         ctx = make_context(settings.dialect, settings.contracts, req, status, None)
         for i, r in enumerate(rules):
@@ -403,7 +406,9 @@ def _repeated_check(
                     kind = type(h[2])
                     key = (code, h, kind, status) if kind in _HASHED else None
                     report = None if key is None else plan.built.get(key)
-                    return _built_report(plan, key, code, h, status, settings.dialect) if report is None else report
+                    if report is not None:
+                        return report
+                    return _built_report(plan, key, ((code, h[0], h[1], h[2], h[3]),), status, settings.dialect)
     return _located_check(body, None, settings, status, request, False, parsed=parsed, repeated=True)
 
 
@@ -411,16 +416,21 @@ _HASHED = frozenset({str, int, bool, type(None)})  # (JSON values that hash; a l
 
 
 def _built_report(
-    plan: _FastPlan, key: tuple[Any, ...] | None, code: str, hit: tuple[Any, ...], status: int | None, dialect: str
+    plan: _FastPlan, key: tuple[Any, ...] | None, hits: tuple[tuple[Any, ...], ...], status: int | None, dialect: str
 ) -> Report:
-    """The report of a lone finding of rule ``code``, kept in ``plan.built`` under ``key`` (None: not kept).
+    """The report of built findings, kept in ``plan.built`` under ``key`` (None: not kept).
 
-    ``hit``: its location, message, actual and expected values. A report is immutable and a function of the hit,
-    the status and the dialect alone, so the same hit (a provider's habit repeats) is answered with the same
-    report. The C accelerator's builders give exact ints, strs and None only, whose equality is their identity as
-    values (no ``1 == 1.0 == True``); other keys hold the value's type.
+    ``hits``: each finding's code, location, message, actual and expected values, in document order (distinct
+    places, none of a rule another supersedes, at most ``MAX_PER_RULE``: what a collector would list as they come).
+    A report is immutable and a function of the hits, the status and the dialect alone, so the same hits (a
+    provider's habit repeats) are answered with the same report. The C accelerator's builders give exact ints, strs
+    and None only, whose equality is their identity as values (no ``1 == 1.0 == True``); other keys hold the
+    value's type.
     """
-    report = make_report((violation_of(code, hit[0], hit[1], hit[2], hit[3], None),), dialect, "response", status, None)
+    violations = tuple(
+        violation_of(code, loc, message, actual, expected, None) for code, loc, message, actual, expected in hits
+    )
+    report = make_report(violations, dialect, "response", status, None)
     return report if key is None else _keep(plan, key, report)
 
 

@@ -498,12 +498,12 @@ LONE: list[tuple[tuple[Any, ...], Any, str]] = [
 def test_a_lone_covered_finding_is_built_in_one_call(
     route: str, monkeypatch: pytest.MonkeyPatch, dialect: str, path: tuple[Any, ...], value: Any, code: str
 ) -> None:
-    # One covered rule named and no other rule to run: the accelerator builds that rule's hit (_speedups.finding),
+    # One covered rule named and no other rule to run: the accelerator builds that rule's hit (_speedups.findings),
     # and the report is the full path's, on every route
     answers: list[Any] = []
-    built = _accel.finding
+    built = _accel.findings
     if built is not None:
-        monkeypatch.setattr(_accel, "finding", lambda *args: answers.append(built(*args)) or answers[-1])
+        monkeypatch.setattr(_accel, "findings", lambda *args: answers.append(built(*args)) or answers[-1])
     body = json.dumps(_set(_seed(dialect), path, value)).encode()
     asked = {"model": _seed(dialect)["model"], "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 500}
     assert same(body, dialect=dialect).codes() == [code]
@@ -516,6 +516,66 @@ def test_a_lone_covered_finding_is_built_in_one_call(
     for request in ({**asked, "model": "m"}, {**asked, "n": 2}, {**asked, "stop": ["\n"]}):
         same(body, dialect=dialect, request=request)
     assert answers == []
+
+
+def _tool_call_doc(dialect: str, finish_first: bool, ids: list[Any], finish: str = "stop") -> dict[str, Any]:
+    """The dialect's seed whose first choice has tool calls with ``ids``, its finish reason before or after them."""
+    doc = _seed(dialect)
+    choice = doc["choices"][0]
+    choice["message"]["tool_calls"] = [_call(cid) for cid in ids]
+    rest = {k: v for k, v in choice.items() if k != "finish_reason"}
+    doc["choices"][0] = {"finish_reason": finish, **rest} if finish_first else {**rest, "finish_reason": finish}
+    return doc
+
+
+CALL_FINDINGS: list[tuple[list[Any], str, bool]] = [
+    (["call_mock_0001"], "stop", True),  # LiteLLM's mock: CC206 and CC216 (mistral)
+    (["call_mock_0001"], "stop", False),  # the same, the message first
+    (["call_1", "D681PevKs", "call_\u00e9"], "stop", True),
+    (["call_1", "call_2"], "tool_calls", False),  # CC216 alone, twice
+    (["D681PevKs"], "stop", False),  # CC206 alone
+    (["call_1", " "], "stop", True),  # a blank id: CC215 too, the route
+    (["call_1", "call_1"], "stop", True),  # a repeated id: CC208 too, the route
+]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(("ids", "finish", "finish_first"), CALL_FINDINGS)
+def test_tool_call_findings_are_built_in_one_call(
+    route: str, monkeypatch: pytest.MonkeyPatch, dialect: str, ids: list[Any], finish: str, finish_first: bool
+) -> None:
+    # The covered rules named are all ones the accelerator builds the hits of (CC206, CC216, the one-hit rules):
+    # their report is built from those hits, in document order, and is the full path's on every route; with
+    # another rule to run (CC208, CC215, a request rule), the route runs the rules as before
+    answers: list[Any] = []
+    built = _accel.findings
+    if built is not None:
+        monkeypatch.setattr(_accel, "findings", lambda *args: answers.append(built(*args)) or answers[-1])
+    doc = _tool_call_doc(dialect, finish_first, ids, finish)
+    for edit in ({}, {"created": 1_700_000_000_000}, {"model": ""}):
+        body = json.dumps({**doc, **edit}).encode()
+        report = same(body, dialect=dialect)
+        same(body, dialect=dialect, status=201)
+        same(body, dialect=dialect, request={"model": doc["model"], "messages": [], "n": 2})
+        codes = set(report.codes())
+        if route == "accelerated" and codes and not codes & {"CC208", "CC215"}:
+            assert answers and answers[0] is not None and {h[0] for h in answers[0]} == codes
+        answers.clear()
+
+
+def test_built_reports_of_several_findings_are_kept_by_their_hits(route: str) -> None:
+    # Several built findings: their report is kept by (hits, status); other ids are other hits, and another report
+    settings_ = _settings({"dialect": "mistral"})
+    settings_.fast.built.clear()
+    first_body = json.dumps(_tool_call_doc("mistral", True, ["call_mock_0001"])).encode()
+    other_body = json.dumps(_tool_call_doc("mistral", True, ["call_mock_0002"])).encode()
+    first = check(first_body, dialect="mistral")
+    assert first.codes() == ["CC206", "CC216"]
+    assert (check(first_body, dialect="mistral") is first) == (route != "pure")
+    other = check(other_body, dialect="mistral")
+    assert other == full(other_body, dialect="mistral") != first
+    assert check(first_body, dialect="mistral", status=200) == full(first_body, dialect="mistral", status=200)
+    assert (len(settings_.fast.built) == 3) == (route != "pure")
 
 
 def test_built_reports_are_kept_per_hit_and_status_and_their_memo_is_bounded(route: str) -> None:
