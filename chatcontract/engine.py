@@ -42,10 +42,18 @@ from .outcome import (
 )
 from .rules import Hit, Rule, RuleContext, Target
 from .rules._fast import culprits, culprits_py, request_culprits, suspects
-from .rules._located import TooMany, float_paths, locate_errors, placed_errors, prefixes_of, scan_numbers
+from .rules._located import (
+    TooMany,
+    float_error,
+    float_paths,
+    locate_errors,
+    placed_errors,
+    prefixes_of,
+    scan_numbers,
+)
 from .rules._registry import make_context
 from .rules.errors import is_error_envelope
-from .rules.schema import mapped_hits, null_hits, object_hits, schema_hits
+from .rules.schema import float_hit, mapped_hits, null_hits, object_hits, schema_hits
 from .settings import Settings, _FastPlan, _settings_for, forget_project_config, resolve_settings
 from .sse import looks_like_sse
 from .violations import Loc
@@ -231,6 +239,10 @@ def _fast_check(
             if numbers is None or numbers[0] or numbers[1]:
                 if not locate or type(doc) is not dict:
                     return None
+                if numbers is not None and not numbers[1]:
+                    report = _floats_check(body, doc, settings, plan, status, request, numbers[0])
+                    if report is not None:
+                        return report
                 return _located_check(body, doc, settings, status, request, numbers is None, numbers=numbers)
             is_plain = True
             valid = plan.valid_plain
@@ -377,6 +389,77 @@ def _nulls_check(
     found_ = None if collector is not None else found
     report = _run_route(collector, doc, settings, plan, status, req, suspect, found=found_, asked=named)
     return report if key is None else _keep(plan, key, report)
+
+
+def _floats_check(
+    body: bytes,
+    doc: dict[str, Any],
+    settings: Settings,
+    plan: _FastPlan,
+    status: int | None,
+    request: Any,
+    places: frozenset[Loc],
+) -> Report | None:
+    """The violation route of a document plain but for floats where the contract wants none; or None.
+
+    ``places``: where the C accelerator's walk found floats (and the places above them). Each float must sit at a
+    field that refuses every float with one and the same error (a strict ``int``: ``created``, the token counts, a
+    choice's ``index``; ``rules._located.float_error``), and the document with those floats replaced by integers
+    must be one the contract's fast schema accepts: then those errors are the contract's only ones, and their
+    findings (CC102) are the full path's. No descent, no validation by pydantic. The rules run as on the
+    violation route (the covered ones that the coarse pass names as suspects). None, and the violation route
+    decides, for anything else: a float where the contract takes one, a value the integer placed there breaks
+    (a bound), another error, more than ``MAX_PER_RULE`` floats, a long list.
+    """
+    if "choices" not in doc and is_error_envelope(doc):
+        return None  # an error in a 2xx: the full path reports it as such
+    if body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc):
+        return None
+    adapter = settings.contracts.response
+    errors: list[tuple[dict[str, Any], float]] = []
+    for loc in places:
+        node: Any = doc
+        for seg in loc:
+            node = node[seg]
+        if type(node) is float:
+            err = float_error(adapter, loc)
+            if err is None or len(errors) >= MAX_PER_RULE:
+                return None
+            errors.append((err, node))
+    if not errors or not plan.valid_plain(_with_ints(doc, errors)):
+        return None
+    req = None if request is None else parse_request(request)  # raises UsageError like the full path would
+    found = [float_hit(adapter, doc, err, value) for err, value in errors]
+    collector: Collector | None = None
+    if len(found) > 1:
+        collector = Collector(settings)
+        collector.extend(found)
+    return _run_route(collector, doc, settings, plan, status, req, suspects(doc), found=None if collector else found)
+
+
+def _with_ints(doc: dict[str, Any], errors: list[tuple[dict[str, Any], float]]) -> dict[str, Any]:
+    """``doc`` with an integer in place of each float of ``errors`` (the float's integer part within 64 bits, else 0).
+
+    The objects and lists on the way are copies; the rest is shared.
+    """
+    out = dict(doc)
+    copies: dict[Loc, Any] | None = None
+    for err, value in errors:
+        loc = err["loc"]
+        node: Any = out
+        if len(loc) > 1:
+            if copies is None:
+                copies = {}
+            for n in range(1, len(loc)):
+                here = loc[:n]
+                inner = copies.get(here)
+                if inner is None:
+                    inner = node[loc[n - 1]]
+                    inner = copies[here] = dict(inner) if type(inner) is dict else list(inner)
+                    node[loc[n - 1]] = inner
+                node = inner
+        node[loc[-1]] = int(value) if -9.2e18 < value < 9.2e18 else 0
+    return out
 
 
 def _repeated_check(

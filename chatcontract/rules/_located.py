@@ -30,8 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from .. import _accel
 
 __all__ = [
-    "TooMany", "float_paths", "locate_errors", "loose_null_schema", "null_errors", "placed_errors", "places",
-    "prefixes_of", "scan_numbers",
+    "TooMany", "float_error", "float_paths", "locate_errors", "loose_null_schema", "null_errors", "placed_errors",
+    "places", "prefixes_of", "scan_numbers",
 ]
 
 Path = tuple[str | int, ...]
@@ -270,6 +270,80 @@ def _root(adapter: TypeAdapter[Any]) -> _Model | None:
 
 class TooMany(Exception):
     """More failing places than the caller wants located (it validates the whole document instead)."""
+
+
+#: float_error's answers, by (the adapter's id, the place): (adapter, error or None); and the probes' answers, by
+#: (the adapter's id, the place with list indices as 0). Bounded: emptied when full.
+_FLOAT_ERRORS: dict[tuple[int, Path], tuple[TypeAdapter[Any], dict[str, Any] | None]] = {}
+_FLOAT_PROBED: dict[tuple[int, Path], tuple[TypeAdapter[Any], dict[str, Any] | None]] = {}
+
+#: The floats a field is asked about: it refuses each of them with the same one error, or float_error says None.
+_FLOAT_PROBES = (1.5, 1.0, 0.0, -1.0, -2.5, 1e300, 9.223372036854776e18, 1.7e9 + 0.25)
+
+
+def float_error(adapter: TypeAdapter[Any], loc: Path) -> dict[str, Any] | None:
+    """The one pydantic error the contract gives for any float at ``loc``, located there (the same dict at each
+    call: not to be changed); or None.
+
+    ``loc`` must be a field reached from the root along models and lists of models (the walk of
+    :func:`locate_errors`, without unions); the field's validator must refuse every float it is asked about with
+    the same single error at the value itself (a strict ``int`` field: ``int_type``). A float there then has that
+    error and no other, whatever its value, which is what a validation of the whole document gives at that place.
+    None for anything else: a field that takes some floats (``1.0`` under lax ``int``, any ``float``), a union, a
+    place off the walk. Kept per place and adapter.
+    """
+    key = (id(adapter), loc)
+    found = _FLOAT_ERRORS.get(key)
+    if found is None or found[0] is not adapter:
+        template = tuple(0 if type(seg) is int else seg for seg in loc)
+        probed = _FLOAT_PROBED.get((id(adapter), template))
+        if probed is None or probed[0] is not adapter:
+            if len(_FLOAT_PROBED) >= 1024:
+                _FLOAT_PROBED.clear()
+            probed = _FLOAT_PROBED[(id(adapter), template)] = (adapter, _probe_floats(adapter, template))
+        if len(_FLOAT_ERRORS) >= 1024:
+            _FLOAT_ERRORS.clear()
+        err = probed[1]
+        found = _FLOAT_ERRORS[key] = (adapter, None if err is None else {**err, "loc": loc})
+    return found[1]
+
+
+def _probe_floats(adapter: TypeAdapter[Any], template: Path) -> dict[str, Any] | None:
+    model = _root(adapter)
+    field: _Field | None = None
+    i = 0
+    while model is not None and i < len(template):
+        seg = template[i]
+        field = model.by_key.get(seg) if type(seg) is str else None
+        if field is None:
+            return None
+        i += 1
+        if i == len(template):
+            break
+        if field.model is not None:  # (``M | None`` validates as ``M`` an object holding a float)
+            model = _model(field.model)
+        elif field.item_model is not None and type(template[i]) is int:
+            model, i = _model(field.item_model), i + 1
+        else:
+            return None
+    if field is None or i != len(template):
+        return None
+    seen: dict[str, Any] | None = None
+    for probe in _FLOAT_PROBES:
+        try:
+            field.validator()(probe)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            if len(errors) != 1 or errors[0]["loc"] != ():
+                return None
+            err = {k: v for k, v in errors[0].items() if k != "input"}
+            if seen is None:
+                seen = err
+            elif err != seen:
+                return None
+        else:
+            return None  # a float this field takes
+    return seen
 
 
 def locate_errors(

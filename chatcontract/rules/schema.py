@@ -18,7 +18,7 @@ from ..violations import Loc, Severity, format_path, shorten
 from ._located import null_errors, pydantic_order
 from ._registry import Hit, declare, hit
 
-__all__ = ["mapped_hits", "object_hits", "schema_hits"]
+__all__ = ["float_hit", "mapped_hits", "object_hits", "schema_hits"]
 
 _REF = "References:\n        - Mistral OpenAPI document, ChatCompletionResponse; OpenAI OpenAPI, CreateChatCompletionResponse"
 
@@ -482,11 +482,7 @@ def mapped_hits(
         # nothing to fold into it, no deeper error to defer to
         err = errors[0]
         loc, value, exists = _place(doc, err, tagged)
-        code = _classify(err, value, exists)
-        if code == "CC102" or code == "CC107":
-            yield _type_hit(adapter, doc, loc, [_expected(err)], value, full)
-        else:
-            yield _other_hit(code, loc, err, value, full)
+        yield _one_hit(adapter, doc, loc, err, value, exists, full)
         return
     errors = _drop_mismatched_members(errors)
     groups: dict[Loc, list[tuple[Any, Any, bool]]] = {}
@@ -520,6 +516,35 @@ def mapped_hits(
             names = {_expected(e[0]) for e in type_entries}
             expected = sorted(names, key=_rank) if len(names) > 1 else list(names)
             yield _type_hit(adapter, doc, loc, expected, type_entries[0][1], full)
+
+
+def _one_hit(
+    adapter: TypeAdapter[Any],
+    doc: Any,
+    loc: Loc,
+    err: Any,
+    value: Any,
+    exists: bool,
+    full: Callable[[str], bool] | None,
+) -> tuple[str, Hit]:
+    """The hit of a place's one error (``loc`` without union labels; ``value`` there, or whether it is missing)."""
+    code = _classify(err, value, exists)
+    if code == "CC102" or code == "CC107":
+        return _type_hit(adapter, doc, loc, [_expected(err)], value, full)
+    return _other_hit(code, loc, err, value, full)
+
+
+def float_hit(adapter: TypeAdapter[Any], doc: Any, err: Any, value: float) -> tuple[str, Hit]:
+    """:func:`mapped_hits`' hit for ``err``, the one error at a float ``value`` of ``doc`` (its place, ``err``'s
+    ``loc``, reached without a union: see ``rules._located.float_error``).
+    """
+    code = _classify(err, value, True)
+    if code != "CC102":
+        return _one_hit(adapter, doc, err["loc"], err, value, True, None)
+    # (_type_hit's message for a float, finite here: its JSON type is "number", _show and shorten give its repr and
+    # the float itself; unrolled, as this is the lane of the usual float finding, a float `created`)
+    expected = _expected(err)
+    return code, _tuple_new(Hit, (err["loc"], f"Expected {expected}; received number {value!r}.", value, expected, None))
 
 
 def _place(doc: Any, err: Any, tagged: _Trie) -> tuple[Loc, Any, bool]:
