@@ -1327,6 +1327,180 @@ is_str(PyObject *value, PyObject *what)
     return value != NULL && PyUnicode_CheckExact(value) && PyUnicode_Compare(value, what) == 0;
 }
 
+/* ---- A JSON object's text (CC207's arguments) ----------------------------------------------------------------
+ *
+ * Whether ASCII text is one JSON object as json.loads reads it (RFC 8259's grammar: no NaN or Infinity, no comment,
+ * no trailing comma, no control character in a string), nested at most JSON_DEPTH deep. 1 when it is, 0 when it
+ * is not or when this does not say (deeper): the caller then asks the Python test. It never says 1 for a text
+ * json.loads refuses or reads as anything but an object; tests/test_speedups.py holds it to json.loads. */
+
+#define JSON_DEPTH 64
+#define DIGIT(c) ((c) >= '0' && (c) <= '9')
+#define HEX(c) (DIGIT(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+
+static int json_value(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i, int depth);
+
+static inline void
+json_space(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i)
+{
+    while (*i < n && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' || s[*i] == '\r'))
+        (*i)++;
+}
+
+static int
+json_string(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i)
+{
+    Py_ssize_t j = *i + 1; /* (past the opening quote) */
+    while (j < n) {
+        unsigned char c = s[j];
+        if (c == '"') {
+            *i = j + 1;
+            return 1;
+        }
+        if (c < 0x20)
+            return 0;
+        if (c == '\\') {
+            if (j + 1 >= n)
+                return 0;
+            c = s[j + 1];
+            if (c == 'u') {
+                if (j + 5 >= n)
+                    return 0;
+                for (int h = 2; h < 6; h++) {
+                    if (!HEX(s[j + h]))
+                        return 0;
+                }
+                j += 6;
+                continue;
+            }
+            if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' && c != 't')
+                return 0;
+            j += 2;
+            continue;
+        }
+        j++;
+    }
+    return 0;
+}
+
+static int
+json_number(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i)
+{
+    Py_ssize_t j = *i;
+    if (j < n && s[j] == '-')
+        j++;
+    if (j >= n || !DIGIT(s[j]))
+        return 0;
+    if (s[j] == '0')
+        j++;
+    else
+        while (j < n && DIGIT(s[j]))
+            j++;
+    if (j < n && s[j] == '.') {
+        j++;
+        if (j >= n || !DIGIT(s[j]))
+            return 0;
+        while (j < n && DIGIT(s[j]))
+            j++;
+    }
+    if (j < n && (s[j] == 'e' || s[j] == 'E')) {
+        j++;
+        if (j < n && (s[j] == '+' || s[j] == '-'))
+            j++;
+        if (j >= n || !DIGIT(s[j]))
+            return 0;
+        while (j < n && DIGIT(s[j]))
+            j++;
+    }
+    *i = j;
+    return 1;
+}
+
+static int
+json_word(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i, const char *word, Py_ssize_t len)
+{
+    if (n - *i < len || memcmp(s + *i, word, (size_t)len) != 0)
+        return 0;
+    *i += len;
+    return 1;
+}
+
+/* The members or items of an object ('{') or array ('[') at s[*i]. */
+static int
+json_container(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i, int depth)
+{
+    if (depth >= JSON_DEPTH)
+        return 0;
+    unsigned char close = s[*i] == '{' ? '}' : ']';
+    (*i)++;
+    json_space(s, n, i);
+    if (*i < n && s[*i] == close) {
+        (*i)++;
+        return 1;
+    }
+    for (;;) {
+        if (close == '}') {
+            if (*i >= n || s[*i] != '"' || !json_string(s, n, i))
+                return 0;
+            json_space(s, n, i);
+            if (*i >= n || s[*i] != ':')
+                return 0;
+            (*i)++;
+            json_space(s, n, i);
+        }
+        if (!json_value(s, n, i, depth + 1))
+            return 0;
+        json_space(s, n, i);
+        if (*i >= n)
+            return 0;
+        if (s[*i] == close) {
+            (*i)++;
+            return 1;
+        }
+        if (s[*i] != ',')
+            return 0;
+        (*i)++;
+        json_space(s, n, i);
+    }
+}
+
+static int
+json_value(const unsigned char *s, Py_ssize_t n, Py_ssize_t *i, int depth)
+{
+    if (*i >= n)
+        return 0;
+    switch (s[*i]) {
+    case '{':
+    case '[':
+        return json_container(s, n, i, depth);
+    case '"':
+        return json_string(s, n, i);
+    case 't':
+        return json_word(s, n, i, "true", 4);
+    case 'f':
+        return json_word(s, n, i, "false", 5);
+    case 'n':
+        return json_word(s, n, i, "null", 4);
+    default:
+        return json_number(s, n, i);
+    }
+}
+
+/* 1 when text (any object) is an exact ASCII str holding one JSON object, else 0 (see above). */
+static int
+json_object_text(PyObject *text)
+{
+    if (!PyUnicode_CheckExact(text) || !PyUnicode_IS_ASCII(text))
+        return 0;
+    const unsigned char *s = PyUnicode_1BYTE_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), i = 0;
+    json_space(s, n, &i);
+    if (i >= n || s[i] != '{' || !json_container(s, n, &i, 0))
+        return 0;
+    json_space(s, n, &i);
+    return i == n;
+}
+
 /* The tool calls of one choice (CC206, CC207, CC208, CC215, CC216): bits in *bad, the arguments to test in args.
  * 0, UNSURE, or -1 with an exception set. */
 static int
@@ -1394,7 +1568,9 @@ calls_culprits(PyObject **k, PyObject *finish, PyObject *calls, unsigned *bad, P
                 rc = -1;
                 break;
             }
-            if (arguments != NULL && PyUnicode_Check(arguments) && PyList_Append(args, arguments) < 0)
+            /* (a text read here as a JSON object needs no Python test) */
+            if (arguments != NULL && PyUnicode_Check(arguments) && !json_object_text(arguments) &&
+                PyList_Append(args, arguments) < 0)
                 rc = -1;
         }
     }

@@ -1413,3 +1413,68 @@ def test_the_walk_of_places_refuses_a_malformed_trie() -> None:
         doc = {"a": doc}
     with pytest.raises(ValueError, match="too deep"):
         _places(deep, doc)
+
+
+# culprits' test of a tool call's arguments (CC207): a JSON object's text is read in C, anything else asks Python
+
+_JSON_PIECES = st.lists(
+    st.sampled_from(['{', '}', '[', ']', '"a"', '"b"', ':', ',', '1', '-0', '0.5', '1e999', '1E+2', '-', '01', '1.',
+                     '.5', 'NaN', 'Infinity', 'true', 'false', 'null', 'nul', ' ', '\n', '\x0b', '"\\ud800"',
+                     '"\\u00e9"', '"\\x"', '"\\uZZZZ"', '"\x01"', '"\\/"', '\\', '"']),
+    max_size=14,
+).map("".join)
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+def _read_in_c(text: str) -> bool:
+    """Whether the C walk takes ``text`` as a JSON object without asking the Python test (told to say no)."""
+    from chatcontract.rules import _fast
+
+    table = _fast.culprits_table(frozenset(COVERED))
+    assert table is not None and _accel.culprits is not None
+    asked = (*table[:2], lambda arguments: False, *table[3:])
+    call = {"id": "D681PevKs", "type": "function", "function": {"name": "f", "arguments": text}}
+    doc = {"choices": [{"index": 0, "message": {"role": "assistant", "tool_calls": [call]},
+                        "finish_reason": "tool_calls"}]}
+    found = _accel.culprits(doc, asked, 1_700_000_000.0)
+    assert found is not None
+    return "CC207" not in found
+
+
+@pytest.mark.skipif(_accel.culprits is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=3000, deadline=None)
+@given(text=st.one_of(_JSON_PIECES, _JSON_PIECES.map(lambda t: "{" + t + "}"), st.text(max_size=10)))
+@example(text='{"a": 1, "a": 2}')
+@example(text='{"a": "\\ud800"}')
+@example(text=' {"a": [1, {"b": null}]}\n')
+@example(text='{"a": NaN}')
+@example(text='{"a": 1,}')
+@example(text="{'a': 1}")
+@example(text='{"a": "\t"}')
+@example(text='{"a": 1} x')
+@example(text="[" * 70 + "]" * 70)
+@example(text='{"a":' + "[" * 70 + "]" * 70 + "}")
+def test_the_c_reading_of_arguments_takes_only_json_objects(text: str) -> None:
+    from chatcontract.rules._util import NotJSON, loads_object
+
+    if _read_in_c(text):
+        try:
+            assert isinstance(loads_object(text), dict)
+        except NotJSON:
+            raise AssertionError(f"{text!r} is read as an object in C but json.loads refuses it") from None
+
+
+@pytest.mark.skipif(_accel.culprits is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=400, deadline=None)
+@given(value=st.dictionaries(st.text(max_size=5), _JSON_VALUES, max_size=4), indent=st.sampled_from([None, 1, "\t"]))
+def test_the_c_reading_of_arguments_takes_what_json_dumps_writes(value: dict[str, Any], indent: Any) -> None:
+    # (the usual arguments: json.dumps of an object; ensure_ascii, the C reading takes ASCII text only)
+    text = json.dumps(value, indent=indent)
+    assert _read_in_c(text)
+    unescaped = json.dumps(value, ensure_ascii=False)
+    assert _read_in_c(unescaped) == unescaped.isascii()
+    assert not _read_in_c(json.dumps([value]))  # an array is not an object
