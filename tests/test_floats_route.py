@@ -126,6 +126,7 @@ def test_several_floats_and_their_order(route: str, lane: list[Any], dialect: st
         [(("choices", 0, "finish_reason"), 0.5)],  # an enum
         [(("choices", 0, "message"), 0.5)],  # a model
         [(("choices",), 0.5)],  # a list of models
+        [(("choices", 0), 0.5)],  # an item of it
         [(("choices", 0, "message", "x"), 0.5)],  # an unknown key holding a float
     ],
 )
@@ -223,6 +224,7 @@ def test_float_error_answers_only_for_fields_that_refuse_every_float(dialect: st
     assert _located.float_error(adapter, ("nowhere",)) is None  # not a field
     assert _located.float_error(adapter, ("choices", "x", "index")) is None  # not a list index
     assert _located.float_error(adapter, ("created", "x")) is None  # below a field that is not a model
+    assert _located.float_error(adapter, ("choices", 0)) is None  # an item of a list of models, not a field
     if dialect == "mistral":
         assert _located.float_error(adapter, ("choices", 0, "message", "content")) is None  # a union
     # a lax int takes 1.0, a float field takes any: neither is a field that refuses every float

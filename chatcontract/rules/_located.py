@@ -326,8 +326,8 @@ def _probe_floats(adapter: TypeAdapter[Any], template: Path) -> dict[str, Any] |
             model, i = _model(field.item_model), i + 1
         else:
             return None
-    if field is None or i != len(template):
-        return None
+    if field is None or i != len(template) or type(template[-1]) is not str:
+        return None  # (a place that is an item of a list of models, not a field)
     seen: dict[str, Any] | None = None
     for probe in _FLOAT_PROBES:
         try:
