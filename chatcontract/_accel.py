@@ -24,12 +24,12 @@ culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 findings: Callable[[Any, tuple[Any, ...], float, frozenset[str]], tuple[tuple[Any, ...], ...] | None] | None
 suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 request_culprits: Callable[[Any, Any, tuple[Any, ...]], frozenset[str] | None] | None
-request_finding: Callable[[Any, Any, tuple[Any, ...], str], tuple[Any, str, Any, Any] | None] | None
+request_pass: Callable[..., tuple[frozenset[str], tuple[Any, ...] | None, bool] | None] | None
 places: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None
 null_places: Callable[[Any, tuple[Any, ...]], list[tuple[tuple[str | int, ...], dict[str, Any], Any]] | None] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
     plain = maker = numbers = order_key = scan_fields = duplicates = culprits = findings = suspects = None
-    request_culprits = request_finding = places = null_places = doc_order = hit_maker = violation = None
+    request_culprits = request_pass = places = null_places = doc_order = hit_maker = violation = None
 else:
     try:
         from ._speedups import (
@@ -45,14 +45,14 @@ else:
             places,
             plain,
             request_culprits,
-            request_finding,
+            request_pass,
             scan_fields,
             suspects,
             violation,
         )
     except ImportError:  # not compiled (no C compiler at install time)
         plain = maker = numbers = order_key = scan_fields = duplicates = culprits = findings = suspects = None
-        request_culprits = request_finding = places = null_places = doc_order = hit_maker = violation = None
+        request_culprits = request_pass = places = null_places = doc_order = hit_maker = violation = None
 
 ACTIVE: bool = plain is not None
 
@@ -65,5 +65,5 @@ BUT_FLOATS = 2
 #: walk): a test sets them all to None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
     "plain", "numbers", "scan_fields", "doc_order", "duplicates", "culprits", "findings", "suspects",
-    "request_culprits", "request_finding", "places", "null_places",
+    "request_culprits", "request_pass", "places", "null_places",
 )

@@ -2699,7 +2699,7 @@ enum R { R_N, R_MAX_COMPLETION, R_MAX, R_MODEL, R_CHOICES, R_USAGE, R_COMPLETION
 enum { Q401, Q402, Q403, Q407, Q411, Q_COUNT };
 
 static int
-request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
+request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad, long long *asked, long long *received)
 {
     long long n = 1, low = -1, high = -1, used = -1, v;
     int r, has_limit = 0, has_used = 0, negative = 0;
@@ -2764,8 +2764,11 @@ request_walk(PyObject **k, PyObject *doc, PyObject *req, unsigned *bad)
         if (!PyList_CheckExact(items))
             return UNSURE;
         Py_ssize_t count = PyList_GET_SIZE(items);
-        if (count > 0 && count != n)
+        if (count > 0 && count != n) {
             *bad |= BIT(Q401);
+            *asked = n;
+            *received = (long long)count;
+        }
         int short_ = count != 1 || (has_used && has_limit && used < low);
         for (Py_ssize_t i = 0; i < count; i++) {
             PyObject *choice = PyList_GET_ITEM(items, i);
@@ -2869,7 +2872,8 @@ request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (!PyDict_CheckExact(args[1]))
         Py_RETURN_NONE;
     unsigned bad = 0;
-    int rc = request_walk(k, args[0], args[1], &bad);
+    long long n = 0, received = 0;
+    int rc = request_walk(k, args[0], args[1], &bad, &n, &received);
     if (rc < 0)
         return NULL;
     if (rc == UNSURE)
@@ -2877,55 +2881,75 @@ request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     return code_set(codes, PyTuple_GET_ITEM(args[2], 3), Q_COUNT, bad, PyTuple_GET_ITEM(args[2], 2));
 }
 
-/* ---- request_finding(doc, req, table, code) ---------------------------------------------------------------------
+/* ---- request_pass(doc, req, table, keyed) ----------------------------------------------------------------------
  *
- * findings()' twin for the request rules request_culprits covers: the one hit of CC401 (the number of choices
- * against the request's n), built as rules/request.py builds it, or None (no hit, another code, a shape it is
- * unsure of). Same table as request_culprits'. */
+ * The engine's pass over a request, in one call: (request_culprits' answer; when it names CC401 alone, that rule's
+ * one hit, the number of choices against the request's n, built as rules/request.py builds it, (loc, message,
+ * actual, expected), else None; whether the request holds none of the keys in keyed, a frozenset: what
+ * keyed.isdisjoint(req) says). None where request_culprits is unsure, or for a request key that is not an exact
+ * str (its hash could be Python code). Same table. */
 static PyObject *
-request_finding(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+request_pass(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    if (nargs != 4 || !PyUnicode_CheckExact(args[3])) {
+    if (nargs != 4 || !PyFrozenSet_CheckExact(args[3])) {
         PyErr_SetString(PyExc_TypeError,
-                        "request_finding(doc, req, table, code) takes a document, a request, a table and a str");
+                        "request_pass(doc, req, table, keyed) takes a document, a request, a table and a frozenset");
         return NULL;
     }
     PyObject *k[R_COUNT], *codes;
-    if (read_request_table(args[2], "request_finding", k, &codes) < 0)
+    if (read_request_table(args[2], "request_pass", k, &codes) < 0)
         return NULL;
 #ifdef Py_GIL_DISABLED
-    Py_RETURN_NONE;
+    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
 #endif
-    PyObject *doc = args[0], *req = args[1], *code = PyTuple_GET_ITEM(codes, Q401);
-    if (!PyDict_CheckExact(doc) || !PyDict_CheckExact(req) || code == Py_None ||
-        (code != args[3] && PyUnicode_Compare(code, args[3]) != 0))
+    if (!PyDict_CheckExact(args[1]))
         Py_RETURN_NONE;
-    /* CC401 */
-    PyObject *items = PyDict_GetItemWithError(doc, k[R_CHOICES]);
-    if (items == NULL || !PyList_CheckExact(items) || PyList_GET_SIZE(items) == 0)
-        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
-    PyObject *value = PyDict_GetItemWithError(req, k[R_N]);
-    long long n = 1, v = 0;
-    int r = small_int(value, &v);
-    if (r == UNSURE || (value == NULL && PyErr_Occurred()))
-        return PyErr_Occurred() ? NULL : Py_NewRef(Py_None);
-    if (r == 1 && v >= 1)
-        n = v;
-    long long received = (long long)PyList_GET_SIZE(items);
-    if (received == n)
+    unsigned bad = 0, covered = 0;
+    long long n = 0, received = 0;
+    int rc = request_walk(k, args[0], args[1], &bad, &n, &received);
+    if (rc < 0)
+        return NULL;
+    if (rc == UNSURE)
         Py_RETURN_NONE;
-    PyObject *loc = PyTuple_Pack(1, k[R_CHOICES]);
-    if (loc == NULL)
-        return NULL;
-    PyObject *actual = PyLong_FromLongLong(received);
-    if (actual == NULL) {
-        Py_DECREF(loc);
-        return NULL;
+    for (int i = 0; i < Q_COUNT; i++) {
+        if (PyTuple_GET_ITEM(codes, i) != Py_None)
+            covered |= BIT(i);
     }
-    PyObject *out = hit_fields4(NULL, loc, ascii_message("Request asked for n=%lld choices; received %lld.", n, received),
-                                actual, PyLong_FromLongLong(n));
-    Py_DECREF(actual);
+    PyObject *free = Py_True, *key, *value;
+    Py_ssize_t pos = 0;
+    while (free == Py_True && PyDict_Next(args[1], &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key))
+            Py_RETURN_NONE;
+        int in = PySet_Contains(args[3], key);
+        if (in < 0)
+            return NULL;
+        if (in)
+            free = Py_False;
+    }
+    PyObject *named = code_set(codes, PyTuple_GET_ITEM(args[2], 3), Q_COUNT, bad, PyTuple_GET_ITEM(args[2], 2));
+    if (named == NULL)
+        return NULL;
+    PyObject *one = NULL;
+    if ((bad & covered) == BIT(Q401)) { /* CC401 alone: "Request asked for n={n} choices; received {count}." */
+        PyObject *loc = PyTuple_Pack(1, k[R_CHOICES]);
+        PyObject *actual = loc == NULL ? NULL : PyLong_FromLongLong(received);
+        if (actual != NULL)
+            one = hit_fields4(NULL, loc, ascii_message("Request asked for n=%lld choices; received %lld.", n, received),
+                              actual, PyLong_FromLongLong(n));
+        else
+            Py_XDECREF(loc);
+        Py_XDECREF(actual);
+        if (one == NULL) {
+            Py_DECREF(named);
+            return NULL;
+        }
+    } else {
+        one = Py_NewRef(Py_None);
+    }
+    PyObject *out = PyTuple_Pack(3, named, one, free);
+    Py_DECREF(named);
+    Py_DECREF(one);
     return out;
 }
 
@@ -2967,9 +2991,10 @@ static PyMethodDef methods[] = {
     {"request_culprits", (PyCFunction)(void (*)(void))request_culprits, METH_FASTCALL,
      "request_culprits(doc, req, table, /)\n--\n\n"
      "The request rules every request meets that may have a hit (a frozenset), or None when unsure."},
-    {"request_finding", (PyCFunction)(void (*)(void))request_finding, METH_FASTCALL,
-     "request_finding(doc, req, table, code, /)\n--\n\n"
-     "The one hit (loc, message, actual, expected) of a request rule request_culprits named, or None."},
+    {"request_pass", (PyCFunction)(void (*)(void))request_pass, METH_FASTCALL,
+     "request_pass(doc, req, table, keyed, /)\n--\n\n"
+     "(request_culprits' answer, CC401's one hit when it is named alone else None, keyed.isdisjoint(req)), or\n"
+     "None (unsure)."},
     {"places", (PyCFunction)(void (*)(void))places, METH_FASTCALL,
      "places(trie, doc, /)\n--\n\n"
      "(nulls, owns): each null where the trie's models want an optional field omitted, each object with own errors."},

@@ -318,26 +318,25 @@ def _fast_check(
         if req is None:
             rules = plan.rest
         else:
-            asked = _accel.request_culprits  # (rules._fast.request_culprits, inlined as culprits is)
+            # (rules._fast.request_culprits, inlined as culprits is, with CC401's hit and plan.asked's first test)
+            asked = _accel.request_pass
             rtable = plan.request_table
-            named = None if asked is None or rtable is None else asked(doc, req, rtable)
-            if named is None:
+            answer = None if asked is None or rtable is None else asked(doc, req, rtable, plan.keyed)
+            if answer is None:
                 rules = plan.asked(_asked(doc, req, plan), req)
             else:  # (plan.asked's usual case, inlined: a request without the keys of a rule the pass does not cover)
-                memo = plan.unkeyed_routes.get(named) if plan.keyed.isdisjoint(req) else None
+                named, one, unkeyed = answer
+                memo = plan.unkeyed_routes.get(named) if unkeyed else None
                 rules = plan.asked(named, req) if memo is None else memo
-                if locate and len(rules) == 1 and named:
-                    # One request rule named and nothing else to run: when the accelerator builds its one hit
-                    # (CC401, the number of choices), the report is that hit's violation.
-                    build = _accel.request_finding
+                if locate and one is not None and len(rules) == 1:
+                    # CC401 named alone (the number of choices), its hit built by the pass, and nothing else to
+                    # run: the report is that hit's violation.
                     code = rules[0].code
-                    one = None if build is None or rtable is None else build(doc, req, rtable, code)
-                    if one is not None:
-                        key = (code, one, status)
-                        found = plan.built.get(key)
-                        if found is not None:
-                            return found
-                        return _built_report(plan, key, ((code, *one),), status, settings.dialect)
+                    key = (code, one, status)
+                    found = plan.built.get(key)
+                    if found is not None:
+                        return found
+                    return _built_report(plan, key, ((code, *one),), status, settings.dialect)
     if rules:
         ctx = make_context(settings.dialect, settings.contracts, req, status, None)
         for i, r in enumerate(rules):

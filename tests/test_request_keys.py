@@ -171,14 +171,13 @@ class _Count(int):
     """An int subclass as ``n``: the C builder is unsure of it, the rule reads it as an int."""
 
 
-@pytest.mark.skipif(_accel.request_finding is None, reason="the C accelerator is not built (tests/test_speedups.py)")
+@pytest.mark.skipif(_accel.request_pass is None, reason="the C accelerator is not built (tests/test_speedups.py)")
 @pytest.mark.parametrize("dialect", DIALECTS)
 @settings(max_examples=400, deadline=None)
 @given(data=st.data())
-def test_a_built_request_finding_is_the_rule_functions_one_hit(dialect: str, data: st.DataObject) -> None:
-    # _speedups.request_finding builds CC401's one hit as the rule does (the message to the character), or says
-    # None: the rule then has no hit, or reads a value the builder may be unsure of (not an exact dict, list or
-    # int within 64 bits)
+def test_the_request_pass_builds_the_rule_functions_one_hit(dialect: str, data: st.DataObject) -> None:
+    # _speedups.request_pass answers what request_culprits answers, and where that names CC401 alone, CC401's one
+    # hit as the rule builds it (the message to the character); and whether the request holds a keyed rule's key
     from chatcontract.violations import Hit
 
     doc = data.draw(st.one_of(documents(dialect), gen.responses(dialect)), label="document")
@@ -187,47 +186,56 @@ def test_a_built_request_finding_is_the_rule_functions_one_hit(dialect: str, dat
     values = {
         **_ASKED_VALUES,
         "n": st.one_of(st.integers(-1, 4), st.integers(-(2**64), 2**64), st.sampled_from([True, 2.0, "2", None])),
+        "stop": st.just(["\n"]),
     }
     request = data.draw(st.fixed_dictionaries({}, optional=values), label="request")
     if "n" in request and data.draw(st.booleans(), label="subclass") and type(request["n"]) is int:
         request["n"] = _Count(request["n"])
     covered = frozenset(data.draw(st.sets(st.sampled_from(sorted(REQUEST_COVERED))), label="covered"))
-    code = data.draw(st.sampled_from([*sorted(REQUEST_COVERED), "CC999"]), label="code")
+    keyed = frozenset(data.draw(st.sets(st.sampled_from(["stop", "tool_choice", "n", "x"])), label="keyed"))
     table = request_culprits_table(covered)
-    assert table is not None and _accel.request_finding is not None
-    found = _accel.request_finding(doc, request, table, code)
-    if code != "CC401" or code not in covered:
-        assert found is None
+    assert table is not None and _accel.request_pass is not None and _accel.request_culprits is not None
+    answer = _accel.request_pass(doc, request, table, keyed)
+    named = _accel.request_culprits(doc, request, table)
+    if answer is None:
+        assert named is None
+        return
+    assert answer[0] == named and answer[2] is keyed.isdisjoint(request)
+    one = answer[1]
+    if named != {"CC401"}:
+        assert one is None
         return
     ctx = RuleContext(dialect=dialect, contracts=contracts_for(dialect), request=request, status=None)
-    hits = list(REQUEST_COVERED[code](doc, ctx))
-    if found is not None:
-        assert hits == [Hit(*found, None)]
-        assert [type(x) for x in found] == [type(x) for x in hits[0][:4]]
-    else:
-        n = request.get("n")
-        sure = type(doc) is dict and type(doc.get("choices")) is list
-        sure = sure and (type(n) is not int or -(2**63) <= n < 2**63) and not isinstance(n, _Count)
-        assert not hits or not sure, hits
+    hits = list(REQUEST_COVERED["CC401"](doc, ctx))
+    assert one is not None and hits == [Hit(*one, None)]
+    assert [type(x) for x in one] == [type(x) for x in hits[0][:4]]
 
 
-@pytest.mark.skipif(_accel.request_finding is None, reason="the C accelerator is not built (tests/test_speedups.py)")
-def test_the_request_finding_refuses_what_it_cannot_read() -> None:
+@pytest.mark.skipif(_accel.request_pass is None, reason="the C accelerator is not built (tests/test_speedups.py)")
+def test_the_request_pass_refuses_what_it_cannot_read() -> None:
     table = request_culprits_table(frozenset(REQUEST_COVERED))
-    assert table is not None and _accel.request_finding is not None
+    assert table is not None and _accel.request_pass is not None
     body = {"choices": [{"index": 0}]}
-    assert _accel.request_finding(body, {"n": 3}, table, "CC401") == (
-        ("choices",), "Request asked for n=3 choices; received 1.", 1, 3
+    keyed = frozenset({"stop"})
+    assert _accel.request_pass(body, {"n": 3}, table, keyed) == (
+        frozenset({"CC401"}), (("choices",), "Request asked for n=3 choices; received 1.", 1, 3), True
     )
-    assert _accel.request_finding(body, {"n": 1}, table, "CC401") is None  # no hit
-    assert _accel.request_finding(body, {"n": 3}, table, "CC402") is None  # a code it does not build
+    assert _accel.request_pass(body, {"n": 1, "stop": "x"}, table, keyed) == (frozenset(), None, False)  # no hit
+    only_402 = request_culprits_table(frozenset({"CC402"}))
+    assert _accel.request_pass(body, {"n": 3}, only_402, keyed) == (frozenset(), None, True)  # CC401 not covered
+    assert _accel.request_pass(body, {"n": 3, 7: 1}, table, keyed) is None  # a key that is not a str: unsure
+    assert _accel.request_pass(body, _Request(n=3), table, keyed) is None  # not a dict: unsure
     for bad in [(), (*table[:2],), (table[0][:-1], *table[1:]), (table[0], table[1][:-1], table[2])]:
         with pytest.raises(TypeError):
-            _accel.request_finding(body, {"n": 3}, bad, "CC401")
+            _accel.request_pass(body, {"n": 3}, bad, keyed)
     with pytest.raises(TypeError):
-        _accel.request_finding(body, {"n": 3}, table)  # type: ignore[call-arg]
+        _accel.request_pass(body, {"n": 3}, table)  # type: ignore[call-arg]
     with pytest.raises(TypeError):
-        _accel.request_finding(body, {"n": 3}, table, 401)  # type: ignore[arg-type]
+        _accel.request_pass(body, {"n": 3}, table, {"stop"})
+
+
+class _Request(dict):  # type: ignore[type-arg]
+    """A dict subclass: the pass is unsure of it."""
 
 
 @pytest.mark.parametrize("n", [None, 1, 2, 3, 0, -1, True])
@@ -254,9 +262,9 @@ def test_a_request_answered_with_too_few_choices_is_reported_as_the_full_path_do
     if keyed:
         request["stop"] = ["\n"]
     built: list[Any] = []
-    real = _accel.request_finding
+    real = _accel.request_pass
     if real is not None:
-        monkeypatch.setattr(_accel, "request_finding", lambda *args: built.append(real(*args)) or built[-1])
+        monkeypatch.setattr(_accel, "request_pass", lambda *args: built.append(real(*args)[1]) or real(*args))
     raw = json.dumps(body).encode()
     for status in (None, 200):
         settings_ = cc_settings._settings_for("mistral", None, None, None)
@@ -265,4 +273,4 @@ def test_a_request_answered_with_too_few_choices_is_reported_as_the_full_path_do
         assert got == expected and str(got) == str(expected)
         assert got.codes() == ([] if n == 2 else ["CC401"])
     if real is not None and n != 2:
-        assert (bool(built) and None not in built) if not keyed else built == []  # (with stop, two rules run)
+        assert bool(built) and None not in built  # (built: with stop, two rules run and the hit is not used)
