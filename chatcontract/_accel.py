@@ -20,6 +20,7 @@ order_key: Callable[[Any, tuple[str | int, ...]], list[int] | None] | None
 doc_order: Callable[[list[Any], Any, tuple[str, str, str]], bool] | None
 scan_fields: Callable[[Any, dict[str, Any], tuple[str | int, ...], frozenset[Any]], tuple[bool, list[Any]]] | None
 duplicates: Callable[[bytes], list[tuple[tuple[str | int, ...], str]] | None] | None
+repeated: Callable[[Any, list[Any], str, Callable[..., Any]], list[tuple[str, Any]] | None] | None
 culprits: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
 findings: Callable[[Any, tuple[Any, ...], float, frozenset[str]], tuple[tuple[Any, ...], ...] | None] | None
 suspects: Callable[[Any, tuple[Any, ...], float], frozenset[str] | None] | None
@@ -28,8 +29,8 @@ request_pass: Callable[..., tuple[frozenset[str], tuple[Any, ...] | None, bool] 
 places: Callable[[Any, dict[str, Any]], tuple[list[Any], list[Any]]] | None
 null_places: Callable[[Any, tuple[Any, ...]], list[tuple[tuple[str | int, ...], dict[str, Any], Any]] | None] | None
 if os.environ.get("CHATCONTRACT_NO_SPEEDUPS", "") not in ("", "0"):
-    plain = maker = numbers = order_key = scan_fields = duplicates = culprits = findings = suspects = None
-    request_culprits = request_pass = places = null_places = doc_order = hit_maker = violation = None
+    plain = maker = numbers = order_key = scan_fields = duplicates = repeated = culprits = findings = None
+    suspects = request_culprits = request_pass = places = null_places = doc_order = hit_maker = violation = None
 else:
     try:
         from ._speedups import (
@@ -44,6 +45,7 @@ else:
             order_key,
             places,
             plain,
+            repeated,
             request_culprits,
             request_pass,
             scan_fields,
@@ -51,8 +53,8 @@ else:
             violation,
         )
     except ImportError:  # not compiled (no C compiler at install time)
-        plain = maker = numbers = order_key = scan_fields = duplicates = culprits = findings = suspects = None
-        request_culprits = request_pass = places = null_places = doc_order = hit_maker = violation = None
+        plain = maker = numbers = order_key = scan_fields = duplicates = repeated = culprits = findings = None
+        suspects = request_culprits = request_pass = places = null_places = doc_order = hit_maker = violation = None
 
 ACTIVE: bool = plain is not None
 
@@ -64,6 +66,6 @@ BUT_FLOATS = 2
 #: import; ``order_key``, the document-order walk alone, is read by the tests only, which hold it to the Python
 #: walk): a test sets them all to None to take the pure-Python route in-process.
 CALLED: tuple[str, ...] = (
-    "plain", "numbers", "scan_fields", "doc_order", "duplicates", "culprits", "findings", "suspects",
+    "plain", "numbers", "scan_fields", "doc_order", "duplicates", "repeated", "culprits", "findings", "suspects",
     "request_culprits", "request_pass", "places", "null_places",
 )

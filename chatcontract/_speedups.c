@@ -310,6 +310,100 @@ duplicates(PyObject *module, PyObject *arg)
 }
 
 
+/* repeated(doc, where, code, make) -> [(code, hit), ...] | None: CC004's findings at the repeated keys duplicates()
+ * listed (where: a list of (location of the object, key), those inside a replaced value taken out by the caller),
+ * in doc, the jiter parse of the same body: for each, (code, make(location + (key,), message, the key's value)),
+ * the message "Key {key!r} appears more than once in one object; parsers disagree on which wins." (inputs.py's
+ * _repeated_message; tests/test_speedups.py holds the two equal). None when a location does not lead to an exact
+ * dict holding the key (the scan and the parse read the same bytes: not expected), or a step is not an exact str
+ * or int. */
+static PyObject *
+repeated(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    (void)module;
+    static const char head[] = "Key ", tail[] = " appears more than once in one object; parsers disagree on which wins.";
+    if (nargs != 4 || !PyList_CheckExact(args[1]) || !PyUnicode_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "repeated(doc, where, code, make) takes a document, a list, a str, a maker");
+        return NULL;
+    }
+#ifdef Py_GIL_DISABLED
+    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
+#endif
+    PyObject *where = args[1], *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(where); i++) {
+        PyObject *entry = PyList_GET_ITEM(where, i);
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 2 || !PyTuple_CheckExact(PyTuple_GET_ITEM(entry, 0)) ||
+            !PyUnicode_CheckExact(PyTuple_GET_ITEM(entry, 1)))
+            goto unsure;
+        PyObject *loc = PyTuple_GET_ITEM(entry, 0), *key = PyTuple_GET_ITEM(entry, 1), *node = args[0];
+        Py_ssize_t depth = PyTuple_GET_SIZE(loc);
+        for (Py_ssize_t d = 0; d < depth && node != NULL; d++) {
+            PyObject *seg = PyTuple_GET_ITEM(loc, d);
+            if (PyDict_CheckExact(node) && PyUnicode_CheckExact(seg)) {
+                node = PyDict_GetItemWithError(node, seg);
+            } else if (PyList_CheckExact(node) && PyLong_CheckExact(seg)) {
+                Py_ssize_t at = PyLong_AsSsize_t(seg);
+                if (at == -1 && PyErr_Occurred())
+                    PyErr_Clear();
+                node = at >= 0 && at < PyList_GET_SIZE(node) ? PyList_GET_ITEM(node, at) : NULL;
+            } else {
+                node = NULL;
+            }
+        }
+        if (PyErr_Occurred())
+            goto fail;
+        PyObject *value = node != NULL && PyDict_CheckExact(node) ? PyDict_GetItemWithError(node, key) : NULL;
+        if (value == NULL) {
+            if (PyErr_Occurred())
+                goto fail;
+            goto unsure;
+        }
+        PyObject *place = PyTuple_New(depth + 1);
+        if (place == NULL)
+            goto fail;
+        for (Py_ssize_t d = 0; d < depth; d++)
+            PyTuple_SET_ITEM(place, d, Py_NewRef(PyTuple_GET_ITEM(loc, d)));
+        PyTuple_SET_ITEM(place, depth, Py_NewRef(key));
+        PyObject *shown = PyObject_Repr(key), *message = NULL;
+        if (shown != NULL && PyUnicode_IS_ASCII(shown)) {
+            Py_ssize_t n = PyUnicode_GET_LENGTH(shown), a = (Py_ssize_t)sizeof(head) - 1, b = (Py_ssize_t)sizeof(tail) - 1;
+            message = PyUnicode_New(a + n + b, 127);
+            if (message != NULL) {
+                Py_UCS1 *text = PyUnicode_1BYTE_DATA(message);
+                memcpy(text, head, (size_t)a);
+                memcpy(text + a, PyUnicode_1BYTE_DATA(shown), (size_t)n);
+                memcpy(text + a + n, tail, (size_t)b);
+            }
+        } else if (shown != NULL) {
+            message = PyUnicode_FromFormat("%s%U%s", head, shown, tail);
+        }
+        Py_XDECREF(shown);
+        PyObject *made = NULL;
+        if (message != NULL) {
+            PyObject *values[3] = {place, message, value};
+            made = PyObject_Vectorcall(args[3], values, 3, NULL);
+        }
+        Py_DECREF(place);
+        Py_XDECREF(message);
+        PyObject *pair = made == NULL ? NULL : PyTuple_Pack(2, args[2], made);
+        Py_XDECREF(made);
+        if (pair == NULL || PyList_Append(out, pair) < 0) {
+            Py_XDECREF(pair);
+            goto fail;
+        }
+        Py_DECREF(pair);
+    }
+    return out;
+unsure:
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
 /* numbers(doc) -> (places, odd) | None: rules._located.scan_numbers' question, answered by one walk in C.
  *
  * places: a frozenset of the location (a tuple of keys and indices) of every float of doc and of every location
@@ -2962,6 +3056,9 @@ static PyMethodDef methods[] = {
     {"duplicates", duplicates, METH_O,
      "duplicates(body: bytes) -> list | None\n--\n\n"
      "plain()'s scan, listing each duplicate key (the location of its object, the key) instead of refusing it."},
+    {"repeated", (PyCFunction)(void (*)(void))repeated, METH_FASTCALL,
+     "repeated(doc, where, code, make, /)\n--\n\n"
+     "CC004's (code, hit) at each repeated key duplicates() listed, in the parsed document; or None."},
     {"numbers", numbers, METH_O,
      "numbers(doc, /)\n--\n\n"
      "(places, odd): every float's location and every location above one, and whether a number is beyond\n"

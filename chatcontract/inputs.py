@@ -424,6 +424,10 @@ def parse_plain_but_duplicates(body: bytes) -> tuple[dict[str, Any], list[Findin
             if any(place[0][: len(inside)] == inside for place in where):
                 where = {place: None for place in where if place[0][: len(inside)] != inside}
             where[(loc, key)] = None
+    place = _accel.repeated
+    if place is not None:  # the loop below, in C
+        placed = place(doc, where if type(where) is list else list(where), "CC004", hit)
+        return None if placed is None else (doc, placed)
     findings: list[Finding] = []
     for loc, key in where:
         node: Any = doc

@@ -881,6 +881,44 @@ def test_the_duplicate_scan_is_unsure_where_plain_is() -> None:
     assert scan(many[:-1] + b',{"b":1,"b":2}]') is None
 
 
+@pytest.mark.skipif(_accel.repeated is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=400, deadline=None)
+@given(
+    key=st.text(st.characters(blacklist_characters='"\\', blacklist_categories=("Cc", "Cs")), max_size=8),
+    inner=st.booleans(),
+)
+def test_the_repeated_keys_findings_are_built_as_in_python(key: str, inner: bool) -> None:
+    # _speedups.repeated builds CC004's findings as parse_plain_but_duplicates' Python loop does (the message is
+    # _repeated_message's, to the character), and is unsure where a listed place is not in the document
+    from chatcontract.inputs import parse_plain_but_duplicates
+
+    pair = f'{json.dumps(key, ensure_ascii=False)}:1,{json.dumps(key, ensure_ascii=False)}:"x"'
+    body = ('{"a":[0,{' + pair + "}]}" if inner else "{" + pair + "}").encode()
+    built = parse_plain_but_duplicates(body)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(_accel, "repeated", None)
+        assert parse_plain_but_duplicates(body) == built is not None
+    assert [type(x) for _, h in built[1] for x in h] == [tuple, str, str, type(None), type(None)]
+
+
+@pytest.mark.skipif(_accel.repeated is None, reason="never: the first test fails when it is not built")
+def test_the_repeated_keys_findings_refuse_what_they_cannot_place() -> None:
+    from chatcontract.violations import hit
+
+    place = _accel.repeated
+    assert place is not None
+    doc = {"a": [0, {"b": 1}], "c": 2}
+    said = "appears more than once in one object; parsers disagree on which wins."
+    assert place(doc, [(("a", 1), "b"), ((), "c")], "CC004", hit) == [
+        ("CC004", hit(("a", 1, "b"), f"Key 'b' {said}", 1)),
+        ("CC004", hit(("c",), f"Key 'c' {said}", 2)),
+    ]
+    for where in ([((), "x")], [(("a", 5), "b")], [(("a", "1"), "b")], [(("c",), "b")], [((), 1)], [("a", "b")]):
+        assert place(doc, where, "CC004", hit) is None, where
+    with pytest.raises(TypeError):
+        place(doc, ((), "c"), "CC004", hit)  # type: ignore[arg-type]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # culprits(doc, table, latest): the fused pass over the covered rules, for the everyday shapes
 
