@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-plain: Callable[..., bool | int | None] | None
+plain: Callable[..., bool | int | list[tuple[tuple[str | int, ...], str]] | None] | None
 maker: Callable[[type, tuple[str, ...]], Callable[..., Any]] | None
 hit_maker: Callable[[type], Callable[..., Any]] | None
 violation: Callable[..., Any] | None

@@ -122,9 +122,11 @@ location(const frame *stack, int depth, const key_span *keys)
  * location of its object, the key) and the scan goes on, so 1 then means "plain but for these duplicates". -1: an
  * exception (only with `found`). With `floats` (not NULL), a number token with a fraction or an exponent is not a
  * reason to be unsure either: it is read to its end and *floats is set, so 1 then means "plain but for these
- * floats" when *floats is 1. */
+ * floats" when *floats is 1. With `listed` (not NULL) and no `found`, the first repeated key met before any float
+ * makes a list (*listed, a new reference) that is `found` from there on, floats no longer taken: the scan goes on
+ * as duplicates()' does, instead of answering 2. */
 static int
-scan(const unsigned char *s, Py_ssize_t n, PyObject *found, int *floats)
+scan(const unsigned char *s, Py_ssize_t n, PyObject *found, int *floats, PyObject **listed)
 {
     frame stack[MAX_DEPTH];
     key_span keys[MAX_OPEN_KEYS];
@@ -180,8 +182,14 @@ scan(const unsigned char *s, Py_ssize_t n, PyObject *found, int *floats)
                 for (int m = base; m < nkeys && !repeated; m++)
                     repeated = keys[m].len == klen && memcmp(keys[m].start, k, (size_t)klen) == 0;
                 if (repeated) {
-                    if (found == NULL)
-                        return 2; /* a duplicate key */
+                    if (found == NULL) {
+                        if (listed == NULL || (floats != NULL && *floats))
+                            return 2; /* a duplicate key */
+                        found = *listed = PyList_New(0);
+                        if (found == NULL)
+                            return -1;
+                        floats = NULL;
+                    }
                     if (PyList_GET_SIZE(found) == MAX_FOUND)
                         return 0; /* more than the caller wants listed */
                     PyObject *loc = location(stack, depth, keys);
@@ -270,7 +278,19 @@ plain(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
     Py_ssize_t n = PyBytes_GET_SIZE(arg);
     int floats = 0;
-    int rc = scan(s, n, NULL, with_floats ? &floats : NULL);
+    PyObject *listed = NULL;
+    int rc = scan(s, n, NULL, with_floats ? &floats : NULL, with_floats ? &listed : NULL);
+    if (listed != NULL) { /* repeated keys: their list when the scan went on to the end as duplicates()' does */
+        if (rc == 1)
+            return listed;
+        Py_DECREF(listed);
+        if (rc < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
+                return NULL;
+            PyErr_Clear(); /* a key that is not UTF-8: None, and the parser reports the body */
+        }
+        Py_RETURN_NONE;
+    }
     if (rc == 1 && floats)
         return PyLong_FromLong(2);
     if (rc == 1)
@@ -297,7 +317,7 @@ duplicates(PyObject *module, PyObject *arg)
     PyObject *found = PyList_New(0);
     if (found == NULL)
         return NULL;
-    int rc = scan((const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg), found, NULL);
+    int rc = scan((const unsigned char *)PyBytes_AS_STRING(arg), PyBytes_GET_SIZE(arg), found, NULL, NULL);
     if (rc == 1)
         return found;
     Py_DECREF(found);
@@ -3052,7 +3072,8 @@ static PyMethodDef methods[] = {
      "plain(body, floats=False, /)\n--\n\n"
      "True when body, if it is valid JSON, has no duplicate key, float, NaN/Infinity or integer over 18 digits;\n"
      "None (not plain) when the scan met a repeated key first. With floats true: 2 when it is plain but for\n"
-     "number tokens with a fraction or an exponent (jiter's default parse then gives the strict parse's document)."},
+     "number tokens with a fraction or an exponent (jiter's default parse then gives the strict parse's document);\n"
+     "for a repeated key met before any float, duplicates(body)'s answer when that is a list, else None."},
     {"duplicates", duplicates, METH_O,
      "duplicates(body: bytes) -> list | None\n--\n\n"
      "plain()'s scan, listing each duplicate key (the location of its object, the key) instead of refusing it."},

@@ -223,8 +223,10 @@ def _fast_check(
     # fast schema proves the document float-free and its integers 64-bit.
     plain = _accel.plain
     is_plain = plain is not None and plain(body, True)
-    if is_plain is None:  # a repeated key, which the strict parse refuses: CC004's route, without that parse
-        return _repeated_check(body, settings, plan, status, request) if locate else None
+    if is_plain is not True and (is_plain is None or type(is_plain) is list):
+        # a repeated key, which the strict parse refuses (listed when the scan could go on): CC004's route,
+        # without that parse
+        return _repeated_check(body, settings, plan, status, request, is_plain) if locate else None
     try:
         if is_plain is True:
             doc = from_json(body)  # (no NaN/Infinity to refuse)
@@ -462,7 +464,12 @@ def _with_ints(doc: dict[str, Any], errors: list[tuple[dict[str, Any], float]]) 
 
 
 def _repeated_check(
-    body: bytes, settings: Settings, plan: _FastPlan, status: int | None, request: Any
+    body: bytes,
+    settings: Settings,
+    plan: _FastPlan,
+    status: int | None,
+    request: Any,
+    listed: list[tuple[Loc, str]] | None = None,
 ) -> Report | None:
     """The violation route of a body whose scan met a repeated key, with a shortcut for its usual case.
 
@@ -470,9 +477,10 @@ def _repeated_check(
     rule finds anything in. Its parse is the C accelerator's (:func:`~chatcontract.inputs.parse_plain_but_duplicates`);
     the contract's fast schema accepts the document, the fused pass names no covered rule, and no other rule is
     to run (none of the plan's ``rest``, no request rule): the report is that finding's violation, as the route's
-    would be. Anything else takes the route, with the parse.
+    would be. Anything else takes the route, with the parse. ``listed``: the repeated keys, when the plain proof
+    listed them (``_speedups.duplicates``' answer).
     """
-    parsed = parse_plain_but_duplicates(body)
+    parsed = parse_plain_but_duplicates(body, listed)
     if parsed is not None and len(parsed[1]) == 1 and not plan.rest:
         doc, findings = parsed
         code, h = findings[0]
@@ -484,9 +492,10 @@ def _repeated_check(
                 req = None if request is None else parse_request(request)  # raises UsageError as the full path
                 if req is None or not plan.asked(_asked(doc, req, plan), req):
                     # kept per hit (a provider repeats the same key with the same value) when its value hashes:
-                    # by its type too, since true == 1 (and a plain body holds no float)
+                    # by its place and value (the message is the key's, the place's last step), and the value's
+                    # type too, since true == 1 (and a plain body holds no float)
                     kind = type(h[2])
-                    key = (code, h, kind, status) if kind in _HASHED else None
+                    key = (code, h[0], h[2], kind, status) if kind in _HASHED else None
                     report = None if key is None else plan.built.get(key)
                     if report is not None:
                         return report

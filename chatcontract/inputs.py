@@ -395,7 +395,9 @@ def _duplicate_findings(doc: Any, dup_ids: dict[int, tuple[dict[str, Any], list[
     return findings
 
 
-def parse_plain_but_duplicates(body: bytes) -> tuple[dict[str, Any], list[Finding]] | None:
+def parse_plain_but_duplicates(
+    body: bytes, found: list[tuple[tuple[str | int, ...], str]] | None = None
+) -> tuple[dict[str, Any], list[Finding]] | None:
     """:func:`parse_json`'s answer for a body the C accelerator finds plain but for duplicate keys; else None.
 
     ``_speedups.duplicates`` lists each repeated key with the location of its object, and jiter's default parse
@@ -404,10 +406,12 @@ def parse_plain_but_duplicates(body: bytes) -> tuple[dict[str, Any], list[Findin
     the lenient parse, which reports only the objects it can reach, never sees it. None (the caller parses as
     :func:`parse_json` does) without the accelerator, for a body it is unsure of (a float, an escaped key, ...)
     or with no duplicate key or more than 64 (its list is bounded; the lenient parse is linear), or one jiter
-    refuses (a lone surrogate escape, bad UTF-8, not JSON).
+    refuses (a lone surrogate escape, bad UTF-8, not JSON). ``found``: the scan's answer, when the caller has it
+    (the plain proof's, ``_speedups.plain``).
     """
-    scan = _accel.duplicates
-    found = None if scan is None else scan(body)
+    if found is None:
+        scan = _accel.duplicates
+        found = None if scan is None else scan(body)
     if not found:
         return None
     try:

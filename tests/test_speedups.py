@@ -881,6 +881,40 @@ def test_the_duplicate_scan_is_unsure_where_plain_is() -> None:
     assert scan(many[:-1] + b',{"b":1,"b":2}]') is None
 
 
+@pytest.mark.skipif(_accel.duplicates is None, reason="never: the first test fails when it is not built")
+@settings(max_examples=1000, deadline=None)
+@given(doc=st.one_of(documents, plain_documents), spaced=st.booleans())
+def test_the_plain_proof_lists_the_repeats_as_the_duplicate_scan_does(doc: Any, spaced: bool) -> None:
+    # plain(body, True) meeting a repeated key before any float goes on as duplicates() does: its list, or None
+    # where that scan is unsure; without floats taken, None as soon as it meets one
+    body = dump(doc, False, spaced).encode("utf-8", "surrogatepass")
+    plain, scan = _accel.plain, _accel.duplicates
+    assert plain is not None and scan is not None
+    answer = plain(body, True)
+    if type(answer) is list:
+        assert answer and answer == scan(body)
+        assert plain(body) is None
+    elif answer is None:
+        assert not scan(body)  # (unsure, or a float before the repeat)
+
+
+@pytest.mark.skipif(_accel.duplicates is None, reason="never: the first test fails when it is not built")
+def test_the_plain_proof_lists_repeats_only_where_the_duplicate_scan_would() -> None:
+    plain = _accel.plain
+    assert plain is not None
+    assert plain(b'{"a":1,"a":2}', True) == [((), "a")]
+    assert plain(b'{"a":1,"a":2}') is None  # (floats not taken: the first answer)
+    assert plain(b'{"x":[{"a":1,"a":2},{"b":1,"b":2}]}', True) == [(("x", 0), "a"), (("x", 1), "b")]
+    assert plain(b'{"f":1.5,"a":1,"a":2}', True) is None  # a float before the repeat
+    assert plain(b'{"a":1,"a":2,"f":1.5}', True) is None  # a float after it: duplicates() is unsure of it
+    assert plain(b'{"\xff":1,"\xff":2}', True) is None  # a key that is not UTF-8
+    assert plain(b'{"a":1,"a":2,"b\\u0041":1}', True) is None  # an escaped key after it
+    assert plain(b'{"b\\u0041":1,"a":1,"a":2}', True) is False  # before it: not plain (the strict parse)
+    many = b"[" + b",".join([b'{"a":1,"a":2}'] * 65) + b"]"
+    assert plain(many, True) is None  # more than duplicates() lists
+    assert plain(b'{"a":1,"b":2.5}', True) == 2 and plain(b'{"a":1}', True) is True
+
+
 @pytest.mark.skipif(_accel.repeated is None, reason="never: the first test fails when it is not built")
 @settings(max_examples=400, deadline=None)
 @given(
