@@ -332,9 +332,10 @@ def _fast_check(
                 rules = plan.asked(named, req) if memo is None else memo
                 if locate and one is not None and len(rules) == 1:
                     # CC401 named alone (the number of choices), its hit built by the pass, and nothing else to
-                    # run: the report is that hit's violation.
+                    # run: the report is that hit's violation, kept by the two numbers (its place and message
+                    # follow from them)
                     code = rules[0].code
-                    key = (code, one, status)
+                    key = (code, one[2], one[3], status)
                     found = plan.built.get(key)
                     if found is not None:
                         return found
