@@ -330,6 +330,31 @@ duplicates(PyObject *module, PyObject *arg)
 }
 
 
+/* head + repr(value) + tail, what f"{head}{value!r}{tail}" gives (joined by hand when the repr is ASCII:
+ * PyUnicode_FromFormat parses its format and grows a writer, at several times the cost). */
+static PyObject *
+repr_between(const char *head, PyObject *value, const char *tail)
+{
+    PyObject *shown = PyObject_Repr(value);
+    if (shown == NULL)
+        return NULL;
+    PyObject *text;
+    if (PyUnicode_IS_ASCII(shown)) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(shown), a = (Py_ssize_t)strlen(head), b = (Py_ssize_t)strlen(tail);
+        text = PyUnicode_New(a + n + b, 127);
+        if (text != NULL) {
+            Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
+            memcpy(out, head, (size_t)a);
+            memcpy(out + a, PyUnicode_1BYTE_DATA(shown), (size_t)n);
+            memcpy(out + a + n, tail, (size_t)b);
+        }
+    } else {
+        text = PyUnicode_FromFormat("%s%U%s", head, shown, tail);
+    }
+    Py_DECREF(shown);
+    return text;
+}
+
 /* repeated(doc, where, code, make) -> [(code, hit), ...] | None: CC004's findings at the repeated keys duplicates()
  * listed (where: a list of (location of the object, key), those inside a replaced value taken out by the caller),
  * in doc, the jiter parse of the same body: for each, (code, make(location + (key,), message, the key's value)),
@@ -341,7 +366,7 @@ static PyObject *
 repeated(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)module;
-    static const char head[] = "Key ", tail[] = " appears more than once in one object; parsers disagree on which wins.";
+    static const char tail[] = " appears more than once in one object; parsers disagree on which wins.";
     if (nargs != 4 || !PyList_CheckExact(args[1]) || !PyUnicode_CheckExact(args[2])) {
         PyErr_SetString(PyExc_TypeError, "repeated(doc, where, code, make) takes a document, a list, a str, a maker");
         return NULL;
@@ -386,20 +411,7 @@ repeated(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         for (Py_ssize_t d = 0; d < depth; d++)
             PyTuple_SET_ITEM(place, d, Py_NewRef(PyTuple_GET_ITEM(loc, d)));
         PyTuple_SET_ITEM(place, depth, Py_NewRef(key));
-        PyObject *shown = PyObject_Repr(key), *message = NULL;
-        if (shown != NULL && PyUnicode_IS_ASCII(shown)) {
-            Py_ssize_t n = PyUnicode_GET_LENGTH(shown), a = (Py_ssize_t)sizeof(head) - 1, b = (Py_ssize_t)sizeof(tail) - 1;
-            message = PyUnicode_New(a + n + b, 127);
-            if (message != NULL) {
-                Py_UCS1 *text = PyUnicode_1BYTE_DATA(message);
-                memcpy(text, head, (size_t)a);
-                memcpy(text + a, PyUnicode_1BYTE_DATA(shown), (size_t)n);
-                memcpy(text + a + n, tail, (size_t)b);
-            }
-        } else if (shown != NULL) {
-            message = PyUnicode_FromFormat("%s%U%s", head, shown, tail);
-        }
-        Py_XDECREF(shown);
+        PyObject *message = repr_between("Key ", key, tail);
         PyObject *made = NULL;
         if (message != NULL) {
             PyObject *values[3] = {place, message, value};
@@ -2355,30 +2367,11 @@ found_one(found_t *found, int *n, int code, PyObject *doc, PyObject *hit, PyObje
     return found_add(found, n, code, hit, in, at, key, below == NULL ? 1 : 2);
 }
 
-/* CC216's message: "Tool-call id {cid!r} is not 9 ASCII letters or digits." (joined by hand when the repr is
- * ASCII: PyUnicode_FromFormat parses its format and grows a writer, at several times the cost) */
+/* CC216's message: "Tool-call id {cid!r} is not 9 ASCII letters or digits." */
 static PyObject *
 id_message(PyObject *cid)
 {
-    static const char head[] = "Tool-call id ", tail[] = " is not 9 ASCII letters or digits.";
-    PyObject *shown = PyObject_Repr(cid);
-    if (shown == NULL)
-        return NULL;
-    PyObject *text;
-    if (PyUnicode_IS_ASCII(shown)) {
-        Py_ssize_t n = PyUnicode_GET_LENGTH(shown), a = (Py_ssize_t)sizeof(head) - 1, b = (Py_ssize_t)sizeof(tail) - 1;
-        text = PyUnicode_New(a + n + b, 127);
-        if (text != NULL) {
-            Py_UCS1 *out = PyUnicode_1BYTE_DATA(text);
-            memcpy(out, head, (size_t)a);
-            memcpy(out + a, PyUnicode_1BYTE_DATA(shown), (size_t)n);
-            memcpy(out + a + n, tail, (size_t)b);
-        }
-    } else {
-        text = PyUnicode_FromFormat("%s%U%s", head, shown, tail);
-    }
-    Py_DECREF(shown);
-    return text;
+    return repr_between("Tool-call id ", cid, " is not 9 ASCII letters or digits.");
 }
 
 /* CC206 (want206) and CC216 (want216) on every choice, as the rules read them through rules._util.tool_calls: 0,
