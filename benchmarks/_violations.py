@@ -164,6 +164,39 @@ def deviations(mistral_seed: bytes, openai_seed: bytes) -> list[Deviation]:
     ]
 
 
+#: Bodies per rotation of fresh values: more than the engine keeps reports of (256), so none is found kept.
+FRESH = 300
+
+
+def fresh(d: Deviation) -> list[tuple[bytes, Any]] | None:
+    """``FRESH`` variants of ``d`` (body, request) whose finding carries a different value each (``created``, the
+    total, the tool-call id, the repeated key's value, the request's ``n``, the float), as a provider's live answers
+    do; None for a body whose finding is the same in every answer (a missing field, a null)."""
+    edits: dict[str, Callable[[int], tuple[bytes, Any]]] = {
+        "duplicate key": lambda i: (d.body.replace(b'"id":"x"', b'"id":"x%d"' % i, 1), d.request),
+        "created a float": lambda i: (d.body.replace(b".566", b".%03d" % (i + 100), 1), d.request),
+        "created in milliseconds": lambda i: (
+            d.body.replace(b'"created":1702256327000', b'"created":%d' % (1702256327001 + i), 1),
+            d.request,
+        ),
+        "usage total mismatch (warning)": lambda i: (
+            d.body.replace(b'"total_tokens":79', b'"total_tokens":%d' % (80 + i), 1),
+            d.request,
+        ),
+        "stop with tool calls (warnings)": lambda i: (
+            d.body.replace(b"call_mock_0001", b"call_mock_%04d" % (i + 2), 1),
+            d.request,
+        ),
+        "n ignored": lambda i: (d.body, {**d.request, "n": 3 + i}),
+    }
+    edit = edits.get(d.name)
+    if edit is None:
+        return None
+    out = [edit(i) for i in range(FRESH)]
+    assert len({(b, json.dumps(r)) for b, r in out} | {(d.body, json.dumps(d.request))}) == FRESH + 1, d.name
+    return out
+
+
 def warning_pairs(mistral_seed: bytes, openai_seed: bytes) -> list[tuple[Deviation, Deviation]]:
     """(a body with warnings only, the same body without them): the cost of a warning."""
     litellm_tools, _ = _recorded("litellm/tool_calls.yaml")

@@ -32,6 +32,7 @@ import argparse
 import copy
 import gc
 import importlib.metadata
+import itertools
 import json
 import os
 import platform
@@ -559,6 +560,7 @@ def violations_section(sec: Sections, args: argparse.Namespace) -> tuple[list[Ve
         f"({many_rows[('many', _violations.MANY)].median / a_many:.2f}x)"
     )
     out["many_anchor_us"] = round(a_many, 3)
+    out["fresh"] = fresh_values(sec, args)
     lo, hi = 0.5, 2.0
     growth = per[_violations.MANY] / per[10] if per[10] > 0 else float("nan")
     verdicts.append(
@@ -569,6 +571,58 @@ def violations_section(sec: Sections, args: argparse.Namespace) -> tuple[list[Ve
         )
     )
     return verdicts, out
+
+
+def fresh_values(sec: Sections, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Section E's bodies whose finding carries a value, each check on one of ``FRESH`` bodies whose value differs
+    (the reports the engine keeps per finding are never found: a provider's live answers), the anchor on the same
+    bodies. Informative: the targets above are on one body repeated, as the issue states them."""
+    print(
+        f"\n  fresh values: each check on the next of {_violations.FRESH} bodies whose finding's value differs (no kept"
+        " report is found), the anchor on the same bodies; informative"
+    )
+    rows: list[tuple[_violations.Deviation, list[tuple[bytes, Any]]]] = []
+    tools: list[Tool] = []
+    for d in _violations.deviations(sec.mistral_body, sec.openai_body):
+        variants = _violations.fresh(d)
+        if variants is None:
+            continue
+        rows.append((d, variants))
+        tools.append(Tool(f"check, fresh: {d.name}", CC_PARSE, _rotating_check(d, variants), lambda _b: True))
+        tools.append(
+            Tool(
+                f"jsonschema-rs iter_errors, fresh: {d.name}",
+                PARSE,
+                _rotating_anchor(_violations.anchor(d.dialect), variants),
+                lambda _b: True,
+            )
+        )
+    results = measure(tools, b"", repeats=args.repeats, min_time=args.min_time)
+    out: list[dict[str, Any]] = []
+    for i, (d, _) in enumerate(rows):
+        c, a = results[2 * i], results[2 * i + 1]
+        ratio = c.median / a.median
+        codes = ",".join(sorted(set(d.codes)))
+        print(f"  {d.name:<32} {d.dialect:<8} {codes:<12} {c.median:>9.2f} {a.median:>9.2f} {'':>6} {ratio:>5.2f}x")
+        out.append({"name": d.name, "check": c.to_dict(), "anchor": a.to_dict(), "ratio": round(ratio, 3)})
+    return out
+
+
+def _rotating_check(d: _violations.Deviation, variants: list[tuple[bytes, Any]]) -> Callable[[bytes], Any]:
+    """check() on the next of ``variants`` at each call (the argument is ignored)."""
+    it = itertools.cycle(variants)
+
+    def run(_: bytes) -> Any:
+        body, request = next(it)
+        return check(body, dialect=d.dialect, request=request)
+
+    return run
+
+
+def _rotating_anchor(anchor: Callable[[bytes], Any], variants: list[tuple[bytes, Any]]) -> Callable[[bytes], Any]:
+    """The anchor on the next of ``variants``' bodies at each call."""
+    it = itertools.cycle(variants)
+    return lambda _: anchor(next(it)[0])
 
 
 def _find(results: list[Result], prefix: str) -> Result | None:

@@ -519,9 +519,11 @@ def _built_report(
     and None only, whose equality is their identity as values (no ``1 == 1.0 == True``); other keys hold the
     value's type.
     """
-    violations = tuple(
-        violation_of(code, loc, message, actual, expected, None) for code, loc, message, actual, expected in hits
-    )
+    if len(hits) == 1:  # (the usual: one finding, without a generator)
+        code, loc, message, actual, expected = hits[0]
+        violations: tuple[Any, ...] = (violation_of(code, loc, message, actual, expected, None),)
+    else:
+        violations = tuple(violation_of(c, loc, m, a, e, None) for c, loc, m, a, e in hits)
     report = make_report(violations, dialect, "response", status, None)
     return report if key is None else _keep(plan, key, report)
 
