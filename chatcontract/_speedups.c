@@ -2962,6 +2962,22 @@ read_request_table(PyObject *table, const char *name, PyObject **k, PyObject **c
     return 0;
 }
 
+/* The request walk for request_culprits and request_pass (name): the table read into k and *codes, the bits in
+ * *bad, and CC401's numbers when it is named. 0; UNSURE (the caller answers None); -1 with an exception set. */
+static int
+request_named(PyObject *const *args, const char *name, PyObject **k, PyObject **codes, unsigned *bad, long long *n,
+              long long *received)
+{
+    if (read_request_table(args[2], name, k, codes) < 0)
+        return -1;
+#ifdef Py_GIL_DISABLED
+    return UNSURE; /* another thread may change the document under the borrowed references */
+#endif
+    if (!PyDict_CheckExact(args[1]))
+        return UNSURE;
+    return request_walk(k, args[0], args[1], bad, n, received);
+}
+
 static PyObject *
 request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -2971,20 +2987,11 @@ request_culprits(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *k[R_COUNT], *codes;
-    if (read_request_table(args[2], "request_culprits", k, &codes) < 0)
-        return NULL;
-#ifdef Py_GIL_DISABLED
-    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
-#endif
-    if (!PyDict_CheckExact(args[1]))
-        Py_RETURN_NONE;
     unsigned bad = 0;
     long long n = 0, received = 0;
-    int rc = request_walk(k, args[0], args[1], &bad, &n, &received);
-    if (rc < 0)
-        return NULL;
-    if (rc == UNSURE)
-        Py_RETURN_NONE;
+    int rc = request_named(args, "request_culprits", k, &codes, &bad, &n, &received);
+    if (rc != 0)
+        return rc < 0 ? NULL : Py_NewRef(Py_None);
     return code_set(codes, PyTuple_GET_ITEM(args[2], 3), Q_COUNT, bad, PyTuple_GET_ITEM(args[2], 2));
 }
 
@@ -3005,20 +3012,11 @@ request_pass(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     PyObject *k[R_COUNT], *codes;
-    if (read_request_table(args[2], "request_pass", k, &codes) < 0)
-        return NULL;
-#ifdef Py_GIL_DISABLED
-    Py_RETURN_NONE; /* another thread may change the document under the borrowed references */
-#endif
-    if (!PyDict_CheckExact(args[1]))
-        Py_RETURN_NONE;
     unsigned bad = 0, covered = 0;
     long long n = 0, received = 0;
-    int rc = request_walk(k, args[0], args[1], &bad, &n, &received);
-    if (rc < 0)
-        return NULL;
-    if (rc == UNSURE)
-        Py_RETURN_NONE;
+    int rc = request_named(args, "request_pass", k, &codes, &bad, &n, &received);
+    if (rc != 0)
+        return rc < 0 ? NULL : Py_NewRef(Py_None);
     for (int i = 0; i < Q_COUNT; i++) {
         if (PyTuple_GET_ITEM(codes, i) != Py_None)
             covered |= BIT(i);

@@ -413,9 +413,7 @@ def _floats_check(
     decides, for anything else: a float where the contract takes one, a value the integer placed there breaks
     (a bound), another error, more than ``MAX_PER_RULE`` floats, a long list.
     """
-    if "choices" not in doc and is_error_envelope(doc):
-        return None  # an error in a 2xx: the full path reports it as such
-    if body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc):
+    if _full_path_only(body, doc):
         return None
     adapter = settings.contracts.response
     errors: list[tuple[dict[str, Any], float]] = []
@@ -541,6 +539,17 @@ def _keep(plan: _FastPlan, key: tuple[Any, ...], report: Report) -> Report:
 _LOCATE_AT_MOST = 200
 
 
+def _full_path_only(body: bytes, doc: dict[str, Any]) -> bool:
+    """Whether a refused document is the full path's alone.
+
+    An error in a 2xx (reported as such, CC503), or a document holding a list of more than :data:`_LOCATE_AT_MOST`
+    items (validated in batches, its findings capped).
+    """
+    if "choices" not in doc and is_error_envelope(doc):
+        return True
+    return body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc)
+
+
 def _has_long_list(doc: Any) -> bool:
     """Whether ``doc`` holds a list of more than :data:`_LOCATE_AT_MOST` items.
 
@@ -648,9 +657,7 @@ def _located_check(
     errors: list[Any] = []
     nulls: list[tuple[Loc, dict[str, Any], Any]] | None = None
     if not contract_ok:
-        if "choices" not in doc and is_error_envelope(doc):  # (its first test, inlined: the route is measured)
-            return None  # an error in a 2xx: the full path reports it as such
-        if body.count(b",") >= _LOCATE_AT_MOST and _has_long_list(doc):
+        if _full_path_only(body, doc):
             return None
         placed = None
         if plain and not floats:
