@@ -272,8 +272,8 @@ def _fast_check(
             # only errors, and the fused pass reads the document as one the contract accepts.
             where = _accel.null_places  # (NullPlaces.find's C walk, inlined: most refused bodies have no such null)
             nulls = None if where is None else where(doc, plan.nulls.table)
-            if nulls is None:  # (unsure, or no accelerator)
-                nulls = plan.nulls.find(doc)
+            if nulls is None:  # (unsure, or no accelerator: the Python walk)
+                nulls = plan.nulls.walk(doc)
             if nulls and plan.nulls.valid(doc):
                 fused = _accel.culprits
                 bad = None if fused is None or table is None else fused(doc, table, now := _clock())

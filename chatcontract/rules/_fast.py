@@ -213,8 +213,10 @@ class NullPlaces:
         """
         fast = _accel.null_places
         found = None if fast is None else fast(doc, self.table)
-        if found is not None:
-            return found
+        return self.walk(doc) if found is None else found
+
+    def walk(self, doc: dict[str, Any]) -> list[tuple[tuple[str | int, ...], dict[str, Any], Any]]:
+        """:meth:`find`'s walk in Python (the reference of the C accelerator's)."""
         top, per_choice, per_message, in_usage = self.fields
         out: list[tuple[tuple[str | int, ...], dict[str, Any], Any]]
         out = [((key,), doc, top[key]) for key, value in doc.items() if value is None and key in top]
